@@ -1,0 +1,545 @@
+//! The `Youth` aggregate: one young person's case.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::aggregate::Aggregate;
+use crate::cpr::Cpr;
+use crate::error::{InvalidInput, Rejection};
+use crate::event::*;
+use crate::ids::{MeetingId, MunicipalityCode, StaffId, YouthId};
+use crate::values::{
+    age_on, birthday_at, AgeBand, CloseReason, ConsentGiver, Department, Destination, Indicator,
+    NeedLevel, Plan, PlanKind, ReleaseReason, SchoolStatus, Team, TeamReason,
+};
+
+/// Where the case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaseStatus {
+    /// Never referred.
+    #[default]
+    Unknown,
+    /// Open.
+    Open,
+    /// Closed; a new referral re-opens it.
+    Closed,
+}
+
+/// Where the coordinator scheme stands for this young person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CoordinatorState {
+    /// Nothing offered or decided.
+    #[default]
+    None,
+    /// Offered, awaiting the young person's answer.
+    Offered,
+    /// Assigned to this staff member.
+    Assigned(StaffId),
+    /// Declined by the young person; a new offer is needed before an assignment.
+    Declined,
+    /// Judged not relevant by a team.
+    NotRelevant,
+    /// Released (course completed, handed over, withdrawn).
+    Released(ReleaseReason),
+}
+
+/// Who chose the coordinator. The young person may decline the scheme but never choose the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoordinatorChoice {
+    /// A staff member decided (team lead, municipal youth coordinator).
+    Staff(StaffId),
+    /// A meeting decided.
+    Meeting(MeetingId, StaffId),
+    /// The young person named someone: always rejected.
+    YoungPerson,
+}
+
+/// The facts of a referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    /// The young person's id (one per CPR number).
+    pub youth_id: YouthId,
+    /// CPR number.
+    pub cpr: Cpr,
+    /// Full name.
+    pub name: String,
+    /// The municipality.
+    pub municipality: MunicipalityCode,
+    /// The municipality's age band, checked against the age on the referral day.
+    pub age_band: AgeBand,
+    /// Who referred.
+    pub referred_by: StaffId,
+    /// Referrer's department.
+    pub department: Department,
+    /// Indicators.
+    pub indicators: Vec<Indicator>,
+    /// School status.
+    pub school_status: SchoolStatus,
+    /// Free text.
+    pub note: String,
+}
+
+/// What can be asked of a young person's case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum YouthCommand {
+    /// Refer (or re-refer) the young person.
+    Refer(Referral),
+    /// Assess the need level.
+    AssessNeed {
+        /// Level.
+        level: NeedLevel,
+        /// By.
+        assessed_by: StaffId,
+        /// Why.
+        note: String,
+    },
+    /// Record an education-readiness assessment.
+    AssessReadiness {
+        /// Overall.
+        education_ready: bool,
+        /// Academic.
+        academic: bool,
+        /// Social.
+        social: bool,
+        /// Personal.
+        personal: bool,
+        /// Grade.
+        grade: u8,
+        /// By.
+        assessed_by: StaffId,
+    },
+    /// Record a change of education status.
+    ChangeSchoolStatus {
+        /// New status.
+        status: SchoolStatus,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Record guidance contact.
+    RecordContact {
+        /// By.
+        by: StaffId,
+        /// When.
+        on: NaiveDate,
+        /// Whether an offer was made.
+        offer_made: bool,
+    },
+    /// Record consent.
+    GiveConsent {
+        /// By.
+        given_by: ConsentGiver,
+        /// Departments covered.
+        departments: Vec<Department>,
+    },
+    /// Withdraw consent.
+    WithdrawConsent {
+        /// By.
+        withdrawn_by: ConsentGiver,
+    },
+    /// Offer the coordinator scheme.
+    OfferCoordinator {
+        /// By.
+        offered_by: StaffId,
+    },
+    /// Assign a coordinator.
+    AssignCoordinator {
+        /// The coordinator.
+        coordinator: StaffId,
+        /// Their department.
+        department: Department,
+        /// Who chose.
+        chosen_by: CoordinatorChoice,
+    },
+    /// The young person declines the scheme.
+    DeclineCoordinator {
+        /// By.
+        declined_by: ConsentGiver,
+        /// Note.
+        note: String,
+    },
+    /// A team judges the coordinator scheme not relevant.
+    JudgeCoordinatorNotRelevant {
+        /// By.
+        judged_by: StaffId,
+        /// Why.
+        reason: String,
+    },
+    /// Release the coordinator.
+    ReleaseCoordinator {
+        /// Why.
+        reason: ReleaseReason,
+    },
+    /// Appoint a coordinating caseworker.
+    AssignCoordinatingCaseworker {
+        /// The caseworker.
+        caseworker: StaffId,
+        /// Their department.
+        department: Department,
+        /// The meeting deciding it, if any.
+        meeting: Option<MeetingId>,
+    },
+    /// Place in a team; `None` derives the team from age and school status.
+    AssignTeam {
+        /// Explicit team.
+        team: Option<Team>,
+    },
+    /// Replace the plan.
+    UpdatePlan {
+        /// The revision the caller edited; a newer plan rejects the update.
+        based_on_revision: Option<u32>,
+        /// Kind.
+        kind: PlanKind,
+        /// The whole plan.
+        plan: Plan,
+        /// By.
+        updated_by: StaffId,
+    },
+    /// Record the transition form.
+    RecordTransitionForm {
+        /// Expected weekly hours of support after 18.
+        expected_weekly_hours: u16,
+        /// By.
+        recorded_by: StaffId,
+        /// Note.
+        note: String,
+    },
+    /// Record the 18th birthday (the engine's scheduler sends this).
+    MarkEighteen,
+    /// Record passing the municipality's band (the engine's scheduler sends this).
+    MarkAgedOut {
+        /// The band.
+        band: AgeBand,
+    },
+    /// Record a destination.
+    RecordDestination {
+        /// Where.
+        destination: Destination,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Close the case.
+    Close {
+        /// Why.
+        reason: CloseReason,
+        /// Note.
+        note: String,
+    },
+}
+
+/// One young person's case, folded from the `youth-<id>` stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Youth {
+    /// Id, once referred.
+    pub id: Option<YouthId>,
+    /// Case status.
+    pub status: CaseStatus,
+    /// CPR number.
+    pub cpr: Option<Cpr>,
+    /// Name.
+    pub name: String,
+    /// Municipality.
+    pub municipality: Option<MunicipalityCode>,
+    /// Need level.
+    pub need_level: Option<NeedLevel>,
+    /// School status.
+    pub school_status: Option<SchoolStatus>,
+    /// Team.
+    pub team: Option<Team>,
+    /// Consent on record.
+    pub consent: bool,
+    /// Coordinator scheme.
+    pub coordinator: CoordinatorState,
+    /// Coordinating caseworker.
+    pub coordinating_caseworker: Option<StaffId>,
+    /// Current plan revision (0 = none).
+    pub plan_revision: u32,
+    /// Current plan.
+    pub plan: Option<(PlanKind, Plan)>,
+    /// `TurnedEighteen` recorded.
+    pub turned_eighteen: bool,
+    /// Destination.
+    pub destination: Option<Destination>,
+    /// Number of referrals (re-openings included).
+    pub referrals: u32,
+    /// The day of the first referral.
+    pub first_referred_on: Option<NaiveDate>,
+}
+
+impl Youth {
+    /// Birth date, from the CPR number.
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        self.cpr.as_ref().map(Cpr::birth_date)
+    }
+
+    /// The assigned coordinator, if any.
+    pub fn coordinator(&self) -> Option<StaffId> {
+        match self.coordinator {
+            CoordinatorState::Assigned(staff) => Some(staff),
+            _ => None,
+        }
+    }
+
+    fn open_case(&self) -> Result<(YouthId, NaiveDate), Rejection> {
+        match (self.status, self.id, self.birth_date()) {
+            (CaseStatus::Open, Some(id), Some(birth)) => Ok((id, birth)),
+            (CaseStatus::Closed, _, _) => Err(Rejection::CaseClosed),
+            _ => Err(Rejection::NotFound { what: "youth case".into() }),
+        }
+    }
+
+    fn release_if_assigned(&self, id: YouthId, reason: ReleaseReason) -> Option<Event> {
+        self.coordinator().map(|coordinator| CoordinatorReleased { youth_id: id, coordinator, reason }.into())
+    }
+}
+
+impl Aggregate for Youth {
+    type Command = YouthCommand;
+
+    fn decide(&self, command: YouthCommand, now: DateTime<Utc>) -> Result<Vec<Event>, Rejection> {
+        let today = now.date_naive();
+        if let YouthCommand::Refer(referral) = command {
+            return self.refer(referral, today);
+        }
+        let (id, birth) = self.open_case()?;
+        let events: Vec<Event> = match command {
+            YouthCommand::Refer(_) => unreachable!("handled above"),
+            YouthCommand::AssessNeed { level, assessed_by, note } => {
+                vec![NeedAssessed { youth_id: id, level, assessed_by, note }.into()]
+            }
+            YouthCommand::AssessReadiness { education_ready, academic, social, personal, grade, assessed_by } => {
+                if !(7..=10).contains(&grade) {
+                    return Err(InvalidInput::new("grade", format!("readiness is assessed in grades 7-10, not {grade}")).into());
+                }
+                vec![ReadinessAssessed { youth_id: id, education_ready, academic, social, personal, grade, assessed_by }.into()]
+            }
+            YouthCommand::ChangeSchoolStatus { status, on } => {
+                if self.school_status == Some(status) {
+                    return Err(Rejection::NoChange { what: "the school status is already that" });
+                }
+                vec![SchoolStatusChanged { youth_id: id, status, on }.into()]
+            }
+            YouthCommand::RecordContact { by, on, offer_made } => {
+                if on > today {
+                    return Err(InvalidInput::new("on", "contact cannot be recorded in the future").into());
+                }
+                vec![ContactRecorded { youth_id: id, by, on, offer_made }.into()]
+            }
+            YouthCommand::GiveConsent { given_by, departments } => {
+                if departments.is_empty() {
+                    return Err(InvalidInput::new("departments", "consent must name at least one department").into());
+                }
+                if given_by == ConsentGiver::Guardian && age_on(birth, today) >= 18 {
+                    return Err(InvalidInput::new("given_by", "after 18 only the young person can consent").into());
+                }
+                vec![ConsentGiven { youth_id: id, given_by, departments }.into()]
+            }
+            YouthCommand::WithdrawConsent { withdrawn_by } => {
+                if !self.consent {
+                    return Err(Rejection::NoConsent);
+                }
+                vec![ConsentWithdrawn { youth_id: id, withdrawn_by }.into()]
+            }
+            YouthCommand::OfferCoordinator { offered_by } => match self.coordinator {
+                CoordinatorState::Assigned(_) => return Err(Rejection::NoChange { what: "a coordinator is assigned" }),
+                CoordinatorState::Offered => return Err(Rejection::NoChange { what: "an offer is pending" }),
+                _ => vec![CoordinatorOffered { youth_id: id, offered_by }.into()],
+            },
+            YouthCommand::AssignCoordinator { coordinator, department, chosen_by } => {
+                let (assigned_by, meeting) = match chosen_by {
+                    CoordinatorChoice::YoungPerson => return Err(Rejection::YouthCannotChooseCoordinator),
+                    CoordinatorChoice::Staff(staff) => (staff, None),
+                    CoordinatorChoice::Meeting(meeting, staff) => (staff, Some(meeting)),
+                };
+                let assigned = CoordinatorAssigned { youth_id: id, coordinator, department, assigned_by, meeting }.into();
+                match self.coordinator {
+                    CoordinatorState::Declined => return Err(Rejection::CoordinatorDeclined),
+                    CoordinatorState::Assigned(current) if current == coordinator => return Err(Rejection::SameCoordinator),
+                    CoordinatorState::Assigned(current) => vec![
+                        CoordinatorReleased { youth_id: id, coordinator: current, reason: ReleaseReason::HandedOver }.into(),
+                        assigned,
+                    ],
+                    _ => vec![assigned],
+                }
+            }
+            YouthCommand::DeclineCoordinator { declined_by, note } => {
+                if self.coordinator != CoordinatorState::Offered {
+                    return Err(Rejection::NoPendingOffer);
+                }
+                vec![CoordinatorDeclined { youth_id: id, declined_by, note }.into()]
+            }
+            YouthCommand::JudgeCoordinatorNotRelevant { judged_by, reason } => {
+                if self.coordinator().is_some() {
+                    return Err(Rejection::NoChange { what: "a coordinator is assigned; release them first" });
+                }
+                vec![CoordinatorJudgedNotRelevant { youth_id: id, judged_by, reason }.into()]
+            }
+            YouthCommand::ReleaseCoordinator { reason } => {
+                let release = self.release_if_assigned(id, reason).ok_or(Rejection::NoCoordinator)?;
+                vec![release]
+            }
+            YouthCommand::AssignCoordinatingCaseworker { caseworker, department, meeting } => {
+                if self.coordinating_caseworker == Some(caseworker) {
+                    return Err(Rejection::NoChange { what: "that caseworker already coordinates the case" });
+                }
+                vec![CoordinatingCaseworkerAssigned { youth_id: id, caseworker, department, meeting }.into()]
+            }
+            YouthCommand::AssignTeam { team } => {
+                let (team, reason) = match team {
+                    Some(team) => (team, TeamReason::Explicit),
+                    None => {
+                        let age = age_on(birth, today);
+                        let school = self.school_status.unwrap_or(SchoolStatus::Inactive);
+                        let reason = if age >= 18 { TeamReason::Age } else { TeamReason::SchoolStatus };
+                        (Team::for_youth(age, school), reason)
+                    }
+                };
+                if self.team == Some(team) {
+                    return Err(Rejection::NoChange { what: "the young person is in that team" });
+                }
+                match self.team {
+                    Some(from) => vec![TeamHandedOver { youth_id: id, from, to: team }.into()],
+                    None => vec![TeamAssigned { youth_id: id, team, reason }.into()],
+                }
+            }
+            YouthCommand::UpdatePlan { based_on_revision, kind, plan, updated_by } => {
+                plan.validate()?;
+                if let Some(based_on) = based_on_revision {
+                    if based_on != self.plan_revision {
+                        return Err(Rejection::StalePlan { based_on, actual: self.plan_revision });
+                    }
+                }
+                let age = age_on(birth, today);
+                if kind == PlanKind::JobPlan && age < 18 {
+                    return Err(Rejection::WrongPlanKind { kind: kind.as_str(), age });
+                }
+                if self.plan.as_ref() == Some(&(kind, plan.clone())) {
+                    return Err(Rejection::NoChange { what: "the plan is unchanged" });
+                }
+                vec![PlanUpdated { youth_id: id, revision: self.plan_revision + 1, kind, plan, updated_by }.into()]
+            }
+            YouthCommand::RecordTransitionForm { expected_weekly_hours, recorded_by, note } => {
+                if expected_weekly_hours > 168 {
+                    return Err(InvalidInput::new("expected_weekly_hours", "a week has 168 hours").into());
+                }
+                vec![TransitionFormRecorded { youth_id: id, expected_weekly_hours, recorded_by, note }.into()]
+            }
+            YouthCommand::MarkEighteen => {
+                if self.turned_eighteen {
+                    return Err(Rejection::AlreadyEighteen);
+                }
+                let birthday = birthday_at(birth, 18);
+                if today < birthday {
+                    return Err(Rejection::NotYetEighteen { birthday });
+                }
+                if self.first_referred_on.is_some_and(|first| first > birthday) {
+                    return Err(Rejection::NoChange { what: "the young person was already 18 when first referred" });
+                }
+                let mut events: Vec<Event> = vec![TurnedEighteen { youth_id: id, birthday }.into()];
+                if let Some(from) = self.team.filter(|t| *t != Team::Team3) {
+                    events.push(TeamHandedOver { youth_id: id, from, to: Team::Team3 }.into());
+                }
+                events
+            }
+            YouthCommand::MarkAgedOut { band } => {
+                let date = birthday_at(birth, u32::from(band.until));
+                if today < date {
+                    return Err(Rejection::NotYetAgedOut { date });
+                }
+                let mut events: Vec<Event> = Vec::with_capacity(3);
+                events.push(AgedOut { youth_id: id, on: date, band_until: band.until }.into());
+                events.extend(self.release_if_assigned(id, ReleaseReason::CaseClosed));
+                events.push(CaseClosed { youth_id: id, reason: CloseReason::AgedOut, note: String::new() }.into());
+                events
+            }
+            YouthCommand::RecordDestination { destination, on } => {
+                if on > today {
+                    return Err(InvalidInput::new("on", "a destination cannot be recorded in the future").into());
+                }
+                vec![DestinationReached { youth_id: id, destination, on }.into()]
+            }
+            YouthCommand::Close { reason, note } => {
+                let mut events: Vec<Event> = Vec::with_capacity(2);
+                events.extend(self.release_if_assigned(id, ReleaseReason::CaseClosed));
+                events.push(CaseClosed { youth_id: id, reason, note }.into());
+                events
+            }
+        };
+        Ok(events)
+    }
+
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::YouthReferred(e) => {
+                self.id = Some(e.youth_id);
+                self.status = CaseStatus::Open;
+                self.cpr = Some(e.cpr.clone());
+                self.name.clone_from(&e.name);
+                self.municipality = Some(e.municipality);
+                self.school_status = Some(e.school_status);
+                self.coordinator = CoordinatorState::None;
+                self.team = None;
+                self.destination = None;
+                self.referrals += 1;
+                self.first_referred_on.get_or_insert(e.referred_on);
+            }
+            Event::NeedAssessed(e) => self.need_level = Some(e.level),
+            Event::SchoolStatusChanged(e) => self.school_status = Some(e.status),
+            Event::ConsentGiven(_) => self.consent = true,
+            Event::ConsentWithdrawn(_) => self.consent = false,
+            Event::CoordinatorOffered(_) => self.coordinator = CoordinatorState::Offered,
+            Event::CoordinatorAssigned(e) => self.coordinator = CoordinatorState::Assigned(e.coordinator),
+            Event::CoordinatorDeclined(_) => self.coordinator = CoordinatorState::Declined,
+            Event::CoordinatorJudgedNotRelevant(_) => self.coordinator = CoordinatorState::NotRelevant,
+            Event::CoordinatorReleased(e) => self.coordinator = CoordinatorState::Released(e.reason),
+            Event::CoordinatingCaseworkerAssigned(e) => self.coordinating_caseworker = Some(e.caseworker),
+            Event::TeamAssigned(e) => self.team = Some(e.team),
+            Event::TeamHandedOver(e) => self.team = Some(e.to),
+            Event::PlanUpdated(e) => {
+                self.plan_revision = e.revision;
+                self.plan = Some((e.kind, e.plan.clone()));
+            }
+            Event::TurnedEighteen(_) => self.turned_eighteen = true,
+            Event::DestinationReached(e) => self.destination = Some(e.destination),
+            Event::CaseClosed(_) => self.status = CaseStatus::Closed,
+            _ => {}
+        }
+    }
+}
+
+impl Youth {
+    fn refer(&self, referral: Referral, today: NaiveDate) -> Result<Vec<Event>, Rejection> {
+        if self.status == CaseStatus::Open {
+            return Err(Rejection::CaseAlreadyOpen);
+        }
+        if let Some(known) = &self.cpr {
+            if *known != referral.cpr {
+                return Err(InvalidInput::new("cpr", "does not match the CPR number on record for this young person").into());
+            }
+        }
+        if referral.name.trim().is_empty() {
+            return Err(InvalidInput::new("name", "cannot be empty").into());
+        }
+        let birth = referral.cpr.birth_date();
+        let age = age_on(birth, today);
+        if birth > today || !referral.age_band.covers(age) {
+            return Err(Rejection::OutsideAgeBand { age, from: referral.age_band.from, until: referral.age_band.until });
+        }
+        let team = Team::for_youth(age, referral.school_status);
+        let reason = if age >= 18 { TeamReason::Age } else { TeamReason::SchoolStatus };
+        Ok(vec![
+            YouthReferred {
+                youth_id: referral.youth_id,
+                cpr: referral.cpr,
+                name: referral.name.trim().to_owned(),
+                municipality: referral.municipality,
+                referred_on: today,
+                referred_by: referral.referred_by,
+                department: referral.department,
+                indicators: referral.indicators,
+                school_status: referral.school_status,
+                note: referral.note,
+            }
+            .into(),
+            TeamAssigned { youth_id: referral.youth_id, team, reason }.into(),
+        ])
+    }
+}
