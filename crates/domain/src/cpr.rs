@@ -4,6 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use schemars::r#gen::SchemaGenerator;
+use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject, StringValidation};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +22,7 @@ use crate::error::InvalidInput;
 /// | 5-8 | 20xx | 20xx | 18xx |
 ///
 /// The modulus-11 check is not applied: numbers issued since 2007 need not satisfy it.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Cpr {
     digits: [u8; 10],
@@ -39,7 +41,10 @@ impl Cpr {
         let mut digits = [0u8; 10];
         for (slot, byte) in digits.iter_mut().zip(compact.bytes()) {
             if !byte.is_ascii_digit() {
-                return Err(InvalidInput::new("cpr", "expected DDMMYY-SSSS or DDMMYYSSSS (digits only)"));
+                return Err(InvalidInput::new(
+                    "cpr",
+                    "expected DDMMYY-SSSS or DDMMYYSSSS (digits only)",
+                ));
             }
             *slot = byte - b'0';
         }
@@ -54,9 +59,8 @@ impl Cpr {
             (_, _) => 1800,
         };
         let year = century + yy;
-        let birth_date = NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| {
-            InvalidInput::new("cpr", format!("{day:02}-{month:02}-{year} is not a real date"))
-        })?;
+        let birth_date = NaiveDate::from_ymd_opt(year, month, day)
+            .ok_or_else(|| InvalidInput::new("cpr", format!("{day:02}-{month:02}-{year} is not a real date")))?;
         Ok(Self { digits, birth_date })
     }
 
@@ -96,6 +100,30 @@ impl TryFrom<String> for Cpr {
     type Error = InvalidInput;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
+    }
+}
+
+// Written by hand: schemars ignores `#[serde(try_from, into)]`, and the derived schema
+// described the private fields instead of the string that is stored.
+impl JsonSchema for Cpr {
+    fn schema_name() -> String {
+        "Cpr".to_owned()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            metadata: Some(Box::new(Metadata {
+                description: Some("A CPR number as kui writes it, DDMMYY-SSSS.".to_owned()),
+                ..Metadata::default()
+            })),
+            instance_type: Some(InstanceType::String.into()),
+            string: Some(Box::new(StringValidation {
+                pattern: Some("^[0-9]{6}-[0-9]{4}$".to_owned()),
+                ..StringValidation::default()
+            })),
+            ..SchemaObject::default()
+        }
+        .into()
     }
 }
 

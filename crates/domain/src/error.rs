@@ -17,7 +17,10 @@ pub struct InvalidInput {
 impl InvalidInput {
     /// Builds an error for `field` with a reason.
     pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self { field, reason: reason.into() }
+        Self {
+            field,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -13,8 +13,8 @@ use crate::cpr::Cpr;
 use crate::error::DecodeError;
 use crate::ids::{MeetingId, MunicipalityCode, StaffId, YouthId};
 use crate::values::{
-    AgeBand, CloseReason, ConsentGiver, DecisionAction, Department, Destination, Forum, Indicator,
-    NeedLevel, Plan, PlanKind, ReleaseReason, SchoolStatus, Team, TeamReason,
+    AgeBand, CloseReason, ConsentGiver, DecisionAction, Department, Destination, Forum, Indicator, NeedLevel, Plan,
+    PlanKind, ReleaseReason, SchoolStatus, Team, TeamReason,
 };
 
 /// A young person was referred to the youth effort; opens (or re-opens) the case.
@@ -519,7 +519,9 @@ fn current_version(event_type: &str) -> Result<u16, DecodeError> {
         .iter()
         .find(|(name, _)| *name == event_type)
         .map(|(_, version)| *version)
-        .ok_or_else(|| DecodeError::UnknownType { event_type: event_type.to_owned() })
+        .ok_or_else(|| DecodeError::UnknownType {
+            event_type: event_type.to_owned(),
+        })
 }
 
 catalogue! {
@@ -615,8 +617,13 @@ impl Event {
             CaseClosed(e) => e.youth_id,
             CaseTabled(e) => e.youth_id,
             DecisionRecorded(e) => e.youth_id,
-            MeetingScheduled(_) | MeetingHeld(_) | MeetingEvaluated(_) | MeetingCancelled(_)
-            | StaffRegistered(_) | StaffCapacityChanged(_) | StaffDeparted(_)
+            MeetingScheduled(_)
+            | MeetingHeld(_)
+            | MeetingEvaluated(_)
+            | MeetingCancelled(_)
+            | StaffRegistered(_)
+            | StaffCapacityChanged(_)
+            | StaffDeparted(_)
             | MunicipalityConfigured(_) => return None,
         })
     }
@@ -628,19 +635,29 @@ impl Event {
         match self {
             YouthReferred(e) => format!(
                 "referred {} by {} ({}) on {}; school: {}; indicators: {}",
-                e.name, e.referred_by, e.department, e.referred_on, e.school_status,
+                e.name,
+                e.referred_by,
+                e.department,
+                e.referred_on,
+                e.school_status,
                 e.indicators.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
             ),
             NeedAssessed(e) => format!("need assessed as {} by {}", e.level, e.assessed_by),
             ReadinessAssessed(e) => format!(
                 "readiness in grade {}: {}",
                 e.grade,
-                if e.education_ready { "education-ready" } else { "not education-ready" }
+                if e.education_ready {
+                    "education-ready"
+                } else {
+                    "not education-ready"
+                }
             ),
             SchoolStatusChanged(e) => format!("school status {} on {}", e.status, e.on),
             ContactRecorded(e) => format!(
                 "contact by {} on {}{}",
-                e.by, e.on, if e.offer_made { " with an offer" } else { "" }
+                e.by,
+                e.on,
+                if e.offer_made { " with an offer" } else { "" }
             ),
             ConsentGiven(e) => format!(
                 "consent given by {} for {}",
@@ -651,20 +668,30 @@ impl Event {
             CoordinatorOffered(e) => format!("coordinator offered by {}", e.offered_by),
             CoordinatorAssigned(e) => format!(
                 "coordinator {} ({}) assigned by {}{}",
-                e.coordinator, e.department, e.assigned_by,
+                e.coordinator,
+                e.department,
+                e.assigned_by,
                 e.meeting.map(|m| format!(" at meeting {m}")).unwrap_or_default()
             ),
             CoordinatorDeclined(e) => format!("coordinator declined by {}", e.declined_by),
-            CoordinatorJudgedNotRelevant(e) => format!("coordinator judged not relevant by {}: {}", e.judged_by, e.reason),
+            CoordinatorJudgedNotRelevant(e) => {
+                format!("coordinator judged not relevant by {}: {}", e.judged_by, e.reason)
+            }
             CoordinatorReleased(e) => format!("coordinator {} released ({})", e.coordinator, e.reason),
             CoordinatingCaseworkerAssigned(e) => format!("coordinating caseworker {} ({})", e.caseworker, e.department),
             TeamAssigned(e) => format!("placed in {} ({})", e.team, e.reason),
             TeamHandedOver(e) => format!("handed over from {} to {}", e.from, e.to),
             PlanUpdated(e) => format!(
                 "{} revision {}: {} goals, {} actions, by {}",
-                e.kind, e.revision, e.plan.goals.len(), e.plan.actions.len(), e.updated_by
+                e.kind,
+                e.revision,
+                e.plan.goals.len(),
+                e.plan.actions.len(),
+                e.updated_by
             ),
-            TransitionFormRecorded(e) => format!("transition form: {} h/week expected after 18", e.expected_weekly_hours),
+            TransitionFormRecorded(e) => {
+                format!("transition form: {} h/week expected after 18", e.expected_weekly_hours)
+            }
             TurnedEighteen(e) => format!("turned 18 on {}", e.birthday),
             AgedOut(e) => format!("aged out of the band (under {}) on {}", e.band_until, e.on),
             DestinationReached(e) => format!("destination {} on {}", e.destination, e.on),
@@ -673,13 +700,20 @@ impl Event {
             CaseTabled(e) => format!("case of {} tabled by {} ({} min)", e.youth_id, e.presenter, e.minutes),
             DecisionRecorded(e) => format!(
                 "decision for {}: coordinator {}, coordinating caseworker {}, lead {}, {} actions{}",
-                e.youth_id, opt(&e.coordinator), opt(&e.coordinating_caseworker), opt(&e.lead), e.actions.len(),
+                e.youth_id,
+                opt(&e.coordinator),
+                opt(&e.coordinating_caseworker),
+                opt(&e.lead),
+                e.actions.len(),
                 e.follow_up.map(|d| format!(", follow-up {d}")).unwrap_or_default()
             ),
             MeetingHeld(e) => format!("meeting held on {} with {} attendees", e.held_on, e.attendees.len()),
             MeetingEvaluated(e) => format!("meeting evaluated {}/5", e.score),
             MeetingCancelled(e) => format!("meeting cancelled: {}", e.reason),
-            StaffRegistered(e) => format!("staff {} registered in {} (capacity {})", e.name, e.department, e.capacity),
+            StaffRegistered(e) => format!(
+                "staff {} registered in {} (capacity {})",
+                e.name, e.department, e.capacity
+            ),
             StaffCapacityChanged(e) => format!("capacity set to {}", e.capacity),
             StaffDeparted(e) => format!("staff left on {}", e.on),
             MunicipalityConfigured(e) => format!(
@@ -719,8 +753,17 @@ mod tests {
 
     #[test]
     fn unknown_and_future_types_are_errors() {
-        assert!(matches!(Event::decode("Nope", 1, b"{}"), Err(DecodeError::UnknownType { .. })));
-        assert!(matches!(Event::decode("TurnedEighteen", 9, b"{}"), Err(DecodeError::FutureVersion { .. })));
-        assert!(matches!(Event::decode("TurnedEighteen", 1, b"{}"), Err(DecodeError::Payload { .. })));
+        assert!(matches!(
+            Event::decode("Nope", 1, b"{}"),
+            Err(DecodeError::UnknownType { .. })
+        ));
+        assert!(matches!(
+            Event::decode("TurnedEighteen", 9, b"{}"),
+            Err(DecodeError::FutureVersion { .. })
+        ));
+        assert!(matches!(
+            Event::decode("TurnedEighteen", 1, b"{}"),
+            Err(DecodeError::Payload { .. })
+        ));
     }
 }

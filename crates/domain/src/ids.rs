@@ -68,6 +68,19 @@ uuid_id!(
     StaffId, "staff-", "staff id"
 );
 
+/// The namespace for deriving a young person's id from their CPR number.
+const YOUTH_NAMESPACE: Uuid = Uuid::from_u128(0x6b75_692d_796f_7574_682d_6e73_2d76_3100);
+
+impl YouthId {
+    /// The id of the young person with this CPR number: the same person always maps to
+    /// the same stream, so a second referral re-opens the existing case instead of
+    /// starting a parallel one. The id is derived from personal data and is itself
+    /// personal data; it is not a pseudonym.
+    pub fn for_cpr(cpr: &crate::cpr::Cpr) -> YouthId {
+        YouthId(Uuid::new_v5(&YOUTH_NAMESPACE, cpr.formatted().as_bytes()))
+    }
+}
+
 /// A Danish municipality code (kommunekode), three digits from 101 to 860.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "u16", into = "u16")]
@@ -79,7 +92,10 @@ impl MunicipalityCode {
         if (101..=860).contains(&code) {
             Ok(Self(code))
         } else {
-            Err(InvalidInput::new("municipality", format!("{code} is not a municipality code (101-860)")))
+            Err(InvalidInput::new(
+                "municipality",
+                format!("{code} is not a municipality code (101-860)"),
+            ))
         }
     }
 

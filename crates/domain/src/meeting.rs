@@ -138,14 +138,32 @@ impl Aggregate for Meeting {
     type Command = MeetingCommand;
 
     fn decide(&self, command: MeetingCommand, _now: DateTime<Utc>) -> Result<Vec<Event>, Rejection> {
-        if let MeetingCommand::Schedule { meeting_id, municipality, forum, date, slot_minutes, scheduled_by } = command {
+        if let MeetingCommand::Schedule {
+            meeting_id,
+            municipality,
+            forum,
+            date,
+            slot_minutes,
+            scheduled_by,
+        } = command
+        {
             if self.status != MeetingStatus::Unknown {
-                return Err(Rejection::AlreadyExists { what: format!("meeting {meeting_id}") });
+                return Err(Rejection::AlreadyExists {
+                    what: format!("meeting {meeting_id}"),
+                });
             }
             if !(15..=480).contains(&slot_minutes) {
                 return Err(InvalidInput::new("slot_minutes", "a meeting slot is 15 to 480 minutes").into());
             }
-            return Ok(vec![MeetingScheduled { meeting_id, municipality, forum, date, slot_minutes, scheduled_by }.into()]);
+            return Ok(vec![MeetingScheduled {
+                meeting_id,
+                municipality,
+                forum,
+                date,
+                slot_minutes,
+                scheduled_by,
+            }
+            .into()]);
         }
         let Some(meeting_id) = self.id else {
             return Err(Rejection::NotFound { what: "meeting".into() });
@@ -157,7 +175,11 @@ impl Aggregate for Meeting {
         };
         let events: Vec<Event> = match command {
             MeetingCommand::Schedule { .. } => unreachable!("handled above"),
-            MeetingCommand::TableCase { youth_id, presenter, complex } => {
+            MeetingCommand::TableCase {
+                youth_id,
+                presenter,
+                complex,
+            } => {
                 open()?;
                 if self.is_tabled(youth_id) {
                     return Err(Rejection::CaseAlreadyTabled);
@@ -165,9 +187,19 @@ impl Aggregate for Meeting {
                 let minutes = minutes_for(complex);
                 let needed = self.agenda_minutes() + minutes;
                 if needed > self.slot_minutes {
-                    return Err(Rejection::AgendaFull { needed, slot: self.slot_minutes });
+                    return Err(Rejection::AgendaFull {
+                        needed,
+                        slot: self.slot_minutes,
+                    });
                 }
-                vec![CaseTabled { meeting_id, youth_id, presenter, minutes, complex }.into()]
+                vec![CaseTabled {
+                    meeting_id,
+                    youth_id,
+                    presenter,
+                    minutes,
+                    complex,
+                }
+                .into()]
             }
             MeetingCommand::RecordDecision(decision) => {
                 if self.status == MeetingStatus::Cancelled {
@@ -205,7 +237,12 @@ impl Aggregate for Meeting {
                 if attendees.is_empty() {
                     return Err(InvalidInput::new("attendees", "a held meeting has attendees").into());
                 }
-                vec![MeetingHeld { meeting_id, held_on, attendees }.into()]
+                vec![MeetingHeld {
+                    meeting_id,
+                    held_on,
+                    attendees,
+                }
+                .into()]
             }
             MeetingCommand::Evaluate { score, note } => {
                 if self.status != MeetingStatus::Held {
@@ -214,7 +251,12 @@ impl Aggregate for Meeting {
                 if !(1..=5).contains(&score) {
                     return Err(InvalidInput::new("score", "from 1 to 5").into());
                 }
-                vec![MeetingEvaluated { meeting_id, score, note }.into()]
+                vec![MeetingEvaluated {
+                    meeting_id,
+                    score,
+                    note,
+                }
+                .into()]
             }
             MeetingCommand::Cancel { reason } => {
                 open()?;

@@ -68,27 +68,47 @@ impl Aggregate for Staff {
     fn decide(&self, command: StaffCommand, _now: DateTime<Utc>) -> Result<Vec<Event>, Rejection> {
         let check_capacity = |capacity: u16| {
             if capacity > MAX_CAPACITY {
-                Err(InvalidInput::new("capacity", format!("at most {MAX_CAPACITY} young people per staff member")))
+                Err(InvalidInput::new(
+                    "capacity",
+                    format!("at most {MAX_CAPACITY} young people per staff member"),
+                ))
             } else {
                 Ok(())
             }
         };
         match command {
-            StaffCommand::Register { staff_id, name, department, municipality, capacity } => {
+            StaffCommand::Register {
+                staff_id,
+                name,
+                department,
+                municipality,
+                capacity,
+            } => {
                 if self.id.is_some() {
-                    return Err(Rejection::AlreadyExists { what: format!("staff member {staff_id}") });
+                    return Err(Rejection::AlreadyExists {
+                        what: format!("staff member {staff_id}"),
+                    });
                 }
                 if name.trim().is_empty() {
                     return Err(InvalidInput::new("name", "cannot be empty").into());
                 }
                 check_capacity(capacity)?;
-                Ok(vec![StaffRegistered { staff_id, name: name.trim().to_owned(), department, municipality, capacity }.into()])
+                Ok(vec![StaffRegistered {
+                    staff_id,
+                    name: name.trim().to_owned(),
+                    department,
+                    municipality,
+                    capacity,
+                }
+                .into()])
             }
             StaffCommand::ChangeCapacity { capacity } => {
                 let staff_id = self.active_id()?;
                 check_capacity(capacity)?;
                 if capacity == self.capacity {
-                    return Err(Rejection::NoChange { what: "the capacity is already that" });
+                    return Err(Rejection::NoChange {
+                        what: "the capacity is already that",
+                    });
                 }
                 Ok(vec![StaffCapacityChanged { staff_id, capacity }.into()])
             }
@@ -118,7 +138,9 @@ impl Aggregate for Staff {
 impl Staff {
     fn active_id(&self) -> Result<StaffId, Rejection> {
         match self.id {
-            None => Err(Rejection::NotFound { what: "staff member".into() }),
+            None => Err(Rejection::NotFound {
+                what: "staff member".into(),
+            }),
             Some(id) if self.departed => Err(Rejection::StaffInactive { staff: id.to_string() }),
             Some(id) => Ok(id),
         }
@@ -139,7 +161,10 @@ pub struct Municipality {
 impl Municipality {
     /// The age band, or the law's default (15 to under 25) for an unconfigured municipality.
     pub fn age_band(&self) -> AgeBand {
-        self.settings.as_ref().map(|s| s.age_band).unwrap_or(AgeBand { from: 15, until: 25 })
+        self.settings
+            .as_ref()
+            .map(|s| s.age_band)
+            .unwrap_or(AgeBand { from: 15, until: 25 })
     }
 }
 
@@ -153,7 +178,10 @@ impl Aggregate for Municipality {
             return Err(InvalidInput::new("name", "cannot be empty").into());
         }
         let cadence = settings.cadence;
-        if [cadence.team_1_days, cadence.team_2_days, cadence.team_3_days].iter().any(|d| !(1..=90).contains(d)) {
+        if [cadence.team_1_days, cadence.team_2_days, cadence.team_3_days]
+            .iter()
+            .any(|d| !(1..=90).contains(d))
+        {
             return Err(InvalidInput::new("cadence", "teams meet every 1 to 90 days").into());
         }
         if settings.coordinator_capacity == 0 || settings.coordinator_capacity > MAX_CAPACITY {
@@ -164,7 +192,9 @@ impl Aggregate for Municipality {
                 return Err(InvalidInput::new("municipality", "a municipality's code cannot change").into());
             }
             if *current == settings {
-                return Err(Rejection::NoChange { what: "the settings are unchanged" });
+                return Err(Rejection::NoChange {
+                    what: "the settings are unchanged",
+                });
             }
         }
         Ok(vec![settings.into()])

@@ -22,12 +22,18 @@ pub fn given<A: Aggregate>(events: impl IntoIterator<Item = Event>) -> Scenario<
     for event in events {
         state.apply(&event);
     }
-    Scenario { state, now: noon(2026, 1, 15) }
+    Scenario {
+        state,
+        now: noon(2026, 1, 15),
+    }
 }
 
 /// Midday UTC on a date, the usual "now" of a scenario.
 pub fn noon(year: i32, month: u32, day: u32) -> DateTime<Utc> {
-    date(year, month, day).and_hms_opt(12, 0, 0).map(|t| t.and_utc()).unwrap_or_default()
+    date(year, month, day)
+        .and_hms_opt(12, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default()
 }
 
 /// A date; panics on an impossible one, which is a bug in the test.
@@ -44,7 +50,9 @@ impl<A: Aggregate> Scenario<A> {
 
     /// Decides a command.
     pub fn when(self, command: A::Command) -> Outcome {
-        Outcome { result: self.state.decide(command, self.now) }
+        Outcome {
+            result: self.state.decide(command, self.now),
+        }
     }
 }
 

@@ -293,7 +293,10 @@ impl AgeBand {
     /// Validates a band: 10 <= from < until <= 35.
     pub fn new(from: u8, until: u8) -> Result<Self, InvalidInput> {
         if from < 10 || until > 35 || from >= until {
-            return Err(InvalidInput::new("age band", format!("{from}-{until} must satisfy 10 <= from < until <= 35")));
+            return Err(InvalidInput::new(
+                "age band",
+                format!("{from}-{until} must satisfy 10 <= from < until <= 35"),
+            ));
         }
         Ok(Self { from, until })
     }
@@ -422,7 +425,11 @@ mod tests {
     #[test]
     fn enums_parse_case_insensitively_and_list_choices() {
         assert_eq!("JOB_CENTRE".parse::<Department>(), Ok(Department::JobCentre));
-        let err = "jobcentre".parse::<Department>().err().map(|e| e.reason).unwrap_or_default();
+        let err = "jobcentre"
+            .parse::<Department>()
+            .err()
+            .map(|e| e.reason)
+            .unwrap_or_default();
         assert!(err.contains("job_centre"), "{err}");
     }
 

@@ -8,8 +8,8 @@ use crate::error::{InvalidInput, Rejection};
 use crate::event::*;
 use crate::ids::{MeetingId, MunicipalityCode, StaffId, YouthId};
 use crate::values::{
-    age_on, birthday_at, AgeBand, CloseReason, ConsentGiver, Department, Destination, Indicator,
-    NeedLevel, Plan, PlanKind, ReleaseReason, SchoolStatus, Team, TeamReason,
+    age_on, birthday_at, AgeBand, CloseReason, ConsentGiver, Department, Destination, Indicator, NeedLevel, Plan,
+    PlanKind, ReleaseReason, SchoolStatus, Team, TeamReason,
 };
 
 /// Where the case stands.
@@ -282,12 +282,21 @@ impl Youth {
         match (self.status, self.id, self.birth_date()) {
             (CaseStatus::Open, Some(id), Some(birth)) => Ok((id, birth)),
             (CaseStatus::Closed, _, _) => Err(Rejection::CaseClosed),
-            _ => Err(Rejection::NotFound { what: "youth case".into() }),
+            _ => Err(Rejection::NotFound {
+                what: "youth case".into(),
+            }),
         }
     }
 
     fn release_if_assigned(&self, id: YouthId, reason: ReleaseReason) -> Option<Event> {
-        self.coordinator().map(|coordinator| CoordinatorReleased { youth_id: id, coordinator, reason }.into())
+        self.coordinator().map(|coordinator| {
+            CoordinatorReleased {
+                youth_id: id,
+                coordinator,
+                reason,
+            }
+            .into()
+        })
     }
 }
 
@@ -302,26 +311,69 @@ impl Aggregate for Youth {
         let (id, birth) = self.open_case()?;
         let events: Vec<Event> = match command {
             YouthCommand::Refer(_) => unreachable!("handled above"),
-            YouthCommand::AssessNeed { level, assessed_by, note } => {
-                vec![NeedAssessed { youth_id: id, level, assessed_by, note }.into()]
-            }
-            YouthCommand::AssessReadiness { education_ready, academic, social, personal, grade, assessed_by } => {
-                if !(7..=10).contains(&grade) {
-                    return Err(InvalidInput::new("grade", format!("readiness is assessed in grades 7-10, not {grade}")).into());
+            YouthCommand::AssessNeed {
+                level,
+                assessed_by,
+                note,
+            } => {
+                vec![NeedAssessed {
+                    youth_id: id,
+                    level,
+                    assessed_by,
+                    note,
                 }
-                vec![ReadinessAssessed { youth_id: id, education_ready, academic, social, personal, grade, assessed_by }.into()]
+                .into()]
+            }
+            YouthCommand::AssessReadiness {
+                education_ready,
+                academic,
+                social,
+                personal,
+                grade,
+                assessed_by,
+            } => {
+                if !(7..=10).contains(&grade) {
+                    return Err(InvalidInput::new(
+                        "grade",
+                        format!("readiness is assessed in grades 7-10, not {grade}"),
+                    )
+                    .into());
+                }
+                vec![ReadinessAssessed {
+                    youth_id: id,
+                    education_ready,
+                    academic,
+                    social,
+                    personal,
+                    grade,
+                    assessed_by,
+                }
+                .into()]
             }
             YouthCommand::ChangeSchoolStatus { status, on } => {
                 if self.school_status == Some(status) {
-                    return Err(Rejection::NoChange { what: "the school status is already that" });
+                    return Err(Rejection::NoChange {
+                        what: "the school status is already that",
+                    });
                 }
-                vec![SchoolStatusChanged { youth_id: id, status, on }.into()]
+                vec![SchoolStatusChanged {
+                    youth_id: id,
+                    status,
+                    on,
+                }
+                .into()]
             }
             YouthCommand::RecordContact { by, on, offer_made } => {
                 if on > today {
                     return Err(InvalidInput::new("on", "contact cannot be recorded in the future").into());
                 }
-                vec![ContactRecorded { youth_id: id, by, on, offer_made }.into()]
+                vec![ContactRecorded {
+                    youth_id: id,
+                    by,
+                    on,
+                    offer_made,
+                }
+                .into()]
             }
             YouthCommand::GiveConsent { given_by, departments } => {
                 if departments.is_empty() {
@@ -330,31 +382,70 @@ impl Aggregate for Youth {
                 if given_by == ConsentGiver::Guardian && age_on(birth, today) >= 18 {
                     return Err(InvalidInput::new("given_by", "after 18 only the young person can consent").into());
                 }
-                vec![ConsentGiven { youth_id: id, given_by, departments }.into()]
+                vec![ConsentGiven {
+                    youth_id: id,
+                    given_by,
+                    departments,
+                }
+                .into()]
             }
             YouthCommand::WithdrawConsent { withdrawn_by } => {
                 if !self.consent {
                     return Err(Rejection::NoConsent);
                 }
-                vec![ConsentWithdrawn { youth_id: id, withdrawn_by }.into()]
+                vec![ConsentWithdrawn {
+                    youth_id: id,
+                    withdrawn_by,
+                }
+                .into()]
             }
             YouthCommand::OfferCoordinator { offered_by } => match self.coordinator {
-                CoordinatorState::Assigned(_) => return Err(Rejection::NoChange { what: "a coordinator is assigned" }),
-                CoordinatorState::Offered => return Err(Rejection::NoChange { what: "an offer is pending" }),
-                _ => vec![CoordinatorOffered { youth_id: id, offered_by }.into()],
+                CoordinatorState::Assigned(_) => {
+                    return Err(Rejection::NoChange {
+                        what: "a coordinator is assigned",
+                    })
+                }
+                CoordinatorState::Offered => {
+                    return Err(Rejection::NoChange {
+                        what: "an offer is pending",
+                    })
+                }
+                _ => vec![CoordinatorOffered {
+                    youth_id: id,
+                    offered_by,
+                }
+                .into()],
             },
-            YouthCommand::AssignCoordinator { coordinator, department, chosen_by } => {
+            YouthCommand::AssignCoordinator {
+                coordinator,
+                department,
+                chosen_by,
+            } => {
                 let (assigned_by, meeting) = match chosen_by {
                     CoordinatorChoice::YoungPerson => return Err(Rejection::YouthCannotChooseCoordinator),
                     CoordinatorChoice::Staff(staff) => (staff, None),
                     CoordinatorChoice::Meeting(meeting, staff) => (staff, Some(meeting)),
                 };
-                let assigned = CoordinatorAssigned { youth_id: id, coordinator, department, assigned_by, meeting }.into();
+                let assigned = CoordinatorAssigned {
+                    youth_id: id,
+                    coordinator,
+                    department,
+                    assigned_by,
+                    meeting,
+                }
+                .into();
                 match self.coordinator {
                     CoordinatorState::Declined => return Err(Rejection::CoordinatorDeclined),
-                    CoordinatorState::Assigned(current) if current == coordinator => return Err(Rejection::SameCoordinator),
+                    CoordinatorState::Assigned(current) if current == coordinator => {
+                        return Err(Rejection::SameCoordinator)
+                    }
                     CoordinatorState::Assigned(current) => vec![
-                        CoordinatorReleased { youth_id: id, coordinator: current, reason: ReleaseReason::HandedOver }.into(),
+                        CoordinatorReleased {
+                            youth_id: id,
+                            coordinator: current,
+                            reason: ReleaseReason::HandedOver,
+                        }
+                        .into(),
                         assigned,
                     ],
                     _ => vec![assigned],
@@ -364,23 +455,47 @@ impl Aggregate for Youth {
                 if self.coordinator != CoordinatorState::Offered {
                     return Err(Rejection::NoPendingOffer);
                 }
-                vec![CoordinatorDeclined { youth_id: id, declined_by, note }.into()]
+                vec![CoordinatorDeclined {
+                    youth_id: id,
+                    declined_by,
+                    note,
+                }
+                .into()]
             }
             YouthCommand::JudgeCoordinatorNotRelevant { judged_by, reason } => {
                 if self.coordinator().is_some() {
-                    return Err(Rejection::NoChange { what: "a coordinator is assigned; release them first" });
+                    return Err(Rejection::NoChange {
+                        what: "a coordinator is assigned; release them first",
+                    });
                 }
-                vec![CoordinatorJudgedNotRelevant { youth_id: id, judged_by, reason }.into()]
+                vec![CoordinatorJudgedNotRelevant {
+                    youth_id: id,
+                    judged_by,
+                    reason,
+                }
+                .into()]
             }
             YouthCommand::ReleaseCoordinator { reason } => {
                 let release = self.release_if_assigned(id, reason).ok_or(Rejection::NoCoordinator)?;
                 vec![release]
             }
-            YouthCommand::AssignCoordinatingCaseworker { caseworker, department, meeting } => {
+            YouthCommand::AssignCoordinatingCaseworker {
+                caseworker,
+                department,
+                meeting,
+            } => {
                 if self.coordinating_caseworker == Some(caseworker) {
-                    return Err(Rejection::NoChange { what: "that caseworker already coordinates the case" });
+                    return Err(Rejection::NoChange {
+                        what: "that caseworker already coordinates the case",
+                    });
                 }
-                vec![CoordinatingCaseworkerAssigned { youth_id: id, caseworker, department, meeting }.into()]
+                vec![CoordinatingCaseworkerAssigned {
+                    youth_id: id,
+                    caseworker,
+                    department,
+                    meeting,
+                }
+                .into()]
             }
             YouthCommand::AssignTeam { team } => {
                 let (team, reason) = match team {
@@ -388,39 +503,85 @@ impl Aggregate for Youth {
                     None => {
                         let age = age_on(birth, today);
                         let school = self.school_status.unwrap_or(SchoolStatus::Inactive);
-                        let reason = if age >= 18 { TeamReason::Age } else { TeamReason::SchoolStatus };
+                        let reason = if age >= 18 {
+                            TeamReason::Age
+                        } else {
+                            TeamReason::SchoolStatus
+                        };
                         (Team::for_youth(age, school), reason)
                     }
                 };
                 if self.team == Some(team) {
-                    return Err(Rejection::NoChange { what: "the young person is in that team" });
+                    return Err(Rejection::NoChange {
+                        what: "the young person is in that team",
+                    });
                 }
                 match self.team {
-                    Some(from) => vec![TeamHandedOver { youth_id: id, from, to: team }.into()],
-                    None => vec![TeamAssigned { youth_id: id, team, reason }.into()],
+                    Some(from) => vec![TeamHandedOver {
+                        youth_id: id,
+                        from,
+                        to: team,
+                    }
+                    .into()],
+                    None => vec![TeamAssigned {
+                        youth_id: id,
+                        team,
+                        reason,
+                    }
+                    .into()],
                 }
             }
-            YouthCommand::UpdatePlan { based_on_revision, kind, plan, updated_by } => {
+            YouthCommand::UpdatePlan {
+                based_on_revision,
+                kind,
+                plan,
+                updated_by,
+            } => {
                 plan.validate()?;
                 if let Some(based_on) = based_on_revision {
                     if based_on != self.plan_revision {
-                        return Err(Rejection::StalePlan { based_on, actual: self.plan_revision });
+                        return Err(Rejection::StalePlan {
+                            based_on,
+                            actual: self.plan_revision,
+                        });
                     }
                 }
                 let age = age_on(birth, today);
                 if kind == PlanKind::JobPlan && age < 18 {
-                    return Err(Rejection::WrongPlanKind { kind: kind.as_str(), age });
+                    return Err(Rejection::WrongPlanKind {
+                        kind: kind.as_str(),
+                        age,
+                    });
                 }
                 if self.plan.as_ref() == Some(&(kind, plan.clone())) {
-                    return Err(Rejection::NoChange { what: "the plan is unchanged" });
+                    return Err(Rejection::NoChange {
+                        what: "the plan is unchanged",
+                    });
                 }
-                vec![PlanUpdated { youth_id: id, revision: self.plan_revision + 1, kind, plan, updated_by }.into()]
+                vec![PlanUpdated {
+                    youth_id: id,
+                    revision: self.plan_revision + 1,
+                    kind,
+                    plan,
+                    updated_by,
+                }
+                .into()]
             }
-            YouthCommand::RecordTransitionForm { expected_weekly_hours, recorded_by, note } => {
+            YouthCommand::RecordTransitionForm {
+                expected_weekly_hours,
+                recorded_by,
+                note,
+            } => {
                 if expected_weekly_hours > 168 {
                     return Err(InvalidInput::new("expected_weekly_hours", "a week has 168 hours").into());
                 }
-                vec![TransitionFormRecorded { youth_id: id, expected_weekly_hours, recorded_by, note }.into()]
+                vec![TransitionFormRecorded {
+                    youth_id: id,
+                    expected_weekly_hours,
+                    recorded_by,
+                    note,
+                }
+                .into()]
             }
             YouthCommand::MarkEighteen => {
                 if self.turned_eighteen {
@@ -431,11 +592,20 @@ impl Aggregate for Youth {
                     return Err(Rejection::NotYetEighteen { birthday });
                 }
                 if self.first_referred_on.is_some_and(|first| first > birthday) {
-                    return Err(Rejection::NoChange { what: "the young person was already 18 when first referred" });
+                    return Err(Rejection::NoChange {
+                        what: "the young person was already 18 when first referred",
+                    });
                 }
                 let mut events: Vec<Event> = vec![TurnedEighteen { youth_id: id, birthday }.into()];
                 if let Some(from) = self.team.filter(|t| *t != Team::Team3) {
-                    events.push(TeamHandedOver { youth_id: id, from, to: Team::Team3 }.into());
+                    events.push(
+                        TeamHandedOver {
+                            youth_id: id,
+                            from,
+                            to: Team::Team3,
+                        }
+                        .into(),
+                    );
                 }
                 events
             }
@@ -445,21 +615,47 @@ impl Aggregate for Youth {
                     return Err(Rejection::NotYetAgedOut { date });
                 }
                 let mut events: Vec<Event> = Vec::with_capacity(3);
-                events.push(AgedOut { youth_id: id, on: date, band_until: band.until }.into());
+                events.push(
+                    AgedOut {
+                        youth_id: id,
+                        on: date,
+                        band_until: band.until,
+                    }
+                    .into(),
+                );
                 events.extend(self.release_if_assigned(id, ReleaseReason::CaseClosed));
-                events.push(CaseClosed { youth_id: id, reason: CloseReason::AgedOut, note: String::new() }.into());
+                events.push(
+                    CaseClosed {
+                        youth_id: id,
+                        reason: CloseReason::AgedOut,
+                        note: String::new(),
+                    }
+                    .into(),
+                );
                 events
             }
             YouthCommand::RecordDestination { destination, on } => {
                 if on > today {
                     return Err(InvalidInput::new("on", "a destination cannot be recorded in the future").into());
                 }
-                vec![DestinationReached { youth_id: id, destination, on }.into()]
+                vec![DestinationReached {
+                    youth_id: id,
+                    destination,
+                    on,
+                }
+                .into()]
             }
             YouthCommand::Close { reason, note } => {
                 let mut events: Vec<Event> = Vec::with_capacity(2);
                 events.extend(self.release_if_assigned(id, ReleaseReason::CaseClosed));
-                events.push(CaseClosed { youth_id: id, reason, note }.into());
+                events.push(
+                    CaseClosed {
+                        youth_id: id,
+                        reason,
+                        note,
+                    }
+                    .into(),
+                );
                 events
             }
         };
@@ -512,7 +708,9 @@ impl Youth {
         }
         if let Some(known) = &self.cpr {
             if *known != referral.cpr {
-                return Err(InvalidInput::new("cpr", "does not match the CPR number on record for this young person").into());
+                return Err(
+                    InvalidInput::new("cpr", "does not match the CPR number on record for this young person").into(),
+                );
             }
         }
         if referral.name.trim().is_empty() {
@@ -521,10 +719,18 @@ impl Youth {
         let birth = referral.cpr.birth_date();
         let age = age_on(birth, today);
         if birth > today || !referral.age_band.covers(age) {
-            return Err(Rejection::OutsideAgeBand { age, from: referral.age_band.from, until: referral.age_band.until });
+            return Err(Rejection::OutsideAgeBand {
+                age,
+                from: referral.age_band.from,
+                until: referral.age_band.until,
+            });
         }
         let team = Team::for_youth(age, referral.school_status);
-        let reason = if age >= 18 { TeamReason::Age } else { TeamReason::SchoolStatus };
+        let reason = if age >= 18 {
+            TeamReason::Age
+        } else {
+            TeamReason::SchoolStatus
+        };
         Ok(vec![
             YouthReferred {
                 youth_id: referral.youth_id,
@@ -539,7 +745,12 @@ impl Youth {
                 note: referral.note,
             }
             .into(),
-            TeamAssigned { youth_id: referral.youth_id, team, reason }.into(),
+            TeamAssigned {
+                youth_id: referral.youth_id,
+                team,
+                reason,
+            }
+            .into(),
         ])
     }
 }

@@ -1,0 +1,17 @@
+//! kui-domain's integration tests: every business rule as given events, when a command,
+//! then events or a rejection. No runtime, no disk.
+//!
+//! Layout:
+//! - `helpers`: ids, dates, CPR numbers, the standard age bands, event builders and `samples()`.
+//! - `youth`, `meeting`, `staff`, `municipality`: the aggregates' rules.
+//! - `decode`: the event catalogue round-trips; old versions upcast; unknown ones fail.
+//! - `schemas`: the JSON Schemas in `schemas/events/` match the catalogue (`UPDATE_EXPECT=1` rewrites them).
+
+mod helpers;
+
+mod decode;
+mod meeting;
+mod municipality;
+mod schemas;
+mod staff;
+mod youth;
