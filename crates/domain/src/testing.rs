@@ -1,6 +1,6 @@
 //! Given/when/then scenarios for aggregates: no runtime, no disk.
 //!
-//! ```ignore
+//! ```text
 //! given::<Youth>([referred]).at(day).when(YouthCommand::MarkEighteen).then_rejected(Rejection::AlreadyEighteen);
 //! ```
 

@@ -393,6 +393,9 @@ impl Aggregate for Youth {
                 if !self.consent {
                     return Err(Rejection::NoConsent);
                 }
+                if withdrawn_by == ConsentGiver::Guardian && age_on(birth, today) >= 18 {
+                    return Err(InvalidInput::new("withdrawn_by", "after 18 only the young person decides").into());
+                }
                 vec![ConsentWithdrawn {
                     youth_id: id,
                     withdrawn_by,
@@ -454,6 +457,9 @@ impl Aggregate for Youth {
             YouthCommand::DeclineCoordinator { declined_by, note } => {
                 if self.coordinator != CoordinatorState::Offered {
                     return Err(Rejection::NoPendingOffer);
+                }
+                if declined_by == ConsentGiver::Guardian && age_on(birth, today) >= 18 {
+                    return Err(InvalidInput::new("declined_by", "after 18 only the young person decides").into());
                 }
                 vec![CoordinatorDeclined {
                     youth_id: id,

@@ -687,6 +687,27 @@ fn guardian_cannot_consent_after_18() {
 }
 
 #[test]
+fn after_18_a_guardian_can_neither_withdraw_consent_nor_decline_the_coordinator() {
+    given::<Youth>(adult_case_with([consent_given(ConsentGiver::Youth)]))
+        .when(YouthCommand::WithdrawConsent {
+            withdrawn_by: ConsentGiver::Guardian,
+        })
+        .then_invalid("withdrawn_by");
+    given::<Youth>(adult_case_with([offered()]))
+        .when(YouthCommand::DeclineCoordinator {
+            declined_by: ConsentGiver::Guardian,
+            note: String::new(),
+        })
+        .then_invalid("declined_by");
+    given::<Youth>(adult_case_with([offered()]))
+        .when(YouthCommand::DeclineCoordinator {
+            declined_by: ConsentGiver::Youth,
+            note: String::new(),
+        })
+        .then_types(&["CoordinatorDeclined"]);
+}
+
+#[test]
 fn consent_must_name_a_department() {
     given::<Youth>(case())
         .when(YouthCommand::GiveConsent {
