@@ -1,1 +1,35 @@
-//! placeholder
+//! kui's application service: everything user-facing writes and replays through it.
+//!
+//! The engine loads an aggregate by replaying its stream, decides with an injected clock,
+//! appends with the expected version and retries a bounded number of times on conflict.
+//! It adds cross-aggregate effects (a meeting decision that appoints a coordinator also
+//! records `CoordinatorAssigned` on the young person, atomically, with causation ids),
+//! records age milestones (`tick`), replays one young person's history for auditors and
+//! verifies the whole log.
+//!
+//! Layout:
+//! - `engine`: `Engine`, `Command`, `CommandContext`, `Executed`.
+//! - `actor`: `Actor` and `Role`.
+//! - `clock`: injected `Clock` and `IdSource`.
+//! - `tick`: the age-milestone scheduler.
+//! - `history`: the auditor's replay.
+//! - `verify`: chain and invariant checks.
+//! - `transfer`: NDJSON export/import and bulk loading of generated fixtures.
+//! - `generate`: the deterministic fixture generator (presets small, sonderborg, national).
+//! - `error`: `EngineError`.
+#![warn(missing_docs)]
+
+pub mod actor;
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod history;
+pub mod tick;
+pub mod transfer;
+pub mod verify;
+
+pub use actor::{Actor, Role};
+pub use clock::{Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock};
+pub use engine::{decode, Command, CommandContext, Engine, Executed};
+pub use error::EngineError;

@@ -159,7 +159,10 @@ impl LogError {
 
     /// A corruption error tied to a position.
     pub(crate) fn corrupt_at(position: u64, reason: impl Into<String>) -> LogError {
-        LogError::Corrupt { position: Some(position), reason: reason.into() }
+        LogError::Corrupt {
+            position: Some(position),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -177,7 +180,10 @@ mod tests {
                 actual: Some(Version(3)),
             },
             LogError::EmptyAppend,
-            LogError::Corrupt { position: Some(7), reason: "hash mismatch".into() },
+            LogError::Corrupt {
+                position: Some(7),
+                reason: "hash mismatch".into(),
+            },
             LogError::Closed,
         ];
         for error in errors {

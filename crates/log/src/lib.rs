@@ -1,1 +1,62 @@
-//! placeholder
+//! kui's append-only event log: the [`EventLog`] port and [`SledLog`], its durable
+//! implementation on sled.
+//!
+//! The log knows nothing of the domain.
+//! An event is an opaque JSON payload with a type name, a schema version and metadata;
+//! the log gives it a global position (gap-free, from 1), a version in its stream
+//! (gap-free, from 1) and a place in a SHA-256 hash chain (each event's canonical bytes
+//! include the previous event's hash), and stores it as an [`Envelope`].
+//!
+//! Guarantees of [`SledLog`]:
+//!
+//! - An append to one or several streams is atomic, checked against an expected version
+//!   per stream ([`LogError::Conflict`], nothing written) and idempotent per command id.
+//! - An append is durable (fsynced) before it returns; concurrent appends share one sync
+//!   (group commit, pipelined with the next group's write).
+//! - Reads and subscriptions only ever show durable events, in position order, without
+//!   gaps or duplicates.
+//! - [`EventLog::verify`] recomputes the whole chain and the stream index.
+//!
+//! Everything is synchronous (like sled): async callers run it on blocking threads.
+//!
+//! # Layout
+//!
+//! - `error`: [`LogError`], the only error type; the one `From<sled::Error>`.
+//! - `types`: ids and counters ([`StreamId`], [`Position`], [`Version`]), the append
+//!   request and outcome, [`Envelope`], [`Metadata`].
+//! - `event_log`: the [`EventLog`] trait.
+//! - `codec` (private): frame and chunk byte formats, hashing, sled key encoding.
+//! - [`sled_log`]: [`SledLog`] and [`LogOptions`]; the on-disk layout and the durability
+//!   notes live in its docs.
+//! - `index` (private): the stream index, written in blocks, deferred from the hot path.
+//! - `writer` (private): the writer and flusher threads (group commit).
+//! - [`subscription`]: [`Subscription`], catch-up then live, by position.
+//! - `verify` (private): the end-to-end check behind [`EventLog::verify`].
+//! - [`ndjson`]: lossless NDJSON export and import.
+//!
+//! The `kui-log-torture` binary in this crate is a durability-testing tool used by the
+//! crash test.
+
+#![warn(missing_docs)]
+
+mod codec;
+mod error;
+mod event_log;
+mod index;
+pub mod ndjson;
+pub mod sled_log;
+pub mod subscription;
+mod types;
+mod verify;
+mod writer;
+
+pub use codec::envelope_hash;
+pub use error::LogError;
+pub use event_log::EventLog;
+pub use sled_log::{LogOptions, SledLog, WriteStats};
+pub use subscription::{Subscription, SubscriptionSource};
+pub use types::{
+    Actor, AppendOutcome, AppendRequest, Envelope, ExpectedVersion, Metadata, NewEvent, Position, StreamAppend,
+    StreamId, VerifyReport, Version, MAX_STREAM_ID_LEN,
+};
+pub use writer::{MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};

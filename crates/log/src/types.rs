@@ -81,9 +81,7 @@ impl AsRef<str> for StreamId {
 
 /// Global position of an event in the log: the first event is 1, and positions are
 /// gap-free and strictly increasing.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct Position(pub u64);
 
@@ -102,9 +100,7 @@ impl fmt::Display for Position {
 
 /// Version of one stream: the stream's first event has version 1, the next 2, and so
 /// on without gaps.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct Version(pub u64);
 
@@ -280,7 +276,13 @@ mod tests {
 
     #[test]
     fn stream_id_rejects_empty_long_and_non_printable() {
-        for bad in [String::new(), "a".repeat(201), "a\0b".into(), "tab\t".into(), "ø".into()] {
+        for bad in [
+            String::new(),
+            "a".repeat(201),
+            "a\0b".into(),
+            "tab\t".into(),
+            "ø".into(),
+        ] {
             assert!(
                 matches!(StreamId::new(bad.clone()), Err(LogError::InvalidStreamId { .. })),
                 "{bad:?} was accepted"

@@ -1,0 +1,119 @@
+//! The command line: every subcommand and flag, with help text.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+/// kui: an event-sourced coordination engine for the municipal youth effort (KUI).
+///
+/// Every referral, decision, plan change, coordinator assignment and transition is an
+/// immutable event in a hash-chained log. These commands create, inspect, verify and
+/// move that log.
+#[derive(Debug, Parser)]
+#[command(name = "kui", version, propagate_version = true)]
+pub struct Cli {
+    /// The data directory holding the event log.
+    #[arg(long, global = true, env = "KUI_DATA", default_value = "data")]
+    pub data: PathBuf,
+
+    /// Run as if the time were this (RFC 3339 or YYYY-MM-DD); for replays and tests.
+    #[arg(long, global = true, env = "KUI_NOW", value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an empty log and configure the municipality.
+    Init(InitArgs),
+    /// Generate a realistic municipality into the data directory (or reuse it) and show what is in it.
+    Demo(DemoArgs),
+    /// Generate a preset municipality into an empty data directory.
+    Generate(GenerateArgs),
+    /// Replay one young person's full history across streams (the auditor's view).
+    History(HistoryArgs),
+    /// Check the hash chain and every invariant; exits non-zero naming the first bad position.
+    Verify,
+    /// Record every age milestone (18th birthday, end of the age band) due by a date.
+    Tick(TickArgs),
+    /// Write the whole log as NDJSON, one event per line.
+    Export(ExportArgs),
+    /// Append an NDJSON export to the log, checking every hash.
+    Import(ImportArgs),
+    /// Count what is in the log.
+    Summary,
+}
+
+/// `kui init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The municipality code (101-860), e.g. 540 for Sønderborg.
+    #[arg(long)]
+    pub municipality: u16,
+    /// The municipality's name.
+    #[arg(long)]
+    pub name: String,
+    /// The age band, FROM-UNTIL: ages covered from FROM up to but not including UNTIL.
+    #[arg(long, default_value = "15-25")]
+    pub band: String,
+    /// Young people per coordinator.
+    #[arg(long, default_value_t = 25)]
+    pub capacity: u16,
+}
+
+/// `kui demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Which municipality to generate: small, sonderborg, national or national:N.
+    #[arg(long, default_value = "sonderborg")]
+    pub preset: String,
+}
+
+/// `kui generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// small (about 500 young people), sonderborg (about 13,000), national (5,000,000 events) or national:N.
+    #[arg(long)]
+    pub preset: String,
+}
+
+/// `kui history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The young person: a youth id (uuid or youth-uuid) or a CPR number (DDMMYY-SSSS).
+    pub youth: String,
+    /// Show the history and the state of the case as they stood on this date.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Print JSON for programs instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kui tick`.
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    /// Record milestones due by this date (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// `kui export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write; standard output if omitted.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+/// `kui import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The NDJSON file written by `kui export`.
+    pub file: PathBuf,
+}

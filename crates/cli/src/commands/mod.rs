@@ -1,0 +1,29 @@
+//! One module per subcommand; each parses nothing and prints its result.
+
+mod demo;
+mod history;
+mod init;
+mod transfer;
+mod verify;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let now = cli.now.as_deref();
+    match cli.command {
+        Command::Init(args) => init::run(&cli.data, now, args),
+        Command::Demo(args) => demo::demo(&cli.data, now, &args.preset),
+        Command::Generate(args) => demo::generate(&cli.data, now, &args.preset),
+        Command::Summary => demo::summary(&cli.data, now),
+        Command::History(args) => history::run(&cli.data, now, args),
+        Command::Verify => verify::verify(&cli.data, now),
+        Command::Tick(args) => verify::tick(&cli.data, now, args),
+        Command::Export(args) => transfer::export(&cli.data, now, args),
+        Command::Import(args) => transfer::import(&cli.data, now, args),
+    }
+}

@@ -1,0 +1,152 @@
+//! Every subcommand on the small fixture, and bad input.
+
+use std::fs;
+
+use crate::helpers::{kui, small_data, small_fixture};
+
+fn first_youth_id(fixture: &str) -> String {
+    let line = fixture
+        .lines()
+        .find(|l| l.contains("\"YouthReferred\""))
+        .unwrap_or_else(|| panic!("no referral"));
+    let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
+    value["payload"]["youth_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no youth id"))
+        .to_owned()
+}
+
+fn first_cpr(fixture: &str) -> String {
+    let line = fixture
+        .lines()
+        .find(|l| l.contains("\"YouthReferred\""))
+        .unwrap_or_else(|| panic!("no referral"));
+    let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
+    value["payload"]["cpr"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no cpr"))
+        .to_owned()
+}
+
+#[test]
+fn import_verify_summary_and_export_round_trip() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    let verified = kui(&data, &["verify"]).ok();
+    assert!(verified.stdout.starts_with("ok: "), "{}", verified.stdout);
+    let summary = kui(&data, &["summary"]).ok();
+    assert!(summary.stdout.contains("YouthReferred"), "{}", summary.stdout);
+    assert!(summary.stdout.contains("540 Sønderborg"), "{}", summary.stdout);
+    let out = dir.path().join("again.ndjson");
+    kui(&data, &["export", "-o", out.to_str().unwrap_or_default()]).ok();
+    let again = fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let original = fs::read(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(again == original, "export after import differs from the fixture");
+}
+
+#[test]
+fn history_by_id_and_by_cpr_as_table_json_and_as_of() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    let fixture = fs::read_to_string(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    let id = first_youth_id(&fixture);
+    let cpr = first_cpr(&fixture);
+
+    let table = kui(&data, &["history", &id]).ok();
+    assert!(table.stdout.contains("YouthReferred"), "{}", table.stdout);
+    assert!(table.stdout.contains("state:"), "{}", table.stdout);
+    assert!(!table.stdout.contains(&cpr), "the table must not print the CPR number");
+
+    let by_cpr = kui(&data, &["history", &cpr]).ok();
+    assert_eq!(by_cpr.stdout, table.stdout);
+
+    let json = kui(&data, &["history", &id, "--json"]).ok();
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let entries = value["entries"].as_array().unwrap_or_else(|| panic!("entries"));
+    assert!(entries.len() >= 2);
+    let positions: Vec<u64> = entries.iter().filter_map(|e| e["position"].as_u64()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "in log order");
+    let first_day = entries[0]["occurred_at"].as_str().unwrap_or_default()[..10].to_owned();
+
+    let early = kui(&data, &["history", &id, "--as-of", &first_day, "--json"]).ok();
+    let early: serde_json::Value = serde_json::from_str(&early.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let early_entries = early["entries"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(early_entries >= 1 && early_entries <= entries.len());
+}
+
+#[test]
+fn tick_is_idempotent() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    let first = kui(&data, &["tick", "--as-of", "2026-11-01"]).ok();
+    let second = kui(&data, &["tick", "--as-of", "2026-11-01"]).ok();
+    assert!(
+        second.stdout.contains(": 0 turned 18, 0 aged out"),
+        "{}\n{}",
+        first.stdout,
+        second.stdout
+    );
+    kui(&data, &["verify"]).ok();
+    kui(&data, &["tick", "--as-of", "2027-01-01"]).fails_with(2, "cannot tick into the future");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_writes_nothing() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    kui(&data, &["history", "310299-12"]).fails_with(2, "neither a youth id");
+    kui(&data, &["history", "300299-1234"]).fails_with(2, "not a real date");
+    kui(&data, &["history", "0190b5a0-0000-7000-8000-000000000001"]).fails_with(2, "not found");
+
+    let not_a_log = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    fs::write(not_a_log.path().join("notes.txt"), "hello").unwrap_or_else(|e| panic!("{e}"));
+    kui(not_a_log.path(), &["verify"]).fails_with(2, "not a kui log");
+
+    let fixture = fs::read(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    let truncated = dir.path().join("truncated.ndjson");
+    fs::write(&truncated, &fixture[..fixture.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let fresh = dir.path().join("fresh");
+    kui(&fresh, &["import", truncated.to_str().unwrap_or_default()]).fails_with(2, "truncated");
+    let summary = kui(&fresh, &["summary"]).ok();
+    assert!(summary.stdout.contains("events:        0"), "{}", summary.stdout);
+
+    kui(&fresh, &["init", "--municipality", "99", "--name", "X"]).fails_with(2, "not a municipality code");
+    kui(
+        &fresh,
+        &["init", "--municipality", "540", "--name", "S", "--band", "30-15"],
+    )
+    .fails_with(2, "age band");
+}
+
+#[test]
+fn init_then_generate_refuses_a_used_directory() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let init = kui(
+        &data,
+        &[
+            "init",
+            "--municipality",
+            "540",
+            "--name",
+            "Sønderborg",
+            "--band",
+            "15-30",
+        ],
+    )
+    .ok();
+    assert!(init.stdout.contains("municipality 540"), "{}", init.stdout);
+    kui(&data, &["generate", "--preset", "small"]).fails_with(2, "not empty");
+    kui(&data, &["generate", "--preset", "nowhere"]).fails_with(2, "unknown preset");
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for command in [
+        "init", "demo", "generate", "history", "verify", "tick", "export", "import", "summary",
+    ] {
+        let help = kui(dir.path(), &[command, "--help"]).ok();
+        assert!(help.stdout.contains("Usage: kui"), "{command}: {}", help.stdout);
+    }
+}

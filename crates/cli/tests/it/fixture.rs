@@ -1,0 +1,32 @@
+//! The committed small fixture is exactly what the generator produces.
+
+use std::fs;
+
+use crate::helpers::{kui, small_fixture};
+
+/// `UPDATE_EXPECT=1 cargo test -p kui-cli --test integration fixture` rewrites the file.
+#[test]
+fn fixture_small_is_what_the_generator_produces() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    kui(&data, &["generate", "--preset", "small"]).ok();
+    let out = dir.path().join("small.ndjson");
+    let out_text = out.to_str().unwrap_or_else(|| panic!("path"));
+    kui(&data, &["export", "--out", out_text]).ok();
+    let generated = fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let committed_path = small_fixture();
+    if std::env::var("UPDATE_EXPECT").is_ok_and(|v| v == "1") {
+        fs::write(&committed_path, &generated).unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
+    let committed = fs::read(&committed_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run UPDATE_EXPECT=1 cargo test -p kui-cli --test integration fixture",
+            committed_path.display()
+        )
+    });
+    assert!(
+        committed == generated,
+        "fixtures/small.ndjson is stale: run UPDATE_EXPECT=1 cargo test -p kui-cli --test integration fixture"
+    );
+}

@@ -1,0 +1,503 @@
+//! Running commands: load, decide, append with the expected version, retry on conflict.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use kui_domain::values::Department;
+use kui_domain::youth::CaseStatus;
+use kui_domain::{
+    Aggregate, CoordinatorChoice, Event, InvalidInput, Meeting, MeetingCommand, MeetingId, Municipality,
+    MunicipalityCode, MunicipalityCommand, Rejection, Staff, StaffCommand, StaffId, Youth, YouthCommand, YouthId,
+};
+use kui_log::{
+    AppendOutcome, AppendRequest, Envelope, EventLog, ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId,
+    Version,
+};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::clock::{Clock, IdSource};
+use crate::error::EngineError;
+
+/// A command for one aggregate. Cross-aggregate effects (a meeting decision that assigns a
+/// coordinator) are added by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// A young person's case.
+    Youth(YouthId, YouthCommand),
+    /// A meeting.
+    Meeting(MeetingId, MeetingCommand),
+    /// A staff member.
+    Staff(StaffId, StaffCommand),
+    /// A municipality's settings.
+    Municipality(MunicipalityCode, MunicipalityCommand),
+}
+
+impl Command {
+    /// The stream the command is addressed to.
+    pub fn stream_name(&self) -> String {
+        match self {
+            Command::Youth(id, _) => id.stream_name(),
+            Command::Meeting(id, _) => id.stream_name(),
+            Command::Staff(id, _) => id.stream_name(),
+            Command::Municipality(code, _) => code.stream_name(),
+        }
+    }
+}
+
+/// Who sends a command and how it should be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandContext {
+    /// Who.
+    pub actor: Actor,
+    /// Makes the command idempotent: resending it returns the first result.
+    pub command_id: Option<Uuid>,
+    /// Ties the events to a wider piece of work in the caller's system.
+    pub correlation_id: Option<Uuid>,
+    /// The version the caller last saw of the target stream (0 = must not exist).
+    /// With it, a moved stream is a conflict instead of a retry.
+    pub expected_version: Option<u64>,
+}
+
+impl CommandContext {
+    /// A context with only an actor.
+    pub fn by(actor: Actor) -> Self {
+        Self {
+            actor,
+            command_id: None,
+            correlation_id: None,
+            expected_version: None,
+        }
+    }
+
+    /// Sets the command id.
+    pub fn with_command_id(mut self, command_id: Uuid) -> Self {
+        self.command_id = Some(command_id);
+        self
+    }
+
+    /// Sets the expected version.
+    pub fn expecting(mut self, version: u64) -> Self {
+        self.expected_version = Some(version);
+        self
+    }
+}
+
+/// What a command wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executed {
+    /// The target stream's new version.
+    pub version: u64,
+    /// The global position of the first event written.
+    pub first_position: u64,
+    /// The global position of the last event written.
+    pub position: u64,
+    /// Every stream written, with its new version.
+    pub streams: Vec<(String, u64)>,
+    /// True when the command id was seen before and this is the first result again.
+    pub replayed: bool,
+}
+
+impl Executed {
+    fn from_outcome(target: &str, outcome: AppendOutcome) -> Self {
+        let version = outcome
+            .streams
+            .iter()
+            .find(|(stream, _)| stream.as_str() == target)
+            .or(outcome.streams.first())
+            .map(|(_, v)| v.0)
+            .unwrap_or(0);
+        Executed {
+            version,
+            first_position: outcome.first_position.0,
+            position: outcome.last_position.0,
+            streams: outcome.streams.iter().map(|(s, v)| (s.to_string(), v.0)).collect(),
+            replayed: outcome.replayed,
+        }
+    }
+}
+
+/// The application service: everything user-facing writes through it.
+#[derive(Clone)]
+pub struct Engine {
+    log: Arc<dyn EventLog>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    max_attempts: u32,
+}
+
+/// Events decided for one stream, before they are stamped with metadata.
+struct Decided {
+    stream: String,
+    expected: ExpectedVersion,
+    events: Vec<Event>,
+    /// Index into the plan of the event that caused these (cross-aggregate effects).
+    caused_by: Option<(usize, usize)>,
+}
+
+impl Engine {
+    /// An engine over a log, with injected time and ids.
+    pub fn new(log: Arc<dyn EventLog>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
+        Self {
+            log,
+            clock,
+            ids,
+            max_attempts: 5,
+        }
+    }
+
+    /// The log underneath.
+    pub fn log(&self) -> &Arc<dyn EventLog> {
+        &self.log
+    }
+
+    /// The engine's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Runs a command now.
+    pub fn execute(&self, command: Command, context: &CommandContext) -> Result<Executed, EngineError> {
+        self.execute_at(command, context, self.clock.now())
+    }
+
+    /// Runs a command with `business_time` as the decision's "now" (the age-milestone
+    /// scheduler uses the day the milestone fell due).
+    pub(crate) fn execute_at(
+        &self,
+        command: Command,
+        context: &CommandContext,
+        business_time: DateTime<Utc>,
+    ) -> Result<Executed, EngineError> {
+        let target = command.stream_name();
+        if let Some(command_id) = context.command_id {
+            if let Some(outcome) = self.log.command_outcome(command_id)? {
+                return Ok(Executed {
+                    replayed: true,
+                    ..Executed::from_outcome(&target, outcome)
+                });
+            }
+        }
+        for _attempt in 0..self.max_attempts {
+            let decided = self.decide(&command, context, business_time)?;
+            let request = self.stamp(decided, context, business_time)?;
+            match self.log.append(request) {
+                Ok(outcome) => return Ok(Executed::from_outcome(&target, outcome)),
+                Err(kui_log::LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(EngineError::Contention {
+            attempts: self.max_attempts,
+        })
+    }
+
+    /// Loads an aggregate by replaying its stream; returns it with its version (0 = empty).
+    pub fn load<A: Aggregate>(&self, stream: &str) -> Result<(A, u64), EngineError> {
+        let stream = stream_id(stream)?;
+        let envelopes = self.log.read_stream(&stream, Version(1))?;
+        let mut state = A::default();
+        for envelope in &envelopes {
+            state.apply(&decode(envelope)?);
+        }
+        Ok((state, envelopes.last().map(|e| e.version.0).unwrap_or(0)))
+    }
+
+    /// A young person's case as it is now, if referred.
+    pub fn youth(&self, id: YouthId) -> Result<Option<(Youth, u64)>, EngineError> {
+        let (youth, version) = self.load::<Youth>(&id.stream_name())?;
+        Ok((version > 0).then_some((youth, version)))
+    }
+
+    fn decide(
+        &self,
+        command: &Command,
+        context: &CommandContext,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Decided>, EngineError> {
+        let target = command.stream_name();
+        let mut decided = match command {
+            Command::Youth(id, youth_command) => {
+                let (youth, version) = self.load::<Youth>(&target)?;
+                let youth_command = self.enrich_youth(*id, youth_command.clone())?;
+                let events = youth.decide(youth_command, now)?;
+                vec![Decided {
+                    stream: target.clone(),
+                    expected: expected(version),
+                    events,
+                    caused_by: None,
+                }]
+            }
+            Command::Meeting(id, meeting_command) => self.decide_meeting(*id, meeting_command, context, now)?,
+            Command::Staff(_, staff_command) => {
+                if let StaffCommand::Register { municipality, .. } = staff_command {
+                    self.require_municipality(*municipality)?;
+                }
+                let (staff, version) = self.load::<Staff>(&target)?;
+                let events = staff.decide(staff_command.clone(), now)?;
+                vec![Decided {
+                    stream: target.clone(),
+                    expected: expected(version),
+                    events,
+                    caused_by: None,
+                }]
+            }
+            Command::Municipality(code, municipality_command) => {
+                if municipality_command.0.municipality != *code {
+                    return Err(InvalidInput::new("municipality", "the settings name another municipality").into());
+                }
+                let (municipality, version) = self.load::<Municipality>(&target)?;
+                let events = municipality.decide(municipality_command.clone(), now)?;
+                vec![Decided {
+                    stream: target.clone(),
+                    expected: expected(version),
+                    events,
+                    caused_by: None,
+                }]
+            }
+        };
+        if let Some(wanted) = context.expected_version {
+            if let Some(first) = decided.first_mut() {
+                let actual = match first.expected {
+                    ExpectedVersion::Exact(v) => v.0,
+                    _ => 0,
+                };
+                if wanted != actual {
+                    return Err(EngineError::Conflict {
+                        stream: first.stream.clone(),
+                        expected: wanted.to_string(),
+                        actual: actual.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(decided)
+    }
+
+    /// Fills in what the engine knows better than the caller: the age band of the
+    /// municipality and the department of a named staff member.
+    fn enrich_youth(&self, id: YouthId, command: YouthCommand) -> Result<YouthCommand, EngineError> {
+        Ok(match command {
+            YouthCommand::Refer(mut referral) => {
+                if YouthId::for_cpr(&referral.cpr) != id || referral.youth_id != id {
+                    return Err(InvalidInput::new("youth id", "does not belong to this CPR number").into());
+                }
+                referral.age_band = self.require_municipality(referral.municipality)?.age_band();
+                self.active_staff(referral.referred_by)?;
+                YouthCommand::Refer(referral)
+            }
+            YouthCommand::AssignCoordinator {
+                coordinator, chosen_by, ..
+            } => {
+                let department = self.active_staff(coordinator)?;
+                YouthCommand::AssignCoordinator {
+                    coordinator,
+                    department,
+                    chosen_by,
+                }
+            }
+            YouthCommand::AssignCoordinatingCaseworker {
+                caseworker, meeting, ..
+            } => {
+                let department = self.active_staff(caseworker)?;
+                YouthCommand::AssignCoordinatingCaseworker {
+                    caseworker,
+                    department,
+                    meeting,
+                }
+            }
+            other => other,
+        })
+    }
+
+    fn decide_meeting(
+        &self,
+        id: MeetingId,
+        command: &MeetingCommand,
+        context: &CommandContext,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Decided>, EngineError> {
+        let stream = id.stream_name();
+        let (meeting, version) = self.load::<Meeting>(&stream)?;
+        match command {
+            MeetingCommand::Schedule {
+                meeting_id,
+                municipality,
+                ..
+            } => {
+                if *meeting_id != id {
+                    return Err(InvalidInput::new("meeting id", "does not match the meeting addressed").into());
+                }
+                self.require_municipality(*municipality)?;
+            }
+            MeetingCommand::TableCase {
+                youth_id, presenter, ..
+            } => {
+                self.open_youth(*youth_id)?;
+                self.active_staff(*presenter)?;
+            }
+            _ => {}
+        }
+        let events = meeting.decide(command.clone(), now)?;
+        let mut decided = vec![Decided {
+            stream: stream.clone(),
+            expected: expected(version),
+            events,
+            caused_by: None,
+        }];
+        if let MeetingCommand::RecordDecision(decision) = command {
+            let (mut youth, youth_version) = self.open_youth(decision.youth_id)?;
+            let decider =
+                context.actor.staff.or(decision.lead).ok_or_else(|| {
+                    EngineError::Invalid("a decision needs a staff member: the actor or the lead".into())
+                })?;
+            let mut youth_events = Vec::new();
+            let mut follow_ups = Vec::new();
+            if let Some(coordinator) = decision.coordinator {
+                let department = self.active_staff(coordinator)?;
+                follow_ups.push(YouthCommand::AssignCoordinator {
+                    coordinator,
+                    department,
+                    chosen_by: CoordinatorChoice::Meeting(id, decider),
+                });
+            }
+            if let Some(caseworker) = decision.coordinating_caseworker {
+                let department = self.active_staff(caseworker)?;
+                follow_ups.push(YouthCommand::AssignCoordinatingCaseworker {
+                    caseworker,
+                    department,
+                    meeting: Some(id),
+                });
+            }
+            for follow_up in follow_ups {
+                match youth.decide(follow_up, now) {
+                    Ok(events) => {
+                        for event in &events {
+                            youth.apply(event);
+                        }
+                        youth_events.extend(events);
+                    }
+                    // The decision confirms what is already so: nothing to add to the case.
+                    Err(Rejection::SameCoordinator | Rejection::NoChange { .. }) => {}
+                    Err(rejection) => return Err(rejection.into()),
+                }
+            }
+            if !youth_events.is_empty() {
+                decided.push(Decided {
+                    stream: decision.youth_id.stream_name(),
+                    expected: expected(youth_version),
+                    events: youth_events,
+                    caused_by: Some((0, 0)),
+                });
+            }
+        }
+        Ok(decided)
+    }
+
+    fn require_municipality(&self, code: MunicipalityCode) -> Result<Municipality, EngineError> {
+        let (municipality, version) = self.load::<Municipality>(&code.stream_name())?;
+        if version == 0 {
+            return Err(EngineError::NotFound {
+                what: format!("municipality {code} (configure it first)"),
+            });
+        }
+        Ok(municipality)
+    }
+
+    fn active_staff(&self, id: StaffId) -> Result<Department, EngineError> {
+        let (staff, _) = self.load::<Staff>(&id.stream_name())?;
+        match (staff.is_active(), staff.department) {
+            (true, Some(department)) => Ok(department),
+            _ if staff.id.is_some() => Err(Rejection::StaffInactive { staff: id.to_string() }.into()),
+            _ => Err(EngineError::NotFound {
+                what: format!("staff member {id}"),
+            }),
+        }
+    }
+
+    fn open_youth(&self, id: YouthId) -> Result<(Youth, u64), EngineError> {
+        let (youth, version) = self.load::<Youth>(&id.stream_name())?;
+        match youth.status {
+            CaseStatus::Open => Ok((youth, version)),
+            CaseStatus::Closed => Err(Rejection::CaseClosed.into()),
+            CaseStatus::Unknown => Err(EngineError::NotFound {
+                what: format!("young person {id}"),
+            }),
+        }
+    }
+
+    /// Gives every decided event its id and metadata, with causation links.
+    fn stamp(
+        &self,
+        decided: Vec<Decided>,
+        context: &CommandContext,
+        business_time: DateTime<Utc>,
+    ) -> Result<AppendRequest, EngineError> {
+        let recorded_at = self.clock.now();
+        let actor = context.actor.to_log();
+        let mut event_ids: Vec<Vec<Uuid>> = Vec::with_capacity(decided.len());
+        let mut streams = Vec::with_capacity(decided.len());
+        for part in decided {
+            let causation_id = part
+                .caused_by
+                .and_then(|(stream_idx, event_idx)| {
+                    event_ids.get(stream_idx).and_then(|ids| ids.get(event_idx)).copied()
+                })
+                .or(context.command_id);
+            let ids: Vec<Uuid> = part.events.iter().map(|_| self.ids.next_id()).collect();
+            let correlation_id = context.correlation_id.or(context.command_id).or(ids.first().copied());
+            let events = part
+                .events
+                .iter()
+                .zip(&ids)
+                .map(|(event, event_id)| NewEvent {
+                    event_id: *event_id,
+                    event_type: event.event_type().to_owned(),
+                    schema_version: event.schema_version(),
+                    payload: event.to_payload(),
+                    metadata: Metadata {
+                        actor: actor.clone(),
+                        command_id: context.command_id,
+                        causation_id,
+                        correlation_id,
+                        occurred_at: business_time,
+                        recorded_at,
+                    },
+                })
+                .collect();
+            event_ids.push(ids);
+            streams.push(StreamAppend {
+                stream: stream_id(&part.stream)?,
+                expected: part.expected,
+                events,
+            });
+        }
+        Ok(AppendRequest {
+            command_id: context.command_id,
+            streams,
+        })
+    }
+}
+
+fn expected(version: u64) -> ExpectedVersion {
+    if version == 0 {
+        ExpectedVersion::NoStream
+    } else {
+        ExpectedVersion::Exact(Version(version))
+    }
+}
+
+/// Parses a stream name the engine built itself.
+pub(crate) fn stream_id(name: &str) -> Result<StreamId, EngineError> {
+    StreamId::new(name).map_err(EngineError::from)
+}
+
+/// Decodes a stored event into a domain event.
+pub fn decode(envelope: &Envelope) -> Result<Event, EngineError> {
+    Event::decode(&envelope.event_type, envelope.schema_version, &envelope.payload).map_err(|source| {
+        EngineError::Decode {
+            position: envelope.position.0,
+            source,
+        }
+    })
+}

@@ -1,0 +1,321 @@
+//! Executing commands: versions, conflicts, idempotency, cross-aggregate decisions.
+
+use kui_domain::testing::{date, noon};
+use kui_domain::values::{Department, Forum};
+use kui_domain::{Decision, MeetingCommand, MeetingId, Rejection, YouthCommand, YouthId};
+use kui_engine::{Command, EngineError};
+use kui_log::{EventLog, StreamId, Version};
+use uuid::Uuid;
+
+use crate::helpers::{staff, world};
+
+#[test]
+fn a_referral_writes_the_case_and_returns_version_and_position() {
+    let world = world();
+    let before = world.event_count();
+    let youth = world.refer("150309-4321");
+    let stream = StreamId::new(youth.stream_name()).unwrap_or_else(|e| panic!("{e}"));
+    let events = world
+        .log
+        .read_stream(&stream, Version(1))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["YouthReferred", "TeamAssigned"]);
+    assert_eq!(world.event_count(), before + 2);
+    let actor = &events[0].metadata.actor;
+    assert_eq!(actor.role, "caseworker");
+    assert_eq!(actor.staff_id, Some(world.counsellor.to_string()));
+}
+
+#[test]
+fn the_youth_id_must_belong_to_the_cpr_number() {
+    let world = world();
+    let cpr = kui_domain::Cpr::parse("150309-4321").unwrap_or_else(|e| panic!("{e}"));
+    let wrong = YouthId(Uuid::from_u128(99));
+    let result = world
+        .engine
+        .execute(Command::Youth(wrong, world.referral(&cpr)), &world.as_counsellor());
+    assert!(
+        matches!(result, Err(EngineError::Rejected(Rejection::Invalid(_)))),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_wrong_expected_version_is_a_conflict_and_writes_nothing() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    let before = world.event_count();
+    let command = YouthCommand::OfferCoordinator {
+        offered_by: world.counsellor,
+    };
+    let result = world.engine.execute(
+        Command::Youth(youth, command.clone()),
+        &world.as_counsellor().expecting(1),
+    );
+    match result {
+        Err(EngineError::Conflict { expected, actual, .. }) => {
+            assert_eq!(expected, "1");
+            assert_eq!(actual, "2");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(world.event_count(), before);
+    let executed = world
+        .engine
+        .execute(Command::Youth(youth, command), &world.as_counsellor().expecting(2))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(executed.version, 3);
+}
+
+#[test]
+fn a_command_id_makes_a_command_idempotent() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    let context = world.as_counsellor().with_command_id(Uuid::from_u128(42));
+    let command = Command::Youth(
+        youth,
+        YouthCommand::OfferCoordinator {
+            offered_by: world.counsellor,
+        },
+    );
+    let first = world
+        .engine
+        .execute(command.clone(), &context)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let count = world.event_count();
+    // The offer is pending, so deciding again would be rejected; the retry returns the first result.
+    let second = world
+        .engine
+        .execute(command, &context)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!first.replayed);
+    assert!(second.replayed);
+    assert_eq!((first.position, first.version), (second.position, second.version));
+    assert_eq!(world.event_count(), count);
+}
+
+#[test]
+fn a_rejected_command_writes_nothing() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    let before = world.event_count();
+    let result = world.engine.execute(
+        Command::Youth(
+            youth,
+            YouthCommand::ReleaseCoordinator {
+                reason: kui_domain::values::ReleaseReason::Completed,
+            },
+        ),
+        &world.as_counsellor(),
+    );
+    assert!(
+        matches!(result, Err(EngineError::Rejected(Rejection::NoCoordinator))),
+        "{result:?}"
+    );
+    assert_eq!(world.event_count(), before);
+}
+
+#[test]
+fn unknown_ids_are_not_found() {
+    let world = world();
+    let ghost = YouthId(Uuid::from_u128(7));
+    let result = world.engine.execute(
+        Command::Youth(
+            ghost,
+            YouthCommand::OfferCoordinator {
+                offered_by: world.counsellor,
+            },
+        ),
+        &world.as_counsellor(),
+    );
+    assert!(
+        matches!(result, Err(EngineError::Rejected(Rejection::NotFound { .. }))),
+        "{result:?}"
+    );
+    let youth = world.refer("150309-4321");
+    let result = world.engine.execute(
+        Command::Youth(
+            youth,
+            YouthCommand::AssignCoordinator {
+                coordinator: staff(77),
+                department: Department::Uu,
+                chosen_by: kui_domain::CoordinatorChoice::Staff(world.lead),
+            },
+        ),
+        &world.as_lead(),
+    );
+    assert!(matches!(result, Err(EngineError::NotFound { .. })), "{result:?}");
+}
+
+fn schedule(world: &crate::helpers::World, meeting: MeetingId) {
+    let command = MeetingCommand::Schedule {
+        meeting_id: meeting,
+        municipality: world.municipality,
+        forum: Forum::KMeeting,
+        date: date(2026, 1, 20),
+        slot_minutes: 120,
+        scheduled_by: world.lead,
+    };
+    world
+        .engine
+        .execute(Command::Meeting(meeting, command), &world.as_lead())
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_decision_appointing_a_coordinator_writes_both_streams_atomically_with_causation() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    let meeting = MeetingId(Uuid::from_u128(500));
+    schedule(&world, meeting);
+    let table = MeetingCommand::TableCase {
+        youth_id: youth,
+        presenter: world.lead,
+        complex: true,
+    };
+    world
+        .engine
+        .execute(Command::Meeting(meeting, table), &world.as_lead())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let decision = Decision {
+        youth_id: youth,
+        coordinator: Some(world.counsellor),
+        coordinating_caseworker: Some(world.lead),
+        lead: Some(world.lead),
+        actions: vec![kui_domain::values::DecisionAction {
+            what: "find an FGU place".into(),
+            department: Department::Uu,
+            who: Some(world.counsellor),
+            due: Some(date(2026, 2, 15)),
+        }],
+        documentation_needed: vec![],
+        follow_up: Some(date(2026, 3, 3)),
+        first_team_meeting: None,
+    };
+    let executed = world
+        .engine
+        .execute(
+            Command::Meeting(meeting, MeetingCommand::RecordDecision(decision)),
+            &world.as_lead(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(executed.streams.len(), 2);
+    let all = world
+        .log
+        .read_all(kui_log::Position(executed.first_position), 10)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let types: Vec<&str> = all.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "DecisionRecorded",
+            "CoordinatorAssigned",
+            "CoordinatingCaseworkerAssigned"
+        ]
+    );
+    assert_eq!(all[1].metadata.causation_id, Some(all[0].event_id));
+    assert_eq!(all[2].metadata.causation_id, Some(all[0].event_id));
+    assert_eq!(all[1].stream.as_str(), youth.stream_name());
+    let (state, _) = world
+        .engine
+        .youth(youth)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("youth"));
+    assert_eq!(state.coordinator(), Some(world.counsellor));
+}
+
+#[test]
+fn a_decision_the_young_person_cannot_accept_writes_neither_stream() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    let ctx = world.as_counsellor();
+    let offer = YouthCommand::OfferCoordinator {
+        offered_by: world.counsellor,
+    };
+    world
+        .engine
+        .execute(Command::Youth(youth, offer), &ctx)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let decline = YouthCommand::DeclineCoordinator {
+        declined_by: kui_domain::values::ConsentGiver::Youth,
+        note: String::new(),
+    };
+    world
+        .engine
+        .execute(Command::Youth(youth, decline), &ctx)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let meeting = MeetingId(Uuid::from_u128(501));
+    schedule(&world, meeting);
+    let table = MeetingCommand::TableCase {
+        youth_id: youth,
+        presenter: world.lead,
+        complex: false,
+    };
+    world
+        .engine
+        .execute(Command::Meeting(meeting, table), &world.as_lead())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = world.event_count();
+    let decision = Decision {
+        youth_id: youth,
+        coordinator: Some(world.counsellor),
+        coordinating_caseworker: None,
+        lead: None,
+        actions: vec![kui_domain::values::DecisionAction {
+            what: "talk again".into(),
+            department: Department::Uu,
+            who: None,
+            due: None,
+        }],
+        documentation_needed: vec![],
+        follow_up: None,
+        first_team_meeting: None,
+    };
+    let result = world.engine.execute(
+        Command::Meeting(meeting, MeetingCommand::RecordDecision(decision)),
+        &world.as_lead(),
+    );
+    assert!(
+        matches!(result, Err(EngineError::Rejected(Rejection::CoordinatorDeclined))),
+        "{result:?}"
+    );
+    assert_eq!(world.event_count(), before);
+}
+
+#[test]
+fn concurrent_commands_on_one_stream_all_land_through_retries() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    world.clock.set(noon(2026, 1, 16));
+    let engine = world.engine.clone();
+    let handles: Vec<_> = (0..4)
+        .map(|n| {
+            let engine = engine.clone();
+            let by = world.counsellor;
+            std::thread::spawn(move || {
+                let command = YouthCommand::RecordContact {
+                    by,
+                    on: date(2026, 1, 16),
+                    offer_made: n % 2 == 0,
+                };
+                engine.execute(
+                    Command::Youth(youth, command),
+                    &kui_engine::CommandContext::by(kui_engine::Actor::system()),
+                )
+            })
+        })
+        .collect();
+    let mut versions: Vec<u64> = handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|_| panic!("thread"))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .version
+        })
+        .collect();
+    versions.sort_unstable();
+    assert_eq!(versions, (3..=6).collect::<Vec<u64>>());
+}

@@ -1,0 +1,142 @@
+//! A municipality, staff and young people over a temporary log, with a fixed clock.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
+use kui_domain::testing::noon;
+use kui_domain::values::{AgeBand, Department, Indicator, SchoolStatus};
+use kui_domain::{Cpr, MunicipalityCode, MunicipalityCommand, Referral, StaffCommand, StaffId, YouthCommand, YouthId};
+use kui_engine::{Actor, Command, CommandContext, Engine, FixedClock, Role, SeededIds};
+use kui_log::{LogOptions, SledLog};
+use uuid::Uuid;
+
+pub struct World {
+    pub engine: Engine,
+    pub clock: Arc<FixedClock>,
+    pub log: Arc<SledLog>,
+    pub _dir: tempfile::TempDir,
+    pub municipality: MunicipalityCode,
+    pub counsellor: StaffId,
+    pub adviser: StaffId,
+    pub lead: StaffId,
+}
+
+pub fn municipality() -> MunicipalityCode {
+    MunicipalityCode::new(540).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn settings() -> MunicipalityConfigured {
+    MunicipalityConfigured {
+        municipality: municipality(),
+        name: "Sønderborg".into(),
+        age_band: AgeBand { from: 15, until: 30 },
+        cadence: TeamCadence {
+            team_1_days: 21,
+            team_2_days: 14,
+            team_3_days: 14,
+        },
+        coordinator_capacity: 25,
+        alarms: AlarmSettings {
+            eighteen_warning_months: 6,
+            plan_stale_days: 90,
+            referral_untabled_days: 30,
+            dropout_contact_days: 5,
+            dropout_offer_days: 30,
+        },
+    }
+}
+
+pub fn staff(n: u128) -> StaffId {
+    StaffId(Uuid::from_u128(0x5000 + n))
+}
+
+pub fn open_world(now: DateTime<Utc>) -> World {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let log = Arc::new(SledLog::open(dir.path(), LogOptions::durable()).unwrap_or_else(|e| panic!("open: {e}")));
+    let clock = Arc::new(FixedClock::new(now));
+    let engine = Engine::new(log.clone(), clock.clone(), Arc::new(SeededIds::new(1)));
+    let world = World {
+        engine,
+        clock,
+        log,
+        _dir: dir,
+        municipality: municipality(),
+        counsellor: staff(1),
+        adviser: staff(2),
+        lead: staff(3),
+    };
+    let admin = CommandContext::by(Actor::system());
+    world
+        .engine
+        .execute(
+            Command::Municipality(world.municipality, MunicipalityCommand(settings())),
+            &admin,
+        )
+        .unwrap_or_else(|e| panic!("configure: {e}"));
+    for (id, name, department) in [
+        (world.counsellor, "Mette Holm", Department::Uu),
+        (world.adviser, "Jonas Krogh", Department::JobCentre),
+        (world.lead, "Lise Dam", Department::ChildrenAndFamily),
+    ] {
+        let register = StaffCommand::Register {
+            staff_id: id,
+            name: name.into(),
+            department,
+            municipality: world.municipality,
+            capacity: 25,
+        };
+        world
+            .engine
+            .execute(Command::Staff(id, register), &admin)
+            .unwrap_or_else(|e| panic!("staff: {e}"));
+    }
+    world
+}
+
+pub fn world() -> World {
+    open_world(noon(2026, 1, 15))
+}
+
+impl World {
+    pub fn as_counsellor(&self) -> CommandContext {
+        CommandContext::by(Actor::staff(self.counsellor, Role::Caseworker, Department::Uu))
+    }
+
+    pub fn as_lead(&self) -> CommandContext {
+        CommandContext::by(Actor::staff(self.lead, Role::TeamLead, Department::ChildrenAndFamily))
+    }
+
+    /// Refers the young person with this CPR number; returns the id.
+    pub fn refer(&self, cpr: &str) -> YouthId {
+        let cpr = Cpr::parse(cpr).unwrap_or_else(|e| panic!("{e}"));
+        let id = YouthId::for_cpr(&cpr);
+        self.engine
+            .execute(Command::Youth(id, self.referral(&cpr)), &self.as_counsellor())
+            .unwrap_or_else(|e| panic!("refer: {e}"));
+        id
+    }
+
+    pub fn referral(&self, cpr: &Cpr) -> YouthCommand {
+        YouthCommand::Refer(Referral {
+            youth_id: YouthId::for_cpr(cpr),
+            cpr: cpr.clone(),
+            name: "Emil Jensen".into(),
+            municipality: self.municipality,
+            age_band: AgeBand { from: 0, until: 0 },
+            referred_by: self.counsellor,
+            department: Department::Uu,
+            indicators: vec![Indicator::HighAbsence],
+            school_status: SchoolStatus::InEducation,
+            note: "absence over 20 %".into(),
+        })
+    }
+
+    pub fn event_count(&self) -> u64 {
+        kui_log::EventLog::head(self.log.as_ref())
+            .ok()
+            .flatten()
+            .map(|(p, _)| p.0)
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the engine over a real sled log in a temporary directory.
+
+mod commands;
+mod helpers;
+mod history;
+mod tick;
+mod transfer;

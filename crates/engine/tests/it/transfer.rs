@@ -1,0 +1,104 @@
+//! Export, import and generated fixtures.
+
+use std::io::Cursor;
+
+use kui_domain::testing::noon;
+use kui_engine::EngineError;
+
+use crate::helpers::{open_world, world};
+
+#[test]
+fn export_then_import_is_lossless_and_verifies() {
+    let world = world();
+    world.refer("150309-4321");
+    world.refer("160309-4321");
+    let mut exported = Vec::new();
+    let n = world
+        .engine
+        .export_ndjson(&mut exported, &mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, world.event_count());
+
+    let target = empty_world();
+    let imported = target
+        .engine
+        .import_ndjson(&mut Cursor::new(exported.clone()), &mut |_, _| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(imported, n);
+    let mut again = Vec::new();
+    target
+        .engine
+        .export_ndjson(&mut again, &mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again, exported);
+    target.engine.verify(&mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_truncated_or_tampered_import_writes_nothing() {
+    let world = world();
+    world.refer("150309-4321");
+    let mut exported = Vec::new();
+    world
+        .engine
+        .export_ndjson(&mut exported, &mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let truncated = exported[..exported.len() - 20].to_vec();
+    let target = empty_world();
+    let result = target.engine.import_ndjson(&mut Cursor::new(truncated), &mut |_, _| {});
+    assert!(
+        matches!(result, Err(EngineError::Log(kui_log::LogError::Ndjson { .. }))),
+        "{result:?}"
+    );
+    assert_eq!(target.event_count(), 0);
+
+    let text = String::from_utf8(exported).unwrap_or_else(|e| panic!("{e}"));
+    let tampered = text.replacen("Emil Jensen", "Emil Hansen", 1);
+    assert_ne!(tampered, text);
+    let result = target
+        .engine
+        .import_ndjson(&mut Cursor::new(tampered.into_bytes()), &mut |_, _| {});
+    match result {
+        Err(EngineError::Log(kui_log::LogError::Ndjson { reason, .. })) => assert!(reason.contains("hash"), "{reason}"),
+        other => panic!("expected a hash error, got {other:?}"),
+    }
+    assert_eq!(target.event_count(), 0);
+}
+
+fn empty_world() -> EmptyWorld {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let log = std::sync::Arc::new(
+        kui_log::SledLog::open(dir.path(), kui_log::LogOptions::durable()).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let engine = kui_engine::Engine::new(
+        log.clone(),
+        std::sync::Arc::new(kui_engine::FixedClock::new(noon(2026, 1, 15))),
+        std::sync::Arc::new(kui_engine::SeededIds::new(2)),
+    );
+    EmptyWorld { engine, log, _dir: dir }
+}
+
+struct EmptyWorld {
+    engine: kui_engine::Engine,
+    log: std::sync::Arc<kui_log::SledLog>,
+    _dir: tempfile::TempDir,
+}
+
+impl EmptyWorld {
+    fn event_count(&self) -> u64 {
+        kui_log::EventLog::head(self.log.as_ref())
+            .ok()
+            .flatten()
+            .map(|(p, _)| p.0)
+            .unwrap_or(0)
+    }
+}
+
+#[test]
+fn generated_fixtures_load_only_into_an_empty_log() {
+    let world = open_world(noon(2026, 1, 15));
+    let preset = kui_engine::generate::Preset::small();
+    let result = world.engine.load_generated(&preset, &mut |_| {});
+    assert!(matches!(result, Err(EngineError::Invalid(_))), "{result:?}");
+}

@@ -1,0 +1,80 @@
+//! The `EventLog` port: what the engine and the projections need from a log.
+//!
+//! [`crate::SledLog`] is the embedded implementation; a later PostgreSQL implementation
+//! plugs in behind the same trait.
+
+use uuid::Uuid;
+
+use crate::error::LogError;
+use crate::subscription::Subscription;
+use crate::types::{AppendOutcome, AppendRequest, Envelope, Position, StreamId, VerifyReport, Version};
+
+/// An append-only, hash-chained event log.
+///
+/// Every read shows only durable events: an event becomes visible to `read_*`, `scan`,
+/// `head`, subscriptions and `command_outcome` when the append that wrote it is
+/// acknowledged, never before.
+pub trait EventLog: Send + Sync {
+    /// Atomic, all-or-nothing append to one or several streams; durable (fsynced)
+    /// before it returns.
+    ///
+    /// Fails with [`LogError::Conflict`] (nothing written) when a stream is not at its
+    /// expected version, and returns the stored first outcome with `replayed: true`
+    /// (nothing written) when the command id was appended before.
+    fn append(&self, request: AppendRequest) -> Result<AppendOutcome, LogError>;
+
+    /// Appends several requests in order, for bulk loading: each request is atomic and
+    /// checked exactly like [`EventLog::append`], and the whole call is durable before
+    /// it returns (the sled log writes them in one group commit with one sync).
+    ///
+    /// Returns the outcomes in request order.
+    /// Not atomic across requests: on the first failing request the call returns its
+    /// error; the requests before it are written, the ones after it are not.
+    fn append_many(&self, requests: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, LogError> {
+        requests.into_iter().map(|request| self.append(request)).collect()
+    }
+
+    /// The stored outcome of an earlier command, if this command id was already
+    /// appended (as first returned, so `replayed` is false).
+    fn command_outcome(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError>;
+
+    /// Events of one stream with version >= `from`, in version order.
+    fn read_stream(&self, stream: &StreamId, from: Version) -> Result<Vec<Envelope>, LogError>;
+
+    /// Current version of a stream (None if it has no events).
+    fn stream_version(&self, stream: &StreamId) -> Result<Option<Version>, LogError>;
+
+    /// Up to `limit` events with position >= `from`, in position order.
+    fn read_all(&self, from: Position, limit: usize) -> Result<Vec<Envelope>, LogError>;
+
+    /// Visits every durable event with position >= `from`, in position order, without
+    /// collecting them; returns how many were visited.
+    ///
+    /// The envelope passed to `visit` is reused between calls (clone it to keep it).
+    /// An error from `visit` stops the scan and is returned.
+    /// Events appended while the scan runs are not visited.
+    fn scan(&self, from: Position, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError>;
+
+    /// Position and hash of the last durable event (None for an empty log).
+    fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError>;
+
+    /// Catches up from `from`, then follows live appends, without gaps or duplicates.
+    fn subscribe(&self, from: Position) -> Subscription;
+
+    /// Appends already-formed envelopes exactly as they are (e.g. from an NDJSON
+    /// export).
+    ///
+    /// The first position must be head + 1, positions consecutive, each version the next
+    /// one of its stream, each `prev_hash` the previous event's hash and each `hash` the
+    /// recomputed hash.
+    /// Otherwise fails with [`LogError::Import`] naming the position, and writes nothing.
+    /// Durable before it returns.
+    fn import(&self, envelopes: &[Envelope]) -> Result<(), LogError>;
+
+    /// Walks the whole log: recomputes every hash and checks the prev-hash links,
+    /// gap-free positions, gap-free versions per stream and the stream index.
+    ///
+    /// `progress(position_reached)` is called every few thousand events.
+    /// The first problem found is returned as [`LogError::Corrupt`] with its position.
+    fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, LogError>;
+}

@@ -1,0 +1,739 @@
+//! The embedded implementation of [`EventLog`] on sled 0.34.
+//!
+//! # Layout
+//!
+//! One sled tree (the default one) with prefixed keys, described in the private `codec`
+//! module: chunks of event frames under `e` + first position, command outcomes under
+//! `c`, the stream index in blocks under `s` (see the private `index` module), and the
+//! markers `m:format` and `m:indexed`.
+//! Every group commit is one `Tree::apply_batch` (two or more only for very large
+//! imports), which sled recovers all-or-nothing after a crash.
+//!
+//! The chunks and command outcomes are the source of truth and are written by every
+//! group commit.
+//! The stream index is derived from the chunks: new entries are kept in memory (where
+//! reads find them) and written in blocks every 16,384 events and on close; on open, the
+//! entries after `m:indexed` are rebuilt from the chunks.
+//! This keeps sled inserts out of the per-event hot path (sled 0.34 costs several
+//! microseconds per insert).
+//!
+//! # Write path
+//!
+//! One writer thread owns all writes.
+//! Appends and imports reach it over a channel; it drains everything pending into one
+//! group, checks expected versions against its map of stream heads and command ids
+//! against stored and earlier-in-group ones, rejects a conflicting request alone,
+//! assigns positions, computes hashes and applies the group as one batch.
+//! A flusher thread then makes the data durable (see below) and only after that advances
+//! the durable head and wakes subscriptions; an acker thread then answers the requests,
+//! so the flusher can start its next sync at once.
+//! The writer applies its next group while the flusher syncs the previous one, but at
+//! most one applied group waits for the flusher: requests that arrive meanwhile pile up
+//! and become one larger group (every `apply_batch` also makes sled write out its IO
+//! buffer, so fewer, larger groups are cheaper).
+//! Every reply, rejections included, is sent after the sync, so a conflict never reports
+//! a version that could still be lost.
+//!
+//! Reads (`read_*`, `scan`, `head`, `stream_version`, `command_outcome`, subscriptions)
+//! show only events at or below the durable head.
+//!
+//! After any failed write or sync, the log is *failed*: the affected requests and every
+//! later one get [`LogError::Failed`], and nothing after the failure is acknowledged.
+//!
+//! # What "durable" covers
+//!
+//! With `LogOptions { fsync: true, .. }` an acknowledged append survives a process crash
+//! and, as far as sled and the file system allow, a power loss:
+//!
+//! - `Db::flush` writes sled's IO buffers to the `db` file, but sled 0.34 only calls
+//!   `sync_file_range` there (sled issue #1452), which does not flush the drive cache nor
+//!   file metadata, so the flusher also calls `sync_data` on `db` (one file handle, kept
+//!   open).
+//! - sled writes a tree node larger than about 128 KiB into its own file under `blobs/`
+//!   without fsyncing it.
+//!   Chunks are kept at most 6 KiB so that leaves stay below that size; should blob
+//!   files appear anyway (events larger than ~7 KiB), every flush fsyncs each new blob
+//!   file and the `blobs/` directory.
+//! - `conf`, `blobs/` and the log directory itself are fsynced when the log is opened.
+//! - sled writes its `snap.*` snapshot files with `sync_all` but renames them without a
+//!   directory fsync; a lost rename only means sled recovers from an older snapshot plus
+//!   the log, which it supports.
+//!
+//! Not covered: sled's own recovery bugs, and drives that ignore flush requests.
+//! The crash test (`tests/it/crash.rs` with the `kui-log-torture` binary) kills a writing
+//! process and checks that every acknowledged event survives with a gap-free, verifying
+//! chain; it cannot simulate a power cut.
+//! With `fsync: false` acknowledged appends are only in the OS page cache (and sled's
+//! buffers, flushed by its background thread every 500 ms): for tests and benchmarks.
+
+use std::fs::{self, File};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::codec::{self, command_key, event_key, parse_event_key, ChunkView, EVENT_PREFIX, MARKER_KEY, MARKER_VALUE};
+use crate::error::LogError;
+use crate::event_log::EventLog;
+use crate::index::StreamIndex;
+use crate::subscription::{Subscription, SubscriptionSource};
+use crate::types::{AppendOutcome, AppendRequest, Envelope, Position, StreamId, VerifyReport, Version};
+use crate::writer::{self, ImportBatch, WriterMsg};
+
+/// How to open a [`SledLog`].
+///
+/// Built explicitly by the caller (the cli); there is deliberately no `Default`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogOptions {
+    /// Sync every group commit to disk before acknowledging it.
+    /// `false` only for tests and benchmarks that do not need durability.
+    pub fsync: bool,
+    /// Size of sled's page cache, in bytes.
+    pub cache_capacity_bytes: u64,
+}
+
+impl LogOptions {
+    /// Durable appends and a 1 GiB page cache (sled's default).
+    ///
+    /// Reads that miss sled's cache re-read and decode a whole tree node from disk; give
+    /// the cache about the size of the data that is read repeatedly (a log of a million
+    /// events takes about 850 MB).
+    pub fn durable() -> LogOptions {
+        LogOptions {
+            fsync: true,
+            cache_capacity_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Counters of the write pipeline since the log was opened, for diagnostics and
+/// benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Group commits applied (one or more sled batches each).
+    pub groups: u64,
+    /// Events written (appended or imported).
+    pub events: u64,
+    /// Durability syncs (sled flush plus fsync) performed.
+    pub syncs: u64,
+    /// Time the writer spent in `apply_batch`, in microseconds.
+    pub apply_micros: u64,
+    /// Time the flusher spent syncing, in microseconds.
+    pub sync_micros: u64,
+}
+
+/// The atomic counters behind [`WriteStats`].
+#[derive(Debug, Default)]
+pub(crate) struct StatCounters {
+    pub(crate) groups: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) syncs: AtomicU64,
+    pub(crate) apply_micros: AtomicU64,
+    pub(crate) sync_micros: AtomicU64,
+}
+
+impl StatCounters {
+    pub(crate) fn add(counter: &AtomicU64, amount: u64) {
+        counter.fetch_add(amount, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> WriteStats {
+        WriteStats {
+            groups: self.groups.load(Ordering::Relaxed),
+            events: self.events.load(Ordering::Relaxed),
+            syncs: self.syncs.load(Ordering::Relaxed),
+            apply_micros: self.apply_micros.load(Ordering::Relaxed),
+            sync_micros: self.sync_micros.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The durable head and the log's lifecycle, guarded by one mutex.
+#[derive(Debug, Default)]
+pub(crate) struct DurableState {
+    pub(crate) head: Option<(u64, [u8; 32])>,
+    pub(crate) closed: bool,
+    pub(crate) failure: Option<String>,
+}
+
+/// State shared by the log handle, the writer and flusher threads and subscriptions.
+pub(crate) struct Shared {
+    pub(crate) db: sled::Db,
+    durable: Mutex<DurableState>,
+    durable_changed: Condvar,
+    /// Copy of the durable head position, for reads that need no hash.
+    durable_position: AtomicU64,
+    pub(crate) stats: StatCounters,
+    /// The stream index (blocks in sled plus recent entries in memory).
+    pub(crate) index: StreamIndex,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, DurableState> {
+        // A panic while holding this lock cannot leave the state half-updated (every
+        // update is a single assignment), so a poisoned lock is still usable.
+        self.durable.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn durable_position(&self) -> u64 {
+        self.durable_position.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn durable_head(&self) -> Option<(u64, [u8; 32])> {
+        self.state().head
+    }
+
+    /// Publishes a new durable head and wakes subscriptions.
+    pub(crate) fn set_durable(&self, head: (u64, [u8; 32])) {
+        let mut state = self.state();
+        state.head = Some(head);
+        self.durable_position.store(head.0, Ordering::Release);
+        drop(state);
+        self.durable_changed.notify_all();
+    }
+
+    /// The failure that stopped writes, if any.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.state().failure.clone()
+    }
+
+    /// Puts the log into the failed state (the first reason wins).
+    pub(crate) fn fail(&self, reason: String) {
+        let mut state = self.state();
+        state.failure.get_or_insert(reason);
+        drop(state);
+        self.durable_changed.notify_all();
+    }
+
+    fn mark_closed(&self) {
+        self.state().closed = true;
+        self.durable_changed.notify_all();
+    }
+
+    /// Waits until the durable head reaches `position`; see [`SubscriptionSource`].
+    fn wait_for(&self, position: u64, timeout: Duration) -> Result<bool, LogError> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state();
+        loop {
+            if state.head.is_some_and(|(head, _)| head >= position) {
+                return Ok(true);
+            }
+            if state.closed {
+                return Err(LogError::Closed);
+            }
+            if let Some(reason) = &state.failure {
+                return Err(LogError::Failed { reason: reason.clone() });
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Ok(false);
+            }
+            state = self
+                .durable_changed
+                .wait_timeout(state, remaining)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+    }
+
+    /// Calls `visit(position, chunk_first, frame)` for every stored frame with `from <= position <=
+    /// to`, in order, until it breaks.
+    pub(crate) fn for_each_frame(&self, from: u64, to: u64, visit: &mut FrameVisitor<'_>) -> Result<(), LogError> {
+        for_each_frame(&self.db, from, to, visit)
+    }
+
+    /// Durable events with position >= `from`, at most `limit`.
+    pub(crate) fn read_all(&self, from: u64, limit: usize) -> Result<Vec<Envelope>, LogError> {
+        let to = self.durable_position();
+        let from = from.max(1);
+        if limit == 0 || from > to {
+            return Ok(Vec::new());
+        }
+        let expected = usize::try_from(to - from + 1).unwrap_or(usize::MAX);
+        let mut envelopes = Vec::with_capacity(limit.min(expected).min(4096));
+        self.for_each_frame(from, to, &mut |position, _, frame| {
+            envelopes.push(decode_at(position, frame)?);
+            Ok(if envelopes.len() >= limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+        Ok(envelopes)
+    }
+
+    fn scan(&self, from: u64, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
+        let to = self.durable_position();
+        let mut envelope = codec::blank_envelope();
+        let mut visited = 0;
+        self.for_each_frame(from, to, &mut |position, _, frame| {
+            codec::decode_frame_into(frame, &mut envelope).map_err(|reason| LogError::corrupt_at(position, reason))?;
+            check_position(position, &envelope)?;
+            visit(&envelope)?;
+            visited += 1;
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(visited)
+    }
+
+    /// The event at `position` in the chunk starting at `chunk_first` (as the stream index
+    /// records it), reusing the chunk in `cache` when it is that chunk.
+    ///
+    /// A point lookup: sled 0.34 copies a whole leaf for every range lookup.
+    pub(crate) fn event_in_chunk(
+        &self,
+        position: u64,
+        chunk_first: u64,
+        cache: &mut Option<(u64, sled::IVec)>,
+    ) -> Result<Envelope, LogError> {
+        let cached = matches!(cache, Some((first, _)) if *first == chunk_first);
+        if !cached {
+            let value = self.db.get(event_key(chunk_first))?.ok_or_else(|| {
+                LogError::corrupt_at(
+                    position,
+                    format!(
+                        "index mismatch: the stream index points to a chunk at {chunk_first}, which does not exist"
+                    ),
+                )
+            })?;
+            *cache = Some((chunk_first, value));
+        }
+        let (_, value) = cache.as_ref().expect("the cache was filled above");
+        let chunk = ChunkView::parse(value)
+            .map_err(|reason| LogError::corrupt_at(chunk_first, format!("chunk starting here: {reason}")))?;
+        let index = usize::try_from(position - chunk_first).unwrap_or(usize::MAX);
+        if index >= chunk.count() {
+            return Err(LogError::corrupt_at(
+                position,
+                format!("index mismatch: the chunk at {chunk_first} does not hold this position"),
+            ));
+        }
+        decode_at(position, chunk.frame(index))
+    }
+
+    fn read_stream(&self, stream: &StreamId, from: Version) -> Result<Vec<Envelope>, LogError> {
+        let durable = self.durable_position();
+        let mut cache = None;
+        let entries = self.index.entries(&self.db, stream, from.0, durable)?;
+        let mut envelopes = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let (version, position) = (entry.version, entry.position);
+            let envelope = self.event_in_chunk(position, entry.chunk_first, &mut cache)?;
+            if envelope.stream != *stream || envelope.version.0 != version {
+                return Err(LogError::corrupt_at(
+                    position,
+                    format!(
+                        "index mismatch: the stream index says {stream} version {version}, but the event is {} version {}",
+                        envelope.stream, envelope.version
+                    ),
+                ));
+            }
+            envelopes.push(envelope);
+        }
+        Ok(envelopes)
+    }
+
+    fn stream_version(&self, stream: &StreamId) -> Result<Option<Version>, LogError> {
+        let durable = self.durable_position();
+        Ok(self.index.last_version(&self.db, stream, durable)?.map(Version))
+    }
+
+    fn command_outcome(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
+        let Some(value) = self.db.get(command_key(&command_id))? else {
+            return Ok(None);
+        };
+        let outcome = codec::decode_outcome(&value).map_err(|reason| LogError::Corrupt { position: None, reason })?;
+        if outcome.last_position.0 > self.durable_position() {
+            return Ok(None);
+        }
+        Ok(Some(outcome))
+    }
+}
+
+/// Calls `visit(position, chunk_first, frame)` for every stored frame with `from <= position <=
+/// to`, in order, until it breaks.
+pub(crate) fn for_each_frame(db: &sled::Db, from: u64, to: u64, visit: &mut FrameVisitor<'_>) -> Result<(), LogError> {
+    let from = from.max(1);
+    if from > to {
+        return Ok(());
+    }
+    // The chunk holding `from` starts at or before it.
+    let start_key = match db.range(event_key(0)..=event_key(from)).next_back() {
+        Some(item) => item?.0,
+        None => sled::IVec::from(&event_key(from)),
+    };
+    for item in db.range(start_key..) {
+        let (key, value) = item?;
+        if key.first() != Some(&EVENT_PREFIX) {
+            break;
+        }
+        let first = parse_event_key(&key).ok_or_else(|| LogError::Corrupt {
+            position: None,
+            reason: format!("malformed chunk key {key:?}"),
+        })?;
+        if first > to {
+            break;
+        }
+        let chunk = ChunkView::parse(&value)
+            .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
+        for index in 0..chunk.count() {
+            let position = first + index as u64;
+            if position < from {
+                continue;
+            }
+            if position > to {
+                return Ok(());
+            }
+            if visit(position, first, chunk.frame(index))?.is_break() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a frame read at `position` and checks that it says so.
+fn decode_at(position: u64, frame: &[u8]) -> Result<Envelope, LogError> {
+    let envelope = codec::decode_frame(frame).map_err(|reason| LogError::corrupt_at(position, reason))?;
+    check_position(position, &envelope)?;
+    Ok(envelope)
+}
+
+fn check_position(position: u64, envelope: &Envelope) -> Result<(), LogError> {
+    if envelope.position.0 == position {
+        Ok(())
+    } else {
+        Err(LogError::corrupt_at(
+            position,
+            format!("the frame stored here claims position {}", envelope.position),
+        ))
+    }
+}
+
+/// Called with (position, first position of its chunk, frame) for each stored frame;
+/// breaks to stop early.
+pub(crate) type FrameVisitor<'a> = dyn FnMut(u64, u64, &[u8]) -> Result<ControlFlow<()>, LogError> + 'a;
+
+/// The subscription source of a [`SledLog`].
+struct SledSource {
+    shared: Arc<Shared>,
+}
+
+impl SubscriptionSource for SledSource {
+    fn read_from(&self, from: Position, limit: usize) -> Result<Vec<Envelope>, LogError> {
+        self.shared.read_all(from.0, limit)
+    }
+
+    fn wait_for(&self, position: Position, timeout: Duration) -> Result<bool, LogError> {
+        self.shared.wait_for(position.0, timeout)
+    }
+}
+
+/// The durable, embedded event log on sled.
+///
+/// Cheap to share behind an `Arc`; all methods take `&self`.
+/// Dropping it (or [`SledLog::close`]) stops the writer after its pending work is
+/// flushed.
+/// Open subscriptions keep the sled database open (and its directory locked) until they
+/// are dropped too.
+pub struct SledLog {
+    shared: Arc<Shared>,
+    sender: Option<Sender<WriterMsg>>,
+    writer: Option<JoinHandle<()>>,
+    flusher: Option<JoinHandle<()>>,
+    acker: Option<JoinHandle<()>>,
+    path: PathBuf,
+    fsync: bool,
+}
+
+impl std::fmt::Debug for SledLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledLog")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `open` found at the path.
+enum DirectoryState {
+    Empty,
+    SledDatabase,
+}
+
+fn inspect_directory(path: &Path) -> Result<DirectoryState, LogError> {
+    let not_a_log = || LogError::NotALog {
+        path: path.to_path_buf(),
+    };
+    match fs::metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(path).map_err(LogError::io)?;
+            return Ok(DirectoryState::Empty);
+        }
+        Err(error) => return Err(LogError::io(error)),
+        Ok(metadata) if !metadata.is_dir() => return Err(not_a_log()),
+        Ok(_) => {}
+    }
+    let mut entries = fs::read_dir(path).map_err(LogError::io)?;
+    if entries.next().is_none() {
+        return Ok(DirectoryState::Empty);
+    }
+    // Only let sled open something that already looks like a sled database: sled would
+    // happily create its files inside any directory.
+    if path.join("db").is_file() && path.join("conf").is_file() {
+        Ok(DirectoryState::SledDatabase)
+    } else {
+        Err(not_a_log())
+    }
+}
+
+/// How long `open` keeps retrying while the directory's lock is held.
+const LOCK_RETRY: Duration = Duration::from_millis(500);
+
+/// Opens sled, retrying briefly while the directory is locked: after a log in this
+/// process is closed, sled's IO threads can hold the lock file for a moment longer.
+/// A lock held by another process still fails, after [`LOCK_RETRY`].
+fn open_sled(path: &Path, options: &LogOptions) -> Result<sled::Db, LogError> {
+    let config = sled::Config::new()
+        .path(path)
+        .cache_capacity(options.cache_capacity_bytes)
+        .mode(sled::Mode::HighThroughput);
+    let deadline = Instant::now() + LOCK_RETRY;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock") && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return result.map_err(LogError::from),
+        }
+    }
+}
+
+fn sync_path(path: &Path) -> Result<(), LogError> {
+    File::open(path).and_then(|file| file.sync_all()).map_err(LogError::io)
+}
+
+/// Reads the last chunk: the position and hash of the last applied event.
+fn recover_head(db: &sled::Db) -> Result<Option<(u64, [u8; 32])>, LogError> {
+    let Some(item) = db.scan_prefix([EVENT_PREFIX]).next_back() else {
+        return Ok(None);
+    };
+    let (key, value) = item?;
+    let first = parse_event_key(&key).ok_or_else(|| LogError::Corrupt {
+        position: None,
+        reason: format!("malformed chunk key {key:?}"),
+    })?;
+    let chunk =
+        ChunkView::parse(&value).map_err(|reason| LogError::corrupt_at(first, format!("last chunk: {reason}")))?;
+    let last = first + chunk.count() as u64 - 1;
+    let frame = chunk.frame(chunk.count() - 1);
+    let envelope = decode_at(last, frame)?;
+    Ok(Some((last, envelope.hash)))
+}
+
+impl SledLog {
+    /// Opens the log in directory `path`, creating it if it does not exist.
+    ///
+    /// A new or empty directory becomes a new log (a format marker is written).
+    /// A non-empty directory that is not a kui log fails with [`LogError::NotALog`]
+    /// without being touched.
+    /// On open, the head position and hash are recovered from the last chunk.
+    pub fn open(path: &Path, options: LogOptions) -> Result<SledLog, LogError> {
+        let state = inspect_directory(path)?;
+        let db = open_sled(path, &options)?;
+        match db.get(MARKER_KEY)? {
+            Some(marker) if marker.as_ref() == MARKER_VALUE => {}
+            Some(_) => {
+                return Err(LogError::NotALog {
+                    path: path.to_path_buf(),
+                })
+            }
+            None => {
+                let is_new = matches!(state, DirectoryState::Empty) || db.first()?.is_none();
+                if !is_new {
+                    return Err(LogError::NotALog {
+                        path: path.to_path_buf(),
+                    });
+                }
+                db.insert(MARKER_KEY, MARKER_VALUE)?;
+                db.flush()?;
+            }
+        }
+        let db_file = File::open(path.join("db")).map_err(LogError::io)?;
+        if options.fsync {
+            db_file.sync_all().map_err(LogError::io)?;
+            sync_path(&path.join("conf"))?;
+            sync_path(&path.join("blobs"))?;
+            sync_path(path)?;
+        }
+        let head = recover_head(&db)?;
+        let index = StreamIndex::recover(&db, head.map(|(position, _)| position))?;
+        let shared = Arc::new(Shared {
+            db,
+            durable: Mutex::new(DurableState {
+                head,
+                ..DurableState::default()
+            }),
+            durable_changed: Condvar::new(),
+            durable_position: AtomicU64::new(head.map_or(0, |(position, _)| position)),
+            stats: StatCounters::default(),
+            index,
+        });
+        let (sender, receiver) = mpsc::channel();
+        let threads = writer::spawn(
+            Arc::clone(&shared),
+            receiver,
+            head,
+            writer::FlushSettings {
+                fsync: options.fsync,
+                db_file,
+                blobs_dir: path.join("blobs"),
+            },
+        )
+        .map_err(LogError::io)?;
+        Ok(SledLog {
+            shared,
+            sender: Some(sender),
+            writer: Some(threads.writer),
+            flusher: Some(threads.flusher),
+            acker: Some(threads.acker),
+            path: path.to_path_buf(),
+            fsync: options.fsync,
+        })
+    }
+
+    /// The directory this log lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops the writer after everything pending is written and synced, then flushes
+    /// sled once more.
+    pub fn close(mut self) -> Result<(), LogError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), LogError> {
+        // Dropping the sender lets the writer drain its channel and stop; the flusher
+        // stops after syncing the writer's last group.
+        drop(self.sender.take());
+        let mut thread_panicked = false;
+        if let Some(writer) = self.writer.take() {
+            thread_panicked |= writer.join().is_err();
+        }
+        if let Some(flusher) = self.flusher.take() {
+            thread_panicked |= flusher.join().is_err();
+        }
+        if let Some(acker) = self.acker.take() {
+            thread_panicked |= acker.join().is_err();
+        }
+        let result = if let Some(reason) = self.shared.failure() {
+            Err(LogError::Failed { reason })
+        } else if thread_panicked {
+            Err(LogError::Closed)
+        } else {
+            self.shared.db.flush().map(|_| ()).map_err(LogError::from)
+        };
+        self.shared.mark_closed();
+        result
+    }
+
+    fn send(&self, message: WriterMsg) -> Result<(), LogError> {
+        let sender = self.sender.as_ref().ok_or(LogError::Closed)?;
+        sender.send(message).map_err(|_| LogError::Closed)
+    }
+
+    /// Counters of the write pipeline since the log was opened.
+    pub fn write_stats(&self) -> WriteStats {
+        self.shared.stats.snapshot()
+    }
+
+    /// Whether appends are fsynced before they are acknowledged.
+    pub fn fsync(&self) -> bool {
+        self.fsync
+    }
+}
+
+impl Drop for SledLog {
+    fn drop(&mut self) {
+        // Errors were already reported to the requests they affected; there is no one
+        // left to tell.
+        let _ = self.shutdown();
+    }
+}
+
+impl EventLog for SledLog {
+    fn append(&self, request: AppendRequest) -> Result<AppendOutcome, LogError> {
+        writer::validate_request(&request)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(WriterMsg::Append { request, reply })?;
+        answer.recv().map_err(|_| LogError::Closed)?
+    }
+
+    fn append_many(&self, requests: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, LogError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        for request in &requests {
+            writer::validate_request(request)?;
+        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(WriterMsg::AppendMany { requests, reply })?;
+        answer.recv().map_err(|_| LogError::Closed)?
+    }
+
+    fn command_outcome(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
+        self.shared.command_outcome(command_id)
+    }
+
+    fn read_stream(&self, stream: &StreamId, from: Version) -> Result<Vec<Envelope>, LogError> {
+        self.shared.read_stream(stream, from)
+    }
+
+    fn stream_version(&self, stream: &StreamId) -> Result<Option<Version>, LogError> {
+        self.shared.stream_version(stream)
+    }
+
+    fn read_all(&self, from: Position, limit: usize) -> Result<Vec<Envelope>, LogError> {
+        self.shared.read_all(from.0, limit)
+    }
+
+    fn scan(&self, from: Position, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
+        self.shared.scan(from.0, visit)
+    }
+
+    fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError> {
+        Ok(self
+            .shared
+            .durable_head()
+            .map(|(position, hash)| (Position(position), hash)))
+    }
+
+    fn subscribe(&self, from: Position) -> Subscription {
+        Subscription::new(
+            Box::new(SledSource {
+                shared: Arc::clone(&self.shared),
+            }),
+            from,
+        )
+    }
+
+    fn import(&self, envelopes: &[Envelope]) -> Result<(), LogError> {
+        let Some(batch) = ImportBatch::prepare(envelopes)? else {
+            return Ok(());
+        };
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(WriterMsg::Import { batch, reply })?;
+        answer.recv().map_err(|_| LogError::Closed)?
+    }
+
+    fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, LogError> {
+        crate::verify::verify(&self.shared, progress)
+    }
+}

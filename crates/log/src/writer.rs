@@ -1,0 +1,954 @@
+//! The write pipeline of [`crate::SledLog`]: a writer thread that turns pending requests
+//! into group commits and a flusher thread that makes them durable and answers them.
+//!
+//! See the module docs of [`crate::sled_log`] for the design and the guarantees.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use uuid::Uuid;
+
+use crate::codec::{self, command_key, encode_frame, event_key, frame_len, ChunkBuilder, FrameFields};
+use crate::error::LogError;
+use crate::index::{IndexEntry, FLUSH_AFTER_ENTRIES};
+use crate::sled_log::{Shared, StatCounters};
+use crate::types::{AppendOutcome, AppendRequest, Envelope, Metadata, NewEvent, Position, StreamId, Version};
+
+/// Largest accepted payload.
+pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
+/// Largest accepted event type, role, staff id or department, in bytes.
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// At most this many requests go into one group.
+const MAX_GROUP_MESSAGES: usize = 4096;
+/// A group stops taking requests once it holds this many events.
+const MAX_GROUP_EVENTS: usize = 16_384;
+/// The writer forgets its cached stream versions beyond this many streams.
+const MAX_CACHED_HEADS: usize = 1_000_000;
+/// A large import is written as several sled batches of about this many events.
+const MAX_BATCH_EVENTS: usize = 20_000;
+
+/// A request to the writer thread.
+pub(crate) enum WriterMsg {
+    Append {
+        request: AppendRequest,
+        reply: SyncSender<Result<AppendOutcome, LogError>>,
+    },
+    /// Several requests, staged in order into one group; stops at the first failure.
+    AppendMany {
+        requests: Vec<AppendRequest>,
+        reply: SyncSender<Result<Vec<AppendOutcome>, LogError>>,
+    },
+    Import {
+        batch: ImportBatch,
+        reply: SyncSender<Result<(), LogError>>,
+    },
+}
+
+fn request_event_count(request: &AppendRequest) -> usize {
+    request.streams.iter().map(|stream| stream.events.len()).sum()
+}
+
+impl WriterMsg {
+    fn event_count(&self) -> usize {
+        match self {
+            WriterMsg::Append { request, .. } => request_event_count(request),
+            WriterMsg::AppendMany { requests, .. } => requests.iter().map(request_event_count).sum(),
+            WriterMsg::Import { batch, .. } => batch.items.len(),
+        }
+    }
+}
+
+/// A request's answer, held back until its group is durable.
+enum Completion {
+    Append(
+        SyncSender<Result<AppendOutcome, LogError>>,
+        Result<AppendOutcome, LogError>,
+    ),
+    AppendMany(
+        SyncSender<Result<Vec<AppendOutcome>, LogError>>,
+        Result<Vec<AppendOutcome>, LogError>,
+    ),
+    Import(SyncSender<Result<(), LogError>>, Result<(), LogError>),
+}
+
+impl Completion {
+    fn send(self) {
+        // A requester that gave up waiting is not an error of the log.
+        match self {
+            Completion::Append(reply, result) => drop(reply.send(result)),
+            Completion::AppendMany(reply, result) => drop(reply.send(result)),
+            Completion::Import(reply, result) => drop(reply.send(result)),
+        }
+    }
+
+    fn fail(self, reason: &str) {
+        let error = || LogError::Failed {
+            reason: reason.to_owned(),
+        };
+        match self {
+            Completion::Append(reply, _) => drop(reply.send(Err(error()))),
+            Completion::AppendMany(reply, _) => drop(reply.send(Err(error()))),
+            Completion::Import(reply, _) => drop(reply.send(Err(error()))),
+        }
+    }
+}
+
+/// Checks what can be checked without the log's state, in the caller's thread.
+pub(crate) fn validate_request(request: &AppendRequest) -> Result<(), LogError> {
+    if request.streams.is_empty() || request.streams.iter().any(|stream| stream.events.is_empty()) {
+        return Err(LogError::EmptyAppend);
+    }
+    for stream in &request.streams {
+        for event in &stream.events {
+            validate_event(event)?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_event(event: &NewEvent) -> Result<(), LogError> {
+    validate_event_parts(&event.event_id, &event.event_type, &event.metadata, event.payload.len())
+}
+
+fn validate_event_parts(
+    event_id: &Uuid,
+    event_type: &str,
+    metadata: &Metadata,
+    payload_len: usize,
+) -> Result<(), LogError> {
+    let invalid = |reason: String| LogError::InvalidEvent {
+        event_id: *event_id,
+        reason,
+    };
+    if event_type.is_empty() {
+        return Err(invalid("event type is empty".into()));
+    }
+    let actor = &metadata.actor;
+    let names = [
+        ("event type", Some(event_type)),
+        ("role", Some(actor.role.as_str())),
+        ("staff id", actor.staff_id.as_deref()),
+        ("department", actor.department.as_deref()),
+    ];
+    for (what, value) in names {
+        if value.is_some_and(|value| value.len() > MAX_NAME_BYTES) {
+            return Err(invalid(format!("{what} is longer than {MAX_NAME_BYTES} bytes")));
+        }
+    }
+    if payload_len > MAX_PAYLOAD_BYTES {
+        return Err(invalid(format!(
+            "payload of {payload_len} bytes is larger than {MAX_PAYLOAD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// One envelope of an import, already encoded and hash-checked.
+pub(crate) struct ImportItem {
+    position: u64,
+    stream: StreamId,
+    version: u64,
+    frame: Vec<u8>,
+}
+
+/// Envelopes to import, checked for internal consistency in the caller's thread; the
+/// writer only checks that they continue the log.
+pub(crate) struct ImportBatch {
+    first_prev_hash: [u8; 32],
+    last_hash: [u8; 32],
+    items: Vec<ImportItem>,
+}
+
+impl ImportBatch {
+    /// Re-encodes every envelope, recomputes its hash and checks positions and links
+    /// inside the slice. `None` for an empty slice.
+    pub(crate) fn prepare(envelopes: &[Envelope]) -> Result<Option<ImportBatch>, LogError> {
+        let (Some(first), Some(last)) = (envelopes.first(), envelopes.last()) else {
+            return Ok(None);
+        };
+        let mut items = Vec::with_capacity(envelopes.len());
+        let mut previous: Option<&Envelope> = None;
+        for envelope in envelopes {
+            let position = envelope.position.0;
+            let reject = |reason: String| LogError::Import { position, reason };
+            if let Some(previous) = previous {
+                if position != previous.position.0 + 1 {
+                    return Err(reject(format!(
+                        "positions must be consecutive, but {} is followed by {position}",
+                        previous.position
+                    )));
+                }
+                if envelope.prev_hash != previous.hash {
+                    return Err(reject(
+                        "prev_hash does not match the hash of the previous envelope".into(),
+                    ));
+                }
+            }
+            validate_event_parts(
+                &envelope.event_id,
+                &envelope.event_type,
+                &envelope.metadata,
+                envelope.payload.len(),
+            )
+            .map_err(|error| reject(error.to_string()))?;
+            let fields = FrameFields::of_envelope(envelope);
+            let mut frame = Vec::with_capacity(frame_len(&fields));
+            let hash = encode_frame(&mut frame, &fields);
+            if hash != envelope.hash {
+                return Err(reject(
+                    "hash does not match the hash recomputed from the envelope".into(),
+                ));
+            }
+            items.push(ImportItem {
+                position,
+                stream: envelope.stream.clone(),
+                version: envelope.version.0,
+                frame,
+            });
+            previous = Some(envelope);
+        }
+        Ok(Some(ImportBatch {
+            first_prev_hash: first.prev_hash,
+            last_hash: last.hash,
+            items,
+        }))
+    }
+}
+
+/// An applied group waiting for the flusher.
+struct AppliedGroup {
+    completions: Vec<Completion>,
+    /// The applied head after this group (None if it wrote nothing).
+    head: Option<(u64, [u8; 32])>,
+}
+
+#[derive(Default)]
+struct FlushState {
+    groups: Vec<AppliedGroup>,
+    writer_done: bool,
+    flusher_done: bool,
+}
+
+/// Hands applied groups from the writer to the flusher.
+///
+/// At most one applied group waits here: the writer applies its next group only after
+/// the flusher has taken the previous one.
+/// Requests arriving meanwhile pile up in the channel and become one larger group.
+/// Every `apply_batch` makes sled write out its IO buffer (with `sync_file_range`), so
+/// few large groups are much cheaper than many small ones, while applying the next group
+/// still overlaps the current sync.
+#[derive(Default)]
+struct FlushQueue {
+    state: Mutex<FlushState>,
+    /// Signalled when a group is pushed or the writer stops.
+    ready: Condvar,
+    /// Signalled when the flusher takes the groups or stops.
+    taken: Condvar,
+}
+
+impl FlushQueue {
+    fn lock(&self) -> MutexGuard<'_, FlushState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn push(&self, group: AppliedGroup) {
+        self.lock().groups.push(group);
+        self.ready.notify_one();
+    }
+
+    /// Blocks until the flusher has taken every pushed group (or is gone).
+    fn wait_until_taken(&self) {
+        let mut state = self.lock();
+        while !state.groups.is_empty() && !state.flusher_done {
+            state = self.taken.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    /// Blocks until there are groups to sync; None once the writer is gone and
+    /// everything is taken.
+    fn take(&self) -> Option<Vec<AppliedGroup>> {
+        let mut state = self.lock();
+        loop {
+            if !state.groups.is_empty() {
+                let groups = std::mem::take(&mut state.groups);
+                drop(state);
+                self.taken.notify_one();
+                return Some(groups);
+            }
+            if state.writer_done {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+/// Tells the flusher the writer is gone, also when the writer panics.
+struct WriterDoneGuard(Arc<FlushQueue>);
+
+impl Drop for WriterDoneGuard {
+    fn drop(&mut self) {
+        self.0.lock().writer_done = true;
+        self.0.ready.notify_one();
+    }
+}
+
+/// Tells the writer the flusher is gone, also when the flusher panics, so the writer
+/// never waits for it forever.
+struct FlusherDoneGuard(Arc<FlushQueue>);
+
+impl Drop for FlusherDoneGuard {
+    fn drop(&mut self) {
+        self.0.lock().flusher_done = true;
+        self.0.taken.notify_one();
+    }
+}
+
+/// How the flusher makes groups durable.
+pub(crate) struct FlushSettings {
+    pub(crate) fsync: bool,
+    /// The sled `db` file, kept open for `sync_data`.
+    pub(crate) db_file: File,
+    pub(crate) blobs_dir: PathBuf,
+}
+
+/// The two pipeline threads.
+pub(crate) struct Threads {
+    pub(crate) writer: JoinHandle<()>,
+    pub(crate) flusher: JoinHandle<()>,
+    pub(crate) acker: JoinHandle<()>,
+}
+
+/// Starts the writer and flusher threads; `head` is the recovered head of the log.
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    receiver: Receiver<WriterMsg>,
+    head: Option<(u64, [u8; 32])>,
+    settings: FlushSettings,
+) -> std::io::Result<Threads> {
+    let queue = Arc::new(FlushQueue::default());
+    let (acks, pending_acks) = mpsc::channel::<Vec<Completion>>();
+    // Waking dozens of requesters one by one takes a while; a separate thread does it so
+    // the flusher can start the next sync right away.
+    let acker = std::thread::Builder::new()
+        .name("kui-log-acker".into())
+        .spawn(move || {
+            while let Ok(completions) = pending_acks.recv() {
+                for completion in completions {
+                    completion.send();
+                }
+            }
+        })?;
+    let flusher = Flusher {
+        shared: Arc::clone(&shared),
+        queue: Arc::clone(&queue),
+        settings,
+        synced_blobs: HashSet::new(),
+        acks,
+    };
+    let flusher = std::thread::Builder::new()
+        .name("kui-log-flusher".into())
+        .spawn(move || flusher.run())?;
+    let writer = Writer {
+        shared,
+        receiver,
+        queue,
+        heads: HashMap::new(),
+        next_position: head.map_or(1, |(position, _)| position + 1),
+        last_hash: head.map_or(codec::ZERO_HASH, |(_, hash)| hash),
+    };
+    let writer = std::thread::Builder::new()
+        .name("kui-log-writer".into())
+        .spawn(move || writer.run())?;
+    Ok(Threads { writer, flusher, acker })
+}
+
+/// Owns all writes.
+struct Writer {
+    shared: Arc<Shared>,
+    receiver: Receiver<WriterMsg>,
+    queue: Arc<FlushQueue>,
+    /// Applied (not necessarily durable) version of every stream seen so far.
+    heads: HashMap<StreamId, u64>,
+    /// Position the next event gets.
+    next_position: u64,
+    /// Hash of the last applied event.
+    last_hash: [u8; 32],
+}
+
+/// The state of one group commit being built.
+struct Group {
+    next_position: u64,
+    last_hash: [u8; 32],
+    /// Stream versions changed by this group.
+    heads: HashMap<StreamId, u64>,
+    /// Outcomes of command ids appended in this group.
+    commands: HashMap<Uuid, AppendOutcome>,
+    chunk: Option<ChunkBuilder>,
+    /// Where every event of the group is, for the stream index.
+    index: Vec<(StreamId, IndexEntry)>,
+    batch: sled::Batch,
+    batch_events: usize,
+    batch_dirty: bool,
+    batches: Vec<sled::Batch>,
+    completions: Vec<Completion>,
+}
+
+/// A staged group, ready to apply.
+struct FinishedGroup {
+    /// The sled batches, in order (one unless the group holds a large import).
+    batches: Vec<sled::Batch>,
+    completions: Vec<Completion>,
+    next_position: u64,
+    last_hash: [u8; 32],
+    heads: HashMap<StreamId, u64>,
+    index: Vec<(StreamId, IndexEntry)>,
+}
+
+impl Group {
+    fn new(next_position: u64, last_hash: [u8; 32]) -> Group {
+        Group {
+            next_position,
+            last_hash,
+            heads: HashMap::new(),
+            commands: HashMap::new(),
+            chunk: None,
+            index: Vec::new(),
+            batch: sled::Batch::default(),
+            batch_events: 0,
+            batch_dirty: false,
+            batches: Vec::new(),
+            completions: Vec::new(),
+        }
+    }
+
+    /// The buffer to write the frame at `position` (of `len` bytes) into, and the first
+    /// position of the chunk it goes into.
+    fn start_frame(&mut self, position: u64, len: usize) -> (&mut Vec<u8>, u64) {
+        if self.chunk.as_ref().is_some_and(|chunk| !chunk.fits(len)) {
+            self.close_chunk();
+        }
+        let chunk = self.chunk.get_or_insert_with(|| ChunkBuilder::new(position));
+        let chunk_first = chunk.first_position();
+        (chunk.begin_frame(), chunk_first)
+    }
+
+    /// Moves the open chunk into the batch.
+    fn close_chunk(&mut self) {
+        let Some(chunk) = self.chunk.take() else {
+            return;
+        };
+        self.batch_events += chunk.len();
+        self.batch.insert(&event_key(chunk.first_position()), chunk.finish());
+        self.batch_dirty = true;
+    }
+
+    /// Starts a new sled batch once the current one is large; everything staged so far
+    /// (chunks, command outcomes) goes into the finished batch.
+    fn cut_if_large(&mut self) {
+        let open = self.chunk.as_ref().map_or(0, ChunkBuilder::len);
+        if self.batch_events + open >= MAX_BATCH_EVENTS {
+            self.close_chunk();
+            self.batches.push(std::mem::take(&mut self.batch));
+            self.batch_events = 0;
+            self.batch_dirty = false;
+        }
+    }
+
+    fn push_event(&mut self, stream: &StreamId, version: u64, event: &NewEvent) {
+        let position = self.next_position;
+        let prev_hash = self.last_hash;
+        let fields = FrameFields {
+            position,
+            stream: stream.as_str(),
+            version,
+            event_id: &event.event_id,
+            event_type: &event.event_type,
+            schema_version: event.schema_version,
+            metadata: &event.metadata,
+            payload: &event.payload,
+            prev_hash: &prev_hash,
+        };
+        let (buffer, chunk_first) = self.start_frame(position, frame_len(&fields));
+        self.last_hash = encode_frame(buffer, &fields);
+        self.index.push((
+            stream.clone(),
+            IndexEntry {
+                version,
+                position,
+                chunk_first,
+            },
+        ));
+        self.next_position += 1;
+    }
+
+    fn push_frame(&mut self, item: &ImportItem) {
+        let (buffer, chunk_first) = self.start_frame(item.position, item.frame.len());
+        buffer.extend_from_slice(&item.frame);
+        let entry = IndexEntry {
+            version: item.version,
+            position: item.position,
+            chunk_first,
+        };
+        self.index.push((item.stream.clone(), entry));
+        self.next_position += 1;
+    }
+
+    /// Closes the last chunk and batch.
+    fn finish(mut self) -> FinishedGroup {
+        self.close_chunk();
+        if self.batch_dirty {
+            self.batches.push(self.batch);
+        }
+        FinishedGroup {
+            batches: self.batches,
+            completions: self.completions,
+            next_position: self.next_position,
+            last_hash: self.last_hash,
+            heads: self.heads,
+            index: self.index,
+        }
+    }
+}
+
+impl Writer {
+    fn run(mut self) {
+        let _done = WriterDoneGuard(Arc::clone(&self.queue));
+        while let Ok(first) = self.receiver.recv() {
+            self.queue.wait_until_taken();
+            let mut n_events = first.event_count();
+            let mut messages = vec![first];
+            while messages.len() < MAX_GROUP_MESSAGES && n_events < MAX_GROUP_EVENTS {
+                match self.receiver.try_recv() {
+                    Ok(message) => {
+                        n_events += message.event_count();
+                        messages.push(message);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(messages);
+        }
+        // Closing: leave a complete index behind so the next open has nothing to rebuild.
+        self.flush_index();
+    }
+
+    fn commit_group(&mut self, messages: Vec<WriterMsg>) {
+        let mut group = Group::new(self.next_position, self.last_hash);
+        if let Some(reason) = self.shared.failure() {
+            let error = || LogError::Failed { reason: reason.clone() };
+            for message in messages {
+                // A requester that gave up waiting is not an error of the log.
+                match message {
+                    WriterMsg::Append { reply, .. } => drop(reply.send(Err(error()))),
+                    WriterMsg::AppendMany { reply, .. } => drop(reply.send(Err(error()))),
+                    WriterMsg::Import { reply, .. } => drop(reply.send(Err(error()))),
+                }
+            }
+            return;
+        }
+        for message in messages {
+            let completion = match message {
+                WriterMsg::Append { request, reply } => {
+                    Completion::Append(reply, self.stage_append(&mut group, request))
+                }
+                WriterMsg::AppendMany { requests, reply } => {
+                    let mut outcomes = Vec::with_capacity(requests.len());
+                    let mut result = Ok(());
+                    for request in requests {
+                        match self.stage_append(&mut group, request) {
+                            Ok(outcome) => outcomes.push(outcome),
+                            Err(error) => {
+                                result = Err(error);
+                                break;
+                            }
+                        }
+                        // Between requests, so every request stays within one batch.
+                        group.cut_if_large();
+                    }
+                    Completion::AppendMany(reply, result.map(|()| outcomes))
+                }
+                WriterMsg::Import { batch, reply } => Completion::Import(reply, self.stage_import(&mut group, &batch)),
+            };
+            group.completions.push(completion);
+            group.cut_if_large();
+        }
+        let FinishedGroup {
+            batches,
+            completions,
+            next_position,
+            last_hash,
+            heads,
+            index,
+        } = group.finish();
+        let wrote = next_position != self.next_position;
+        let started = Instant::now();
+        for batch in batches {
+            if let Err(error) = self.shared.db.apply_batch(batch) {
+                let reason = format!("applying a group commit failed: {}", error_chain(&error));
+                self.shared.fail(reason.clone());
+                for completion in completions {
+                    completion.fail(&reason);
+                }
+                return;
+            }
+        }
+        let stats = &self.shared.stats;
+        StatCounters::add(&stats.apply_micros, elapsed_micros(started));
+        StatCounters::add(&stats.groups, 1);
+        StatCounters::add(&stats.events, next_position - self.next_position);
+        // Readers must find the new events in the index before they become durable.
+        self.shared.index.record(&index);
+        if self.heads.len() > MAX_CACHED_HEADS {
+            // Bound memory with very many streams; heads reload lazily from the index.
+            self.heads.clear();
+        }
+        self.heads.extend(heads);
+        self.next_position = next_position;
+        self.last_hash = last_hash;
+        let head = wrote.then_some((next_position - 1, last_hash));
+        self.queue.push(AppliedGroup { completions, head });
+        // Writing the index overlaps with the flusher's sync of the group just pushed.
+        if self.shared.index.pending() >= FLUSH_AFTER_ENTRIES {
+            self.flush_index();
+        }
+    }
+
+    /// Writes the in-memory stream index to sled; a failure fails the log.
+    fn flush_index(&mut self) {
+        if self.shared.failure().is_some() {
+            return;
+        }
+        if let Err(error) = self.shared.index.flush(&self.shared.db, self.next_position - 1) {
+            self.shared
+                .fail(format!("writing the stream index failed: {}", error_chain(&error)));
+        }
+    }
+
+    /// The applied version of `stream`: this group's, else cached, else from the index.
+    fn current_version(&mut self, group: &Group, stream: &StreamId) -> Result<u64, LogError> {
+        if let Some(version) = group.heads.get(stream) {
+            return Ok(*version);
+        }
+        if let Some(version) = self.heads.get(stream) {
+            return Ok(*version);
+        }
+        let version = self
+            .shared
+            .index
+            .last_version(&self.shared.db, stream, u64::MAX)?
+            .unwrap_or(0);
+        self.heads.insert(stream.clone(), version);
+        Ok(version)
+    }
+
+    fn stage_append(&mut self, group: &mut Group, request: AppendRequest) -> Result<AppendOutcome, LogError> {
+        if let Some(command_id) = request.command_id {
+            if let Some(outcome) = group.commands.get(&command_id) {
+                return Ok(AppendOutcome {
+                    replayed: true,
+                    ..outcome.clone()
+                });
+            }
+            if let Some(value) = self.shared.db.get(command_key(&command_id))? {
+                let outcome =
+                    codec::decode_outcome(&value).map_err(|reason| LogError::Corrupt { position: None, reason })?;
+                return Ok(AppendOutcome {
+                    replayed: true,
+                    ..outcome
+                });
+            }
+        }
+        // Check every stream before writing anything; a stream named twice sees its
+        // earlier entry's events.
+        let mut planned: Vec<(&StreamId, u64)> = Vec::with_capacity(request.streams.len());
+        for stream_append in &request.streams {
+            let stream = &stream_append.stream;
+            let current = match planned.iter().rev().find(|(name, _)| *name == stream) {
+                Some((_, version)) => *version,
+                None => self.current_version(group, stream)?,
+            };
+            if !stream_append.expected.accepts(current) {
+                return Err(LogError::Conflict {
+                    stream: stream.clone(),
+                    expected: stream_append.expected,
+                    actual: (current > 0).then_some(Version(current)),
+                });
+            }
+            planned.push((stream, current + stream_append.events.len() as u64));
+        }
+        let first_position = group.next_position;
+        let mut versions = Vec::with_capacity(request.streams.len());
+        for stream_append in &request.streams {
+            let stream = &stream_append.stream;
+            let base = match group.heads.get(stream) {
+                Some(version) => *version,
+                None => self.current_version(group, stream)?,
+            };
+            for (index, event) in stream_append.events.iter().enumerate() {
+                group.push_event(stream, base + 1 + index as u64, event);
+            }
+            let new_version = base + stream_append.events.len() as u64;
+            group.heads.insert(stream.clone(), new_version);
+            versions.push((stream.clone(), Version(new_version)));
+        }
+        let outcome = AppendOutcome {
+            first_position: Position(first_position),
+            last_position: Position(group.next_position - 1),
+            streams: versions,
+            replayed: false,
+        };
+        if let Some(command_id) = request.command_id {
+            group
+                .batch
+                .insert(&command_key(&command_id), codec::encode_outcome(&outcome));
+            group.batch_dirty = true;
+            group.commands.insert(command_id, outcome.clone());
+        }
+        Ok(outcome)
+    }
+
+    fn stage_import(&mut self, group: &mut Group, batch: &ImportBatch) -> Result<(), LogError> {
+        let Some(first) = batch.items.first() else {
+            return Ok(());
+        };
+        let reject = |position: u64, reason: String| LogError::Import { position, reason };
+        if first.position != group.next_position {
+            return Err(reject(
+                first.position,
+                format!(
+                    "the log continues at position {}, but the import starts at {}",
+                    group.next_position, first.position
+                ),
+            ));
+        }
+        if batch.first_prev_hash != group.last_hash {
+            return Err(reject(
+                first.position,
+                "prev_hash does not match the hash of the log's head".into(),
+            ));
+        }
+        let mut planned: HashMap<&StreamId, u64> = HashMap::new();
+        for item in &batch.items {
+            let current = match planned.get(&item.stream) {
+                Some(version) => *version,
+                None => self.current_version(group, &item.stream)?,
+            };
+            if item.version != current + 1 {
+                return Err(reject(
+                    item.position,
+                    format!(
+                        "stream {} is at version {current}, so the next version is {}, not {}",
+                        item.stream,
+                        current + 1,
+                        item.version
+                    ),
+                ));
+            }
+            planned.insert(&item.stream, item.version);
+        }
+        for item in &batch.items {
+            group.push_frame(item);
+            group.cut_if_large();
+        }
+        for (stream, version) in planned {
+            group.heads.insert(stream.clone(), version);
+        }
+        group.last_hash = batch.last_hash;
+        Ok(())
+    }
+}
+
+fn elapsed_micros(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// An error's message followed by its sources.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Makes applied groups durable and answers their requests.
+struct Flusher {
+    shared: Arc<Shared>,
+    queue: Arc<FlushQueue>,
+    settings: FlushSettings,
+    synced_blobs: HashSet<OsString>,
+    /// Answers go to the acker thread.
+    acks: Sender<Vec<Completion>>,
+}
+
+impl Flusher {
+    fn run(mut self) {
+        let _done = FlusherDoneGuard(Arc::clone(&self.queue));
+        while let Some(groups) = self.queue.take() {
+            // Every group taken here was applied before this sync starts, so the sync
+            // covers all of them.
+            let synced = match self.shared.failure() {
+                Some(reason) => Err(reason),
+                None => self.make_durable(),
+            };
+            match synced {
+                Ok(()) => {
+                    if let Some(head) = groups.iter().rev().find_map(|group| group.head) {
+                        self.shared.set_durable(head);
+                    }
+                    let completions = groups.into_iter().flat_map(|group| group.completions).collect();
+                    // The acker only stops after the flusher, so this cannot fail.
+                    let _ = self.acks.send(completions);
+                }
+                Err(reason) => {
+                    self.shared.fail(reason.clone());
+                    for group in groups {
+                        for completion in group.completions {
+                            completion.fail(&reason);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn make_durable(&mut self) -> Result<(), String> {
+        if !self.settings.fsync {
+            return Ok(());
+        }
+        let started = Instant::now();
+        self.shared
+            .db
+            .flush()
+            .map_err(|error| format!("flushing sled failed: {}", error_chain(&error)))?;
+        self.settings
+            .db_file
+            .sync_data()
+            .map_err(|error| format!("fsync of the sled db file failed: {error}"))?;
+        self.sync_new_blobs()
+            .map_err(|error| format!("fsync of sled blob files failed: {error}"))?;
+        let stats = &self.shared.stats;
+        StatCounters::add(&stats.sync_micros, elapsed_micros(started));
+        StatCounters::add(&stats.syncs, 1);
+        Ok(())
+    }
+
+    /// sled does not fsync the blob files it writes for oversized tree nodes; sync any
+    /// new ones (normally there are none).
+    fn sync_new_blobs(&mut self) -> std::io::Result<()> {
+        let entries = match fs::read_dir(&self.settings.blobs_dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        let mut synced_any = false;
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            if self.synced_blobs.contains(&name) {
+                continue;
+            }
+            match File::open(entry.path()) {
+                Ok(file) => file.sync_all()?,
+                // sled may have garbage-collected it meanwhile.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            }
+            self.synced_blobs.insert(name);
+            synced_any = true;
+        }
+        if synced_any {
+            File::open(&self.settings.blobs_dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::codec::blank_envelope;
+    use crate::{EventLog, LogOptions, SledLog};
+
+    /// A correctly hashed envelope continuing `previous`.
+    fn envelope(position: u64, stream: &str, version: u64, previous: Option<&Envelope>) -> Envelope {
+        let mut envelope = blank_envelope();
+        envelope.position = Position(position);
+        envelope.stream = StreamId::new(stream).expect("valid id");
+        envelope.version = Version(version);
+        envelope.event_id = Uuid::from_u128(u128::from(position));
+        envelope.event_type = "X".into();
+        envelope.payload = b"{}".to_vec();
+        envelope.metadata.occurred_at = DateTime::from_timestamp(1, 0).expect("in range");
+        envelope.prev_hash = previous.map_or(codec::ZERO_HASH, |previous| previous.hash);
+        envelope.hash = encode_frame(&mut Vec::new(), &FrameFields::of_envelope(&envelope));
+        envelope
+    }
+
+    fn open(dir: &tempfile::TempDir) -> SledLog {
+        let options = LogOptions {
+            fsync: false,
+            cache_capacity_bytes: 1 << 20,
+        };
+        SledLog::open(dir.path(), options).expect("open")
+    }
+
+    #[test]
+    fn import_accepts_correctly_chained_envelopes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = open(&dir);
+        let first = envelope(1, "s", 1, None);
+        let second = envelope(2, "t", 1, Some(&first));
+        let third = envelope(3, "s", 2, Some(&second));
+        log.import(&[first, second, third.clone()]).expect("import");
+        assert_eq!(log.head().expect("head"), Some((Position(3), third.hash)));
+        assert_eq!(log.stream_version(&third.stream).expect("version"), Some(Version(2)));
+    }
+
+    #[test]
+    fn import_rejects_a_version_gap_and_writes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = open(&dir);
+        let first = envelope(1, "s", 1, None);
+        let skipping = envelope(2, "s", 3, Some(&first));
+        match log.import(&[first.clone(), skipping]) {
+            Err(LogError::Import { position: 2, reason }) => assert!(reason.contains("version"), "{reason}"),
+            other => panic!("expected an import error at 2, got {other:?}"),
+        }
+        let not_first = envelope(1, "s", 2, None);
+        assert!(matches!(
+            log.import(&[not_first]),
+            Err(LogError::Import { position: 1, .. })
+        ));
+        assert_eq!(log.head().expect("head"), None);
+        // A version that continues a stream already in the log is fine.
+        log.import(std::slice::from_ref(&first)).expect("import");
+        log.import(&[envelope(2, "s", 2, Some(&first))]).expect("import");
+    }
+
+    #[test]
+    fn validation_rejects_empty_requests_and_oversized_names() {
+        let empty = AppendRequest {
+            command_id: None,
+            streams: vec![],
+        };
+        assert!(matches!(validate_request(&empty), Err(LogError::EmptyAppend)));
+        let mut metadata = blank_envelope().metadata;
+        metadata.actor.department = Some("d".repeat(MAX_NAME_BYTES + 1));
+        let result = validate_event_parts(&Uuid::nil(), "X", &metadata, 0);
+        assert!(matches!(result, Err(LogError::InvalidEvent { .. })));
+    }
+}

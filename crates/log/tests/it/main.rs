@@ -1,0 +1,9 @@
+//! Integration tests of kui-log, against a real sled directory per test.
+
+mod append;
+mod crash;
+mod helpers;
+mod ndjson;
+mod read;
+mod subscription;
+mod verify;

@@ -1,0 +1,273 @@
+//! Verification: a clean log passes; tampering with stored bytes (through a raw sled
+//! handle, after closing the log) is found and named by position; foreign directories
+//! are refused.
+
+use std::path::Path;
+
+use kui_log::{EventLog, ExpectedVersion, LogError, Position, SledLog};
+
+use crate::helpers::{all_events, event_with_payload, fast_options, open_fast, raw_sled, single, stream, temp_dir};
+
+/// Appends `n` events over three streams; event at position p has payload marker
+/// `m-{p:04}`.
+fn build_log(path: &Path, n: u64) {
+    let log = open_fast(path);
+    for position in 1..=n {
+        let payload = format!(r#"{{"marker":"m-{position:04}"}}"#).into_bytes();
+        let target = stream(&format!("youth-{}", position % 3));
+        log.append(single(
+            &target,
+            ExpectedVersion::Any,
+            vec![event_with_payload("X", payload)],
+        ))
+        .expect("append");
+    }
+    log.close().expect("close");
+}
+
+/// Key and value of the chunk that holds `position`, through a raw sled handle.
+fn chunk_holding(db: &sled::Db, position: u64) -> (sled::IVec, Vec<u8>) {
+    let mut key = vec![b'e'];
+    key.extend_from_slice(&position.to_be_bytes());
+    let (key, value) = db
+        .range(b"e".as_slice()..=key.as_slice())
+        .next_back()
+        .expect("a chunk")
+        .expect("readable");
+    (key, value.to_vec())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+        .expect("needle present")
+}
+
+fn expect_corrupt_at(result: Result<kui_log::VerifyReport, LogError>, position: u64, what: &str) {
+    match result {
+        Err(LogError::Corrupt {
+            position: Some(found),
+            reason,
+        }) => {
+            assert_eq!(found, position, "{reason}");
+            assert!(reason.contains(what), "reason {reason:?} does not mention {what:?}");
+        }
+        other => panic!("expected corruption at {position}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_clean_log_verifies() {
+    let dir = temp_dir();
+    build_log(dir.path(), 40);
+    let log = open_fast(dir.path());
+    let mut progress = Vec::new();
+    let report = log.verify(&mut |position| progress.push(position)).expect("verifies");
+    assert_eq!(report.events, 40);
+    assert_eq!(report.streams, 3);
+    assert_eq!(report.head, log.head().expect("head"));
+    assert_eq!(progress.last(), Some(&40));
+}
+
+#[test]
+fn an_empty_log_verifies() {
+    let dir = temp_dir();
+    let log = open_fast(dir.path());
+    let report = log.verify(&mut |_| {}).expect("verifies");
+    assert_eq!((report.events, report.streams, report.head), (0, 0, None));
+}
+
+#[test]
+fn a_flipped_payload_byte_is_found_at_its_position() {
+    let dir = temp_dir();
+    build_log(dir.path(), 40);
+    {
+        let db = raw_sled(dir.path());
+        let (key, mut chunk) = chunk_holding(&db, 17);
+        let at = find(&chunk, b"m-0017");
+        chunk[at + 5] = b'8';
+        db.insert(key, chunk).expect("tamper");
+        db.flush().expect("flush");
+    }
+    let log = open_fast(dir.path());
+    expect_corrupt_at(log.verify(&mut |_| {}), 17, "hash mismatch");
+}
+
+#[test]
+fn a_rehashed_event_breaks_the_next_link() {
+    // Rewriting an event and its stored hash consistently still breaks the chain: the
+    // next event's prev_hash no longer matches.
+    let dir = temp_dir();
+    build_log(dir.path(), 40);
+    let mut events = {
+        let log = open_fast(dir.path());
+        all_events(&log)
+    };
+    {
+        let db = raw_sled(dir.path());
+        let (key, mut chunk) = chunk_holding(&db, 23);
+        let stored_hash = events[22].hash;
+        let at = find(&chunk, b"m-0023");
+        chunk[at + 5] = b'4';
+        // Recompute the frame hash: sha256 over the canonical bytes, which end right
+        // before the stored hash.
+        // The first occurrence of the stored hash ends event 23's canonical bytes (the
+        // second one would be event 24's prev_hash).
+        let hash_at = find(&chunk, &stored_hash);
+        let frame_begin = hash_at - canonical_len(&events[22]);
+        let new_hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&chunk[frame_begin..hash_at]).into();
+        chunk[hash_at..hash_at + 32].copy_from_slice(&new_hash);
+        db.insert(key, chunk).expect("tamper");
+        db.flush().expect("flush");
+        events[22].hash = new_hash;
+    }
+    let log = open_fast(dir.path());
+    expect_corrupt_at(log.verify(&mut |_| {}), 24, "broken link");
+}
+
+/// Length of an envelope's canonical bytes (see the frame table in kui-log's codec).
+fn canonical_len(envelope: &kui_log::Envelope) -> usize {
+    let opt_str = |value: &Option<String>| 1 + value.as_ref().map_or(0, |text| 4 + text.len());
+    let opt_uuid = |value: &Option<uuid::Uuid>| 1 + value.map_or(0, |_| 16);
+    let metadata = &envelope.metadata;
+    1 + 8
+        + 4
+        + envelope.stream.as_str().len()
+        + 8
+        + 16
+        + 4
+        + envelope.event_type.len()
+        + 2
+        + opt_str(&metadata.actor.staff_id)
+        + 4
+        + metadata.actor.role.len()
+        + opt_str(&metadata.actor.department)
+        + opt_uuid(&metadata.command_id)
+        + opt_uuid(&metadata.causation_id)
+        + opt_uuid(&metadata.correlation_id)
+        + 24
+        + 4
+        + envelope.payload.len()
+        + 32
+}
+
+#[test]
+fn a_missing_chunk_is_reported_as_a_gap() {
+    let dir = temp_dir();
+    build_log(dir.path(), 40);
+    {
+        let db = raw_sled(dir.path());
+        let (key, _) = chunk_holding(&db, 10);
+        db.remove(key).expect("tamper");
+        db.flush().expect("flush");
+    }
+    let log = open_fast(dir.path());
+    expect_corrupt_at(log.verify(&mut |_| {}), 10, "gap");
+}
+
+/// Key of `stream`'s index block starting at `first_version`.
+fn index_block_key(stream: &str, first_version: u64) -> Vec<u8> {
+    let mut key = vec![b's'];
+    key.extend_from_slice(stream.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&first_version.to_be_bytes());
+    key
+}
+
+#[test]
+fn a_wrong_index_entry_is_found_at_its_position() {
+    let dir = temp_dir();
+    build_log(dir.path(), 40);
+    {
+        let db = raw_sled(dir.path());
+        // youth-1 holds positions 1, 4, 7, ...; version 3 is position 7. Point it at 8.
+        let key = index_block_key("youth-1", 1);
+        let mut block = db.get(&key).expect("read").expect("block written at close").to_vec();
+        // Each entry is the position (8 bytes) and the index in its chunk (4 bytes).
+        assert_eq!(block[24..32], 7u64.to_be_bytes());
+        block[24..32].copy_from_slice(&8u64.to_be_bytes());
+        db.insert(key, block).expect("tamper");
+        db.flush().expect("flush");
+    }
+    let log = open_fast(dir.path());
+    expect_corrupt_at(log.verify(&mut |_| {}), 8, "index mismatch");
+    // Reads through the index notice it too.
+    let read = log.read_stream(&stream("youth-1"), kui_log::Version(1));
+    assert!(
+        matches!(read, Err(LogError::Corrupt { position: Some(8), .. })),
+        "{read:?}"
+    );
+}
+
+#[test]
+fn a_missing_index_entry_is_found() {
+    let dir = temp_dir();
+    build_log(dir.path(), 40);
+    {
+        let db = raw_sled(dir.path());
+        // youth-2 holds positions 2, 5, ..., 38: drop its last version from the block.
+        let key = index_block_key("youth-2", 1);
+        let mut block = db.get(&key).expect("read").expect("block written at close").to_vec();
+        assert_eq!(block.len(), 13 * 12);
+        block.truncate(12 * 12);
+        db.insert(key, block).expect("tamper");
+        db.flush().expect("flush");
+    }
+    let log = open_fast(dir.path());
+    let result = log.verify(&mut |_| {});
+    assert!(
+        matches!(&result, Err(LogError::Corrupt { reason, .. }) if reason.contains("index mismatch") && reason.contains("version 13")),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_non_empty_foreign_directory_is_not_a_log_and_stays_untouched() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("notes.txt"), "hello").expect("write");
+    match SledLog::open(dir.path(), fast_options()) {
+        Err(LogError::NotALog { path }) => assert_eq!(path, dir.path()),
+        other => panic!("expected NotALog, got {other:?}"),
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, vec!["notes.txt"]);
+    // A file is not a log either.
+    let file = dir.path().join("notes.txt");
+    assert!(matches!(
+        SledLog::open(&file, fast_options()),
+        Err(LogError::NotALog { .. })
+    ));
+}
+
+#[test]
+fn another_sled_database_is_not_a_log() {
+    let dir = temp_dir();
+    {
+        let db = raw_sled(dir.path());
+        db.insert(b"someone else's key", b"value").expect("insert");
+        db.flush().expect("flush");
+    }
+    assert!(matches!(
+        SledLog::open(dir.path(), fast_options()),
+        Err(LogError::NotALog { .. })
+    ));
+}
+
+#[test]
+fn a_locked_directory_gives_a_backend_error() {
+    let dir = temp_dir();
+    let _log = open_fast(dir.path());
+    let second = SledLog::open(dir.path(), fast_options());
+    match second {
+        Err(LogError::Backend(source)) => assert!(source.to_string().contains("lock"), "{source}"),
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+    assert_eq!(
+        _log.head().expect("head").map(|(position, _)| position),
+        None::<Position>
+    );
+}
