@@ -19,7 +19,7 @@ fn replay(c: &mut Criterion) {
     group.throughput(Throughput::Elements(events));
     group.bench_function("scan_small", |b| b.iter(|| log.scan(Position(1), &mut |_| Ok(()))));
     group.bench_function("fold_small", |b| {
-        b.iter(|| fold_all(log.as_ref()).unwrap_or_else(|e| panic!("{e}")))
+        b.iter(|| fold_all(log.as_ref(), 2).unwrap_or_else(|e| panic!("{e}")))
     });
     group.finish();
 

@@ -143,33 +143,84 @@ pub struct Folded {
     pub by_type: HashMap<&'static str, u64>,
 }
 
+/// Events handed to a fold worker at a time.
+const FOLD_BATCH: usize = 2_048;
+
+/// One stored event as a fold worker needs it.
+struct Raw {
+    youth: Option<YouthId>,
+    event_type: String,
+    schema_version: u16,
+    payload: Vec<u8>,
+    position: u64,
+}
+
 /// Replays the whole log: decodes every payload into its domain event (upcasting as
 /// needed) and folds each young person's events into a `Youth` aggregate.
-pub fn fold_all(log: &dyn EventLog) -> Result<Folded, String> {
-    let mut youth: HashMap<YouthId, Youth> = HashMap::new();
-    let mut folded = Folded::default();
-    let mut failure = None;
-    log.scan(Position(1), &mut |envelope| {
-        let event = match Event::decode(&envelope.event_type, envelope.schema_version, &envelope.payload) {
-            Ok(event) => event,
-            Err(error) => {
-                failure = Some(format!("position {}: {error}", envelope.position.0));
-                return Err(LogError::Corrupt {
-                    position: Some(envelope.position.0),
-                    reason: "decode".into(),
-                });
+///
+/// The scan runs on the calling thread; decoding and folding run on `workers` threads,
+/// each owning the young people whose id hashes to it, so every stream is still folded
+/// in order.
+pub fn fold_all(log: &dyn EventLog, workers: usize) -> Result<Folded, String> {
+    let workers = workers.max(1);
+    let mut senders = Vec::with_capacity(workers);
+    let mut handles = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Raw>>(4);
+        senders.push(sender);
+        handles.push(std::thread::spawn(move || -> Result<Folded, String> {
+            let mut youth: HashMap<YouthId, Youth> = HashMap::new();
+            let mut folded = Folded::default();
+            for batch in receiver {
+                for raw in batch {
+                    let event = Event::decode(&raw.event_type, raw.schema_version, &raw.payload)
+                        .map_err(|error| format!("position {}: {error}", raw.position))?;
+                    *folded.by_type.entry(event.event_type()).or_default() += 1;
+                    if let Some(id) = raw.youth {
+                        youth.entry(id).or_default().apply(&event);
+                    }
+                    folded.events += 1;
+                }
             }
-        };
-        *folded.by_type.entry(event.event_type()).or_default() += 1;
-        if let Some(id) = YouthId::from_stream_name(envelope.stream.as_str()) {
-            youth.entry(id).or_default().apply(&event);
+            folded.youth = youth.len();
+            Ok(folded)
+        }));
+    }
+    let mut batches: Vec<Vec<Raw>> = (0..workers).map(|_| Vec::with_capacity(FOLD_BATCH)).collect();
+    let scanned = log.scan(Position(1), &mut |envelope| {
+        let youth = YouthId::from_stream_name(envelope.stream.as_str());
+        let lane = youth.map(|id| (id.0.as_u128() % workers as u128) as usize).unwrap_or(0);
+        batches[lane].push(Raw {
+            youth,
+            event_type: envelope.event_type.clone(),
+            schema_version: envelope.schema_version,
+            payload: envelope.payload.clone(),
+            position: envelope.position.0,
+        });
+        if batches[lane].len() >= FOLD_BATCH {
+            let batch = std::mem::replace(&mut batches[lane], Vec::with_capacity(FOLD_BATCH));
+            senders[lane].send(batch).map_err(|_| LogError::Closed)?;
         }
-        folded.events += 1;
         Ok(())
-    })
-    .map_err(|e| failure.take().unwrap_or_else(|| e.to_string()))?;
-    folded.youth = youth.len();
-    Ok(folded)
+    });
+    for (lane, batch) in batches.into_iter().enumerate() {
+        if !batch.is_empty() {
+            // A worker that stopped early reports its own error below.
+            let _ = senders[lane].send(batch);
+        }
+    }
+    drop(senders);
+    let mut total = Folded::default();
+    for handle in handles {
+        let folded = handle.join().map_err(|_| "fold worker panicked".to_string())??;
+        total.events += folded.events;
+        total.youth += folded.youth;
+        for (event_type, count) in folded.by_type {
+            *total.by_type.entry(event_type).or_default() += count;
+        }
+    }
+    scanned.map_err(|e| e.to_string())?;
+    Ok(total)
 }
 
 /// The q-quantile of sorted samples.

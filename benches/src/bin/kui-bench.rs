@@ -193,7 +193,21 @@ fn replay(options: &Options, preset: &str) -> Result<(), String> {
         scanned as f64 / seconds
     );
     let started = Instant::now();
-    let folded = fold_all(log.as_ref())?;
+    let mut decoded = 0u64;
+    log.scan(Position(1), &mut |envelope| {
+        if kui_domain::Event::decode(&envelope.event_type, envelope.schema_version, &envelope.payload).is_ok() {
+            decoded += 1;
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "RESULT decode preset={preset} events={decoded} secs={seconds:.3} events_per_s={:.0}",
+        decoded as f64 / seconds
+    );
+    let started = Instant::now();
+    let folded = fold_all(log.as_ref(), 2)?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "RESULT replay preset={preset} events={} youth={} secs={seconds:.3} events_per_s={:.0}",

@@ -461,6 +461,13 @@ macro_rules! catalogue {
         /// Every event type: stored name and current schema version.
         pub const CATALOGUE: &[(&str, u16)] = &[ $( ($name, $version), )+ ];
 
+        fn current_version(event_type: &str) -> Result<u16, DecodeError> {
+            match event_type {
+                $( $name => Ok($version), )+
+                other => Err(DecodeError::UnknownType { event_type: other.to_owned() }),
+            }
+        }
+
         impl Event {
             /// The stored name of the event type.
             pub fn event_type(&self) -> &'static str {
@@ -512,16 +519,6 @@ macro_rules! catalogue {
             }
         }
     };
-}
-
-fn current_version(event_type: &str) -> Result<u16, DecodeError> {
-    CATALOGUE
-        .iter()
-        .find(|(name, _)| *name == event_type)
-        .map(|(_, version)| *version)
-        .ok_or_else(|| DecodeError::UnknownType {
-            event_type: event_type.to_owned(),
-        })
 }
 
 catalogue! {

@@ -124,6 +124,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     max_attempts: u32,
+    pub(crate) related: Arc<std::sync::Mutex<crate::history::RelatedIndex>>,
 }
 
 /// Events decided for one stream, before they are stamped with metadata.
@@ -143,6 +144,7 @@ impl Engine {
             clock,
             ids,
             max_attempts: 5,
+            related: Arc::default(),
         }
     }
 

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::{Aggregate, Event, Youth, YouthId};
-use kui_log::{LogError, Position};
+use std::collections::HashMap;
+
+use kui_log::{LogError, Position, Version};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -121,47 +123,44 @@ impl CaseState {
     }
 }
 
+/// Event types written to other streams (meetings) that concern one young person.
+const ABOUT_A_YOUNG_PERSON: &[&str] = &["CaseTabled", "DecisionRecorded"];
+
+/// Where each young person's events in other streams are: built by one scan, then
+/// caught up incrementally, so repeated histories cost a stream read and a few point reads.
+#[derive(Debug, Default)]
+pub(crate) struct RelatedIndex {
+    /// The next position to look at.
+    next: u64,
+    /// Positions of events outside the young person's own stream that concern them.
+    by_youth: HashMap<YouthId, Vec<u64>>,
+}
+
 impl Engine {
     /// Every event about `youth` (its own stream, plus meetings that tabled or decided
-    /// its case), in log order, up to and including `as_of` (business date) if given.
+    /// its case), in log order, up to and including `as_of` (business date) if given,
+    /// with the state of the case after the last of them.
     pub fn history(&self, youth: YouthId, as_of: Option<NaiveDate>) -> Result<History, EngineError> {
-        let needle = youth.to_string();
-        let own_stream = youth.stream_name();
-        let mut entries = Vec::new();
+        let related = self.related_positions(youth)?;
+        let stream = crate::engine::stream_id(&youth.stream_name())?;
+        let mut envelopes = self.log().read_stream(&stream, Version(1))?;
+        for position in related {
+            envelopes.extend(self.log().read_all(Position(position), 1)?);
+        }
+        envelopes.sort_by_key(|e| e.position);
+        let mut entries = Vec::with_capacity(envelopes.len());
         let mut state = Youth::default();
-        let mut failure: Option<EngineError> = None;
-        let scanned = self.log().scan(Position(1), &mut |envelope| {
-            let own = envelope.stream.as_str() == own_stream;
-            if !own && !contains(&envelope.payload, needle.as_bytes()) {
-                return Ok(());
-            }
+        for envelope in &envelopes {
             if as_of.is_some_and(|cut| envelope.metadata.occurred_at.date_naive() > cut) {
-                return Ok(());
+                continue;
             }
-            let event = match decode(envelope) {
-                Ok(event) => event,
-                Err(error) => {
-                    failure = Some(error);
-                    return Err(LogError::Corrupt {
-                        position: Some(envelope.position.0),
-                        reason: "undecodable event".into(),
-                    });
-                }
-            };
-            if !own && event.youth_id() != Some(youth) {
-                return Ok(());
-            }
-            if own {
+            let event = decode(envelope)?;
+            if envelope.stream == stream {
                 state.apply(&event);
             }
             entries.push(entry(envelope, &event));
-            Ok(())
-        });
-        if let Some(error) = failure {
-            return Err(error);
         }
-        scanned?;
-        if entries.is_empty() {
+        if envelopes.is_empty() {
             return Err(EngineError::NotFound {
                 what: format!("young person {youth}"),
             });
@@ -173,6 +172,41 @@ impl Engine {
             entries,
             state,
         })
+    }
+
+    /// Catches the related-events index up with the log and returns `youth`'s positions.
+    fn related_positions(&self, youth: YouthId) -> Result<Vec<u64>, EngineError> {
+        let mut index = self.related.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failure: Option<EngineError> = None;
+        let mut next = index.next.max(1);
+        let by_youth = &mut index.by_youth;
+        let scanned = self.log().scan(Position(next), &mut |envelope| {
+            next = envelope.position.0 + 1;
+            if !ABOUT_A_YOUNG_PERSON.contains(&envelope.event_type.as_str()) {
+                return Ok(());
+            }
+            match decode(envelope) {
+                Ok(event) => {
+                    if let Some(id) = event.youth_id() {
+                        by_youth.entry(id).or_default().push(envelope.position.0);
+                    }
+                    Ok(())
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    Err(LogError::Corrupt {
+                        position: Some(envelope.position.0),
+                        reason: "undecodable event".into(),
+                    })
+                }
+            }
+        });
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        scanned?;
+        index.next = next;
+        Ok(index.by_youth.get(&youth).cloned().unwrap_or_default())
     }
 }
 
@@ -199,8 +233,4 @@ fn entry(envelope: &kui_log::Envelope, event: &Event) -> HistoryEntry {
 /// Lowercase hex of a hash.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
 }
