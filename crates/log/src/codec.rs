@@ -82,7 +82,7 @@ pub(crate) const COMMAND_PREFIX: u8 = b'c';
 /// Key of the format marker.
 pub(crate) const MARKER_KEY: &[u8] = b"m:format";
 /// Value of the format marker.
-pub(crate) const MARKER_VALUE: &[u8] = b"kui-log/1";
+pub(crate) const MARKER_VALUE: &[u8] = b"kui-log/2";
 
 /// The fields of one event, borrowed, as needed to encode its frame.
 pub(crate) struct FrameFields<'a> {
@@ -438,10 +438,6 @@ impl ChunkBuilder {
 
     pub(crate) fn first_position(&self) -> u64 {
         self.first_position
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.offsets.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {

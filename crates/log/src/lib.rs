@@ -44,6 +44,7 @@ mod error;
 mod event_log;
 mod index;
 pub mod ndjson;
+mod segment;
 pub mod sled_log;
 pub mod subscription;
 mod types;

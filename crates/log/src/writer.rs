@@ -3,10 +3,9 @@
 //!
 //! See the module docs of [`crate::sled_log`] for the design and the guarantees.
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
-use std::fs::{self, File};
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -14,9 +13,10 @@ use std::time::Instant;
 
 use uuid::Uuid;
 
-use crate::codec::{self, command_key, encode_frame, event_key, frame_len, ChunkBuilder, FrameFields};
+use crate::codec::{self, encode_frame, frame_len, ChunkBuilder, FrameFields};
 use crate::error::LogError;
-use crate::index::{IndexEntry, FLUSH_AFTER_ENTRIES};
+use crate::index::{IndexEntry, FLUSH_AFTER_ENTRIES, INDEXED_KEY};
+use crate::segment::{ChunkLoc, RecordWriter};
 use crate::sled_log::{Shared, StatCounters};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, Metadata, NewEvent, Position, StreamId, Version};
 
@@ -31,8 +31,9 @@ const MAX_GROUP_MESSAGES: usize = 4096;
 const MAX_GROUP_EVENTS: usize = 16_384;
 /// The writer forgets its cached stream versions beyond this many streams.
 const MAX_CACHED_HEADS: usize = 1_000_000;
-/// A large import is written as several sled batches of about this many events.
-const MAX_BATCH_EVENTS: usize = 20_000;
+/// A large import or bulk load is written as several records of about this many bytes
+/// (cut between requests).
+const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// A request to the writer thread.
 pub(crate) enum WriterMsg {
@@ -222,7 +223,7 @@ impl ImportBatch {
     }
 }
 
-/// An applied group waiting for the flusher.
+/// A written group waiting for the flusher.
 struct AppliedGroup {
     completions: Vec<Completion>,
     /// The applied head after this group (None if it wrote nothing).
@@ -241,9 +242,8 @@ struct FlushState {
 /// At most one applied group waits here: the writer applies its next group only after
 /// the flusher has taken the previous one.
 /// Requests arriving meanwhile pile up in the channel and become one larger group.
-/// Every `apply_batch` makes sled write out its IO buffer (with `sync_file_range`), so
-/// few large groups are much cheaper than many small ones, while applying the next group
-/// still overlaps the current sync.
+/// Few large groups are cheaper than many small ones (one write and one fsync each),
+/// while writing the next group still overlaps the current sync.
 #[derive(Default)]
 struct FlushQueue {
     state: Mutex<FlushState>,
@@ -311,12 +311,17 @@ impl Drop for FlusherDoneGuard {
     }
 }
 
-/// How the flusher makes groups durable.
+/// How the flusher makes groups durable and where the writer writes.
 pub(crate) struct FlushSettings {
     pub(crate) fsync: bool,
-    /// The sled `db` file, kept open for `sync_data`.
-    pub(crate) db_file: File,
-    pub(crate) blobs_dir: PathBuf,
+    /// The segment file, for the writer's positional writes.
+    pub(crate) segment: File,
+    /// The segment file again, for the flusher's `sync_data`.
+    pub(crate) sync_handle: File,
+    /// Segment offset the next record goes to (the end of the last good record).
+    pub(crate) end_offset: u64,
+    /// The persisted chunk directory covers chunks up to this first position.
+    pub(crate) persisted_chunks: u64,
 }
 
 /// The two pipeline threads.
@@ -346,11 +351,18 @@ pub(crate) fn spawn(
                 }
             }
         })?;
+    let FlushSettings {
+        fsync,
+        segment,
+        sync_handle,
+        end_offset,
+        persisted_chunks,
+    } = settings;
     let flusher = Flusher {
         shared: Arc::clone(&shared),
         queue: Arc::clone(&queue),
-        settings,
-        synced_blobs: HashSet::new(),
+        fsync,
+        segment: sync_handle,
         acks,
     };
     let flusher = std::thread::Builder::new()
@@ -363,6 +375,10 @@ pub(crate) fn spawn(
         heads: HashMap::new(),
         next_position: head.map_or(1, |(position, _)| position + 1),
         last_hash: head.map_or(codec::ZERO_HASH, |(_, hash)| hash),
+        segment,
+        end_offset,
+        fsync,
+        persisted_chunks,
     };
     let writer = std::thread::Builder::new()
         .name("kui-log-writer".into())
@@ -381,6 +397,12 @@ struct Writer {
     next_position: u64,
     /// Hash of the last applied event.
     last_hash: [u8; 32],
+    segment: File,
+    /// Where the next record goes.
+    end_offset: u64,
+    fsync: bool,
+    /// The chunk directory in sled covers the chunks up to this first position.
+    persisted_chunks: u64,
 }
 
 /// The state of one group commit being built.
@@ -391,20 +413,23 @@ struct Group {
     heads: HashMap<StreamId, u64>,
     /// Outcomes of command ids appended in this group.
     commands: HashMap<Uuid, AppendOutcome>,
+    /// Command outcomes staged since the last chunk entry, written after it.
+    pending_commands: Vec<Uuid>,
     chunk: Option<ChunkBuilder>,
     /// Where every event of the group is, for the stream index.
     index: Vec<(StreamId, IndexEntry)>,
-    batch: sled::Batch,
-    batch_events: usize,
-    batch_dirty: bool,
-    batches: Vec<sled::Batch>,
+    /// Where every chunk of the group is, for the chunk directory.
+    chunks: Vec<(u64, ChunkLoc)>,
+    records: RecordWriter,
     completions: Vec<Completion>,
 }
 
-/// A staged group, ready to apply.
+/// A staged group, ready to write.
 struct FinishedGroup {
-    /// The sled batches, in order (one unless the group holds a large import).
-    batches: Vec<sled::Batch>,
+    /// The records, to write at the group's base offset.
+    bytes: Vec<u8>,
+    chunks: Vec<(u64, ChunkLoc)>,
+    commands: HashMap<Uuid, AppendOutcome>,
     completions: Vec<Completion>,
     next_position: u64,
     last_hash: [u8; 32],
@@ -413,18 +438,17 @@ struct FinishedGroup {
 }
 
 impl Group {
-    fn new(next_position: u64, last_hash: [u8; 32]) -> Group {
+    fn new(next_position: u64, last_hash: [u8; 32], base_offset: u64) -> Group {
         Group {
             next_position,
             last_hash,
             heads: HashMap::new(),
             commands: HashMap::new(),
+            pending_commands: Vec::new(),
             chunk: None,
             index: Vec::new(),
-            batch: sled::Batch::default(),
-            batch_events: 0,
-            batch_dirty: false,
-            batches: Vec::new(),
+            chunks: Vec::new(),
+            records: RecordWriter::new(base_offset),
             completions: Vec::new(),
         }
     }
@@ -440,25 +464,27 @@ impl Group {
         (chunk.begin_frame(), chunk_first)
     }
 
-    /// Moves the open chunk into the batch.
+    /// Moves the open chunk into the open record, followed by the command outcomes
+    /// staged meanwhile (their events are all in this chunk or earlier ones).
     fn close_chunk(&mut self) {
-        let Some(chunk) = self.chunk.take() else {
-            return;
-        };
-        self.batch_events += chunk.len();
-        self.batch.insert(&event_key(chunk.first_position()), chunk.finish());
-        self.batch_dirty = true;
+        if let Some(chunk) = self.chunk.take() {
+            let first = chunk.first_position();
+            let loc = self.records.push_chunk(&chunk.finish());
+            self.chunks.push((first, loc));
+        }
+        for command_id in std::mem::take(&mut self.pending_commands) {
+            if let Some(outcome) = self.commands.get(&command_id) {
+                self.records.push_command(&command_id, outcome);
+            }
+        }
     }
 
-    /// Starts a new sled batch once the current one is large; everything staged so far
-    /// (chunks, command outcomes) goes into the finished batch.
+    /// Ends the open record once it is large; only called between requests, so every
+    /// request is in one record.
     fn cut_if_large(&mut self) {
-        let open = self.chunk.as_ref().map_or(0, ChunkBuilder::len);
-        if self.batch_events + open >= MAX_BATCH_EVENTS {
+        if self.records.open_record_len() >= MAX_RECORD_BYTES {
             self.close_chunk();
-            self.batches.push(std::mem::take(&mut self.batch));
-            self.batch_events = 0;
-            self.batch_dirty = false;
+            self.records.end_record();
         }
     }
 
@@ -501,14 +527,13 @@ impl Group {
         self.next_position += 1;
     }
 
-    /// Closes the last chunk and batch.
+    /// Closes the last chunk and record.
     fn finish(mut self) -> FinishedGroup {
         self.close_chunk();
-        if self.batch_dirty {
-            self.batches.push(self.batch);
-        }
         FinishedGroup {
-            batches: self.batches,
+            bytes: self.records.finish(),
+            chunks: self.chunks,
+            commands: self.commands,
             completions: self.completions,
             next_position: self.next_position,
             last_hash: self.last_hash,
@@ -536,12 +561,13 @@ impl Writer {
             }
             self.commit_group(messages);
         }
-        // Closing: leave a complete index behind so the next open has nothing to rebuild.
-        self.flush_index();
+        // Closing: leave complete derived data behind so the next open reads nothing
+        // from the segment.
+        self.persist();
     }
 
     fn commit_group(&mut self, messages: Vec<WriterMsg>) {
-        let mut group = Group::new(self.next_position, self.last_hash);
+        let mut group = Group::new(self.next_position, self.last_hash, self.end_offset);
         if let Some(reason) = self.shared.failure() {
             let error = || LogError::Failed { reason: reason.clone() };
             for message in messages {
@@ -581,7 +607,9 @@ impl Writer {
             group.cut_if_large();
         }
         let FinishedGroup {
-            batches,
+            bytes,
+            chunks,
+            commands,
             completions,
             next_position,
             last_hash,
@@ -590,22 +618,28 @@ impl Writer {
         } = group.finish();
         let wrote = next_position != self.next_position;
         let started = Instant::now();
-        for batch in batches {
-            if let Err(error) = self.shared.db.apply_batch(batch) {
-                let reason = format!("applying a group commit failed: {}", error_chain(&error));
+        if !bytes.is_empty() {
+            if let Err(error) = self.segment.write_all_at(&bytes, self.end_offset) {
+                let reason = format!("writing a group commit to the segment failed: {error}");
                 self.shared.fail(reason.clone());
                 for completion in completions {
                     completion.fail(&reason);
                 }
                 return;
             }
+            self.end_offset += bytes.len() as u64;
         }
         let stats = &self.shared.stats;
         StatCounters::add(&stats.apply_micros, elapsed_micros(started));
         StatCounters::add(&stats.groups, 1);
         StatCounters::add(&stats.events, next_position - self.next_position);
-        // Readers must find the new events in the index before they become durable.
+        // Readers must find the new events in the index, the chunk directory and the
+        // command table before they become durable.
         self.shared.index.record(&index);
+        self.shared.directory.record(&chunks);
+        if !commands.is_empty() {
+            self.shared.commands.record(commands);
+        }
         if self.heads.len() > MAX_CACHED_HEADS {
             // Bound memory with very many streams; heads reload lazily from the index.
             self.heads.clear();
@@ -615,21 +649,48 @@ impl Writer {
         self.last_hash = last_hash;
         let head = wrote.then_some((next_position - 1, last_hash));
         self.queue.push(AppliedGroup { completions, head });
-        // Writing the index overlaps with the flusher's sync of the group just pushed.
+        // Persisting the derived data overlaps with the flusher's sync of the group just
+        // pushed.
         if self.shared.index.pending() >= FLUSH_AFTER_ENTRIES {
-            self.flush_index();
+            self.persist();
         }
     }
 
-    /// Writes the in-memory stream index to sled; a failure fails the log.
-    fn flush_index(&mut self) {
-        if self.shared.failure().is_some() {
+    /// Writes the derived data kept in memory (stream index, chunk directory, command
+    /// outcomes) to sled in one batch with the `m:indexed` marker; a failure fails the
+    /// log.
+    fn persist(&mut self) {
+        if self.shared.failure().is_some() || self.shared.index.pending() == 0 {
             return;
         }
-        if let Err(error) = self.shared.index.flush(&self.shared.db, self.next_position - 1) {
+        if let Err(error) = self.try_persist() {
             self.shared
-                .fail(format!("writing the stream index failed: {}", error_chain(&error)));
+                .fail(format!("persisting the index data failed: {}", error_chain(&error)));
         }
+    }
+
+    fn try_persist(&mut self) -> Result<(), LogError> {
+        // The marker must never cover segment bytes that a power loss could take: sync
+        // everything written so far first (one extra fsync per persist).
+        if self.fsync {
+            self.segment.sync_data().map_err(LogError::io)?;
+        }
+        let mut batch = sled::Batch::default();
+        self.shared.index.stage_flush(&self.shared.db, &mut batch)?;
+        let last_chunk = self.shared.directory.stage_persist(self.persisted_chunks, &mut batch);
+        self.shared.commands.stage_persist(&mut batch);
+        let mut marker = [0u8; 16];
+        marker[..8].copy_from_slice(&(self.next_position - 1).to_be_bytes());
+        marker[8..].copy_from_slice(&self.end_offset.to_be_bytes());
+        batch.insert(INDEXED_KEY, &marker);
+        self.shared.db.apply_batch(batch)?;
+        // Only the writer adds entries, so nothing was added since staging.
+        self.shared.index.forget();
+        self.shared.commands.forget();
+        if let Some(last_chunk) = last_chunk {
+            self.persisted_chunks = last_chunk;
+        }
+        Ok(())
     }
 
     /// The applied version of `stream`: this group's, else cached, else from the index.
@@ -657,9 +718,7 @@ impl Writer {
                     ..outcome.clone()
                 });
             }
-            if let Some(value) = self.shared.db.get(command_key(&command_id))? {
-                let outcome =
-                    codec::decode_outcome(&value).map_err(|reason| LogError::Corrupt { position: None, reason })?;
+            if let Some(outcome) = self.shared.commands.get(&self.shared.db, &command_id)? {
                 return Ok(AppendOutcome {
                     replayed: true,
                     ..outcome
@@ -706,10 +765,7 @@ impl Writer {
             replayed: false,
         };
         if let Some(command_id) = request.command_id {
-            group
-                .batch
-                .insert(&command_key(&command_id), codec::encode_outcome(&outcome));
-            group.batch_dirty = true;
+            group.pending_commands.push(command_id);
             group.commands.insert(command_id, outcome.clone());
         }
         Ok(outcome)
@@ -756,7 +812,6 @@ impl Writer {
         }
         for item in &batch.items {
             group.push_frame(item);
-            group.cut_if_large();
         }
         for (stream, version) in planned {
             group.heads.insert(stream.clone(), version);
@@ -786,8 +841,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 struct Flusher {
     shared: Arc<Shared>,
     queue: Arc<FlushQueue>,
-    settings: FlushSettings,
-    synced_blobs: HashSet<OsString>,
+    fsync: bool,
+    segment: File,
     /// Answers go to the acker thread.
     acks: Sender<Vec<Completion>>,
 }
@@ -824,53 +879,16 @@ impl Flusher {
     }
 
     fn make_durable(&mut self) -> Result<(), String> {
-        if !self.settings.fsync {
+        if !self.fsync {
             return Ok(());
         }
         let started = Instant::now();
-        self.shared
-            .db
-            .flush()
-            .map_err(|error| format!("flushing sled failed: {}", error_chain(&error)))?;
-        self.settings
-            .db_file
+        self.segment
             .sync_data()
-            .map_err(|error| format!("fsync of the sled db file failed: {error}"))?;
-        self.sync_new_blobs()
-            .map_err(|error| format!("fsync of sled blob files failed: {error}"))?;
+            .map_err(|error| format!("fsync of the segment file failed: {error}"))?;
         let stats = &self.shared.stats;
         StatCounters::add(&stats.sync_micros, elapsed_micros(started));
         StatCounters::add(&stats.syncs, 1);
-        Ok(())
-    }
-
-    /// sled does not fsync the blob files it writes for oversized tree nodes; sync any
-    /// new ones (normally there are none).
-    fn sync_new_blobs(&mut self) -> std::io::Result<()> {
-        let entries = match fs::read_dir(&self.settings.blobs_dir) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(error) => return Err(error),
-        };
-        let mut synced_any = false;
-        for entry in entries {
-            let entry = entry?;
-            let name = entry.file_name();
-            if self.synced_blobs.contains(&name) {
-                continue;
-            }
-            match File::open(entry.path()) {
-                Ok(file) => file.sync_all()?,
-                // sled may have garbage-collected it meanwhile.
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(error),
-            }
-            self.synced_blobs.insert(name);
-            synced_any = true;
-        }
-        if synced_any {
-            File::open(&self.settings.blobs_dir)?.sync_all()?;
-        }
         Ok(())
     }
 }

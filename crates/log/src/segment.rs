@@ -1,0 +1,455 @@
+//! The segment file: the append-only home of the event frames, beside sled.
+//!
+//! # Format
+//!
+//! `events.seg` starts with an 8-byte header, [`SEGMENT_HEADER`] (`KUISEG` + 0x00 +
+//! format version 1), followed by records.
+//! A record is written by one group commit (a very large import or bulk load may be
+//! split into several records, always between requests):
+//!
+//! | field | encoding |
+//! |---|---|
+//! | body length | u32 BE, > 0 |
+//! | checksum | u32 BE, CRC-32 (IEEE) of the body |
+//! | body | entries |
+//!
+//! An entry is a tag byte, a u32 BE length and that many bytes:
+//!
+//! - tag 1, *chunk*: a chunk of frames exactly as described in `codec` (count, offset
+//!   table, frames); the chunks of a log hold consecutive positions in file order.
+//! - tag 2, *command*: a command id (16 bytes) followed by the command's outcome as
+//!   JSON (as stored in sled under `c`); it always comes in the same record as the
+//!   events it wrote, after them.
+//!
+//! The CRC only tells a torn write from a complete one; the frames' SHA-256 chain is what
+//! protects the events (and is what [`crate::EventLog::verify`] checks).
+//!
+//! # Derived data in sled
+//!
+//! The chunk directory (`e` + first position -> segment offset and length of the chunk
+//! bytes), the stream index blocks and the command outcomes are kept in memory for the
+//! records after the last persist and written to sled in one batch every
+//! [`crate::index::FLUSH_AFTER_ENTRIES`] events and on close, together with the marker
+//! `m:indexed` = (last persisted position, segment offset after the last persisted
+//! record). On open, everything after that offset is re-read from the segment.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use uuid::Uuid;
+
+use crate::codec::{self, command_key};
+use crate::error::LogError;
+use crate::types::AppendOutcome;
+
+/// Name of the segment file inside the log directory.
+pub(crate) const SEGMENT_FILE: &str = "events.seg";
+/// The file header: magic and format version.
+pub(crate) const SEGMENT_HEADER: &[u8; 8] = b"KUISEG\x00\x01";
+/// Length of a record header (body length and checksum).
+pub(crate) const RECORD_HEADER_LEN: usize = 8;
+/// Entry tag of a chunk.
+pub(crate) const TAG_CHUNK: u8 = 1;
+/// Entry tag of a command outcome.
+pub(crate) const TAG_COMMAND: u8 = 2;
+
+/// The CRC-32 (IEEE, reflected) lookup table.
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            k += 1;
+        }
+        table[n] = c;
+        n += 1;
+    }
+    table
+};
+
+/// CRC-32 (IEEE) of `bytes`.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc = CRC_TABLE[((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// Where a chunk's bytes are in the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkLoc {
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
+}
+
+impl ChunkLoc {
+    /// The sled value of a directory entry: offset (u64 BE), length (u32 BE).
+    pub(crate) fn encode(&self) -> [u8; 12] {
+        let mut value = [0; 12];
+        value[..8].copy_from_slice(&self.offset.to_be_bytes());
+        value[8..].copy_from_slice(&self.len.to_be_bytes());
+        value
+    }
+
+    pub(crate) fn decode(value: &[u8]) -> Option<ChunkLoc> {
+        if value.len() != 12 {
+            return None;
+        }
+        Some(ChunkLoc {
+            offset: u64::from_be_bytes(value[..8].try_into().ok()?),
+            len: u32::from_be_bytes(value[8..].try_into().ok()?),
+        })
+    }
+}
+
+/// Builds the records of one group into one buffer, written with one `write_all_at`.
+pub(crate) struct RecordWriter {
+    /// Segment offset of `out[0]`.
+    base: u64,
+    out: Vec<u8>,
+    /// Start of the open record in `out`.
+    open: Option<usize>,
+}
+
+impl RecordWriter {
+    pub(crate) fn new(base: u64) -> RecordWriter {
+        RecordWriter {
+            base,
+            out: Vec::new(),
+            open: None,
+        }
+    }
+
+    fn entry(&mut self, tag: u8, len: usize) {
+        if self.open.is_none() {
+            self.open = Some(self.out.len());
+            self.out.extend_from_slice(&[0; RECORD_HEADER_LEN]);
+        }
+        self.out.push(tag);
+        let len = u32::try_from(len).expect("entries are at most a chunk or an outcome");
+        self.out.extend_from_slice(&len.to_be_bytes());
+    }
+
+    /// Appends a chunk entry; returns where its bytes will be in the segment.
+    pub(crate) fn push_chunk(&mut self, chunk: &[u8]) -> ChunkLoc {
+        self.entry(TAG_CHUNK, chunk.len());
+        let offset = self.base + self.out.len() as u64;
+        self.out.extend_from_slice(chunk);
+        ChunkLoc {
+            offset,
+            len: u32::try_from(chunk.len()).expect("a chunk is smaller than 4 GiB"),
+        }
+    }
+
+    /// Appends a command entry.
+    pub(crate) fn push_command(&mut self, command_id: &Uuid, outcome: &AppendOutcome) {
+        let json = codec::encode_outcome(outcome);
+        self.entry(TAG_COMMAND, 16 + json.len());
+        self.out.extend_from_slice(command_id.as_bytes());
+        self.out.extend_from_slice(&json);
+    }
+
+    /// Closes the open record (if any): fills in its length and checksum.
+    pub(crate) fn end_record(&mut self) {
+        let Some(start) = self.open.take() else {
+            return;
+        };
+        let body = &self.out[start + RECORD_HEADER_LEN..];
+        let len = u32::try_from(body.len()).expect("a record is smaller than 4 GiB");
+        let crc = crc32(body);
+        self.out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+        self.out[start + 4..start + 8].copy_from_slice(&crc.to_be_bytes());
+    }
+
+    /// The bytes of all records (the open one closed).
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.end_record();
+        self.out
+    }
+
+    /// Bytes staged in the open record so far.
+    pub(crate) fn open_record_len(&self) -> usize {
+        self.open.map_or(0, |start| self.out.len() - start)
+    }
+}
+
+/// One entry of a record body.
+pub(crate) enum Entry<'a> {
+    /// A chunk and the offset of its bytes within the body.
+    Chunk {
+        at: usize,
+        bytes: &'a [u8],
+    },
+    Command {
+        command_id: Uuid,
+        outcome: &'a [u8],
+    },
+}
+
+/// Splits a record body into its entries (bounds-checked).
+pub(crate) fn parse_entries(body: &[u8]) -> Result<Vec<Entry<'_>>, String> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at < body.len() {
+        if body.len() - at < 5 {
+            return Err("record entry header truncated".into());
+        }
+        let tag = body[at];
+        let len = u32::from_be_bytes(body[at + 1..at + 5].try_into().map_err(|_| "entry length")?) as usize;
+        let start = at + 5;
+        let end = start
+            .checked_add(len)
+            .filter(|&end| end <= body.len())
+            .ok_or("record entry runs past the record")?;
+        let bytes = &body[start..end];
+        match tag {
+            TAG_CHUNK => entries.push(Entry::Chunk { at: start, bytes }),
+            TAG_COMMAND => {
+                if bytes.len() < 16 {
+                    return Err("command entry too short".into());
+                }
+                let (id, outcome) = bytes.split_at(16);
+                let command_id = Uuid::from_slice(id).map_err(|error| error.to_string())?;
+                entries.push(Entry::Command { command_id, outcome });
+            }
+            other => return Err(format!("unknown record entry tag {other}")),
+        }
+        at = end;
+    }
+    Ok(entries)
+}
+
+/// Reads `buf.len()` bytes at `offset`, or fewer at the end of the file; returns how many.
+pub(crate) fn read_up_to(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// Reads chunks through a large window, for sequential passes (scan, verify).
+pub(crate) struct WindowReader<'a> {
+    file: &'a File,
+    window: Vec<u8>,
+    start: u64,
+    filled: usize,
+}
+
+/// Size of the read window of sequential passes.
+const WINDOW_BYTES: usize = 4 * 1024 * 1024;
+
+impl<'a> WindowReader<'a> {
+    pub(crate) fn new(file: &'a File) -> WindowReader<'a> {
+        WindowReader {
+            file,
+            window: Vec::new(),
+            start: 0,
+            filled: 0,
+        }
+    }
+
+    /// The bytes at `loc`.
+    pub(crate) fn get(&mut self, loc: ChunkLoc) -> std::io::Result<&[u8]> {
+        let len = loc.len as usize;
+        let inside = loc.offset >= self.start && loc.offset + len as u64 <= self.start + self.filled as u64;
+        if !inside {
+            let size = WINDOW_BYTES.max(len);
+            self.window.resize(size, 0);
+            self.start = loc.offset;
+            self.filled = read_up_to(self.file, &mut self.window, loc.offset)?;
+            if self.filled < len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the segment ends inside the chunk at offset {}", loc.offset),
+                ));
+            }
+        }
+        let at = (loc.offset - self.start) as usize;
+        Ok(&self.window[at..at + len])
+    }
+}
+
+/// The chunk directory: first position of every chunk -> where it is in the segment.
+///
+/// Held completely in memory (one entry per ~6 KiB of events); loaded from sled on open
+/// and extended by the writer before a group becomes durable.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkDirectory {
+    chunks: RwLock<BTreeMap<u64, ChunkLoc>>,
+}
+
+impl ChunkDirectory {
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<u64, ChunkLoc>> {
+        self.chunks.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<u64, ChunkLoc>> {
+        self.chunks.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn record(&self, entries: &[(u64, ChunkLoc)]) {
+        let mut chunks = self.write();
+        for (first, loc) in entries {
+            chunks.insert(*first, *loc);
+        }
+    }
+
+    /// The chunk starting at `first`.
+    pub(crate) fn get(&self, first: u64) -> Option<ChunkLoc> {
+        self.read().get(&first).copied()
+    }
+
+    /// The last chunk.
+    pub(crate) fn last(&self) -> Option<(u64, ChunkLoc)> {
+        self.read().iter().next_back().map(|(first, loc)| (*first, *loc))
+    }
+
+    /// Up to `limit` chunks, in order: the one holding `from` (if any starts at or before
+    /// it) and the following ones, up to first position `to`.
+    pub(crate) fn batch(&self, from: u64, to: u64, limit: usize) -> Vec<(u64, ChunkLoc)> {
+        let start = self.read().range(..=from).next_back().map_or(from, |(first, _)| *first);
+        self.range(start, to, limit)
+    }
+
+    /// Up to `limit` chunks with `start <= first position <= to`, in order.
+    pub(crate) fn range(&self, start: u64, to: u64, limit: usize) -> Vec<(u64, ChunkLoc)> {
+        if start > to {
+            return Vec::new();
+        }
+        self.read()
+            .range(start..=to)
+            .take(limit)
+            .map(|(first, loc)| (*first, *loc))
+            .collect()
+    }
+
+    /// Adds the entries with first position > `after` to `batch`.
+    pub(crate) fn stage_persist(&self, after: u64, batch: &mut sled::Batch) -> Option<u64> {
+        let chunks = self.read();
+        let mut last = None;
+        for (first, loc) in chunks.range(after + 1..) {
+            batch.insert(&codec::event_key(*first), &loc.encode());
+            last = Some(*first);
+        }
+        last
+    }
+
+    /// Loads the persisted directory.
+    pub(crate) fn load(db: &sled::Db) -> Result<ChunkDirectory, LogError> {
+        let mut chunks = BTreeMap::new();
+        for item in db.scan_prefix([codec::EVENT_PREFIX]) {
+            let (key, value) = item?;
+            let malformed = || LogError::Corrupt {
+                position: None,
+                reason: format!("malformed chunk directory entry {key:?}"),
+            };
+            let first = codec::parse_event_key(&key).ok_or_else(malformed)?;
+            let loc = ChunkLoc::decode(&value).ok_or_else(malformed)?;
+            chunks.insert(first, loc);
+        }
+        Ok(ChunkDirectory {
+            chunks: RwLock::new(chunks),
+        })
+    }
+}
+
+/// Command outcomes: the ones not yet persisted in memory, the others in sled.
+#[derive(Debug, Default)]
+pub(crate) struct CommandTable {
+    recent: RwLock<HashMap<Uuid, AppendOutcome>>,
+}
+
+impl CommandTable {
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<Uuid, AppendOutcome>> {
+        self.recent.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<Uuid, AppendOutcome>> {
+        self.recent.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn record(&self, commands: impl IntoIterator<Item = (Uuid, AppendOutcome)>) {
+        self.write().extend(commands);
+    }
+
+    /// The stored outcome (memory first, then sled; a persist writes sled before it
+    /// clears memory, so a lookup never misses an outcome moving between them).
+    pub(crate) fn get(&self, db: &sled::Db, command_id: &Uuid) -> Result<Option<AppendOutcome>, LogError> {
+        if let Some(outcome) = self.read().get(command_id) {
+            return Ok(Some(outcome.clone()));
+        }
+        let Some(value) = db.get(command_key(command_id))? else {
+            return Ok(None);
+        };
+        codec::decode_outcome(&value)
+            .map(Some)
+            .map_err(|reason| LogError::Corrupt { position: None, reason })
+    }
+
+    pub(crate) fn stage_persist(&self, batch: &mut sled::Batch) {
+        for (command_id, outcome) in self.read().iter() {
+            batch.insert(&command_key(command_id), codec::encode_outcome(outcome));
+        }
+    }
+
+    /// Forgets the in-memory outcomes (after they were persisted).
+    pub(crate) fn forget(&self) {
+        self.write().clear();
+    }
+
+    /// A copy of the in-memory outcomes.
+    pub(crate) fn recent(&self) -> Vec<(Uuid, AppendOutcome)> {
+        self.read().iter().map(|(id, outcome)| (*id, outcome.clone())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let mut writer = RecordWriter::new(8);
+        let loc = writer.push_chunk(b"chunk-bytes");
+        let outcome = AppendOutcome {
+            first_position: crate::Position(1),
+            last_position: crate::Position(1),
+            streams: vec![],
+            replayed: false,
+        };
+        writer.push_command(&Uuid::from_u128(7), &outcome);
+        let bytes = writer.finish();
+        let len = u32::from_be_bytes(bytes[..4].try_into().expect("4")) as usize;
+        let crc = u32::from_be_bytes(bytes[4..8].try_into().expect("4"));
+        let body = &bytes[8..];
+        assert_eq!((len, crc), (body.len(), crc32(body)));
+        assert_eq!(&bytes[(loc.offset - 8) as usize..][..loc.len as usize], b"chunk-bytes");
+        let entries = parse_entries(body).expect("parses");
+        assert!(matches!(
+            entries[0],
+            Entry::Chunk {
+                bytes: b"chunk-bytes",
+                ..
+            }
+        ));
+        assert!(matches!(entries[1], Entry::Command { command_id, .. } if command_id == Uuid::from_u128(7)));
+    }
+}
