@@ -585,14 +585,6 @@ pub(crate) fn parse_u64(value: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(value.try_into().ok()?))
 }
 
-/// Key of a command outcome.
-pub(crate) fn command_key(command_id: &Uuid) -> [u8; 17] {
-    let mut key = [0; 17];
-    key[0] = COMMAND_PREFIX;
-    key[1..].copy_from_slice(command_id.as_bytes());
-    key
-}
-
 /// Encodes a command outcome (always stored with `replayed: false`).
 pub(crate) fn encode_outcome(outcome: &AppendOutcome) -> Vec<u8> {
     let stored = AppendOutcome {

@@ -223,17 +223,28 @@ impl StreamIndex {
         Ok(None)
     }
 
-    /// Adds the in-memory entries to `batch` as blocks; after the batch is applied,
-    /// [`StreamIndex::forget`] drops them from memory.
+    /// Adds the in-memory entries with position <= `up_to` to `batch` as blocks; after
+    /// the batch is applied, [`StreamIndex::forget`] drops them from memory.
     ///
-    /// Only the writer thread calls this, so no entries are added meanwhile.
-    pub(crate) fn stage_flush(&self, db: &sled::Db, batch: &mut sled::Batch) -> Result<(), LogError> {
+    /// Only the persister calls this (so the stored blocks do not change meanwhile); the
+    /// writer may add newer entries concurrently.
+    pub(crate) fn stage_flush(&self, db: &sled::Db, batch: &mut sled::Batch, up_to: u64) -> Result<(), LogError> {
         {
-            let recent = self.read();
-            if recent.entries == 0 {
-                return Ok(());
-            }
-            for (stream, entries) in &recent.streams {
+            // Copy, so the writer is not blocked during the sled lookups below.
+            let recent: Vec<(StreamId, Vec<IndexEntry>)> = self
+                .read()
+                .streams
+                .iter()
+                .map(|(stream, entries)| {
+                    let upto: Vec<IndexEntry> = entries
+                        .iter()
+                        .take_while(|entry| entry.position <= up_to)
+                        .copied()
+                        .collect();
+                    (stream.clone(), upto)
+                })
+                .collect();
+            for (stream, entries) in &recent {
                 let Some(first_new) = entries.first().map(|entry| entry.version) else {
                     continue;
                 };
@@ -280,11 +291,18 @@ impl StreamIndex {
         Ok(())
     }
 
-    /// Forgets the in-memory entries (after they were written to sled).
-    pub(crate) fn forget(&self) {
+    /// Forgets the in-memory entries with position <= `up_to` (after they were written
+    /// to sled).
+    pub(crate) fn forget(&self, up_to: u64) {
         let mut recent = self.write();
-        recent.streams.clear();
-        recent.entries = 0;
+        let mut removed = 0;
+        recent.streams.retain(|_, entries| {
+            let n = entries.iter().take_while(|entry| entry.position <= up_to).count();
+            entries.drain(..n);
+            removed += n;
+            !entries.is_empty()
+        });
+        recent.entries -= removed;
     }
 
     /// Calls `visit(stream, entry)` for every stored block entry, in key order, then for
@@ -369,9 +387,9 @@ mod tests {
             index.record(&entries);
             if round % 2 == 1 {
                 let mut batch = sled::Batch::default();
-                index.stage_flush(&db, &mut batch).expect("stage");
+                index.stage_flush(&db, &mut batch, position).expect("stage");
                 db.apply_batch(batch).expect("flush");
-                index.forget();
+                index.forget(position);
                 assert_eq!(index.pending(), 0);
             }
             assert_eq!(index.entries(&db, &a, 1, u64::MAX).expect("entries"), expected_a);

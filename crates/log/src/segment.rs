@@ -40,7 +40,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use uuid::Uuid;
 
-use crate::codec::{self, command_key};
+use crate::codec;
 use crate::error::LogError;
 use crate::types::AppendOutcome;
 
@@ -147,12 +147,17 @@ impl RecordWriter {
         }
     }
 
-    /// Appends a command entry.
-    pub(crate) fn push_command(&mut self, command_id: &Uuid, outcome: &AppendOutcome) {
+    /// Appends a command entry; returns where its bytes (id and outcome) will be.
+    pub(crate) fn push_command(&mut self, command_id: &Uuid, outcome: &AppendOutcome) -> ChunkLoc {
         let json = codec::encode_outcome(outcome);
         self.entry(TAG_COMMAND, 16 + json.len());
+        let offset = self.base + self.out.len() as u64;
         self.out.extend_from_slice(command_id.as_bytes());
         self.out.extend_from_slice(&json);
+        ChunkLoc {
+            offset,
+            len: u32::try_from(16 + json.len()).expect("an outcome is small"),
+        }
     }
 
     /// Closes the open record (if any): fills in its length and checksum.
@@ -182,11 +187,10 @@ impl RecordWriter {
 /// One entry of a record body.
 pub(crate) enum Entry<'a> {
     /// A chunk and the offset of its bytes within the body.
-    Chunk {
-        at: usize,
-        bytes: &'a [u8],
-    },
+    Chunk { at: usize, bytes: &'a [u8] },
+    /// A command entry: its id, outcome JSON, and the offset of the id within the body.
     Command {
+        at: usize,
         command_id: Uuid,
         outcome: &'a [u8],
     },
@@ -216,7 +220,11 @@ pub(crate) fn parse_entries(body: &[u8]) -> Result<Vec<Entry<'_>>, String> {
                 }
                 let (id, outcome) = bytes.split_at(16);
                 let command_id = Uuid::from_slice(id).map_err(|error| error.to_string())?;
-                entries.push(Entry::Command { command_id, outcome });
+                entries.push(Entry::Command {
+                    at: start,
+                    command_id,
+                    outcome,
+                });
             }
             other => return Err(format!("unknown record entry tag {other}")),
         }
@@ -335,11 +343,14 @@ impl ChunkDirectory {
             .collect()
     }
 
-    /// Adds the entries with first position > `after` to `batch`.
-    pub(crate) fn stage_persist(&self, after: u64, batch: &mut sled::Batch) -> Option<u64> {
+    /// Adds the entries with `after < first position <= up_to` to `batch`.
+    pub(crate) fn stage_persist(&self, after: u64, up_to: u64, batch: &mut sled::Batch) -> Option<u64> {
         let chunks = self.read();
         let mut last = None;
-        for (first, loc) in chunks.range(after + 1..) {
+        if after >= up_to {
+            return None;
+        }
+        for (first, loc) in chunks.range(after + 1..=up_to) {
             batch.insert(&codec::event_key(*first), &loc.encode());
             last = Some(*first);
         }
@@ -365,54 +376,156 @@ impl ChunkDirectory {
     }
 }
 
-/// Command outcomes: the ones not yet persisted in memory, the others in sled.
+/// Bytes per entry of a stored command block: id, segment offset, length.
+const COMMAND_REF_LEN: usize = 28;
+
+/// Every command id of the log, in memory: the outcomes written since the last persist
+/// with their place in the segment, and the place in the segment of every other one.
+///
+/// The outcomes themselves live in the segment records (command entries); sled holds
+/// only *command blocks*, written by each persist under `c` + last persisted position
+/// (u64 BE): the (id, offset, length) of every command entry it covers, 28 bytes each.
 #[derive(Debug, Default)]
 pub(crate) struct CommandTable {
-    recent: RwLock<HashMap<Uuid, AppendOutcome>>,
+    recent: RwLock<HashMap<Uuid, (AppendOutcome, ChunkLoc)>>,
+    persisted: RwLock<HashMap<Uuid, ChunkLoc>>,
 }
 
 impl CommandTable {
-    fn read(&self) -> RwLockReadGuard<'_, HashMap<Uuid, AppendOutcome>> {
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<Uuid, (AppendOutcome, ChunkLoc)>> {
         self.recent.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, HashMap<Uuid, AppendOutcome>> {
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<Uuid, (AppendOutcome, ChunkLoc)>> {
         self.recent.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn record(&self, commands: impl IntoIterator<Item = (Uuid, AppendOutcome)>) {
-        self.write().extend(commands);
+    fn persisted(&self) -> RwLockReadGuard<'_, HashMap<Uuid, ChunkLoc>> {
+        self.persisted.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The stored outcome (memory first, then sled; a persist writes sled before it
-    /// clears memory, so a lookup never misses an outcome moving between them).
-    pub(crate) fn get(&self, db: &sled::Db, command_id: &Uuid) -> Result<Option<AppendOutcome>, LogError> {
-        if let Some(outcome) = self.read().get(command_id) {
+    pub(crate) fn record(&self, commands: impl IntoIterator<Item = (Uuid, AppendOutcome, ChunkLoc)>) {
+        self.write()
+            .extend(commands.into_iter().map(|(id, outcome, loc)| (id, (outcome, loc))));
+    }
+
+    /// The stored outcome: from memory, or read from the segment.
+    /// (A persist adds ids to the persisted map before it removes them from the recent
+    /// one, so a lookup never misses an outcome moving between them.)
+    pub(crate) fn get(&self, segment: &File, command_id: &Uuid) -> Result<Option<AppendOutcome>, LogError> {
+        if let Some((outcome, _)) = self.read().get(command_id) {
             return Ok(Some(outcome.clone()));
         }
-        let Some(value) = db.get(command_key(command_id))? else {
+        let Some(loc) = self.persisted().get(command_id).copied() else {
             return Ok(None);
         };
-        codec::decode_outcome(&value)
-            .map(Some)
-            .map_err(|reason| LogError::Corrupt { position: None, reason })
+        read_outcome(segment, command_id, loc).map(Some)
     }
 
-    pub(crate) fn stage_persist(&self, batch: &mut sled::Batch) {
-        for (command_id, outcome) in self.read().iter() {
-            batch.insert(&command_key(command_id), codec::encode_outcome(outcome));
+    /// Adds a command block for the outcomes of commands that end at or before `up_to`
+    /// to `batch`; returns their ids.
+    pub(crate) fn stage_persist(&self, batch: &mut sled::Batch, up_to: u64) -> Vec<Uuid> {
+        let mut ids = Vec::new();
+        let mut block = Vec::new();
+        for (id, (outcome, loc)) in self.read().iter() {
+            if outcome.last_position.0 <= up_to {
+                ids.push(*id);
+                block.extend_from_slice(id.as_bytes());
+                block.extend_from_slice(&loc.encode());
+            }
+        }
+        if !block.is_empty() {
+            batch.insert(&command_block_key(up_to), block);
+        }
+        ids
+    }
+
+    /// Moves `ids` from the recent outcomes to the persisted ones.
+    pub(crate) fn forget(&self, ids: &[Uuid]) {
+        let moved: Vec<(Uuid, ChunkLoc)> = {
+            let recent = self.read();
+            ids.iter()
+                .filter_map(|id| recent.get(id).map(|(_, loc)| (*id, *loc)))
+                .collect()
+        };
+        self.persisted
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(moved);
+        let mut recent = self.write();
+        for id in ids {
+            recent.remove(id);
         }
     }
 
-    /// Forgets the in-memory outcomes (after they were persisted).
-    pub(crate) fn forget(&self) {
-        self.write().clear();
+    /// Loads the command blocks.
+    pub(crate) fn load(db: &sled::Db) -> Result<CommandTable, LogError> {
+        let mut persisted = HashMap::new();
+        for item in db.scan_prefix([codec::COMMAND_PREFIX]) {
+            let (key, value) = item?;
+            let records = value.chunks_exact(COMMAND_REF_LEN);
+            if key.len() != 9 || !records.remainder().is_empty() {
+                return Err(LogError::Corrupt {
+                    position: None,
+                    reason: format!("malformed command block {key:?}"),
+                });
+            }
+            for record in records {
+                let (id, loc) = record.split_at(16);
+                let id = Uuid::from_slice(id).map_err(|error| LogError::Corrupt {
+                    position: None,
+                    reason: error.to_string(),
+                })?;
+                let loc = ChunkLoc::decode(loc).ok_or_else(|| LogError::Corrupt {
+                    position: None,
+                    reason: format!("malformed command block {key:?}"),
+                })?;
+                persisted.insert(id, loc);
+            }
+        }
+        Ok(CommandTable {
+            recent: RwLock::default(),
+            persisted: RwLock::new(persisted),
+        })
     }
 
-    /// A copy of the in-memory outcomes.
-    pub(crate) fn recent(&self) -> Vec<(Uuid, AppendOutcome)> {
-        self.read().iter().map(|(id, outcome)| (*id, outcome.clone())).collect()
+    /// Every command: the recent ones with their outcome, the others with their place.
+    pub(crate) fn all(&self) -> AllCommands {
+        let recent = self
+            .read()
+            .iter()
+            .map(|(id, (outcome, _))| (*id, outcome.clone()))
+            .collect();
+        let persisted = self.persisted().iter().map(|(id, loc)| (*id, *loc)).collect();
+        (recent, persisted)
     }
+}
+
+/// Every command: (id, outcome) of the recent ones, (id, place) of the others.
+pub(crate) type AllCommands = (Vec<(Uuid, AppendOutcome)>, Vec<(Uuid, ChunkLoc)>);
+
+/// Key of the command block written by the persist up to `position`.
+fn command_block_key(position: u64) -> [u8; 9] {
+    let mut key = [0; 9];
+    key[0] = codec::COMMAND_PREFIX;
+    key[1..].copy_from_slice(&position.to_be_bytes());
+    key
+}
+
+/// Reads a command entry (id + outcome JSON) from the segment.
+pub(crate) fn read_outcome(segment: &File, command_id: &Uuid, loc: ChunkLoc) -> Result<AppendOutcome, LogError> {
+    let corrupt = |reason: String| LogError::Corrupt {
+        position: None,
+        reason: format!("command {command_id}: {reason}"),
+    };
+    let mut bytes = vec![0; loc.len as usize];
+    segment
+        .read_exact_at(&mut bytes, loc.offset)
+        .map_err(|error| corrupt(format!("reading its outcome from the segment failed: {error}")))?;
+    if bytes.len() < 16 || bytes[..16] != command_id.as_bytes()[..] {
+        return Err(corrupt("the segment holds another command at its place".into()));
+    }
+    codec::decode_outcome(&bytes[16..]).map_err(corrupt)
 }
 
 #[cfg(test)]

@@ -395,7 +395,7 @@ impl Shared {
     }
 
     fn command_outcome(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
-        let Some(outcome) = self.commands.get(&self.db, &command_id)? else {
+        let Some(outcome) = self.commands.get(&self.segment, &command_id)? else {
             return Ok(None);
         };
         if outcome.last_position.0 > self.durable_position() {
@@ -455,6 +455,7 @@ pub struct SledLog {
     writer: Option<JoinHandle<()>>,
     flusher: Option<JoinHandle<()>>,
     acker: Option<JoinHandle<()>>,
+    persister: Option<JoinHandle<()>>,
     path: PathBuf,
     fsync: bool,
 }
@@ -584,7 +585,7 @@ struct Tail {
     last_hash: [u8; 32],
     index: Vec<(StreamId, IndexEntry)>,
     chunks: Vec<(u64, ChunkLoc)>,
-    commands: Vec<(Uuid, AppendOutcome)>,
+    commands: Vec<(Uuid, AppendOutcome, ChunkLoc)>,
 }
 
 /// Whether a complete, intact record starts at `offset`.
@@ -688,10 +689,18 @@ impl Tail {
             for entry in entries {
                 match entry {
                     Entry::Chunk { at, bytes } => self.chunk(bytes, body_start + at as u64, &mut envelope)?,
-                    Entry::Command { command_id, outcome } => {
+                    Entry::Command {
+                        at,
+                        command_id,
+                        outcome,
+                    } => {
+                        let loc = ChunkLoc {
+                            offset: body_start + at as u64,
+                            len: u32::try_from(16 + outcome.len()).unwrap_or(u32::MAX),
+                        };
                         let outcome = codec::decode_outcome(outcome)
                             .map_err(|reason| LogError::corrupt_at(self.next_position.saturating_sub(1), reason))?;
-                        self.commands.push((command_id, outcome));
+                        self.commands.push((command_id, outcome, loc));
                     }
                 }
             }
@@ -781,7 +790,7 @@ impl SledLog {
         let index = StreamIndex::default();
         index.record(&tail.index);
         directory.record(&tail.chunks);
-        let commands = CommandTable::default();
+        let commands = CommandTable::load(&db)?;
         commands.record(tail.commands);
         let shared = Arc::new(Shared {
             db,
@@ -817,6 +826,7 @@ impl SledLog {
             writer: Some(threads.writer),
             flusher: Some(threads.flusher),
             acker: Some(threads.acker),
+            persister: Some(threads.persister),
             path: path.to_path_buf(),
             fsync: options.fsync,
         })
@@ -846,6 +856,9 @@ impl SledLog {
         }
         if let Some(acker) = self.acker.take() {
             thread_panicked |= acker.join().is_err();
+        }
+        if let Some(persister) = self.persister.take() {
+            thread_panicked |= persister.join().is_err();
         }
         let result = if let Some(reason) = self.shared.failure() {
             Err(LogError::Failed { reason })

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::codec::{self, blank_envelope, hash_canonical, split_frame, ChunkView, COMMAND_PREFIX, ZERO_HASH};
+use crate::codec::{self, blank_envelope, hash_canonical, split_frame, ChunkView, ZERO_HASH};
 use crate::error::LogError;
 use crate::segment::WindowReader;
 use crate::sled_log::Shared;
@@ -238,19 +238,14 @@ fn locate_index_mismatch(shared: &Shared, head_position: u64, stream: &str, chec
     mismatch(check.first_position, "index entries do not match the events".into())
 }
 
-/// Checks that every stored command outcome is readable and points into the log.
+/// Checks that every command outcome is readable and points into the log.
 fn check_commands(shared: &Shared, head_position: u64) -> Result<(), LogError> {
-    let mut outcomes = Vec::new();
-    for item in shared.db.scan_prefix([COMMAND_PREFIX]) {
-        let (key, value) = item?;
-        let outcome = codec::decode_outcome(&value).map_err(|reason| LogError::Corrupt {
-            position: None,
-            reason: format!("command outcome under key {key:?}: {reason}"),
-        })?;
-        outcomes.push(outcome);
+    let (mut outcomes, persisted) = shared.commands.all();
+    for (command_id, loc) in persisted {
+        let outcome = crate::segment::read_outcome(&shared.segment, &command_id, loc)?;
+        outcomes.push((command_id, outcome));
     }
-    outcomes.extend(shared.commands.recent().into_iter().map(|(_, outcome)| outcome));
-    for outcome in outcomes {
+    for (_, outcome) in outcomes {
         let (first, last) = (outcome.first_position.0, outcome.last_position.0);
         if last > head_position {
             continue;
