@@ -31,8 +31,9 @@
 //!
 //! # Chunk
 //!
-//! One group commit writes its frames into chunks of consecutive positions, stored under
-//! `e` + first position.
+//! One group commit writes its frames into chunks of consecutive positions, stored in
+//! the segment file's records (see `segment`) and found through the chunk directory
+//! (`e` + first position in sled).
 //! A chunk is: frame count (u32), then one u32 offset per frame (relative to the end of
 //! the table) so one frame can be found without decoding the others, then the frames.
 //!
@@ -40,11 +41,13 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `e` + first position (u64 BE) | chunk |
-//! | `s` + stream id + 0x00 + first version (u64 BE) | positions (u64 BE each) of up to 128 consecutive versions: the stream index, see `index` |
-//! | `c` + command id (16 bytes) | the command's [`AppendOutcome`] as JSON |
-//! | `m:format` | `kui-log/1` |
-//! | `m:indexed` | last position covered by the stream index blocks (u64 BE) |
+//! | `e` + first position (u64 BE) | the chunk directory: segment offset (u64 BE) and length (u32 BE) of the chunk's bytes |
+//! | `s` + stream id + 0x00 + first version (u64 BE) | positions (u64 BE) and in-chunk index (u32 BE) of up to 128 consecutive versions: the stream index, see `index` |
+//! | `c` + persisted position (u64 BE) | a command block: (command id, segment offset u64 BE, length u32 BE) of the command entries that persist covered, see `segment` |
+//! | `m:format` | `kui-log/2` |
+//! | `m:indexed` | last position covered by the derived data (u64 BE), segment offset after it (u64 BE) |
+//!
+//! All of it is derived from the segment file and rebuilt from it on open.
 //!
 //! Big-endian integers make sled's byte order equal to numeric order.
 //! Stream ids contain no NUL, so `s` + id + 0x00 is a prefix of exactly one stream's
@@ -65,9 +68,8 @@ pub(crate) const ZERO_HASH: [u8; 32] = [0; 32];
 
 /// Target upper bound for a chunk's size.
 ///
-/// sled 0.34 splits a leaf after 16 entries and writes a whole leaf into a separate
-/// blob file when it is larger than about 128 KiB (segment size / 4).
-/// Blob files are not fsynced by sled, so leaves must stay small: 17 chunks of 6 KiB fit.
+/// `read_stream` reads a whole chunk for an event (then reuses it for the stream's next
+/// event when it is in the same chunk), so chunks stay small.
 /// A single frame larger than this gets a chunk of its own.
 pub(crate) const CHUNK_MAX_BYTES: usize = 6 * 1024;
 /// Upper bound for the number of frames in a chunk.

@@ -1,41 +1,70 @@
-//! The embedded implementation of [`EventLog`] on sled 0.34.
+//! The embedded implementation of [`EventLog`]: an append-only segment file for the
+//! events, sled 0.34 for the derived data.
 //!
 //! # Layout
 //!
-//! One sled tree (the default one) with prefixed keys, described in the private `codec`
-//! module: chunks of event frames under `e` + first position, command outcomes under
-//! `c`, the stream index in blocks under `s` (see the private `index` module), and the
-//! markers `m:format` and `m:indexed`.
-//! Every group commit is one `Tree::apply_batch` (two or more only for very large
-//! imports), which sled recovers all-or-nothing after a crash.
+//! The log directory holds `events.seg`, the segment file, and a sled database.
+//! (ADR `docs/adr/0001-event-segments.md` explains why.)
 //!
-//! The chunks and command outcomes are the source of truth and are written by every
-//! group commit.
-//! The stream index is derived from the chunks: new entries are kept in memory (where
-//! reads find them) and written in blocks every 16,384 events and on close; on open, the
-//! entries after `m:indexed` are rebuilt from the chunks.
-//! This keeps sled inserts out of the per-event hot path (sled 0.34 costs several
-//! microseconds per insert).
+//! - `events.seg` (format in the private `segment` module) is the source of truth: a
+//!   header, then one record per group commit holding the group's chunks of event frames
+//!   (format in the private `codec` module) and the outcomes of its command ids.
+//!   Records are only ever appended; the file is extended with zeros ahead of the data
+//!   (8 MiB at a time) so that a sync does not have to commit a new file size.
+//! - sled holds only data derived from the segment, plus the format marker
+//!   `m:format` = `kui-log/2`: the chunk directory (`e` + first position -> offset and
+//!   length in the segment), the stream index blocks (`s`, see the private `index`
+//!   module), the command blocks (`c`: command id -> place of its outcome in the
+//!   segment) and the marker `m:indexed` = (position P, segment offset O) saying that
+//!   all of this covers positions up to P, the segment up to byte O.
+//!
+//! New derived data is kept in memory (where reads find it) and written to sled by a
+//! persister thread, in one batch with the new `m:indexed`, every 16,384 events and on
+//! close; the persister first fsyncs the segment, so the marker never covers bytes that
+//! a power loss could take.
+//! Every command id of the log is in memory (the recent outcomes themselves, the older
+//! ones as a place in the segment), so telling a new command id from a retry needs no
+//! sled lookup.
+//!
+//! # Recovery
+//!
+//! Opening the log reads `m:indexed` (none: P = 0, O = the end of the header), loads the
+//! chunk directory and command blocks, and reads the segment from O to its end record
+//! by record: it checks each record's CRC, recomputes every frame's hash and checks the
+//! prev-hash link and the position, and rebuilds the directory, stream index and command
+//! entries of these records in memory.
+//! A record that runs past the end of the file, or fails its CRC (or is zeros) without
+//! an intact record right after it, is the trace of a write that was never acknowledged:
+//! the file is truncated to the end of the last good record (and fsynced).
+//! A damaged record followed by an intact one is corruption: [`LogError::Corrupt`] naming
+//! the first position the damaged record should hold; acknowledged data is never
+//! dropped silently.
+//! A frame that fails its hash or link inside an intact record is corruption too.
 //!
 //! # Write path
 //!
 //! One writer thread owns all writes.
 //! Appends and imports reach it over a channel; it drains everything pending into one
 //! group, checks expected versions against its map of stream heads and command ids
-//! against stored and earlier-in-group ones, rejects a conflicting request alone,
-//! assigns positions, computes hashes and applies the group as one batch.
-//! A flusher thread then makes the data durable (see below) and only after that advances
-//! the durable head and wakes subscriptions; an acker thread then answers the requests,
-//! so the flusher can start its next sync at once.
-//! The writer applies its next group while the flusher syncs the previous one, but at
-//! most one applied group waits for the flusher: requests that arrive meanwhile pile up
-//! and become one larger group (every `apply_batch` also makes sled write out its IO
-//! buffer, so fewer, larger groups are cheaper).
+//! against known and earlier-in-group ones, rejects a conflicting request alone,
+//! assigns positions, computes hashes, encodes the group's record(s) and writes them
+//! with one positional write at the end of the segment.
+//! It then records the group's index, directory and command entries in memory and hands
+//! the group to the flusher, and goes on with the next group at once.
+//! The flusher calls `sync_data` (fdatasync) on the segment and then advances the
+//! durable head and wakes subscriptions for every group that was written before that
+//! sync began: one fsync covers all groups written while the previous one ran.
+//! An acker thread then answers the requests, so the flusher can start its next sync at
+//! once.
 //! Every reply, rejections included, is sent after the sync, so a conflict never reports
 //! a version that could still be lost.
+//! No sled work happens on this path.
 //!
 //! Reads (`read_*`, `scan`, `head`, `stream_version`, `command_outcome`, subscriptions)
 //! show only events at or below the durable head.
+//! `scan`, `read_all` and `verify` read the segment sequentially through a 4 MiB window;
+//! `read_stream` goes stream index -> position -> chunk directory -> one positional read
+//! of the chunk (the last chunk is reused).
 //!
 //! After any failed write or sync, the log is *failed*: the affected requests and every
 //! later one get [`LogError::Failed`], and nothing after the failure is acknowledged.
@@ -43,28 +72,25 @@
 //! # What "durable" covers
 //!
 //! With `LogOptions { fsync: true, .. }` an acknowledged append survives a process crash
-//! and, as far as sled and the file system allow, a power loss:
+//! and, as far as the file system and the drive honour `fdatasync`, a power loss:
 //!
-//! - `Db::flush` writes sled's IO buffers to the `db` file, but sled 0.34 only calls
-//!   `sync_file_range` there (sled issue #1452), which does not flush the drive cache nor
-//!   file metadata, so the flusher also calls `sync_data` on `db` (one file handle, kept
-//!   open).
-//! - sled writes a tree node larger than about 128 KiB into its own file under `blobs/`
-//!   without fsyncing it.
-//!   Chunks are kept at most 6 KiB so that leaves stay below that size; should blob
-//!   files appear anyway (events larger than ~7 KiB), every flush fsyncs each new blob
-//!   file and the `blobs/` directory.
-//! - `conf`, `blobs/` and the log directory itself are fsynced when the log is opened.
-//! - sled writes its `snap.*` snapshot files with `sync_all` but renames them without a
-//!   directory fsync; a lost rename only means sled recovers from an older snapshot plus
-//!   the log, which it supports.
+//! - The events and command outcomes of an acknowledged group are in the segment, and
+//!   the segment was `fdatasync`ed after they were written. The segment file and the
+//!   log directory are fsynced when the segment is created.
+//! - Everything in sled is derived from the segment and rebuilt from it on open (from
+//!   the `m:indexed` offset on), so sled's own flush semantics (sled 0.34 only calls
+//!   `sync_file_range`, issue #1452; its blob files are not fsynced) no longer matter for
+//!   acknowledged events. A lost sled batch only means more of the segment is re-read on
+//!   the next open.
 //!
-//! Not covered: sled's own recovery bugs, and drives that ignore flush requests.
+//! Not covered: drives that ignore flush requests, and a damaged record *length* in the
+//! last acknowledged records (it looks like a torn write when it points past the end of
+//! the file).
 //! The crash test (`tests/it/crash.rs` with the `kui-log-torture` binary) kills a writing
-//! process and checks that every acknowledged event survives with a gap-free, verifying
-//! chain; it cannot simulate a power cut.
-//! With `fsync: false` acknowledged appends are only in the OS page cache (and sled's
-//! buffers, flushed by its background thread every 500 ms): for tests and benchmarks.
+//! process and checks that every acknowledged event and command id survives with a
+//! gap-free, verifying chain; it cannot simulate a power cut.
+//! With `fsync: false` acknowledged appends are only in the OS page cache: for tests and
+//! benchmarks.
 
 use std::fs::{self, File};
 use std::ops::ControlFlow;
@@ -105,9 +131,8 @@ pub struct LogOptions {
 impl LogOptions {
     /// Durable appends and a 1 GiB page cache (sled's default).
     ///
-    /// Reads that miss sled's cache re-read and decode a whole tree node from disk; give
-    /// the cache about the size of the data that is read repeatedly (a log of a million
-    /// events takes about 850 MB).
+    /// sled now holds only the derived index data (events are read from the segment file
+    /// through the OS page cache), so a much smaller cache is enough.
     pub fn durable() -> LogOptions {
         LogOptions {
             fsync: true,
@@ -120,13 +145,13 @@ impl LogOptions {
 /// benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteStats {
-    /// Group commits applied (one or more sled batches each).
+    /// Group commits written (one or more segment records each).
     pub groups: u64,
     /// Events written (appended or imported).
     pub events: u64,
-    /// Durability syncs (sled flush plus fsync) performed.
+    /// Durability syncs (`fdatasync` of the segment) performed.
     pub syncs: u64,
-    /// Time the writer spent in `apply_batch`, in microseconds.
+    /// Time the writer spent writing groups to the segment, in microseconds.
     pub apply_micros: u64,
     /// Time the flusher spent syncing, in microseconds.
     pub sync_micros: u64,

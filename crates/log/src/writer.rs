@@ -1,5 +1,7 @@
 //! The write pipeline of [`crate::SledLog`]: a writer thread that turns pending requests
-//! into group commits and a flusher thread that makes them durable and answers them.
+//! into group commits written to the segment file, a flusher thread that makes them
+//! durable, an acker thread that answers them, and a persister thread that writes the
+//! derived data to sled.
 //!
 //! See the module docs of [`crate::sled_log`] for the design and the guarantees.
 
