@@ -550,8 +550,8 @@ impl Group {
         }
     }
 
-    /// Ends the open record once it is large; only called between requests, so every
-    /// request is in one record.
+    /// Ends the open record once it is large; called between requests (and between the
+    /// envelopes of an import), so every append request is in one record.
     fn cut_if_large(&mut self) {
         if self.records.open_record_len() >= MAX_RECORD_BYTES {
             self.close_chunk();
@@ -891,6 +891,9 @@ impl Writer {
         }
         for item in &batch.items {
             group.push_frame(item);
+            // A very large import is split into several records; like before, only an
+            // import that fits one record is all-or-nothing after a crash.
+            group.cut_if_large();
         }
         for (stream, version) in planned {
             group.heads.insert(stream.clone(), version);
