@@ -547,6 +547,15 @@ pub(crate) fn read_outcome(segment: &File, command_id: &Uuid, loc: ChunkLoc) -> 
     segment
         .read_exact_at(&mut bytes, loc.offset)
         .map_err(|error| corrupt(format!("reading its outcome from the segment failed: {error}")))?;
+    parse_outcome(command_id, &bytes)
+}
+
+/// Decodes a command entry's bytes (id + outcome JSON), checking the id.
+pub(crate) fn parse_outcome(command_id: &Uuid, bytes: &[u8]) -> Result<AppendOutcome, LogError> {
+    let corrupt = |reason: String| LogError::Corrupt {
+        position: None,
+        reason: format!("command {command_id}: {reason}"),
+    };
     if bytes.len() < 16 || bytes[..16] != command_id.as_bytes()[..] {
         return Err(corrupt("the segment holds another command at its place".into()));
     }

@@ -240,9 +240,16 @@ fn locate_index_mismatch(shared: &Shared, head_position: u64, stream: &str, chec
 
 /// Checks that every command outcome is readable and points into the log.
 fn check_commands(shared: &Shared, head_position: u64) -> Result<(), LogError> {
-    let (mut outcomes, persisted) = shared.commands.all();
+    let (mut outcomes, mut persisted) = shared.commands.all();
+    // In segment order, through the read window.
+    persisted.sort_by_key(|(_, loc)| loc.offset);
+    let mut reader = WindowReader::new(&shared.segment);
     for (command_id, loc) in persisted {
-        let outcome = crate::segment::read_outcome(&shared.segment, &command_id, loc)?;
+        let bytes = reader.get(loc).map_err(|error| LogError::Corrupt {
+            position: None,
+            reason: format!("command {command_id}: reading its outcome from the segment failed: {error}"),
+        })?;
+        let outcome = crate::segment::parse_outcome(&command_id, bytes)?;
         outcomes.push((command_id, outcome));
     }
     for (_, outcome) in outcomes {
