@@ -1,7 +1,7 @@
 //! Quick throughput check of the sled log (not a benchmark suite; see `benches/`).
 //!
 //! ```text
-//! cargo run --release -p kui-log --example throughput -- [events] [threads] [--no-command-ids] [--no-fsync] [--dir PATH] [--cache-mb N]
+//! cargo run --release -p kui-log --example throughput -- [events] [threads] [--no-command-ids] [--no-fsync] [--dir PATH] [--cache-mb N] [--bulk N]
 //! ```
 //!
 //! Appends `events` (default 200,000) single-event requests from `threads` (default 64)
@@ -11,6 +11,9 @@
 //! builds a large log quickly to measure reads.
 //! Without `--dir` a temporary directory is used; with `--dir` and 0 events, only the
 //! reads of an existing log are measured. `--cache-mb` sets sled's cache (default 1024).
+//! `--bulk N` then also loads N more events with `append_many` (batches of 10,000
+//! single-event requests, one stream per 1,000 events) and reports the rate and the
+//! log directory's size.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -126,6 +129,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
+    if let Some(bulk) = value_of("--bulk") {
+        let bulk: u64 = bulk.parse()?;
+        let started = Instant::now();
+        let mut done = 0;
+        while done < bulk {
+            let batch = (bulk - done).min(10_000);
+            let requests = (done..done + batch)
+                .map(|k| -> Result<AppendRequest, kui_log::LogError> {
+                    let command_id = with_command_ids.then(Uuid::now_v7);
+                    Ok(AppendRequest {
+                        command_id,
+                        streams: vec![StreamAppend {
+                            stream: StreamId::new(format!("bulk-{}", k / 1000))?,
+                            expected: ExpectedVersion::Any,
+                            events: vec![NewEvent {
+                                event_id: Uuid::now_v7(),
+                                event_type: "PlanUpdated".into(),
+                                schema_version: 1,
+                                payload: payload(k),
+                                metadata: Metadata {
+                                    actor: Actor {
+                                        staff_id: Some("staff-1".into()),
+                                        role: "coordinator".into(),
+                                        department: None,
+                                    },
+                                    command_id,
+                                    causation_id: None,
+                                    correlation_id: None,
+                                    occurred_at: at,
+                                    recorded_at: at,
+                                },
+                            }],
+                        }],
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            log.append_many(requests)?;
+            done += batch;
+        }
+        let bulk_secs = started.elapsed().as_secs_f64();
+        let disk: u64 = walk_size(&dir);
+        println!(
+            "bulk append_many: {bulk} events (fsync: {fsync}, command ids: {with_command_ids}) in {bulk_secs:.2} s = {:.0} events/s; log directory {} MB ({} bytes per event overall)",
+            bulk as f64 / bulk_secs,
+            disk / 1_000_000,
+            disk / (n_events + bulk).max(1)
+        );
+    }
+
     for pass in ["first", "second"] {
         let started = Instant::now();
         let mut payload_bytes = 0u64;
@@ -169,4 +221,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.events as f64 / verify_secs
     );
     Ok(())
+}
+
+/// Bytes of all files under `path` (apparent sizes; the segment's preallocated zero tail,
+/// at most 8 MiB, is included).
+fn walk_size(path: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.metadata() {
+            Ok(metadata) if metadata.is_dir() => walk_size(&entry.path()),
+            Ok(metadata) => metadata.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }

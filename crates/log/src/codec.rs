@@ -31,8 +31,9 @@
 //!
 //! # Chunk
 //!
-//! One group commit writes its frames into chunks of consecutive positions, stored under
-//! `e` + first position.
+//! One group commit writes its frames into chunks of consecutive positions, stored in
+//! the segment file's records (see `segment`) and found through the chunk directory
+//! (`e` + first position in sled).
 //! A chunk is: frame count (u32), then one u32 offset per frame (relative to the end of
 //! the table) so one frame can be found without decoding the others, then the frames.
 //!
@@ -40,11 +41,13 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `e` + first position (u64 BE) | chunk |
-//! | `s` + stream id + 0x00 + first version (u64 BE) | positions (u64 BE each) of up to 128 consecutive versions: the stream index, see `index` |
-//! | `c` + command id (16 bytes) | the command's [`AppendOutcome`] as JSON |
-//! | `m:format` | `kui-log/1` |
-//! | `m:indexed` | last position covered by the stream index blocks (u64 BE) |
+//! | `e` + first position (u64 BE) | the chunk directory: segment offset (u64 BE) and length (u32 BE) of the chunk's bytes |
+//! | `s` + stream id + 0x00 + first version (u64 BE) | positions (u64 BE) and in-chunk index (u32 BE) of up to 128 consecutive versions: the stream index, see `index` |
+//! | `c` + persisted position (u64 BE) | a command block: (command id, segment offset u64 BE, length u32 BE) of the command entries that persist covered, see `segment` |
+//! | `m:format` | `kui-log/2` |
+//! | `m:indexed` | last position covered by the derived data (u64 BE), segment offset after it (u64 BE) |
+//!
+//! All of it is derived from the segment file and rebuilt from it on open.
 //!
 //! Big-endian integers make sled's byte order equal to numeric order.
 //! Stream ids contain no NUL, so `s` + id + 0x00 is a prefix of exactly one stream's
@@ -65,9 +68,8 @@ pub(crate) const ZERO_HASH: [u8; 32] = [0; 32];
 
 /// Target upper bound for a chunk's size.
 ///
-/// sled 0.34 splits a leaf after 16 entries and writes a whole leaf into a separate
-/// blob file when it is larger than about 128 KiB (segment size / 4).
-/// Blob files are not fsynced by sled, so leaves must stay small: 17 chunks of 6 KiB fit.
+/// `read_stream` reads a whole chunk for an event (then reuses it for the stream's next
+/// event when it is in the same chunk), so chunks stay small.
 /// A single frame larger than this gets a chunk of its own.
 pub(crate) const CHUNK_MAX_BYTES: usize = 6 * 1024;
 /// Upper bound for the number of frames in a chunk.
@@ -82,7 +84,7 @@ pub(crate) const COMMAND_PREFIX: u8 = b'c';
 /// Key of the format marker.
 pub(crate) const MARKER_KEY: &[u8] = b"m:format";
 /// Value of the format marker.
-pub(crate) const MARKER_VALUE: &[u8] = b"kui-log/1";
+pub(crate) const MARKER_VALUE: &[u8] = b"kui-log/2";
 
 /// The fields of one event, borrowed, as needed to encode its frame.
 pub(crate) struct FrameFields<'a> {
@@ -440,10 +442,6 @@ impl ChunkBuilder {
         self.first_position
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.offsets.len()
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.offsets.is_empty()
     }
@@ -587,14 +585,6 @@ pub(crate) fn parse_index_key(key: &[u8]) -> Option<(&str, u64)> {
 /// Reads a u64 stored big-endian (markers).
 pub(crate) fn parse_u64(value: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(value.try_into().ok()?))
-}
-
-/// Key of a command outcome.
-pub(crate) fn command_key(command_id: &Uuid) -> [u8; 17] {
-    let mut key = [0; 17];
-    key[0] = COMMAND_PREFIX;
-    key[1..].copy_from_slice(command_id.as_bytes());
-    key
 }
 
 /// Encodes a command outcome (always stored with `replayed: false`).

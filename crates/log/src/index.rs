@@ -6,10 +6,10 @@
 //! value one 12-byte entry per version for up to [`BLOCK_MAX_ENTRIES`] consecutive
 //! versions starting at that first version: the event's position (u64 BE) and its
 //! index within its chunk (u32 BE).
-//! The chunk's key (`e` + position - index) then gives the event with one point lookup:
-//! sled 0.34 copies a whole leaf node for every range lookup, which made finding the
-//! chunk by a reverse range lookup the dominant cost of `read_stream`.
-//! Key `m:indexed` holds the last position the stored blocks cover.
+//! The chunk's first position (position - index) then gives the chunk's place in the
+//! segment file through the chunk directory (see `segment`).
+//! Key `m:indexed` holds the last position the stored blocks cover (and the segment
+//! offset after it).
 //!
 //! # Why blocks, and why deferred
 //!
@@ -19,12 +19,12 @@
 //! So a group commit does not write index keys at all.
 //! The writer records the new (version, position) pairs in [`RecentIndex`], in memory,
 //! where reads see them, and every [`FLUSH_AFTER_ENTRIES`] entries writes them out as
-//! blocks, one or two inserts per stream, in one batch together with the new
-//! `m:indexed` marker.
+//! blocks, one or two inserts per stream, in one batch together with the chunk
+//! directory, the command outcomes and the new `m:indexed` marker.
 //!
-//! The index is derived data: the chunks hold every event's stream and version.
+//! The index is derived data: the frames hold every event's stream and version.
 //! After a crash the blocks cover the log up to `m:indexed` (sled recovers a prefix of
-//! its batches), and [`StreamIndex::recover`] rebuilds the rest from the chunks.
+//! its batches), and opening the log rebuilds the rest from the segment file.
 //!
 //! # Concurrent readers
 //!
@@ -33,7 +33,6 @@
 //! entries the blocks already cover, so it never misses an entry that moves in between.
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::codec::{self, index_key, index_prefix, parse_index_key};
@@ -44,7 +43,9 @@ use crate::types::StreamId;
 pub(crate) const BLOCK_MAX_ENTRIES: usize = 128;
 /// The writer writes the in-memory entries to sled once there are this many.
 pub(crate) const FLUSH_AFTER_ENTRIES: usize = 16_384;
-/// Key of the marker: the last position the stored blocks cover.
+/// Key of the persist marker: the last position the stored blocks, chunk directory and
+/// command outcomes cover (u64 BE), then the segment offset after the last record they
+/// cover (u64 BE).
 pub(crate) const INDEXED_KEY: &[u8] = b"m:indexed";
 
 /// Bytes per entry in a stored block.
@@ -140,40 +141,6 @@ impl StreamIndex {
         self.recent.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Rebuilds the in-memory entries for the events after the stored blocks
-    /// (positions `m:indexed + 1 ..= head`).
-    pub(crate) fn recover(db: &sled::Db, head: Option<u64>) -> Result<StreamIndex, LogError> {
-        let head = head.unwrap_or(0);
-        let indexed = match db.get(INDEXED_KEY)? {
-            None => 0,
-            Some(value) => codec::parse_u64(&value).ok_or_else(|| LogError::Corrupt {
-                position: None,
-                reason: "malformed m:indexed marker".into(),
-            })?,
-        };
-        if indexed > head {
-            return Err(LogError::Corrupt {
-                position: Some(head + 1),
-                reason: format!("the stream index covers position {indexed}, but the log ends at {head}"),
-            });
-        }
-        let mut recent = RecentIndex::default();
-        let mut envelope = codec::blank_envelope();
-        crate::sled_log::for_each_frame(db, indexed + 1, head, &mut |position, chunk_first, frame| {
-            codec::decode_frame_into(frame, &mut envelope).map_err(|reason| LogError::corrupt_at(position, reason))?;
-            let entry = IndexEntry {
-                version: envelope.version.0,
-                position,
-                chunk_first,
-            };
-            recent.push(&envelope.stream, entry);
-            Ok(ControlFlow::Continue(()))
-        })?;
-        Ok(StreamIndex {
-            recent: RwLock::new(recent),
-        })
-    }
-
     /// Records the entries of an applied group (the writer calls this before the group
     /// can become durable, so readers always find durable events).
     pub(crate) fn record(&self, entries: &[(StreamId, IndexEntry)]) {
@@ -256,18 +223,28 @@ impl StreamIndex {
         Ok(None)
     }
 
-    /// Writes the in-memory entries to sled as blocks, with the marker
-    /// `indexed_up_to` (the applied head), in one batch; then forgets them.
+    /// Adds the in-memory entries with position <= `up_to` to `batch` as blocks; after
+    /// the batch is applied, [`StreamIndex::forget`] drops them from memory.
     ///
-    /// Only the writer thread calls this, so no entries are added meanwhile.
-    pub(crate) fn flush(&self, db: &sled::Db, indexed_up_to: u64) -> Result<(), LogError> {
-        let mut batch = sled::Batch::default();
+    /// Only the persister calls this (so the stored blocks do not change meanwhile); the
+    /// writer may add newer entries concurrently.
+    pub(crate) fn stage_flush(&self, db: &sled::Db, batch: &mut sled::Batch, up_to: u64) -> Result<(), LogError> {
         {
-            let recent = self.read();
-            if recent.entries == 0 {
-                return Ok(());
-            }
-            for (stream, entries) in &recent.streams {
+            // Copy, so the writer is not blocked during the sled lookups below.
+            let recent: Vec<(StreamId, Vec<IndexEntry>)> = self
+                .read()
+                .streams
+                .iter()
+                .map(|(stream, entries)| {
+                    let upto: Vec<IndexEntry> = entries
+                        .iter()
+                        .take_while(|entry| entry.position <= up_to)
+                        .copied()
+                        .collect();
+                    (stream.clone(), upto)
+                })
+                .collect();
+            for (stream, entries) in &recent {
                 let Some(first_new) = entries.first().map(|entry| entry.version) else {
                     continue;
                 };
@@ -311,12 +288,21 @@ impl StreamIndex {
                 batch.insert(index_key(name, block_first), block);
             }
         }
-        batch.insert(INDEXED_KEY, &indexed_up_to.to_be_bytes());
-        db.apply_batch(batch)?;
-        let mut recent = self.write();
-        recent.streams.clear();
-        recent.entries = 0;
         Ok(())
+    }
+
+    /// Forgets the in-memory entries with position <= `up_to` (after they were written
+    /// to sled).
+    pub(crate) fn forget(&self, up_to: u64) {
+        let mut recent = self.write();
+        let mut removed = 0;
+        recent.streams.retain(|_, entries| {
+            let n = entries.iter().take_while(|entry| entry.position <= up_to).count();
+            entries.drain(..n);
+            removed += n;
+            !entries.is_empty()
+        });
+        recent.entries -= removed;
     }
 
     /// Calls `visit(stream, entry)` for every stored block entry, in key order, then for
@@ -400,7 +386,10 @@ mod tests {
             }
             index.record(&entries);
             if round % 2 == 1 {
-                index.flush(&db, position).expect("flush");
+                let mut batch = sled::Batch::default();
+                index.stage_flush(&db, &mut batch, position).expect("stage");
+                db.apply_batch(batch).expect("flush");
+                index.forget(position);
                 assert_eq!(index.pending(), 0);
             }
             assert_eq!(index.entries(&db, &a, 1, u64::MAX).expect("entries"), expected_a);

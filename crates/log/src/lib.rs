@@ -1,5 +1,6 @@
 //! kui's append-only event log: the [`EventLog`] port and [`SledLog`], its durable
-//! implementation on sled.
+//! implementation (an append-only segment file for the events, sled for the derived
+//! index data).
 //!
 //! The log knows nothing of the domain.
 //! An event is an opaque JSON payload with a type name, a schema version and metadata;
@@ -26,10 +27,12 @@
 //!   request and outcome, [`Envelope`], [`Metadata`].
 //! - `event_log`: the [`EventLog`] trait.
 //! - `codec` (private): frame and chunk byte formats, hashing, sled key encoding.
-//! - [`sled_log`]: [`SledLog`] and [`LogOptions`]; the on-disk layout and the durability
-//!   notes live in its docs.
+//! - [`sled_log`]: [`SledLog`] and [`LogOptions`]; the on-disk layout, the recovery
+//!   protocol and the durability notes live in its docs.
+//! - `segment` (private): the segment file's record format, the chunk directory and the
+//!   command table.
 //! - `index` (private): the stream index, written in blocks, deferred from the hot path.
-//! - `writer` (private): the writer and flusher threads (group commit).
+//! - `writer` (private): the writer, flusher, acker and persister threads (group commit).
 //! - [`subscription`]: [`Subscription`], catch-up then live, by position.
 //! - `verify` (private): the end-to-end check behind [`EventLog::verify`].
 //! - [`ndjson`]: lossless NDJSON export and import.
@@ -44,6 +47,7 @@ mod error;
 mod event_log;
 mod index;
 pub mod ndjson;
+mod segment;
 pub mod sled_log;
 pub mod subscription;
 mod types;

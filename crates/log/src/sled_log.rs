@@ -1,41 +1,70 @@
-//! The embedded implementation of [`EventLog`] on sled 0.34.
+//! The embedded implementation of [`EventLog`]: an append-only segment file for the
+//! events, sled 0.34 for the derived data.
 //!
 //! # Layout
 //!
-//! One sled tree (the default one) with prefixed keys, described in the private `codec`
-//! module: chunks of event frames under `e` + first position, command outcomes under
-//! `c`, the stream index in blocks under `s` (see the private `index` module), and the
-//! markers `m:format` and `m:indexed`.
-//! Every group commit is one `Tree::apply_batch` (two or more only for very large
-//! imports), which sled recovers all-or-nothing after a crash.
+//! The log directory holds `events.seg`, the segment file, and a sled database.
+//! (ADR `docs/adr/0001-event-segments.md` explains why.)
 //!
-//! The chunks and command outcomes are the source of truth and are written by every
-//! group commit.
-//! The stream index is derived from the chunks: new entries are kept in memory (where
-//! reads find them) and written in blocks every 16,384 events and on close; on open, the
-//! entries after `m:indexed` are rebuilt from the chunks.
-//! This keeps sled inserts out of the per-event hot path (sled 0.34 costs several
-//! microseconds per insert).
+//! - `events.seg` (format in the private `segment` module) is the source of truth: a
+//!   header, then one record per group commit holding the group's chunks of event frames
+//!   (format in the private `codec` module) and the outcomes of its command ids.
+//!   Records are only ever appended; the file is extended with zeros ahead of the data
+//!   (8 MiB at a time) so that a sync does not have to commit a new file size.
+//! - sled holds only data derived from the segment, plus the format marker
+//!   `m:format` = `kui-log/2`: the chunk directory (`e` + first position -> offset and
+//!   length in the segment), the stream index blocks (`s`, see the private `index`
+//!   module), the command blocks (`c`: command id -> place of its outcome in the
+//!   segment) and the marker `m:indexed` = (position P, segment offset O) saying that
+//!   all of this covers positions up to P, the segment up to byte O.
+//!
+//! New derived data is kept in memory (where reads find it) and written to sled by a
+//! persister thread, in one batch with the new `m:indexed`, every 16,384 events and on
+//! close; the persister first fsyncs the segment, so the marker never covers bytes that
+//! a power loss could take.
+//! Every command id of the log is in memory (the recent outcomes themselves, the older
+//! ones as a place in the segment), so telling a new command id from a retry needs no
+//! sled lookup.
+//!
+//! # Recovery
+//!
+//! Opening the log reads `m:indexed` (none: P = 0, O = the end of the header), loads the
+//! chunk directory and command blocks, and reads the segment from O to its end record
+//! by record: it checks each record's CRC, recomputes every frame's hash and checks the
+//! prev-hash link and the position, and rebuilds the directory, stream index and command
+//! entries of these records in memory.
+//! A record that runs past the end of the file, or fails its CRC (or is zeros) without
+//! an intact record right after it, is the trace of a write that was never acknowledged:
+//! the file is truncated to the end of the last good record (and fsynced).
+//! A damaged record followed by an intact one is corruption: [`LogError::Corrupt`] naming
+//! the first position the damaged record should hold; acknowledged data is never
+//! dropped silently.
+//! A frame that fails its hash or link inside an intact record is corruption too.
 //!
 //! # Write path
 //!
 //! One writer thread owns all writes.
 //! Appends and imports reach it over a channel; it drains everything pending into one
 //! group, checks expected versions against its map of stream heads and command ids
-//! against stored and earlier-in-group ones, rejects a conflicting request alone,
-//! assigns positions, computes hashes and applies the group as one batch.
-//! A flusher thread then makes the data durable (see below) and only after that advances
-//! the durable head and wakes subscriptions; an acker thread then answers the requests,
-//! so the flusher can start its next sync at once.
-//! The writer applies its next group while the flusher syncs the previous one, but at
-//! most one applied group waits for the flusher: requests that arrive meanwhile pile up
-//! and become one larger group (every `apply_batch` also makes sled write out its IO
-//! buffer, so fewer, larger groups are cheaper).
+//! against known and earlier-in-group ones, rejects a conflicting request alone,
+//! assigns positions, computes hashes, encodes the group's record(s) and writes them
+//! with one positional write at the end of the segment.
+//! It then records the group's index, directory and command entries in memory and hands
+//! the group to the flusher, and goes on with the next group at once.
+//! The flusher calls `sync_data` (fdatasync) on the segment and then advances the
+//! durable head and wakes subscriptions for every group that was written before that
+//! sync began: one fsync covers all groups written while the previous one ran.
+//! An acker thread then answers the requests, so the flusher can start its next sync at
+//! once.
 //! Every reply, rejections included, is sent after the sync, so a conflict never reports
 //! a version that could still be lost.
+//! No sled work happens on this path.
 //!
 //! Reads (`read_*`, `scan`, `head`, `stream_version`, `command_outcome`, subscriptions)
 //! show only events at or below the durable head.
+//! `scan`, `read_all` and `verify` read the segment sequentially through a 4 MiB window;
+//! `read_stream` goes stream index -> position -> chunk directory -> one positional read
+//! of the chunk (the last chunk is reused).
 //!
 //! After any failed write or sync, the log is *failed*: the affected requests and every
 //! later one get [`LogError::Failed`], and nothing after the failure is acknowledged.
@@ -43,31 +72,29 @@
 //! # What "durable" covers
 //!
 //! With `LogOptions { fsync: true, .. }` an acknowledged append survives a process crash
-//! and, as far as sled and the file system allow, a power loss:
+//! and, as far as the file system and the drive honour `fdatasync`, a power loss:
 //!
-//! - `Db::flush` writes sled's IO buffers to the `db` file, but sled 0.34 only calls
-//!   `sync_file_range` there (sled issue #1452), which does not flush the drive cache nor
-//!   file metadata, so the flusher also calls `sync_data` on `db` (one file handle, kept
-//!   open).
-//! - sled writes a tree node larger than about 128 KiB into its own file under `blobs/`
-//!   without fsyncing it.
-//!   Chunks are kept at most 6 KiB so that leaves stay below that size; should blob
-//!   files appear anyway (events larger than ~7 KiB), every flush fsyncs each new blob
-//!   file and the `blobs/` directory.
-//! - `conf`, `blobs/` and the log directory itself are fsynced when the log is opened.
-//! - sled writes its `snap.*` snapshot files with `sync_all` but renames them without a
-//!   directory fsync; a lost rename only means sled recovers from an older snapshot plus
-//!   the log, which it supports.
+//! - The events and command outcomes of an acknowledged group are in the segment, and
+//!   the segment was `fdatasync`ed after they were written. The segment file and the
+//!   log directory are fsynced when the segment is created.
+//! - Everything in sled is derived from the segment and rebuilt from it on open (from
+//!   the `m:indexed` offset on), so sled's own flush semantics (sled 0.34 only calls
+//!   `sync_file_range`, issue #1452; its blob files are not fsynced) no longer matter for
+//!   acknowledged events. A lost sled batch only means more of the segment is re-read on
+//!   the next open.
 //!
-//! Not covered: sled's own recovery bugs, and drives that ignore flush requests.
+//! Not covered: drives that ignore flush requests, and a damaged record *length* in the
+//! last acknowledged records (it looks like a torn write when it points past the end of
+//! the file).
 //! The crash test (`tests/it/crash.rs` with the `kui-log-torture` binary) kills a writing
-//! process and checks that every acknowledged event survives with a gap-free, verifying
-//! chain; it cannot simulate a power cut.
-//! With `fsync: false` acknowledged appends are only in the OS page cache (and sled's
-//! buffers, flushed by its background thread every 500 ms): for tests and benchmarks.
+//! process and checks that every acknowledged event and command id survives with a
+//! gap-free, verifying chain; it cannot simulate a power cut.
+//! With `fsync: false` acknowledged appends are only in the OS page cache: for tests and
+//! benchmarks.
 
 use std::fs::{self, File};
 use std::ops::ControlFlow;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -77,10 +104,14 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use crate::codec::{self, command_key, event_key, parse_event_key, ChunkView, EVENT_PREFIX, MARKER_KEY, MARKER_VALUE};
+use crate::codec::{self, hash_canonical, split_frame, ChunkView, EVENT_PREFIX, MARKER_KEY, MARKER_VALUE, ZERO_HASH};
 use crate::error::LogError;
 use crate::event_log::EventLog;
-use crate::index::StreamIndex;
+use crate::index::{IndexEntry, StreamIndex, INDEXED_KEY};
+use crate::segment::{
+    self, crc32, parse_entries, ChunkDirectory, ChunkLoc, CommandTable, Entry, WindowReader, RECORD_HEADER_LEN,
+    SEGMENT_FILE, SEGMENT_HEADER,
+};
 use crate::subscription::{Subscription, SubscriptionSource};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, Position, StreamId, VerifyReport, Version};
 use crate::writer::{self, ImportBatch, WriterMsg};
@@ -100,9 +131,8 @@ pub struct LogOptions {
 impl LogOptions {
     /// Durable appends and a 1 GiB page cache (sled's default).
     ///
-    /// Reads that miss sled's cache re-read and decode a whole tree node from disk; give
-    /// the cache about the size of the data that is read repeatedly (a log of a million
-    /// events takes about 850 MB).
+    /// sled now holds only the derived index data (events are read from the segment file
+    /// through the OS page cache), so a much smaller cache is enough.
     pub fn durable() -> LogOptions {
         LogOptions {
             fsync: true,
@@ -115,13 +145,13 @@ impl LogOptions {
 /// benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteStats {
-    /// Group commits applied (one or more sled batches each).
+    /// Group commits written (one or more segment records each).
     pub groups: u64,
     /// Events written (appended or imported).
     pub events: u64,
-    /// Durability syncs (sled flush plus fsync) performed.
+    /// Durability syncs (`fdatasync` of the segment) performed.
     pub syncs: u64,
-    /// Time the writer spent in `apply_batch`, in microseconds.
+    /// Time the writer spent writing groups to the segment, in microseconds.
     pub apply_micros: u64,
     /// Time the flusher spent syncing, in microseconds.
     pub sync_micros: u64,
@@ -171,6 +201,12 @@ pub(crate) struct Shared {
     pub(crate) stats: StatCounters,
     /// The stream index (blocks in sled plus recent entries in memory).
     pub(crate) index: StreamIndex,
+    /// The segment file, for positional reads.
+    pub(crate) segment: File,
+    /// Where every chunk is in the segment.
+    pub(crate) directory: ChunkDirectory,
+    /// Command outcomes (recent ones in memory, the others in sled).
+    pub(crate) commands: CommandTable,
 }
 
 impl Shared {
@@ -243,8 +279,55 @@ impl Shared {
 
     /// Calls `visit(position, chunk_first, frame)` for every stored frame with `from <= position <=
     /// to`, in order, until it breaks.
+    ///
+    /// Reads the segment sequentially through a large window.
     pub(crate) fn for_each_frame(&self, from: u64, to: u64, visit: &mut FrameVisitor<'_>) -> Result<(), LogError> {
-        for_each_frame(&self.db, from, to, visit)
+        let mut from = from.max(1);
+        let mut reader = WindowReader::new(&self.segment);
+        while from <= to {
+            let batch = self.directory.batch(from, to, 1024);
+            let mut next = from;
+            for (first, loc) in batch {
+                let bytes = reader.get(loc).map_err(|error| {
+                    LogError::corrupt_at(first, format!("reading the chunk starting here failed: {error}"))
+                })?;
+                let chunk = ChunkView::parse(bytes)
+                    .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
+                for index in 0..chunk.count() {
+                    let position = first + index as u64;
+                    if position < from {
+                        continue;
+                    }
+                    if position > to {
+                        return Ok(());
+                    }
+                    if visit(position, first, chunk.frame(index))?.is_break() {
+                        return Ok(());
+                    }
+                }
+                next = first + chunk.count() as u64;
+            }
+            if next <= from {
+                return Ok(());
+            }
+            from = next;
+        }
+        Ok(())
+    }
+
+    /// The bytes of the chunk starting at `chunk_first`.
+    fn read_chunk(&self, position: u64, chunk_first: u64) -> Result<Vec<u8>, LogError> {
+        let loc = self.directory.get(chunk_first).ok_or_else(|| {
+            LogError::corrupt_at(
+                position,
+                format!("index mismatch: the stream index points to a chunk at {chunk_first}, which does not exist"),
+            )
+        })?;
+        let mut bytes = vec![0; loc.len as usize];
+        self.segment
+            .read_exact_at(&mut bytes, loc.offset)
+            .map_err(|error| LogError::corrupt_at(chunk_first, format!("reading the chunk starting here: {error}")))?;
+        Ok(bytes)
     }
 
     /// Durable events with position >= `from`, at most `limit`.
@@ -284,23 +367,16 @@ impl Shared {
     /// The event at `position` in the chunk starting at `chunk_first` (as the stream index
     /// records it), reusing the chunk in `cache` when it is that chunk.
     ///
-    /// A point lookup: sled 0.34 copies a whole leaf for every range lookup.
+    /// One directory lookup and one positional read of the chunk.
     pub(crate) fn event_in_chunk(
         &self,
         position: u64,
         chunk_first: u64,
-        cache: &mut Option<(u64, sled::IVec)>,
+        cache: &mut Option<(u64, Vec<u8>)>,
     ) -> Result<Envelope, LogError> {
         let cached = matches!(cache, Some((first, _)) if *first == chunk_first);
         if !cached {
-            let value = self.db.get(event_key(chunk_first))?.ok_or_else(|| {
-                LogError::corrupt_at(
-                    position,
-                    format!(
-                        "index mismatch: the stream index points to a chunk at {chunk_first}, which does not exist"
-                    ),
-                )
-            })?;
+            let value = self.read_chunk(position, chunk_first)?;
             *cache = Some((chunk_first, value));
         }
         let (_, value) = cache.as_ref().expect("the cache was filled above");
@@ -344,57 +420,14 @@ impl Shared {
     }
 
     fn command_outcome(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
-        let Some(value) = self.db.get(command_key(&command_id))? else {
+        let Some(outcome) = self.commands.get(&self.segment, &command_id)? else {
             return Ok(None);
         };
-        let outcome = codec::decode_outcome(&value).map_err(|reason| LogError::Corrupt { position: None, reason })?;
         if outcome.last_position.0 > self.durable_position() {
             return Ok(None);
         }
         Ok(Some(outcome))
     }
-}
-
-/// Calls `visit(position, chunk_first, frame)` for every stored frame with `from <= position <=
-/// to`, in order, until it breaks.
-pub(crate) fn for_each_frame(db: &sled::Db, from: u64, to: u64, visit: &mut FrameVisitor<'_>) -> Result<(), LogError> {
-    let from = from.max(1);
-    if from > to {
-        return Ok(());
-    }
-    // The chunk holding `from` starts at or before it.
-    let start_key = match db.range(event_key(0)..=event_key(from)).next_back() {
-        Some(item) => item?.0,
-        None => sled::IVec::from(&event_key(from)),
-    };
-    for item in db.range(start_key..) {
-        let (key, value) = item?;
-        if key.first() != Some(&EVENT_PREFIX) {
-            break;
-        }
-        let first = parse_event_key(&key).ok_or_else(|| LogError::Corrupt {
-            position: None,
-            reason: format!("malformed chunk key {key:?}"),
-        })?;
-        if first > to {
-            break;
-        }
-        let chunk = ChunkView::parse(&value)
-            .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
-        for index in 0..chunk.count() {
-            let position = first + index as u64;
-            if position < from {
-                continue;
-            }
-            if position > to {
-                return Ok(());
-            }
-            if visit(position, first, chunk.frame(index))?.is_break() {
-                return Ok(());
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Decodes a frame read at `position` and checks that it says so.
@@ -447,6 +480,7 @@ pub struct SledLog {
     writer: Option<JoinHandle<()>>,
     flusher: Option<JoinHandle<()>>,
     acker: Option<JoinHandle<()>>,
+    persister: Option<JoinHandle<()>>,
     path: PathBuf,
     fsync: bool,
 }
@@ -519,22 +553,213 @@ fn sync_path(path: &Path) -> Result<(), LogError> {
     File::open(path).and_then(|file| file.sync_all()).map_err(LogError::io)
 }
 
-/// Reads the last chunk: the position and hash of the last applied event.
-fn recover_head(db: &sled::Db) -> Result<Option<(u64, [u8; 32])>, LogError> {
-    let Some(item) = db.scan_prefix([EVENT_PREFIX]).next_back() else {
+/// Reads the persist marker: (last persisted position, segment offset after it).
+fn read_persist_marker(db: &sled::Db) -> Result<Option<(u64, u64)>, LogError> {
+    let Some(value) = db.get(INDEXED_KEY)? else {
         return Ok(None);
     };
-    let (key, value) = item?;
-    let first = parse_event_key(&key).ok_or_else(|| LogError::Corrupt {
+    let parsed = (value.len() == 16)
+        .then(|| Some((codec::parse_u64(&value[..8])?, codec::parse_u64(&value[8..])?)))
+        .flatten();
+    parsed.map(Some).ok_or_else(|| LogError::Corrupt {
         position: None,
-        reason: format!("malformed chunk key {key:?}"),
-    })?;
-    let chunk =
-        ChunkView::parse(&value).map_err(|reason| LogError::corrupt_at(first, format!("last chunk: {reason}")))?;
-    let last = first + chunk.count() as u64 - 1;
-    let frame = chunk.frame(chunk.count() - 1);
-    let envelope = decode_at(last, frame)?;
-    Ok(Some((last, envelope.hash)))
+        reason: "malformed m:indexed marker".into(),
+    })
+}
+
+/// Opens the segment file, creating it (with its header, then fsyncing it and the
+/// directory) when `may_create` and it does not exist or holds less than its header.
+fn open_segment(path: &Path, dir: &Path, may_create: bool) -> Result<File, LogError> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(may_create)
+        .truncate(false)
+        .open(path);
+    let file = match file {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LogError::Corrupt {
+                position: None,
+                reason: format!("the segment file {} is missing", path.display()),
+            })
+        }
+        Err(error) => return Err(LogError::io(error)),
+    };
+    let len = file.metadata().map_err(LogError::io)?.len();
+    if len < SEGMENT_HEADER.len() as u64 && may_create {
+        file.set_len(0).map_err(LogError::io)?;
+        file.write_all_at(SEGMENT_HEADER, 0).map_err(LogError::io)?;
+        file.sync_all().map_err(LogError::io)?;
+        sync_path(dir)?;
+        return Ok(file);
+    }
+    let mut header = [0u8; 8];
+    if segment::read_up_to(&file, &mut header, 0).map_err(LogError::io)? != header.len() || &header != SEGMENT_HEADER {
+        return Err(LogError::Corrupt {
+            position: None,
+            reason: format!("{} does not start with a kui segment header", path.display()),
+        });
+    }
+    Ok(file)
+}
+
+/// What recovery rebuilt from the segment tail.
+struct Tail {
+    next_position: u64,
+    last_hash: [u8; 32],
+    index: Vec<(StreamId, IndexEntry)>,
+    chunks: Vec<(u64, ChunkLoc)>,
+    commands: Vec<(Uuid, AppendOutcome, ChunkLoc)>,
+}
+
+/// Whether a complete, intact record starts at `offset`.
+fn valid_record_at(file: &File, offset: u64, len: u64) -> bool {
+    let mut header = [0u8; RECORD_HEADER_LEN];
+    if len.saturating_sub(offset) < RECORD_HEADER_LEN as u64 || file.read_exact_at(&mut header, offset).is_err() {
+        return false;
+    }
+    let body_len = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
+    let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    if body_len == 0 || offset + RECORD_HEADER_LEN as u64 + body_len > len {
+        return false;
+    }
+    let mut body = vec![0; body_len as usize];
+    file.read_exact_at(&mut body, offset + RECORD_HEADER_LEN as u64).is_ok() && crc32(&body) == crc
+}
+
+impl Tail {
+    /// Checks and indexes the frames of one chunk that starts at segment offset `offset`.
+    fn chunk(&mut self, bytes: &[u8], offset: u64, envelope: &mut Envelope) -> Result<(), LogError> {
+        let first = self.next_position;
+        let chunk = ChunkView::parse(bytes)
+            .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
+        for index in 0..chunk.count() {
+            let position = first + index as u64;
+            let frame = chunk.frame(index);
+            let corrupt = |reason: String| LogError::corrupt_at(position, reason);
+            let (canonical, stored_hash) = split_frame(frame).map_err(corrupt)?;
+            if hash_canonical(canonical) != stored_hash {
+                return Err(corrupt(
+                    "hash mismatch: the stored event does not hash to its stored hash".into(),
+                ));
+            }
+            codec::decode_frame_into(frame, envelope).map_err(corrupt)?;
+            check_position(position, envelope)?;
+            if envelope.prev_hash != self.last_hash {
+                return Err(corrupt(format!(
+                    "broken link: prev_hash does not match the hash of position {}",
+                    position - 1
+                )));
+            }
+            self.index.push((
+                envelope.stream.clone(),
+                IndexEntry {
+                    version: envelope.version.0,
+                    position,
+                    chunk_first: first,
+                },
+            ));
+            self.last_hash = stored_hash;
+        }
+        self.next_position = first + chunk.count() as u64;
+        let len = u32::try_from(bytes.len()).map_err(|_| LogError::corrupt_at(first, "oversized chunk"))?;
+        self.chunks.push((first, ChunkLoc { offset, len }));
+        Ok(())
+    }
+
+    /// Reads the records from `start` to the end of the segment; truncates a torn last
+    /// record. Returns the end of the last good record.
+    fn scan(&mut self, file: &File, start: u64) -> Result<u64, LogError> {
+        let len = file.metadata().map_err(LogError::io)?.len();
+        if start > len {
+            return Err(LogError::corrupt_at(
+                self.next_position,
+                format!("the segment ends at byte {len}, before the persisted offset {start}"),
+            ));
+        }
+        let mut offset = start;
+        let mut body = Vec::new();
+        let mut envelope = codec::blank_envelope();
+        while offset < len {
+            let mut header = [0u8; RECORD_HEADER_LEN];
+            if len - offset < RECORD_HEADER_LEN as u64 {
+                return truncate_torn(file, offset);
+            }
+            file.read_exact_at(&mut header, offset).map_err(LogError::io)?;
+            let body_len = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
+            let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+            let body_start = offset + RECORD_HEADER_LEN as u64;
+            let end = body_start + body_len;
+            if end > len {
+                // Runs past the end of the file: the trace of an unacknowledged write.
+                return truncate_torn(file, offset);
+            }
+            body.resize(body_len as usize, 0);
+            file.read_exact_at(&mut body, body_start).map_err(LogError::io)?;
+            let entries = if body_len > 0 && crc32(&body) == crc {
+                parse_entries(&body).ok()
+            } else {
+                None
+            };
+            let Some(entries) = entries else {
+                if end < len && valid_record_at(file, end, len) {
+                    return Err(LogError::corrupt_at(
+                        self.next_position,
+                        format!("the segment record at byte {offset} is damaged, and more records follow it"),
+                    ));
+                }
+                return truncate_torn(file, offset);
+            };
+            for entry in entries {
+                match entry {
+                    Entry::Chunk { at, bytes } => self.chunk(bytes, body_start + at as u64, &mut envelope)?,
+                    Entry::Command {
+                        at,
+                        command_id,
+                        outcome,
+                    } => {
+                        let loc = ChunkLoc {
+                            offset: body_start + at as u64,
+                            len: u32::try_from(16 + outcome.len()).unwrap_or(u32::MAX),
+                        };
+                        let outcome = codec::decode_outcome(outcome)
+                            .map_err(|reason| LogError::corrupt_at(self.next_position.saturating_sub(1), reason))?;
+                        self.commands.push((command_id, outcome, loc));
+                    }
+                }
+            }
+            offset = end;
+        }
+        Ok(offset)
+    }
+}
+
+/// Cuts a torn record off the end of the segment (and syncs the new length).
+fn truncate_torn(file: &File, offset: u64) -> Result<u64, LogError> {
+    file.set_len(offset).map_err(LogError::io)?;
+    file.sync_all().map_err(LogError::io)?;
+    Ok(offset)
+}
+
+/// The position and hash of the event at `position`, read through the directory.
+fn event_hash_at(file: &File, directory: &ChunkDirectory, position: u64) -> Result<[u8; 32], LogError> {
+    let missing = || LogError::corrupt_at(position, "the chunk directory has no chunk holding the persisted head");
+    let (first, loc) = directory
+        .batch(position, position, 1)
+        .into_iter()
+        .next()
+        .ok_or_else(missing)?;
+    let mut bytes = vec![0; loc.len as usize];
+    file.read_exact_at(&mut bytes, loc.offset)
+        .map_err(|error| LogError::corrupt_at(first, format!("reading the chunk starting here: {error}")))?;
+    let chunk = ChunkView::parse(&bytes)
+        .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
+    let index = usize::try_from(position - first).unwrap_or(usize::MAX);
+    if index >= chunk.count() {
+        return Err(missing());
+    }
+    Ok(decode_at(position, chunk.frame(index))?.hash)
 }
 
 impl SledLog {
@@ -565,15 +790,33 @@ impl SledLog {
                 db.flush()?;
             }
         }
-        let db_file = File::open(path.join("db")).map_err(LogError::io)?;
-        if options.fsync {
-            db_file.sync_all().map_err(LogError::io)?;
-            sync_path(&path.join("conf"))?;
-            sync_path(&path.join("blobs"))?;
-            sync_path(path)?;
-        }
-        let head = recover_head(&db)?;
-        let index = StreamIndex::recover(&db, head.map(|(position, _)| position))?;
+        let persisted = read_persist_marker(&db)?;
+        let has_chunks = db.scan_prefix([EVENT_PREFIX]).next().is_some();
+        let segment_path = path.join(SEGMENT_FILE);
+        let may_create = persisted.is_none() && !has_chunks;
+        let segment = open_segment(&segment_path, path, may_create)?;
+        let directory = ChunkDirectory::load(&db)?;
+        let persisted_chunks = directory.last().map_or(0, |(first, _)| first);
+        let (persisted_position, persisted_offset) = persisted.unwrap_or((0, SEGMENT_HEADER.len() as u64));
+        let last_hash = if persisted_position > 0 {
+            event_hash_at(&segment, &directory, persisted_position)?
+        } else {
+            ZERO_HASH
+        };
+        let mut tail = Tail {
+            next_position: persisted_position + 1,
+            last_hash,
+            index: Vec::new(),
+            chunks: Vec::new(),
+            commands: Vec::new(),
+        };
+        let end_offset = tail.scan(&segment, persisted_offset)?;
+        let head = (tail.next_position > 1).then_some((tail.next_position - 1, tail.last_hash));
+        let index = StreamIndex::default();
+        index.record(&tail.index);
+        directory.record(&tail.chunks);
+        let commands = CommandTable::load(&db)?;
+        commands.record(tail.commands);
         let shared = Arc::new(Shared {
             db,
             durable: Mutex::new(DurableState {
@@ -584,6 +827,9 @@ impl SledLog {
             durable_position: AtomicU64::new(head.map_or(0, |(position, _)| position)),
             stats: StatCounters::default(),
             index,
+            segment: segment.try_clone().map_err(LogError::io)?,
+            directory,
+            commands,
         });
         let (sender, receiver) = mpsc::channel();
         let threads = writer::spawn(
@@ -592,8 +838,10 @@ impl SledLog {
             head,
             writer::FlushSettings {
                 fsync: options.fsync,
-                db_file,
-                blobs_dir: path.join("blobs"),
+                sync_handle: segment.try_clone().map_err(LogError::io)?,
+                segment,
+                end_offset,
+                persisted_chunks,
             },
         )
         .map_err(LogError::io)?;
@@ -603,6 +851,7 @@ impl SledLog {
             writer: Some(threads.writer),
             flusher: Some(threads.flusher),
             acker: Some(threads.acker),
+            persister: Some(threads.persister),
             path: path.to_path_buf(),
             fsync: options.fsync,
         })
@@ -632,6 +881,9 @@ impl SledLog {
         }
         if let Some(acker) = self.acker.take() {
             thread_panicked |= acker.join().is_err();
+        }
+        if let Some(persister) = self.persister.take() {
+            thread_panicked |= persister.join().is_err();
         }
         let result = if let Some(reason) = self.shared.failure() {
             Err(LogError::Failed { reason })

@@ -11,11 +11,9 @@
 
 use std::collections::HashMap;
 
-use crate::codec::{
-    self, blank_envelope, hash_canonical, parse_event_key, split_frame, ChunkView, COMMAND_PREFIX, EVENT_PREFIX,
-    ZERO_HASH,
-};
+use crate::codec::{self, blank_envelope, hash_canonical, split_frame, ChunkView, ZERO_HASH};
 use crate::error::LogError;
+use crate::segment::WindowReader;
 use crate::sled_log::Shared;
 use crate::types::{Position, StreamId, VerifyReport};
 
@@ -55,74 +53,78 @@ pub(crate) fn verify(shared: &Shared, progress: &mut dyn FnMut(u64)) -> Result<V
     let mut last_hash = ZERO_HASH;
     let mut envelope = blank_envelope();
     let mut until_progress = PROGRESS_EVERY;
-    'chunks: for item in shared.db.scan_prefix([EVENT_PREFIX]) {
-        let (key, value) = item?;
-        let first = parse_event_key(&key).ok_or_else(|| LogError::Corrupt {
-            position: Some(expected),
-            reason: format!("malformed chunk key {key:?}"),
-        })?;
-        if first > head_position {
+    let mut reader = WindowReader::new(&shared.segment);
+    let mut cursor = 1;
+    'chunks: loop {
+        let batch = shared.directory.range(cursor, head_position, 1024);
+        let Some(&(last_first, _)) = batch.last() else {
             break;
-        }
-        if first != expected {
-            return Err(LogError::corrupt_at(
-                expected,
-                format!("gap: position {expected} is missing, the next chunk starts at {first}"),
-            ));
-        }
-        let chunk = ChunkView::parse(&value)
-            .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
-        for index in 0..chunk.count() {
-            let position = first + index as u64;
-            if position > head_position {
-                break 'chunks;
-            }
-            let frame = chunk.frame(index);
-            let corrupt = |reason: String| LogError::corrupt_at(position, reason);
-            let (canonical, stored_hash) = split_frame(frame).map_err(corrupt)?;
-            if hash_canonical(canonical) != stored_hash {
-                return Err(corrupt(
-                    "hash mismatch: the stored event does not hash to its stored hash".into(),
+        };
+        cursor = last_first + 1;
+        for (first, loc) in batch {
+            if first != expected {
+                return Err(LogError::corrupt_at(
+                    expected,
+                    format!("gap: position {expected} is missing, the next chunk starts at {first}"),
                 ));
             }
-            codec::decode_frame_into(frame, &mut envelope).map_err(corrupt)?;
-            if envelope.position.0 != position {
-                return Err(corrupt(format!(
-                    "the frame stored here claims position {}",
-                    envelope.position
-                )));
-            }
-            if envelope.prev_hash != last_hash {
-                return Err(corrupt(format!(
-                    "broken link: prev_hash does not match the hash of position {}",
-                    position - 1
-                )));
-            }
-            let stream = match streams.get_mut(envelope.stream.as_str()) {
-                Some(stream) => stream,
-                None => streams
-                    .entry(envelope.stream.as_str().to_owned())
-                    .or_insert(StreamCheck {
-                        first_position: position,
-                        ..StreamCheck::default()
-                    }),
-            };
-            if envelope.version.0 != stream.version + 1 {
-                return Err(corrupt(format!(
-                    "version gap in stream {}: expected version {}, found {}",
-                    envelope.stream,
-                    stream.version + 1,
-                    envelope.version
-                )));
-            }
-            stream.version = envelope.version.0;
-            stream.fingerprint = stream.fingerprint.wrapping_add(mix(stream.version, position, first));
-            last_hash = stored_hash;
-            expected = position + 1;
-            until_progress -= 1;
-            if until_progress == 0 {
-                progress(position);
-                until_progress = PROGRESS_EVERY;
+            let bytes = reader.get(loc).map_err(|error| {
+                LogError::corrupt_at(first, format!("reading the chunk starting here failed: {error}"))
+            })?;
+            let chunk = ChunkView::parse(bytes)
+                .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
+            for index in 0..chunk.count() {
+                let position = first + index as u64;
+                if position > head_position {
+                    break 'chunks;
+                }
+                let frame = chunk.frame(index);
+                let corrupt = |reason: String| LogError::corrupt_at(position, reason);
+                let (canonical, stored_hash) = split_frame(frame).map_err(corrupt)?;
+                if hash_canonical(canonical) != stored_hash {
+                    return Err(corrupt(
+                        "hash mismatch: the stored event does not hash to its stored hash".into(),
+                    ));
+                }
+                codec::decode_frame_into(frame, &mut envelope).map_err(corrupt)?;
+                if envelope.position.0 != position {
+                    return Err(corrupt(format!(
+                        "the frame stored here claims position {}",
+                        envelope.position
+                    )));
+                }
+                if envelope.prev_hash != last_hash {
+                    return Err(corrupt(format!(
+                        "broken link: prev_hash does not match the hash of position {}",
+                        position - 1
+                    )));
+                }
+                let stream = match streams.get_mut(envelope.stream.as_str()) {
+                    Some(stream) => stream,
+                    None => streams
+                        .entry(envelope.stream.as_str().to_owned())
+                        .or_insert(StreamCheck {
+                            first_position: position,
+                            ..StreamCheck::default()
+                        }),
+                };
+                if envelope.version.0 != stream.version + 1 {
+                    return Err(corrupt(format!(
+                        "version gap in stream {}: expected version {}, found {}",
+                        envelope.stream,
+                        stream.version + 1,
+                        envelope.version
+                    )));
+                }
+                stream.version = envelope.version.0;
+                stream.fingerprint = stream.fingerprint.wrapping_add(mix(stream.version, position, first));
+                last_hash = stored_hash;
+                expected = position + 1;
+                until_progress -= 1;
+                if until_progress == 0 {
+                    progress(position);
+                    until_progress = PROGRESS_EVERY;
+                }
             }
         }
     }
@@ -236,14 +238,21 @@ fn locate_index_mismatch(shared: &Shared, head_position: u64, stream: &str, chec
     mismatch(check.first_position, "index entries do not match the events".into())
 }
 
-/// Checks that every stored command outcome is readable and points into the log.
+/// Checks that every command outcome is readable and points into the log.
 fn check_commands(shared: &Shared, head_position: u64) -> Result<(), LogError> {
-    for item in shared.db.scan_prefix([COMMAND_PREFIX]) {
-        let (key, value) = item?;
-        let outcome = codec::decode_outcome(&value).map_err(|reason| LogError::Corrupt {
+    let (mut outcomes, mut persisted) = shared.commands.all();
+    // In segment order, through the read window.
+    persisted.sort_by_key(|(_, loc)| loc.offset);
+    let mut reader = WindowReader::new(&shared.segment);
+    for (command_id, loc) in persisted {
+        let bytes = reader.get(loc).map_err(|error| LogError::Corrupt {
             position: None,
-            reason: format!("command outcome under key {key:?}: {reason}"),
+            reason: format!("command {command_id}: reading its outcome from the segment failed: {error}"),
         })?;
+        let outcome = crate::segment::parse_outcome(&command_id, bytes)?;
+        outcomes.push((command_id, outcome));
+    }
+    for (_, outcome) in outcomes {
         let (first, last) = (outcome.first_position.0, outcome.last_position.0);
         if last > head_position {
             continue;

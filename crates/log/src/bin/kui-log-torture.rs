@@ -16,7 +16,12 @@
 //! ack <first-position> <stream>:<version> <stream>:<version> ...
 //! ```
 //!
-//! listing each event of the append in position order.
+//! listing each event of the append in position order, and for an append with a
+//! command id also
+//!
+//! ```text
+//! cmd <command-id> <first-position> <last-position>
+//! ```
 //! Kill it at any moment (SIGKILL): every printed event must be in the reopened log.
 
 use std::io::Write;
@@ -163,7 +168,13 @@ fn run_thread(log: &SledLog, seed: u64, thread: u64) -> Result<(), LogError> {
         let request = request(log, &mut rng, thread, &mut counter)?;
         match log.append(request.clone()) {
             Ok(outcome) if !outcome.replayed => {
-                let line = ack_line(&request, &outcome);
+                let mut line = ack_line(&request, &outcome);
+                if let Some(command_id) = request.command_id {
+                    line.push_str(&format!(
+                        "\ncmd {command_id} {} {}",
+                        outcome.first_position, outcome.last_position
+                    ));
+                }
                 let mut stdout = std::io::stdout().lock();
                 if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
                     // Nobody is listening any more.

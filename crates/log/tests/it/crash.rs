@@ -6,9 +6,10 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use kui_log::{EventLog, Position};
+use kui_log::{AppendRequest, EventLog, ExpectedVersion, Position};
+use uuid::Uuid;
 
-use crate::helpers::{open_durable, temp_dir};
+use crate::helpers::{event, open_durable, single, stream, temp_dir};
 
 /// Number of kill-and-reopen rounds on the same directory.
 const ROUNDS: u64 = 12;
@@ -30,9 +31,12 @@ impl Delays {
 /// One acknowledged event: (stream, version) at a position.
 type Acked = HashMap<u64, (String, u64)>;
 
+/// Acknowledged commands: id -> (first position, last position).
+type Commands = HashMap<Uuid, (u64, u64)>;
+
 /// Parses the complete `ack` lines of the torture tool's output (a line cut by the kill
 /// has no newline and was not acknowledged to anyone).
-fn parse_acks(output: &[u8], acked: &mut Acked) -> usize {
+fn parse_acks(output: &[u8], acked: &mut Acked, commands: &mut Commands) -> usize {
     let complete = match output.iter().rposition(|&byte| byte == b'\n') {
         Some(end) => &output[..=end],
         None => return 0,
@@ -41,6 +45,16 @@ fn parse_acks(output: &[u8], acked: &mut Acked) -> usize {
     let mut lines = 0;
     for line in text.lines() {
         let mut fields = line.split(' ');
+        if line.starts_with("cmd ") {
+            let parsed: Vec<&str> = fields.skip(1).collect();
+            let [id, first, last] = parsed[..] else {
+                panic!("unexpected line {line:?}");
+            };
+            let id: Uuid = id.parse().expect("command id");
+            let range = (first.parse().expect("first"), last.parse().expect("last"));
+            assert!(commands.insert(id, range).is_none(), "command {id} acknowledged twice");
+            continue;
+        }
         assert_eq!(fields.next(), Some("ack"), "unexpected line {line:?}");
         let first: u64 = fields.next().and_then(|f| f.parse().ok()).expect("first position");
         for (offset, event) in fields.enumerate() {
@@ -63,6 +77,7 @@ fn acknowledged_appends_survive_sigkill() {
     let dir = temp_dir();
     let mut delays = Delays(0x6b75_692d_6c6f_6721);
     let mut acked = Acked::new();
+    let mut commands = Commands::new();
     let mut rounds_with_acks = 0;
     for round in 0..ROUNDS {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kui-log-torture"))
@@ -92,7 +107,7 @@ fn acknowledged_appends_survive_sigkill() {
         child.kill().expect("SIGKILL");
         child.wait().expect("reap");
         let output = reader.join().expect("reader thread");
-        let acks = parse_acks(&output, &mut acked);
+        let acks = parse_acks(&output, &mut acked, &mut commands);
         if acks > 0 {
             rounds_with_acks += 1;
         }
@@ -125,9 +140,33 @@ fn acknowledged_appends_survive_sigkill() {
             "acknowledged positions lost after round {round}: {lost:?}"
         );
         let report = log.verify(&mut |_| {}).expect("the log verifies after a crash");
+        // Every acknowledged command id is known after the crash, and a retry replays it.
+        for (id, (first, last)) in &commands {
+            let outcome = log
+                .command_outcome(*id)
+                .expect("lookup")
+                .unwrap_or_else(|| panic!("acknowledged command {id} lost after round {round}"));
+            assert_eq!((outcome.first_position.0, outcome.last_position.0), (*first, *last));
+        }
+        for id in commands.keys().take(20) {
+            let retry = log
+                .append(AppendRequest {
+                    command_id: Some(*id),
+                    ..single(&stream("retry"), ExpectedVersion::Any, vec![event("Retry", 0)])
+                })
+                .expect("retry");
+            assert!(
+                retry.replayed,
+                "retried command {id} was written again after round {round}"
+            );
+            assert_eq!(retry.first_position.0, commands[id].0);
+        }
         assert_eq!(report.events, head);
         log.close().expect("close");
-        eprintln!("round {round}: {acks} acknowledged appends, head {head}");
+        eprintln!(
+            "round {round}: {acks} acknowledged appends, head {head}, {} commands",
+            commands.len()
+        );
     }
     assert!(
         rounds_with_acks >= ROUNDS / 2,

@@ -5,5 +5,6 @@ mod crash;
 mod helpers;
 mod ndjson;
 mod read;
+mod recovery;
 mod subscription;
 mod verify;

@@ -1,6 +1,6 @@
-//! Verification: a clean log passes; tampering with stored bytes (through a raw sled
-//! handle, after closing the log) is found and named by position; foreign directories
-//! are refused.
+//! Verification: a clean log passes; tampering with stored bytes (event bytes in the
+//! segment file, derived data through a raw sled handle, after closing the log) is found
+//! and named by position; foreign directories are refused.
 
 use std::path::Path;
 
@@ -25,8 +25,9 @@ fn build_log(path: &Path, n: u64) {
     log.close().expect("close");
 }
 
-/// Key and value of the chunk that holds `position`, through a raw sled handle.
-fn chunk_holding(db: &sled::Db, position: u64) -> (sled::IVec, Vec<u8>) {
+/// Chunk directory key of the chunk that holds `position` (through a raw sled handle),
+/// the segment offset of its bytes and the bytes themselves (read from `events.seg`).
+fn chunk_holding(dir: &Path, db: &sled::Db, position: u64) -> (sled::IVec, u64, Vec<u8>) {
     let mut key = vec![b'e'];
     key.extend_from_slice(&position.to_be_bytes());
     let (key, value) = db
@@ -34,7 +35,21 @@ fn chunk_holding(db: &sled::Db, position: u64) -> (sled::IVec, Vec<u8>) {
         .next_back()
         .expect("a chunk")
         .expect("readable");
-    (key, value.to_vec())
+    let offset = u64::from_be_bytes(value[..8].try_into().expect("offset"));
+    let len = u32::from_be_bytes(value[8..12].try_into().expect("length")) as usize;
+    let segment = std::fs::read(dir.join("events.seg")).expect("read the segment");
+    let offset_usize = usize::try_from(offset).expect("small segment");
+    (key, offset, segment[offset_usize..offset_usize + len].to_vec())
+}
+
+/// Overwrites stored event bytes in the segment file of a closed log.
+fn write_segment(dir: &Path, offset: u64, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("events.seg"))
+        .expect("open the segment");
+    file.write_all_at(bytes, offset).expect("tamper");
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> usize {
@@ -84,11 +99,10 @@ fn a_flipped_payload_byte_is_found_at_its_position() {
     build_log(dir.path(), 40);
     {
         let db = raw_sled(dir.path());
-        let (key, mut chunk) = chunk_holding(&db, 17);
+        let (_, offset, mut chunk) = chunk_holding(dir.path(), &db, 17);
         let at = find(&chunk, b"m-0017");
         chunk[at + 5] = b'8';
-        db.insert(key, chunk).expect("tamper");
-        db.flush().expect("flush");
+        write_segment(dir.path(), offset, &chunk);
     }
     let log = open_fast(dir.path());
     expect_corrupt_at(log.verify(&mut |_| {}), 17, "hash mismatch");
@@ -106,7 +120,7 @@ fn a_rehashed_event_breaks_the_next_link() {
     };
     {
         let db = raw_sled(dir.path());
-        let (key, mut chunk) = chunk_holding(&db, 23);
+        let (_, offset, mut chunk) = chunk_holding(dir.path(), &db, 23);
         let stored_hash = events[22].hash;
         let at = find(&chunk, b"m-0023");
         chunk[at + 5] = b'4';
@@ -118,8 +132,7 @@ fn a_rehashed_event_breaks_the_next_link() {
         let frame_begin = hash_at - canonical_len(&events[22]);
         let new_hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&chunk[frame_begin..hash_at]).into();
         chunk[hash_at..hash_at + 32].copy_from_slice(&new_hash);
-        db.insert(key, chunk).expect("tamper");
-        db.flush().expect("flush");
+        write_segment(dir.path(), offset, &chunk);
         events[22].hash = new_hash;
     }
     let log = open_fast(dir.path());
@@ -158,7 +171,7 @@ fn a_missing_chunk_is_reported_as_a_gap() {
     build_log(dir.path(), 40);
     {
         let db = raw_sled(dir.path());
-        let (key, _) = chunk_holding(&db, 10);
+        let (key, _, _) = chunk_holding(dir.path(), &db, 10);
         db.remove(key).expect("tamper");
         db.flush().expect("flush");
     }

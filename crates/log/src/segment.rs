@@ -1,0 +1,612 @@
+//! The segment file: the append-only home of the event frames, beside sled.
+//!
+//! # Format
+//!
+//! `events.seg` starts with an 8-byte header, [`SEGMENT_HEADER`] (`KUISEG` + 0x00 +
+//! format version 1), followed by records.
+//! A record is written by one group commit (a very large import or bulk load may be
+//! split into several records, always between requests):
+//!
+//! | field | encoding |
+//! |---|---|
+//! | body length | u32 BE, > 0 |
+//! | checksum | u32 BE, CRC-32 (IEEE) of the body |
+//! | body | entries |
+//!
+//! An entry is a tag byte, a u32 BE length and that many bytes:
+//!
+//! - tag 1, *chunk*: a chunk of frames exactly as described in `codec` (count, offset
+//!   table, frames); the chunks of a log hold consecutive positions in file order.
+//! - tag 2, *command*: a command id (16 bytes) followed by the command's outcome as
+//!   JSON (as stored in sled under `c`); it always comes in the same record as the
+//!   events it wrote, after them.
+//!
+//! The CRC only tells a torn write from a complete one; the frames' SHA-256 chain is what
+//! protects the events (and is what [`crate::EventLog::verify`] checks).
+//!
+//! # Derived data in sled
+//!
+//! The chunk directory (`e` + first position -> segment offset and length of the chunk
+//! bytes), the stream index blocks and the command outcomes are kept in memory for the
+//! records after the last persist and written to sled in one batch every
+//! [`crate::index::FLUSH_AFTER_ENTRIES`] events and on close, together with the marker
+//! `m:indexed` = (last persisted position, segment offset after the last persisted
+//! record). On open, everything after that offset is re-read from the segment.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use uuid::Uuid;
+
+use crate::codec;
+use crate::error::LogError;
+use crate::types::AppendOutcome;
+
+/// Name of the segment file inside the log directory.
+pub(crate) const SEGMENT_FILE: &str = "events.seg";
+/// The file header: magic and format version.
+pub(crate) const SEGMENT_HEADER: &[u8; 8] = b"KUISEG\x00\x01";
+/// Length of a record header (body length and checksum).
+pub(crate) const RECORD_HEADER_LEN: usize = 8;
+/// Entry tag of a chunk.
+pub(crate) const TAG_CHUNK: u8 = 1;
+/// Entry tag of a command outcome.
+pub(crate) const TAG_COMMAND: u8 = 2;
+
+/// The CRC-32 (IEEE, reflected) lookup tables for slicing-by-8: `CRC_TABLES[0]` is the
+/// classic byte table, `CRC_TABLES[k][n]` the CRC of byte `n` followed by `k` zero bytes.
+const CRC_TABLES: [[u32; 256]; 8] = {
+    let mut tables = [[0u32; 256]; 8];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            k += 1;
+        }
+        tables[0][n] = c;
+        n += 1;
+    }
+    let mut t = 1;
+    while t < 8 {
+        let mut n = 0;
+        while n < 256 {
+            let previous = tables[t - 1][n];
+            tables[t][n] = (previous >> 8) ^ tables[0][(previous & 0xff) as usize];
+            n += 1;
+        }
+        t += 1;
+    }
+    tables
+};
+
+/// CRC-32 (IEEE) of `bytes`, eight bytes per step.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    let t = &CRC_TABLES;
+    let mut crc = !0u32;
+    let mut blocks = bytes.chunks_exact(8);
+    for block in &mut blocks {
+        let low = crc ^ u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+        let high = u32::from_le_bytes([block[4], block[5], block[6], block[7]]);
+        crc = t[7][(low & 0xff) as usize]
+            ^ t[6][((low >> 8) & 0xff) as usize]
+            ^ t[5][((low >> 16) & 0xff) as usize]
+            ^ t[4][(low >> 24) as usize]
+            ^ t[3][(high & 0xff) as usize]
+            ^ t[2][((high >> 8) & 0xff) as usize]
+            ^ t[1][((high >> 16) & 0xff) as usize]
+            ^ t[0][(high >> 24) as usize];
+    }
+    for &byte in blocks.remainder() {
+        crc = t[0][((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// Where a chunk's bytes are in the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkLoc {
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
+}
+
+impl ChunkLoc {
+    /// The sled value of a directory entry: offset (u64 BE), length (u32 BE).
+    pub(crate) fn encode(&self) -> [u8; 12] {
+        let mut value = [0; 12];
+        value[..8].copy_from_slice(&self.offset.to_be_bytes());
+        value[8..].copy_from_slice(&self.len.to_be_bytes());
+        value
+    }
+
+    pub(crate) fn decode(value: &[u8]) -> Option<ChunkLoc> {
+        if value.len() != 12 {
+            return None;
+        }
+        Some(ChunkLoc {
+            offset: u64::from_be_bytes(value[..8].try_into().ok()?),
+            len: u32::from_be_bytes(value[8..].try_into().ok()?),
+        })
+    }
+}
+
+/// Builds the records of one group into one buffer, written with one `write_all_at`.
+pub(crate) struct RecordWriter {
+    /// Segment offset of `out[0]`.
+    base: u64,
+    out: Vec<u8>,
+    /// Start of the open record in `out`.
+    open: Option<usize>,
+}
+
+impl RecordWriter {
+    pub(crate) fn new(base: u64) -> RecordWriter {
+        RecordWriter {
+            base,
+            out: Vec::new(),
+            open: None,
+        }
+    }
+
+    fn entry(&mut self, tag: u8, len: usize) {
+        if self.open.is_none() {
+            self.open = Some(self.out.len());
+            self.out.extend_from_slice(&[0; RECORD_HEADER_LEN]);
+        }
+        self.out.push(tag);
+        let len = u32::try_from(len).expect("entries are at most a chunk or an outcome");
+        self.out.extend_from_slice(&len.to_be_bytes());
+    }
+
+    /// Appends a chunk entry; returns where its bytes will be in the segment.
+    pub(crate) fn push_chunk(&mut self, chunk: &[u8]) -> ChunkLoc {
+        self.entry(TAG_CHUNK, chunk.len());
+        let offset = self.base + self.out.len() as u64;
+        self.out.extend_from_slice(chunk);
+        ChunkLoc {
+            offset,
+            len: u32::try_from(chunk.len()).expect("a chunk is smaller than 4 GiB"),
+        }
+    }
+
+    /// Appends a command entry; returns where its bytes (id and outcome) will be.
+    pub(crate) fn push_command(&mut self, command_id: &Uuid, outcome: &AppendOutcome) -> ChunkLoc {
+        let json = codec::encode_outcome(outcome);
+        self.entry(TAG_COMMAND, 16 + json.len());
+        let offset = self.base + self.out.len() as u64;
+        self.out.extend_from_slice(command_id.as_bytes());
+        self.out.extend_from_slice(&json);
+        ChunkLoc {
+            offset,
+            len: u32::try_from(16 + json.len()).expect("an outcome is small"),
+        }
+    }
+
+    /// Closes the open record (if any): fills in its length and checksum.
+    pub(crate) fn end_record(&mut self) {
+        let Some(start) = self.open.take() else {
+            return;
+        };
+        let body = &self.out[start + RECORD_HEADER_LEN..];
+        let len = u32::try_from(body.len()).expect("a record is smaller than 4 GiB");
+        let crc = crc32(body);
+        self.out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+        self.out[start + 4..start + 8].copy_from_slice(&crc.to_be_bytes());
+    }
+
+    /// The bytes of all records (the open one closed).
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.end_record();
+        self.out
+    }
+
+    /// Bytes staged in the open record so far.
+    pub(crate) fn open_record_len(&self) -> usize {
+        self.open.map_or(0, |start| self.out.len() - start)
+    }
+}
+
+/// One entry of a record body.
+pub(crate) enum Entry<'a> {
+    /// A chunk and the offset of its bytes within the body.
+    Chunk { at: usize, bytes: &'a [u8] },
+    /// A command entry: its id, outcome JSON, and the offset of the id within the body.
+    Command {
+        at: usize,
+        command_id: Uuid,
+        outcome: &'a [u8],
+    },
+}
+
+/// Splits a record body into its entries (bounds-checked).
+pub(crate) fn parse_entries(body: &[u8]) -> Result<Vec<Entry<'_>>, String> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at < body.len() {
+        if body.len() - at < 5 {
+            return Err("record entry header truncated".into());
+        }
+        let tag = body[at];
+        let len = u32::from_be_bytes(body[at + 1..at + 5].try_into().map_err(|_| "entry length")?) as usize;
+        let start = at + 5;
+        let end = start
+            .checked_add(len)
+            .filter(|&end| end <= body.len())
+            .ok_or("record entry runs past the record")?;
+        let bytes = &body[start..end];
+        match tag {
+            TAG_CHUNK => entries.push(Entry::Chunk { at: start, bytes }),
+            TAG_COMMAND => {
+                if bytes.len() < 16 {
+                    return Err("command entry too short".into());
+                }
+                let (id, outcome) = bytes.split_at(16);
+                let command_id = Uuid::from_slice(id).map_err(|error| error.to_string())?;
+                entries.push(Entry::Command {
+                    at: start,
+                    command_id,
+                    outcome,
+                });
+            }
+            other => return Err(format!("unknown record entry tag {other}")),
+        }
+        at = end;
+    }
+    Ok(entries)
+}
+
+/// Reads `buf.len()` bytes at `offset`, or fewer at the end of the file; returns how many.
+pub(crate) fn read_up_to(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// Reads chunks through a large window, for sequential passes (scan, verify).
+pub(crate) struct WindowReader<'a> {
+    file: &'a File,
+    window: Vec<u8>,
+    start: u64,
+    filled: usize,
+}
+
+/// Size of the read window of sequential passes.
+const WINDOW_BYTES: usize = 4 * 1024 * 1024;
+
+impl<'a> WindowReader<'a> {
+    pub(crate) fn new(file: &'a File) -> WindowReader<'a> {
+        WindowReader {
+            file,
+            window: Vec::new(),
+            start: 0,
+            filled: 0,
+        }
+    }
+
+    /// The bytes at `loc`.
+    pub(crate) fn get(&mut self, loc: ChunkLoc) -> std::io::Result<&[u8]> {
+        let len = loc.len as usize;
+        let inside = loc.offset >= self.start && loc.offset + len as u64 <= self.start + self.filled as u64;
+        if !inside {
+            let size = WINDOW_BYTES.max(len);
+            self.window.resize(size, 0);
+            self.start = loc.offset;
+            self.filled = read_up_to(self.file, &mut self.window, loc.offset)?;
+            if self.filled < len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the segment ends inside the chunk at offset {}", loc.offset),
+                ));
+            }
+        }
+        let at = (loc.offset - self.start) as usize;
+        Ok(&self.window[at..at + len])
+    }
+}
+
+/// The chunk directory: first position of every chunk -> where it is in the segment.
+///
+/// Held completely in memory (one entry per ~6 KiB of events); loaded from sled on open
+/// and extended by the writer before a group becomes durable.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkDirectory {
+    chunks: RwLock<BTreeMap<u64, ChunkLoc>>,
+}
+
+impl ChunkDirectory {
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<u64, ChunkLoc>> {
+        self.chunks.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<u64, ChunkLoc>> {
+        self.chunks.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn record(&self, entries: &[(u64, ChunkLoc)]) {
+        let mut chunks = self.write();
+        for (first, loc) in entries {
+            chunks.insert(*first, *loc);
+        }
+    }
+
+    /// The chunk starting at `first`.
+    pub(crate) fn get(&self, first: u64) -> Option<ChunkLoc> {
+        self.read().get(&first).copied()
+    }
+
+    /// The last chunk.
+    pub(crate) fn last(&self) -> Option<(u64, ChunkLoc)> {
+        self.read().iter().next_back().map(|(first, loc)| (*first, *loc))
+    }
+
+    /// Up to `limit` chunks, in order: the one holding `from` (if any starts at or before
+    /// it) and the following ones, up to first position `to`.
+    pub(crate) fn batch(&self, from: u64, to: u64, limit: usize) -> Vec<(u64, ChunkLoc)> {
+        let start = self.read().range(..=from).next_back().map_or(from, |(first, _)| *first);
+        self.range(start, to, limit)
+    }
+
+    /// Up to `limit` chunks with `start <= first position <= to`, in order.
+    pub(crate) fn range(&self, start: u64, to: u64, limit: usize) -> Vec<(u64, ChunkLoc)> {
+        if start > to {
+            return Vec::new();
+        }
+        self.read()
+            .range(start..=to)
+            .take(limit)
+            .map(|(first, loc)| (*first, *loc))
+            .collect()
+    }
+
+    /// Adds the entries with `after < first position <= up_to` to `batch`.
+    pub(crate) fn stage_persist(&self, after: u64, up_to: u64, batch: &mut sled::Batch) -> Option<u64> {
+        let chunks = self.read();
+        let mut last = None;
+        if after >= up_to {
+            return None;
+        }
+        for (first, loc) in chunks.range(after + 1..=up_to) {
+            batch.insert(&codec::event_key(*first), &loc.encode());
+            last = Some(*first);
+        }
+        last
+    }
+
+    /// Loads the persisted directory.
+    pub(crate) fn load(db: &sled::Db) -> Result<ChunkDirectory, LogError> {
+        let mut chunks = BTreeMap::new();
+        for item in db.scan_prefix([codec::EVENT_PREFIX]) {
+            let (key, value) = item?;
+            let malformed = || LogError::Corrupt {
+                position: None,
+                reason: format!("malformed chunk directory entry {key:?}"),
+            };
+            let first = codec::parse_event_key(&key).ok_or_else(malformed)?;
+            let loc = ChunkLoc::decode(&value).ok_or_else(malformed)?;
+            chunks.insert(first, loc);
+        }
+        Ok(ChunkDirectory {
+            chunks: RwLock::new(chunks),
+        })
+    }
+}
+
+/// Bytes per entry of a stored command block: id, segment offset, length.
+const COMMAND_REF_LEN: usize = 28;
+
+/// Every command id of the log, in memory: the outcomes written since the last persist
+/// with their place in the segment, and the place in the segment of every other one.
+///
+/// The outcomes themselves live in the segment records (command entries); sled holds
+/// only *command blocks*, written by each persist under `c` + last persisted position
+/// (u64 BE): the (id, offset, length) of every command entry it covers, 28 bytes each.
+#[derive(Debug, Default)]
+pub(crate) struct CommandTable {
+    recent: RwLock<HashMap<Uuid, (AppendOutcome, ChunkLoc)>>,
+    persisted: RwLock<HashMap<Uuid, ChunkLoc>>,
+}
+
+impl CommandTable {
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<Uuid, (AppendOutcome, ChunkLoc)>> {
+        self.recent.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<Uuid, (AppendOutcome, ChunkLoc)>> {
+        self.recent.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn persisted(&self) -> RwLockReadGuard<'_, HashMap<Uuid, ChunkLoc>> {
+        self.persisted.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn record(&self, commands: impl IntoIterator<Item = (Uuid, AppendOutcome, ChunkLoc)>) {
+        self.write()
+            .extend(commands.into_iter().map(|(id, outcome, loc)| (id, (outcome, loc))));
+    }
+
+    /// The stored outcome: from memory, or read from the segment.
+    /// (A persist adds ids to the persisted map before it removes them from the recent
+    /// one, so a lookup never misses an outcome moving between them.)
+    pub(crate) fn get(&self, segment: &File, command_id: &Uuid) -> Result<Option<AppendOutcome>, LogError> {
+        if let Some((outcome, _)) = self.read().get(command_id) {
+            return Ok(Some(outcome.clone()));
+        }
+        let Some(loc) = self.persisted().get(command_id).copied() else {
+            return Ok(None);
+        };
+        read_outcome(segment, command_id, loc).map(Some)
+    }
+
+    /// Adds a command block for the outcomes of commands that end at or before `up_to`
+    /// to `batch`; returns their ids.
+    pub(crate) fn stage_persist(&self, batch: &mut sled::Batch, up_to: u64) -> Vec<Uuid> {
+        let mut ids = Vec::new();
+        let mut block = Vec::new();
+        for (id, (outcome, loc)) in self.read().iter() {
+            if outcome.last_position.0 <= up_to {
+                ids.push(*id);
+                block.extend_from_slice(id.as_bytes());
+                block.extend_from_slice(&loc.encode());
+            }
+        }
+        if !block.is_empty() {
+            batch.insert(&command_block_key(up_to), block);
+        }
+        ids
+    }
+
+    /// Moves `ids` from the recent outcomes to the persisted ones.
+    pub(crate) fn forget(&self, ids: &[Uuid]) {
+        let moved: Vec<(Uuid, ChunkLoc)> = {
+            let recent = self.read();
+            ids.iter()
+                .filter_map(|id| recent.get(id).map(|(_, loc)| (*id, *loc)))
+                .collect()
+        };
+        self.persisted
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(moved);
+        let mut recent = self.write();
+        for id in ids {
+            recent.remove(id);
+        }
+    }
+
+    /// Loads the command blocks.
+    pub(crate) fn load(db: &sled::Db) -> Result<CommandTable, LogError> {
+        let mut persisted = HashMap::new();
+        for item in db.scan_prefix([codec::COMMAND_PREFIX]) {
+            let (key, value) = item?;
+            let records = value.chunks_exact(COMMAND_REF_LEN);
+            if key.len() != 9 || !records.remainder().is_empty() {
+                return Err(LogError::Corrupt {
+                    position: None,
+                    reason: format!("malformed command block {key:?}"),
+                });
+            }
+            for record in records {
+                let (id, loc) = record.split_at(16);
+                let id = Uuid::from_slice(id).map_err(|error| LogError::Corrupt {
+                    position: None,
+                    reason: error.to_string(),
+                })?;
+                let loc = ChunkLoc::decode(loc).ok_or_else(|| LogError::Corrupt {
+                    position: None,
+                    reason: format!("malformed command block {key:?}"),
+                })?;
+                persisted.insert(id, loc);
+            }
+        }
+        Ok(CommandTable {
+            recent: RwLock::default(),
+            persisted: RwLock::new(persisted),
+        })
+    }
+
+    /// Every command: the recent ones with their outcome, the others with their place.
+    pub(crate) fn all(&self) -> AllCommands {
+        let recent = self
+            .read()
+            .iter()
+            .map(|(id, (outcome, _))| (*id, outcome.clone()))
+            .collect();
+        let persisted = self.persisted().iter().map(|(id, loc)| (*id, *loc)).collect();
+        (recent, persisted)
+    }
+}
+
+/// Every command: (id, outcome) of the recent ones, (id, place) of the others.
+pub(crate) type AllCommands = (Vec<(Uuid, AppendOutcome)>, Vec<(Uuid, ChunkLoc)>);
+
+/// Key of the command block written by the persist up to `position`.
+fn command_block_key(position: u64) -> [u8; 9] {
+    let mut key = [0; 9];
+    key[0] = codec::COMMAND_PREFIX;
+    key[1..].copy_from_slice(&position.to_be_bytes());
+    key
+}
+
+/// Reads a command entry (id + outcome JSON) from the segment.
+pub(crate) fn read_outcome(segment: &File, command_id: &Uuid, loc: ChunkLoc) -> Result<AppendOutcome, LogError> {
+    let corrupt = |reason: String| LogError::Corrupt {
+        position: None,
+        reason: format!("command {command_id}: {reason}"),
+    };
+    let mut bytes = vec![0; loc.len as usize];
+    segment
+        .read_exact_at(&mut bytes, loc.offset)
+        .map_err(|error| corrupt(format!("reading its outcome from the segment failed: {error}")))?;
+    parse_outcome(command_id, &bytes)
+}
+
+/// Decodes a command entry's bytes (id + outcome JSON), checking the id.
+pub(crate) fn parse_outcome(command_id: &Uuid, bytes: &[u8]) -> Result<AppendOutcome, LogError> {
+    let corrupt = |reason: String| LogError::Corrupt {
+        position: None,
+        reason: format!("command {command_id}: {reason}"),
+    };
+    if bytes.len() < 16 || bytes[..16] != command_id.as_bytes()[..] {
+        return Err(corrupt("the segment holds another command at its place".into()));
+    }
+    codec::decode_outcome(&bytes[16..]).map_err(corrupt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"The quick brown fox jumps over the lazy dog"), 0x414f_a339);
+        // Slicing-by-8 agrees with the bytewise definition at every length.
+        let data: Vec<u8> = (0..100u32).map(|n| (n * 37 % 251) as u8).collect();
+        for len in 0..data.len() {
+            let mut crc = !0u32;
+            for &byte in &data[..len] {
+                crc = CRC_TABLES[0][((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8);
+            }
+            assert_eq!(crc32(&data[..len]), !crc, "length {len}");
+        }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let mut writer = RecordWriter::new(8);
+        let loc = writer.push_chunk(b"chunk-bytes");
+        let outcome = AppendOutcome {
+            first_position: crate::Position(1),
+            last_position: crate::Position(1),
+            streams: vec![],
+            replayed: false,
+        };
+        writer.push_command(&Uuid::from_u128(7), &outcome);
+        let bytes = writer.finish();
+        let len = u32::from_be_bytes(bytes[..4].try_into().expect("4")) as usize;
+        let crc = u32::from_be_bytes(bytes[4..8].try_into().expect("4"));
+        let body = &bytes[8..];
+        assert_eq!((len, crc), (body.len(), crc32(body)));
+        assert_eq!(&bytes[(loc.offset - 8) as usize..][..loc.len as usize], b"chunk-bytes");
+        let entries = parse_entries(body).expect("parses");
+        assert!(matches!(
+            entries[0],
+            Entry::Chunk {
+                bytes: b"chunk-bytes",
+                ..
+            }
+        ));
+        assert!(matches!(entries[1], Entry::Command { command_id, .. } if command_id == Uuid::from_u128(7)));
+    }
+}
