@@ -44,40 +44,59 @@ pub struct Summary {
 impl Engine {
     /// Generates a preset and appends it, in order, in large durable groups.
     /// Event ids are derived from the preset's seed, so the same preset gives the same log.
+    /// Generation runs on its own thread while the previous group is being written.
     pub fn load_generated(&self, preset: &Preset, progress: &mut dyn FnMut(u64)) -> Result<GenerateStats, EngineError> {
         if self.log().head()?.is_some() {
             return Err(EngineError::Invalid(
                 "generated fixtures load only into an empty log".into(),
             ));
         }
-        let ids = SeededIds::new(preset.seed);
-        let mut batch: Vec<AppendRequest> = Vec::with_capacity(LOAD_BATCH);
-        let mut failure: Option<EngineError> = None;
-        let mut appended = 0u64;
-        let stats = generate::generate(preset, &mut |planned: Planned| {
-            if failure.is_some() {
-                return;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<AppendRequest>>(2);
+        let generating = preset.clone();
+        let generator = std::thread::spawn(move || -> Result<GenerateStats, EngineError> {
+            let ids = SeededIds::new(generating.seed);
+            let mut batch: Vec<AppendRequest> = Vec::with_capacity(LOAD_BATCH);
+            let mut failure: Option<EngineError> = None;
+            let mut writer_gone = false;
+            let stats = generate::generate(&generating, &mut |planned: Planned| {
+                if failure.is_some() || writer_gone {
+                    return;
+                }
+                match planned_request(&planned, &ids) {
+                    Ok(request) => batch.push(request),
+                    Err(error) => failure = Some(error),
+                }
+                if batch.len() >= LOAD_BATCH {
+                    writer_gone = sender.send(std::mem::take(&mut batch)).is_err();
+                }
+            });
+            if let Some(error) = failure {
+                return Err(error);
             }
-            match planned_request(&planned, &ids) {
-                Ok(request) => batch.push(request),
-                Err(error) => failure = Some(error),
+            if !batch.is_empty() {
+                // The writer reports its own error if it stopped.
+                let _ = sender.send(batch);
             }
-            if batch.len() >= LOAD_BATCH {
-                match self.log().append_many(std::mem::take(&mut batch)) {
-                    Ok(outcomes) => {
-                        appended = outcomes.last().map(|o| o.last_position.0).unwrap_or(appended);
-                        progress(appended);
+            Ok(stats)
+        });
+        let mut written: Result<(), EngineError> = Ok(());
+        for batch in receiver {
+            match self.log().append_many(batch) {
+                Ok(outcomes) => {
+                    if let Some(last) = outcomes.last() {
+                        progress(last.last_position.0);
                     }
-                    Err(error) => failure = Some(error.into()),
+                }
+                Err(error) => {
+                    written = Err(error.into());
+                    break;
                 }
             }
-        });
-        if let Some(error) = failure {
-            return Err(error);
         }
-        if !batch.is_empty() {
-            self.log().append_many(batch)?;
-        }
+        let stats = generator
+            .join()
+            .map_err(|_| EngineError::Invalid("the fixture generator panicked".into()))??;
+        written?;
         progress(stats.events);
         Ok(stats)
     }
