@@ -86,6 +86,8 @@
 //! Not covered: drives that ignore flush requests, and a damaged record *length* in the
 //! last acknowledged records (it looks like a torn write when it points past the end of
 //! the file).
+//! After a power loss, unsynced groups could reach the disk out of order (a damaged
+//! record followed by an intact one); the open then reports corruption rather than guess.
 //! The crash test (`tests/it/crash.rs` with the `kui-log-torture` binary) kills a writing
 //! process and checks that every acknowledged event and command id survives with a
 //! gap-free, verifying chain; it cannot simulate a power cut.
