@@ -54,6 +54,8 @@
 //! The flusher calls `sync_data` (fdatasync) on the segment and then advances the
 //! durable head and wakes subscriptions for every group that was written before that
 //! sync began: one fsync covers all groups written while the previous one ran.
+//! When the previous sync covered several groups (concurrent appenders), the flusher
+//! first waits 100 µs for more of them.
 //! An acker thread then answers the requests, so the flusher can start its next sync at
 //! once.
 //! Every reply, rejections included, is sent after the sync, so a conflict never reports
