@@ -1,4 +1,4 @@
-//! Quick throughput check of the sled log (not a benchmark suite; see `benches/`).
+//! Quick throughput check of the log (not a benchmark suite; see `benches/`).
 //!
 //! ```text
 //! cargo run --release -p kui-log --example throughput -- [events] [threads] [--no-command-ids] [--no-fsync] [--dir PATH] [--cache-mb N] [--bulk N]

@@ -54,6 +54,8 @@
 //! The flusher calls `sync_data` (fdatasync) on the segment and then advances the
 //! durable head and wakes subscriptions for every group that was written before that
 //! sync began: one fsync covers all groups written while the previous one ran.
+//! When the previous sync covered several groups (concurrent appenders), the flusher
+//! first waits 100 µs for more of them.
 //! An acker thread then answers the requests, so the flusher can start its next sync at
 //! once.
 //! Every reply, rejections included, is sent after the sync, so a conflict never reports
@@ -86,6 +88,8 @@
 //! Not covered: drives that ignore flush requests, and a damaged record *length* in the
 //! last acknowledged records (it looks like a torn write when it points past the end of
 //! the file).
+//! After a power loss, unsynced groups could reach the disk out of order (a damaged
+//! record followed by an intact one); the open then reports corruption rather than guess.
 //! The crash test (`tests/it/crash.rs` with the `kui-log-torture` binary) kills a writing
 //! process and checks that every acknowledged event and command id survives with a
 //! gap-free, verifying chain; it cannot simulate a power cut.
