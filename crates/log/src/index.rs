@@ -18,7 +18,7 @@
 //! append.
 //! So a group commit does not write index keys at all.
 //! The writer records the new (version, position) pairs in [`RecentIndex`], in memory,
-//! where reads see them, and every [`FLUSH_AFTER_ENTRIES`] entries writes them out as
+//! where reads see them, and every `LogOptions::persist_every_events` entries writes them out as
 //! blocks, one or two inserts per stream, in one batch together with the chunk
 //! directory, the command outcomes and the new `m:indexed` marker.
 //!
@@ -41,8 +41,6 @@ use crate::types::StreamId;
 
 /// Most entries in one index block (1.5 KiB of value).
 pub(crate) const BLOCK_MAX_ENTRIES: usize = 128;
-/// The writer writes the in-memory entries to sled once there are this many.
-pub(crate) const FLUSH_AFTER_ENTRIES: usize = 16_384;
 /// Key of the persist marker: the last position the stored blocks, chunk directory and
 /// command outcomes cover (u64 BE), then the segment offset after the last record they
 /// cover (u64 BE).

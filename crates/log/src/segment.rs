@@ -29,7 +29,7 @@
 //! The chunk directory (`e` + first position -> segment offset and length of the chunk
 //! bytes), the stream index blocks and the command outcomes are kept in memory for the
 //! records after the last persist and written to sled in one batch every
-//! [`crate::index::FLUSH_AFTER_ENTRIES`] events and on close, together with the marker
+//! `LogOptions::persist_every_events` events and on close, together with the marker
 //! `m:indexed` = (last persisted position, segment offset after the last persisted
 //! record). On open, everything after that offset is re-read from the segment.
 

@@ -19,7 +19,7 @@
 //!   all of this covers positions up to P, the segment up to byte O.
 //!
 //! New derived data is kept in memory (where reads find it) and written to sled by a
-//! persister thread, in one batch with the new `m:indexed`, every 16,384 events and on
+//! persister thread, in one batch with the new `m:indexed`, every `LogOptions::persist_every_events` events (131,072 by default) and on
 //! close; the persister first fsyncs the segment, so the marker never covers bytes that
 //! a power loss could take.
 //! Every command id of the log is in memory (the recent outcomes themselves, the older
@@ -130,6 +130,10 @@ pub struct LogOptions {
     pub fsync: bool,
     /// Size of sled's page cache, in bytes.
     pub cache_capacity_bytes: u64,
+    /// Write the derived index data (chunk directory, stream index, command ids) to sled
+    /// after this many new events. Larger means less write amplification on busy logs and
+    /// a longer tail to re-read from the segment when opening after a crash.
+    pub persist_every_events: usize,
 }
 
 impl LogOptions {
@@ -141,6 +145,7 @@ impl LogOptions {
         LogOptions {
             fsync: true,
             cache_capacity_bytes: 1024 * 1024 * 1024,
+            persist_every_events: 131_072,
         }
     }
 }
@@ -846,6 +851,7 @@ impl SledLog {
                 segment,
                 end_offset,
                 persisted_chunks,
+                persist_every: options.persist_every_events.max(1),
             },
         )
         .map_err(LogError::io)?;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::codec::{self, encode_frame, frame_len, ChunkBuilder, FrameFields};
 use crate::error::LogError;
-use crate::index::{IndexEntry, FLUSH_AFTER_ENTRIES, INDEXED_KEY};
+use crate::index::{IndexEntry, INDEXED_KEY};
 use crate::segment::{ChunkLoc, RecordWriter};
 use crate::sled_log::{Shared, StatCounters};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, Metadata, NewEvent, Position, StreamId, Version};
@@ -312,6 +312,8 @@ pub(crate) struct FlushSettings {
     pub(crate) sync_handle: File,
     /// Segment offset the next record goes to (the end of the last good record).
     pub(crate) end_offset: u64,
+    /// Write the derived index data to sled after this many new events.
+    pub(crate) persist_every: usize,
     /// The persisted chunk directory covers chunks up to this first position.
     pub(crate) persisted_chunks: u64,
 }
@@ -350,6 +352,7 @@ pub(crate) fn spawn(
         sync_handle,
         end_offset,
         persisted_chunks,
+        persist_every,
     } = settings;
     let (persist_jobs, jobs) = mpsc::channel();
     let persist_in_flight = Arc::new(AtomicBool::new(false));
@@ -386,6 +389,7 @@ pub(crate) fn spawn(
         allocated: end_offset,
         persist_jobs: Some(persist_jobs),
         persist_in_flight,
+        persist_every,
     };
     let writer = std::thread::Builder::new()
         .name("kui-log-writer".into())
@@ -416,6 +420,8 @@ struct Writer {
     allocated: u64,
     /// Requests to the persister thread.
     persist_jobs: Option<Sender<PersistJob>>,
+    /// Persist the derived data after this many new index entries.
+    persist_every: usize,
     /// Whether a persist request is pending.
     persist_in_flight: Arc<AtomicBool>,
 }
@@ -739,7 +745,7 @@ impl Writer {
         self.queue.push(AppliedGroup { completions, head });
         // Persisting the derived data overlaps with the flusher's sync of the group just
         // pushed.
-        if self.shared.index.pending() >= FLUSH_AFTER_ENTRIES {
+        if self.shared.index.pending() >= self.persist_every {
             self.request_persist();
         }
     }
@@ -1021,6 +1027,7 @@ mod tests {
         let options = LogOptions {
             fsync: false,
             cache_capacity_bytes: 1 << 20,
+            persist_every_events: 16_384,
         };
         SledLog::open(dir.path(), options).expect("open")
     }

@@ -199,6 +199,7 @@ fn main() -> ExitCode {
     let threads = args.get(3).and_then(|n| n.parse::<u64>().ok()).unwrap_or(16);
     let options = LogOptions {
         cache_capacity_bytes: 64 * 1024 * 1024,
+        persist_every_events: 16_384,
         ..LogOptions::durable()
     };
     let log = match SledLog::open(&PathBuf::from(dir), options) {

@@ -88,11 +88,26 @@ fn acknowledged_appends_survive_sigkill() {
             .spawn()
             .expect("start kui-log-torture");
         let mut stdout = child.stdout.take().expect("piped stdout");
+        let (first_output, started) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut output = Vec::new();
-            stdout.read_to_end(&mut output).expect("read stdout");
+            let mut buffer = [0u8; 8192];
+            loop {
+                let n = stdout.read(&mut buffer).expect("read stdout");
+                if n == 0 {
+                    break;
+                }
+                if output.is_empty() {
+                    // The receiver may have given up waiting; the round goes on regardless.
+                    let _ = first_output.send(());
+                }
+                output.extend_from_slice(&buffer[..n]);
+            }
             output
         });
+        // The kill delay starts once the child acknowledged its first append, so a slow
+        // start on a busy machine cannot leave a round with nothing to check.
+        let _ = started.recv_timeout(std::time::Duration::from_secs(60));
         std::thread::sleep(delays.next());
         if let Some(status) = child.try_wait().expect("poll child") {
             let mut stderr = String::new();

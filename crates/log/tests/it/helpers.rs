@@ -19,6 +19,7 @@ pub fn fast_options() -> LogOptions {
     LogOptions {
         fsync: false,
         cache_capacity_bytes: 16 * 1024 * 1024,
+        persist_every_events: 16_384,
     }
 }
 
@@ -29,6 +30,7 @@ pub fn open_fast(path: &Path) -> SledLog {
 pub fn open_durable(path: &Path) -> SledLog {
     let options = LogOptions {
         cache_capacity_bytes: 16 * 1024 * 1024,
+        persist_every_events: 16_384,
         ..LogOptions::durable()
     };
     SledLog::open(path, options).expect("open the log")
