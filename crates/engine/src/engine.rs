@@ -194,6 +194,29 @@ impl Engine {
         })
     }
 
+    /// Visits every durable event from `from` on, in position order; an error from
+    /// `visit` stops the scan and is returned as it is.
+    pub(crate) fn scan_log(
+        &self,
+        from: u64,
+        visit: &mut dyn FnMut(&Envelope) -> Result<(), EngineError>,
+    ) -> Result<u64, EngineError> {
+        let mut failure: Option<EngineError> = None;
+        let scanned = self.log.scan(kui_log::Position(from.max(1)), &mut |envelope| {
+            visit(envelope).map_err(|error| {
+                failure = Some(error);
+                kui_log::LogError::Corrupt {
+                    position: Some(envelope.position.0),
+                    reason: "scan stopped".into(),
+                }
+            })
+        });
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(scanned?),
+        }
+    }
+
     /// Loads an aggregate by replaying its stream; returns it with its version (0 = empty).
     pub fn load<A: Aggregate>(&self, stream: &str) -> Result<(A, u64), EngineError> {
         let stream = stream_id(stream)?;

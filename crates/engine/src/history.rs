@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::{Aggregate, Event, Youth, YouthId};
 use std::collections::HashMap;
 
-use kui_log::{LogError, Position, Version};
+use kui_log::{Position, Version};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -177,34 +177,17 @@ impl Engine {
     /// Catches the related-events index up with the log and returns `youth`'s positions.
     fn related_positions(&self, youth: YouthId) -> Result<Vec<u64>, EngineError> {
         let mut index = self.related.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut failure: Option<EngineError> = None;
         let mut next = index.next.max(1);
         let by_youth = &mut index.by_youth;
-        let scanned = self.log().scan(Position(next), &mut |envelope| {
+        self.scan_log(next, &mut |envelope| {
             next = envelope.position.0 + 1;
-            if !ABOUT_A_YOUNG_PERSON.contains(&envelope.event_type.as_str()) {
-                return Ok(());
-            }
-            match decode(envelope) {
-                Ok(event) => {
-                    if let Some(id) = event.youth_id() {
-                        by_youth.entry(id).or_default().push(envelope.position.0);
-                    }
-                    Ok(())
-                }
-                Err(error) => {
-                    failure = Some(error);
-                    Err(LogError::Corrupt {
-                        position: Some(envelope.position.0),
-                        reason: "undecodable event".into(),
-                    })
+            if ABOUT_A_YOUNG_PERSON.contains(&envelope.event_type.as_str()) {
+                if let Some(id) = decode(envelope)?.youth_id() {
+                    by_youth.entry(id).or_default().push(envelope.position.0);
                 }
             }
-        });
-        if let Some(error) = failure {
-            return Err(error);
-        }
-        scanned?;
+            Ok(())
+        })?;
         index.next = next;
         Ok(index.by_youth.get(&youth).cloned().unwrap_or_default())
     }

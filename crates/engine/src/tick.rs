@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::values::{birthday_at, AgeBand};
 use kui_domain::{Event, MunicipalityCode, Rejection, YouthCommand, YouthId};
-use kui_log::{LogError, Position};
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -103,9 +102,8 @@ impl Engine {
     ) -> Result<(HashMap<YouthId, Milestones>, HashMap<MunicipalityCode, AgeBand>), EngineError> {
         let mut cases: HashMap<YouthId, Milestones> = HashMap::new();
         let mut bands: HashMap<MunicipalityCode, AgeBand> = HashMap::new();
-        let mut failure: Option<EngineError> = None;
         let mut visited = 0u64;
-        let scanned = self.log().scan(Position(1), &mut |envelope| {
+        self.scan_log(1, &mut |envelope| {
             visited += 1;
             if visited.is_multiple_of(16_384) {
                 progress(envelope.position.0);
@@ -116,17 +114,7 @@ impl Engine {
             ) {
                 return Ok(());
             }
-            let event = match decode(envelope) {
-                Ok(event) => event,
-                Err(error) => {
-                    failure = Some(error);
-                    return Err(LogError::Corrupt {
-                        position: Some(envelope.position.0),
-                        reason: "undecodable event".into(),
-                    });
-                }
-            };
-            match event {
+            match decode(envelope)? {
                 Event::YouthReferred(e) => {
                     let entry = cases.entry(e.youth_id).or_insert(Milestones {
                         birth: e.cpr.birth_date(),
@@ -154,11 +142,7 @@ impl Engine {
                 _ => {}
             }
             Ok(())
-        });
-        if let Some(error) = failure {
-            return Err(error);
-        }
-        scanned?;
+        })?;
         Ok((cases, bands))
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Seek, SeekFrom, Write};
 
 use kui_domain::Event;
-use kui_log::{AppendRequest, LogError, Metadata, NewEvent, Position, StreamAppend};
+use kui_log::{AppendRequest, LogError, Metadata, NewEvent, StreamAppend};
 
 use crate::clock::{IdSource, SeededIds};
 use crate::engine::{decode, stream_id, Engine};
@@ -198,8 +198,7 @@ impl Engine {
         };
         let mut open: HashSet<kui_domain::YouthId> = HashSet::new();
         let mut youth: HashSet<kui_domain::YouthId> = HashSet::new();
-        let mut failure: Option<EngineError> = None;
-        summary.events = self.log().scan(Position(1), &mut |envelope| {
+        summary.events = self.scan_log(1, &mut |envelope| {
             if envelope.position.0.is_multiple_of(16_384) {
                 progress(envelope.position.0);
             }
@@ -211,8 +210,8 @@ impl Engine {
             if !interesting {
                 return Ok(());
             }
-            match decode(envelope) {
-                Ok(Event::YouthReferred(e)) => {
+            match decode(envelope)? {
+                Event::YouthReferred(e) => {
                     youth.insert(e.youth_id);
                     open.insert(e.youth_id);
                     if summary.examples.len() < 5 && e.referred_on.format("%d").to_string() == "01" {
@@ -222,29 +221,19 @@ impl Engine {
                         ));
                     }
                 }
-                Ok(Event::CaseClosed(e)) => {
+                Event::CaseClosed(e) => {
                     open.remove(&e.youth_id);
                 }
-                Ok(Event::StaffRegistered(_)) => summary.staff += 1,
-                Ok(Event::MeetingScheduled(_)) => summary.meetings += 1,
-                Ok(Event::MunicipalityConfigured(e)) => summary.municipalities.push(format!(
+                Event::StaffRegistered(_) => summary.staff += 1,
+                Event::MeetingScheduled(_) => summary.meetings += 1,
+                Event::MunicipalityConfigured(e) => summary.municipalities.push(format!(
                     "{} {} (ages {}-{})",
                     e.municipality, e.name, e.age_band.from, e.age_band.until
                 )),
-                Ok(_) => {}
-                Err(error) => {
-                    failure = Some(error);
-                    return Err(LogError::Corrupt {
-                        position: Some(envelope.position.0),
-                        reason: "undecodable event".into(),
-                    });
-                }
+                _ => {}
             }
             Ok(())
         })?;
-        if let Some(error) = failure {
-            return Err(error);
-        }
         summary.municipalities.dedup();
         summary.youth = youth.len() as u64;
         summary.open_cases = open.len() as u64;

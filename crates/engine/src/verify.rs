@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use kui_domain::values::birthday_at;
 use kui_domain::youth::{CaseStatus, CoordinatorState};
 use kui_domain::{Aggregate, Event, Meeting, YouthId};
-use kui_log::{LogError, Position, VerifyReport};
+use kui_log::VerifyReport;
 
 use crate::engine::{decode, Engine};
 use crate::error::EngineError;
@@ -32,30 +32,19 @@ impl Engine {
         let log = self.log().verify(&mut |position| progress("chain", position))?;
         let mut youth: HashMap<YouthId, kui_domain::Youth> = HashMap::new();
         let mut meetings: HashMap<String, Meeting> = HashMap::new();
-        let mut failure: Option<EngineError> = None;
         let mut visited = 0u64;
-        let scanned = self.log().scan(Position(1), &mut |envelope| {
+        self.scan_log(1, &mut |envelope| {
             visited += 1;
             if visited.is_multiple_of(16_384) {
                 progress("invariants", envelope.position.0);
             }
             let position = envelope.position.0;
-            let stop = |failure: &mut Option<EngineError>, error: EngineError| {
-                *failure = Some(error);
-                Err(LogError::Corrupt {
-                    position: Some(position),
-                    reason: "invariant".into(),
-                })
-            };
-            let event = match decode(envelope) {
-                Ok(event) => event,
-                Err(error) => return stop(&mut failure, error),
-            };
+            let event = decode(envelope)?;
             let stream = envelope.stream.as_str();
             if let Some(id) = YouthId::from_stream_name(stream) {
                 let state = youth.entry(id).or_default();
                 if let Err(reason) = check_youth(state, id, &event, envelope.metadata.occurred_at.date_naive()) {
-                    return stop(&mut failure, EngineError::Invariant { position, reason });
+                    return Err(EngineError::Invariant { position, reason });
                 }
                 state.apply(&event);
             } else if stream.starts_with("meeting-") {
@@ -63,17 +52,13 @@ impl Engine {
                 if let Event::DecisionRecorded(e) = &event {
                     if !state.agenda.iter().any(|(y, _)| *y == e.youth_id) {
                         let reason = format!("decision for {} which is not on the agenda", e.youth_id);
-                        return stop(&mut failure, EngineError::Invariant { position, reason });
+                        return Err(EngineError::Invariant { position, reason });
                     }
                 }
                 state.apply(&event);
             }
             Ok(())
-        });
-        if let Some(error) = failure {
-            return Err(error);
-        }
-        scanned?;
+        })?;
         Ok(Verified {
             log,
             youth: youth.len() as u64,
