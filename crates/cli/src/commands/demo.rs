@@ -22,7 +22,7 @@ pub fn demo(data: &Path, now: Option<&str>, preset_name: &str) -> Result<ExitCod
     let (engine, _log) = open::engine(data, now)?;
     print_summary(&engine)?;
     println!();
-    println!("next steps:");
+    println!("next steps (the binary is target/release/kui after `cargo build --release`):");
     println!(
         "  kui --data {} history <youth id or CPR>   replay one young person's history",
         data.display()

@@ -32,7 +32,7 @@ pub fn run(data: &Path, now: Option<&str>, args: HistoryArgs) -> Result<ExitCode
     }
     println!();
     println!(
-        "{:>9}  {:<16}  {:<16}  {:<22}  {:<30}  summary",
+        "{:>9}  {:<16}  {:<16}  {:<36}  {:<30}  summary",
         "position", "occurred", "recorded", "actor", "type"
     );
     for entry in &history.entries {
@@ -42,7 +42,7 @@ pub fn run(data: &Path, now: Option<&str>, args: HistoryArgs) -> Result<ExitCode
             _ => entry.actor.role.clone(),
         };
         println!(
-            "{:>9}  {:<16}  {:<16}  {:<22}  {:<30}  {}",
+            "{:>9}  {:<16}  {:<16}  {:<36}  {:<30}  {}",
             entry.position,
             entry.occurred_at.format("%Y-%m-%d %H:%M"),
             entry.recorded_at.format("%Y-%m-%d %H:%M"),
@@ -100,6 +100,7 @@ fn parse_youth(text: &str) -> Result<YouthId> {
     Ok(YouthId::for_cpr(&cpr))
 }
 
+/// The last 8 hex digits: UUIDv7 ids made at the same moment share their first ones.
 fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
 }
