@@ -425,6 +425,28 @@ pub struct AlarmSettings {
     pub dropout_offer_days: u16,
 }
 
+impl TeamCadence {
+    /// Sønderborg's practice: team 1 about every 3 weeks, teams 2 and 3 about every 2 weeks.
+    pub const USUAL: TeamCadence = TeamCadence {
+        team_1_days: 21,
+        team_2_days: 14,
+        team_3_days: 14,
+    };
+}
+
+impl AlarmSettings {
+    /// The thresholds the seeds and the law give: warn 6 months before 18 (Barnets lov
+    /// § 111), a plan untouched 90 days, a referral untabled 30 days, contact within 5 and
+    /// an offer within 30 days of a dropout.
+    pub const USUAL: AlarmSettings = AlarmSettings {
+        eighteen_warning_months: 6,
+        plan_stale_days: 90,
+        referral_untabled_days: 30,
+        dropout_contact_days: 5,
+        dropout_offer_days: 30,
+    };
+}
+
 /// The municipality's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MunicipalityConfigured {

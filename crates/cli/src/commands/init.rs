@@ -20,19 +20,9 @@ pub fn run(data: &Path, now: Option<&str>, args: InitArgs) -> Result<ExitCode> {
         municipality,
         name: args.name,
         age_band: band,
-        cadence: TeamCadence {
-            team_1_days: 21,
-            team_2_days: 14,
-            team_3_days: 14,
-        },
+        cadence: TeamCadence::USUAL,
         coordinator_capacity: args.capacity,
-        alarms: AlarmSettings {
-            eighteen_warning_months: 6,
-            plan_stale_days: 90,
-            referral_untabled_days: 30,
-            dropout_contact_days: 5,
-            dropout_offer_days: 30,
-        },
+        alarms: AlarmSettings::USUAL,
     };
     let command = Command::Municipality(municipality, MunicipalityCommand(settings));
     let executed = engine

@@ -406,11 +406,7 @@ pub fn settings() -> MunicipalityConfigured {
         municipality: municipality(),
         name: "Sønderborg".into(),
         age_band: band_15_30(),
-        cadence: TeamCadence {
-            team_1_days: 21,
-            team_2_days: 14,
-            team_3_days: 14,
-        },
+        cadence: TeamCadence::USUAL,
         coordinator_capacity: 25,
         alarms: AlarmSettings {
             eighteen_warning_months: 6,

@@ -31,19 +31,9 @@ pub fn settings() -> MunicipalityConfigured {
         municipality: municipality(),
         name: "Sønderborg".into(),
         age_band: AgeBand { from: 15, until: 30 },
-        cadence: TeamCadence {
-            team_1_days: 21,
-            team_2_days: 14,
-            team_3_days: 14,
-        },
+        cadence: TeamCadence::USUAL,
         coordinator_capacity: 25,
-        alarms: AlarmSettings {
-            eighteen_warning_months: 6,
-            plan_stale_days: 90,
-            referral_untabled_days: 30,
-            dropout_contact_days: 5,
-            dropout_offer_days: 30,
-        },
+        alarms: AlarmSettings::USUAL,
     }
 }
 
