@@ -150,3 +150,37 @@ fn every_command_has_help() {
         assert!(help.stdout.contains("Usage: kui"), "{command}: {}", help.stdout);
     }
 }
+
+#[test]
+fn verify_names_the_first_altered_position() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    let segment = data.join("events.seg");
+    let mut bytes = fs::read(&segment).unwrap_or_else(|e| panic!("{}: {e}", segment.display()));
+    let fixture = fs::read_to_string(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    // Rename the young person of the 100th referral in the stored bytes, keeping the length.
+    let line = fixture
+        .lines()
+        .filter(|l| l.contains("\"YouthReferred\""))
+        .nth(99)
+        .unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
+    let position = value["position"].as_u64().unwrap_or_default();
+    let name = value["payload"]["name"].as_str().unwrap_or_default().to_owned();
+    let needle = format!("\"name\":\"{name}\"");
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+        .unwrap_or_else(|| panic!("{needle} not found in the segment"));
+    let first_letter = at + "\"name\":\"".len();
+    bytes[first_letter] = if bytes[first_letter] == b'X' { b'Y' } else { b'X' };
+    fs::write(&segment, &bytes).unwrap_or_else(|e| panic!("{e}"));
+
+    let run = kui(&data, &["verify"]);
+    assert_ne!(run.code, 0, "an altered log must not verify:\n{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("position {position}")),
+        "expected position {position} in:\n{}",
+        run.stderr
+    );
+}
