@@ -38,6 +38,23 @@ pub struct Decision {
     pub first_team_meeting: Option<NaiveDate>,
 }
 
+impl Decision {
+    /// The event that records this decision at `meeting_id`.
+    pub fn recorded(self, meeting_id: MeetingId) -> DecisionRecorded {
+        DecisionRecorded {
+            meeting_id,
+            youth_id: self.youth_id,
+            coordinator: self.coordinator,
+            coordinating_caseworker: self.coordinating_caseworker,
+            lead: self.lead,
+            actions: self.actions,
+            documentation_needed: self.documentation_needed,
+            follow_up: self.follow_up,
+            first_team_meeting: self.first_team_meeting,
+        }
+    }
+}
+
 /// What can be asked of a meeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MeetingCommand {
@@ -219,18 +236,7 @@ impl Aggregate for Meeting {
                         return Err(InvalidInput::new("follow_up", "the follow-up must come after the meeting").into());
                     }
                 }
-                vec![DecisionRecorded {
-                    meeting_id,
-                    youth_id: decision.youth_id,
-                    coordinator: decision.coordinator,
-                    coordinating_caseworker: decision.coordinating_caseworker,
-                    lead: decision.lead,
-                    actions: decision.actions,
-                    documentation_needed: decision.documentation_needed,
-                    follow_up: decision.follow_up,
-                    first_team_meeting: decision.first_team_meeting,
-                }
-                .into()]
+                vec![decision.recorded(meeting_id).into()]
             }
             MeetingCommand::Hold { held_on, attendees } => {
                 open()?;

@@ -371,18 +371,7 @@ pub fn decision(youth_id: YouthId) -> Decision {
 
 /// The event the standard meeting records for a decision.
 pub fn decision_recorded(decision: Decision) -> Event {
-    DecisionRecorded {
-        meeting_id: meeting_id(),
-        youth_id: decision.youth_id,
-        coordinator: decision.coordinator,
-        coordinating_caseworker: decision.coordinating_caseworker,
-        lead: decision.lead,
-        actions: decision.actions,
-        documentation_needed: decision.documentation_needed,
-        follow_up: decision.follow_up,
-        first_team_meeting: decision.first_team_meeting,
-    }
-    .into()
+    decision.recorded(meeting_id()).into()
 }
 
 // ---------------------------------------------------------------------------------------------

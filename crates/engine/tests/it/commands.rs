@@ -148,27 +148,12 @@ fn unknown_ids_are_not_found() {
     assert!(matches!(result, Err(EngineError::NotFound { .. })), "{result:?}");
 }
 
-fn schedule(world: &crate::helpers::World, meeting: MeetingId) {
-    let command = MeetingCommand::Schedule {
-        meeting_id: meeting,
-        municipality: world.municipality,
-        forum: Forum::KMeeting,
-        date: date(2026, 1, 20),
-        slot_minutes: 120,
-        scheduled_by: world.lead,
-    };
-    world
-        .engine
-        .execute(Command::Meeting(meeting, command), &world.as_lead())
-        .unwrap_or_else(|e| panic!("{e}"));
-}
-
 #[test]
 fn a_decision_appointing_a_coordinator_writes_both_streams_atomically_with_causation() {
     let world = world();
     let youth = world.refer("150309-4321");
     let meeting = MeetingId(Uuid::from_u128(500));
-    schedule(&world, meeting);
+    world.schedule(meeting, Forum::KMeeting, date(2026, 1, 20), 120);
     let table = MeetingCommand::TableCase {
         youth_id: youth,
         presenter: world.lead,
@@ -247,7 +232,7 @@ fn a_decision_the_young_person_cannot_accept_writes_neither_stream() {
         .execute(Command::Youth(youth, decline), &ctx)
         .unwrap_or_else(|e| panic!("{e}"));
     let meeting = MeetingId(Uuid::from_u128(501));
-    schedule(&world, meeting);
+    world.schedule(meeting, Forum::KMeeting, date(2026, 1, 20), 120);
     let table = MeetingCommand::TableCase {
         youth_id: youth,
         presenter: world.lead,

@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
 use kui_domain::testing::noon;
-use kui_domain::values::{AgeBand, Department, Indicator, SchoolStatus};
-use kui_domain::{Cpr, MunicipalityCode, MunicipalityCommand, Referral, StaffCommand, StaffId, YouthCommand, YouthId};
+use kui_domain::values::{AgeBand, Department, Forum, Indicator, SchoolStatus};
+use kui_domain::{
+    Cpr, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral, StaffCommand, StaffId,
+    YouthCommand, YouthId,
+};
 use kui_engine::{Actor, Command, CommandContext, Engine, FixedClock, Role, SeededIds};
 use kui_log::{LogOptions, SledLog};
 use uuid::Uuid;
@@ -120,6 +123,21 @@ impl World {
             school_status: SchoolStatus::InEducation,
             note: "absence over 20 %".into(),
         })
+    }
+
+    /// Schedules a meeting of `forum` on `day` with `slot_minutes`, decided by the team lead.
+    pub fn schedule(&self, meeting: MeetingId, forum: Forum, day: NaiveDate, slot_minutes: u32) {
+        let command = MeetingCommand::Schedule {
+            meeting_id: meeting,
+            municipality: self.municipality,
+            forum,
+            date: day,
+            slot_minutes,
+            scheduled_by: self.lead,
+        };
+        self.engine
+            .execute(Command::Meeting(meeting, command), &self.as_lead())
+            .unwrap_or_else(|e| panic!("schedule: {e}"));
     }
 
     pub fn event_count(&self) -> u64 {

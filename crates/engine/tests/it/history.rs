@@ -14,18 +14,7 @@ fn history_follows_the_young_person_across_streams_and_as_of_a_date() {
     let youth = world.refer("150309-4321");
     let other = world.refer("160309-4321");
     let meeting = MeetingId(Uuid::from_u128(900));
-    let schedule = MeetingCommand::Schedule {
-        meeting_id: meeting,
-        municipality: world.municipality,
-        forum: Forum::Team2,
-        date: date(2026, 2, 3),
-        slot_minutes: 90,
-        scheduled_by: world.lead,
-    };
-    world
-        .engine
-        .execute(Command::Meeting(meeting, schedule), &world.as_lead())
-        .unwrap_or_else(|e| panic!("{e}"));
+    world.schedule(meeting, Forum::Team2, date(2026, 2, 3), 90);
     world.clock.set(noon(2026, 2, 1));
     for id in [youth, other] {
         let table = MeetingCommand::TableCase {
