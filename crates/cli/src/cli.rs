@@ -47,6 +47,65 @@ pub enum Command {
     Import(ImportArgs),
     /// Count what is in the log.
     Summary,
+    /// Drop read models and fold them again from the whole log (all models by default).
+    Rebuild(RebuildArgs),
+    /// Print a read model: teams, meetings, caseload, alarms or stats.
+    Report(ReportArgs),
+}
+
+/// `kui rebuild`.
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// The models to rebuild: directory, teams, meetings, caseload, transitions, statistics,
+    /// timeline. All when none are named.
+    pub models: Vec<String>,
+    /// Threads decoding events (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+/// Which report `kui report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportKind {
+    /// Members of teams 1, 2 and 3, and who moves team soon.
+    Teams,
+    /// Upcoming and past meetings, agendas against their slot, follow-ups due.
+    Meetings,
+    /// Coordinators' caseload against capacity, per department, C-need young people without a coordinator.
+    Caseload,
+    /// Open transition alarms: who is about to fall between two chairs.
+    Alarms,
+    /// The Viborg table, hand-over timeliness and flows per month.
+    Stats,
+}
+
+/// `kui report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report.
+    #[arg(value_enum)]
+    pub kind: ReportKind,
+    /// Report as things stood at the end of this business day (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Print JSON for programs (complete, no row limits) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this municipality (code, e.g. 540).
+    #[arg(long)]
+    pub municipality: Option<u16>,
+    /// Teams: list who changes team within this many days.
+    #[arg(long, default_value_t = 90)]
+    pub within: u32,
+    /// Meetings: only this forum (team_1, team_2, team_3, k_meeting, youth_coordination).
+    #[arg(long)]
+    pub forum: Option<String>,
+    /// Alarms: only this rule (e.g. eighteen_without_adult_owner).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Rows per table (JSON is never cut).
+    #[arg(long, default_value_t = 25)]
+    pub limit: usize,
 }
 
 /// `kui init`.

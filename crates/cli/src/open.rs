@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_engine::{Clock, Engine, FixedClock, RandomIds, SystemClock};
 use kui_log::{LogOptions, SledLog};
+use kui_projections::{DirectoryStore, Opened, Options as ProjectionOptions, Projections};
 
 /// Opens (or creates) the log in `data` and builds an engine over it.
 pub fn engine(data: &Path, now: Option<&str>) -> Result<(Engine, Arc<SledLog>)> {
@@ -20,6 +21,41 @@ pub fn engine(data: &Path, now: Option<&str>) -> Result<(Engine, Arc<SledLog>)> 
     };
     let engine = Engine::new(log.clone(), clock, Arc::new(RandomIds));
     Ok((engine, log))
+}
+
+/// The read models of the log in `data`: restored from `<data>/projections`, caught up
+/// with the log (with a progress bar when there is much to fold) and saved.
+pub fn read_models(data: &Path, log: Arc<SledLog>, workers: Option<usize>) -> Result<Arc<Projections>> {
+    Ok(open_read_models(data, log, workers, &[], "catching up")?.0)
+}
+
+/// Opens the read models, dropping the `rebuild` ones first so they fold from position 1.
+pub fn open_read_models(
+    data: &Path,
+    log: Arc<SledLog>,
+    workers: Option<usize>,
+    rebuild: &[&str],
+    label: &str,
+) -> Result<(Arc<Projections>, Opened)> {
+    let store = DirectoryStore::open(&data.join("projections"))
+        .with_context(|| format!("cannot open the read-model snapshots in {}", data.display()))?;
+    let mut options = ProjectionOptions::default();
+    if let Some(workers) = workers {
+        options.workers = workers.max(1);
+    }
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let (projections, opened) = Projections::open(log, Arc::new(store), options, rebuild, &mut |position, head| {
+        let bar = bar.get_or_insert_with(|| crate::progress::events(head, label));
+        bar.set_position(position);
+    })
+    .context("cannot bring the read models up to date")?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for (model, reason) in &opened.discarded {
+        eprintln!("note: rebuilt the {model} read model: {reason}");
+    }
+    Ok((projections, opened))
 }
 
 /// Parses `--now`: RFC 3339, or a date meaning noon UTC that day.

@@ -13,6 +13,7 @@ use kui_log::{
     AppendOutcome, AppendRequest, Envelope, EventLog, ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId,
     Version,
 };
+use kui_projections::Projections;
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -125,6 +126,7 @@ pub struct Engine {
     ids: Arc<dyn IdSource>,
     max_attempts: u32,
     pub(crate) related: Arc<std::sync::Mutex<crate::history::RelatedIndex>>,
+    read_models: Option<Arc<Projections>>,
 }
 
 /// Events decided for one stream, before they are stamped with metadata.
@@ -145,7 +147,27 @@ impl Engine {
             ids,
             max_attempts: 5,
             related: Arc::default(),
+            read_models: None,
         }
+    }
+
+    /// The same engine with live read models attached, for read-your-writes waits.
+    pub fn with_read_models(mut self, read_models: Arc<Projections>) -> Self {
+        self.read_models = Some(read_models);
+        self
+    }
+
+    /// The attached read models, if any.
+    pub fn read_models(&self) -> Option<&Arc<Projections>> {
+        self.read_models.as_ref()
+    }
+
+    /// Waits until the attached read models include `position` (read-your-writes).
+    /// True when they do (or when none are attached), false when `timeout` passed first.
+    pub fn wait_for_read_models(&self, position: u64, timeout: std::time::Duration) -> bool {
+        self.read_models
+            .as_ref()
+            .is_none_or(|read_models| read_models.wait_for(position, timeout))
     }
 
     /// The log underneath.

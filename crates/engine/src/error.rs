@@ -2,6 +2,7 @@
 
 use kui_domain::{DecodeError, Rejection};
 use kui_log::LogError;
+use kui_projections::ProjectionError;
 use thiserror::Error;
 
 /// Why a command or query failed. Nothing was written in any case.
@@ -55,6 +56,19 @@ pub enum EngineError {
     /// The log failed.
     #[error(transparent)]
     Log(LogError),
+    /// The read models could not be loaded, saved or folded; the log itself is untouched.
+    #[error("read models: {0}")]
+    ReadModels(ProjectionError),
+}
+
+impl From<ProjectionError> for EngineError {
+    fn from(error: ProjectionError) -> Self {
+        match error {
+            ProjectionError::Log(error) => error.into(),
+            ProjectionError::Decode { position, source } => EngineError::Decode { position, source },
+            other => EngineError::ReadModels(other),
+        }
+    }
 }
 
 impl From<LogError> for EngineError {

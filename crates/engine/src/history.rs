@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::{Aggregate, Event, Youth, YouthId};
-use std::collections::HashMap;
 
 use kui_log::{Position, Version};
+use kui_projections::fold::fold_range;
+use kui_projections::models::{Projector, Timeline};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -123,17 +124,12 @@ impl CaseState {
     }
 }
 
-/// Event types written to other streams (meetings) that concern one young person.
-const ABOUT_A_YOUNG_PERSON: &[&str] = &["CaseTabled", "DecisionRecorded"];
-
-/// Where each young person's events in other streams are: built by one scan, then
-/// caught up incrementally, so repeated histories cost a stream read and a few point reads.
+/// The timeline read model, caught up lazily by the engine when a history is asked for.
 #[derive(Debug, Default)]
 pub(crate) struct RelatedIndex {
-    /// The next position to look at.
-    next: u64,
-    /// Positions of events outside the young person's own stream that concern them.
-    by_youth: HashMap<YouthId, Vec<u64>>,
+    /// The last position folded.
+    checkpoint: u64,
+    timeline: Timeline,
 }
 
 impl Engine {
@@ -174,22 +170,21 @@ impl Engine {
         })
     }
 
-    /// Catches the related-events index up with the log and returns `youth`'s positions.
+    /// Catches the timeline up with the log and returns `youth`'s related positions.
     fn related_positions(&self, youth: YouthId) -> Result<Vec<u64>, EngineError> {
         let mut index = self.related.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut next = index.next.max(1);
-        let by_youth = &mut index.by_youth;
-        self.scan_log(next, &mut |envelope| {
-            next = envelope.position.0 + 1;
-            if ABOUT_A_YOUNG_PERSON.contains(&envelope.event_type.as_str()) {
-                if let Some(id) = decode(envelope)?.youth_id() {
-                    by_youth.entry(id).or_default().push(envelope.position.0);
-                }
-            }
-            Ok(())
-        })?;
-        index.next = next;
-        Ok(index.by_youth.get(&youth).cloned().unwrap_or_default())
+        let head = self.log().head()?.map_or(0, |(position, _)| position.0);
+        let RelatedIndex { checkpoint, timeline } = &mut *index;
+        fold_range(
+            self.log().as_ref(),
+            *checkpoint + 1,
+            head,
+            1,
+            &mut |stamp, fact| timeline.apply(stamp, fact),
+            &mut |_| {},
+        )?;
+        *checkpoint = (*checkpoint).max(head);
+        Ok(timeline.related(youth).to_vec())
     }
 }
 

@@ -55,6 +55,17 @@ pub trait EventLog: Send + Sync {
     /// Events appended while the scan runs are not visited.
     fn scan(&self, from: Position, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError>;
 
+    /// Like [`EventLog::scan`], but only the durable events with `from <= position <= to`.
+    ///
+    /// Lets several readers split the log between them (a parallel rebuild reads
+    /// alternate blocks of positions on different threads).
+    fn scan_range(
+        &self,
+        from: Position,
+        to: Position,
+        visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
+    ) -> Result<u64, LogError>;
+
     /// Position and hash of the last durable event (None for an empty log).
     fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError>;
 

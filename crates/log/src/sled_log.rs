@@ -359,8 +359,8 @@ impl Shared {
         Ok(envelopes)
     }
 
-    fn scan(&self, from: u64, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
-        let to = self.durable_position();
+    fn scan(&self, from: u64, to: u64, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
+        let to = to.min(self.durable_position());
         let mut envelope = codec::blank_envelope();
         let mut visited = 0;
         self.for_each_frame(from, to, &mut |position, _, frame| {
@@ -967,7 +967,16 @@ impl EventLog for SledLog {
     }
 
     fn scan(&self, from: Position, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
-        self.shared.scan(from.0, visit)
+        self.shared.scan(from.0, u64::MAX, visit)
+    }
+
+    fn scan_range(
+        &self,
+        from: Position,
+        to: Position,
+        visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
+    ) -> Result<u64, LogError> {
+        self.shared.scan(from.0, to.0, visit)
     }
 
     fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError> {

@@ -3,6 +3,7 @@
 mod demo;
 mod history;
 mod init;
+mod report;
 mod transfer;
 mod verify;
 
@@ -25,5 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tick(args) => verify::tick(&cli.data, now, args),
         Command::Export(args) => transfer::export(&cli.data, now, args),
         Command::Import(args) => transfer::import(&cli.data, now, args),
+        Command::Rebuild(args) => report::rebuild(&cli.data, now, args),
+        Command::Report(args) => report::report(&cli.data, now, args),
     }
 }

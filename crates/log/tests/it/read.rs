@@ -131,6 +131,27 @@ fn scan_visits_in_order_and_stops_on_error() {
 }
 
 #[test]
+fn scan_range_visits_only_its_positions() {
+    let dir = temp_dir();
+    let log = open_fast(dir.path());
+    append_n(&log, &stream("s"), 30);
+    let mut seen = Vec::new();
+    let visited = log
+        .scan_range(Position(7), Position(12), &mut |envelope| {
+            seen.push(envelope.position.0);
+            Ok(())
+        })
+        .expect("scan");
+    assert_eq!(visited, 6);
+    assert_eq!(seen, (7..=12).collect::<Vec<_>>());
+    // A range past the head stops at the head; an empty range visits nothing.
+    let past = log.scan_range(Position(28), Position(1000), &mut |_| Ok(())).expect("scan");
+    assert_eq!(past, 3);
+    let empty = log.scan_range(Position(9), Position(8), &mut |_| Ok(())).expect("scan");
+    assert_eq!(empty, 0);
+}
+
+#[test]
 fn reopening_keeps_events_head_and_chain() {
     let dir = temp_dir();
     let youth = stream("youth-1");

@@ -1,0 +1,615 @@
+//! The transition alarms: the "between two chairs" rules, evaluated on a date.
+//!
+//! The model keeps, per young person, only the facts the rules read (birth date, owners,
+//! the last plan change, the transition form, a dropout and the contact after it...).
+//! [`Transitions::alarms`] evaluates every rule on a given day, so an alarm opens on the
+//! day its deadline passes and disappears as soon as the fact that satisfies it is folded
+//! in: nothing is stored about the alarm itself, and "as of date D" is the same function
+//! with D.
+//!
+//! | rule | opens | due | satisfied by |
+//! |---|---|---|---|
+//! | `eighteen_without_adult_owner` | N months (municipal setting, 6) before the 18th birthday, until the 19th | the birthday | a coordinator or coordinating caseworker from the job centre or adult disability, or team 3 |
+//! | `coordinating_team_not_met` | the day after the team's first meeting was due (teams composed before the 17th birthday) | the planned first meeting, at the latest the 17th birthday | a held meeting with the case on the agenda after the decision |
+//! | `transition_form_missing` | 30 days after a C-need young person of 14-17 has no form | 14th birthday or the C assessment, plus 30 days | a recorded form |
+//! | `transition_form_stale` | 1 February and 1 August, when a form expecting more than 10 hours a week was not updated in January / June-July | 31 January, 31 July | a form recorded in the window or later |
+//! | `plan_stale` | the day after the plan was untouched N days (90) | last change + N days | a plan update |
+//! | `referral_not_tabled` | the day after N days (30) without the case on an agenda, unless the need was assessed as A or B (no team needed) | referral + N days | the case tabled at a meeting |
+//! | `dropout_no_contact` | 15-17 year old dropped out, no contact after N days (5) | dropout + N days | a recorded contact |
+//! | `dropout_no_offer` | as above, no offer after N days (30) | dropout + N days | a contact with an offer, or back in education/work |
+//!
+//! Every alarm closes when the case closes.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use kui_domain::event::AlarmSettings;
+use kui_domain::values::{age_on, birthday_at, Department, NeedLevel, SchoolStatus, Team};
+use kui_domain::{Event, MeetingId, MunicipalityCode, StaffId, YouthId};
+use serde::{Deserialize, Serialize};
+
+use crate::fact::{Fact, Stamp};
+use crate::models::{FastMap, Projector};
+
+/// Weekly hours of expected support after 18 above which a transition form is kept.
+pub const FORM_HOURS_THRESHOLD: u16 = 10;
+/// Days after the form became due before it counts as missing.
+pub const FORM_GRACE_DAYS: u64 = 30;
+
+/// The rule behind an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// Turning 18 soon without an adult-side owner.
+    EighteenWithoutAdultOwner,
+    /// The coordinating team has not met by its first meeting date / the 17th birthday.
+    CoordinatingTeamNotMet,
+    /// No transition form for a young person expected to need it.
+    TransitionFormMissing,
+    /// The transition form was not updated in January or in June/July.
+    TransitionFormStale,
+    /// The plan was not touched for too long.
+    PlanStale,
+    /// The referral never came to a meeting.
+    ReferralNotTabled,
+    /// No contact after a dropout.
+    DropoutNoContact,
+    /// No offer after a dropout.
+    DropoutNoOffer,
+}
+
+impl Rule {
+    /// Every rule.
+    pub const ALL: &'static [Rule] = &[
+        Rule::EighteenWithoutAdultOwner,
+        Rule::CoordinatingTeamNotMet,
+        Rule::TransitionFormMissing,
+        Rule::TransitionFormStale,
+        Rule::PlanStale,
+        Rule::ReferralNotTabled,
+        Rule::DropoutNoContact,
+        Rule::DropoutNoOffer,
+    ];
+
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::EighteenWithoutAdultOwner => "eighteen_without_adult_owner",
+            Rule::CoordinatingTeamNotMet => "coordinating_team_not_met",
+            Rule::TransitionFormMissing => "transition_form_missing",
+            Rule::TransitionFormStale => "transition_form_stale",
+            Rule::PlanStale => "plan_stale",
+            Rule::ReferralNotTabled => "referral_not_tabled",
+            Rule::DropoutNoContact => "dropout_no_contact",
+            Rule::DropoutNoOffer => "dropout_no_offer",
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Rule {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Rule, String> {
+        Rule::ALL.iter().copied().find(|rule| rule.as_str() == text.trim()).ok_or_else(|| {
+            let names: Vec<&str> = Rule::ALL.iter().map(|rule| rule.as_str()).collect();
+            format!("{text:?} is not one of {}", names.join(", "))
+        })
+    }
+}
+
+/// An open alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarm {
+    /// The rule that fired.
+    pub rule: Rule,
+    /// The young person.
+    pub youth_id: YouthId,
+    /// Their name.
+    pub name: String,
+    /// Their municipality.
+    pub municipality: MunicipalityCode,
+    /// The deadline the rule watches.
+    pub due: NaiveDate,
+    /// The day the alarm opened.
+    pub opened_on: NaiveDate,
+    /// Who should act, when a person is known.
+    pub act: Option<StaffId>,
+    /// In which capacity (coordinator, lead, referrer, ...).
+    pub act_as: &'static str,
+    /// What is missing, in words.
+    pub detail: String,
+}
+
+/// A coordinating team composed by a meeting decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordinatingTeam {
+    /// The lead (tovholder).
+    pub lead: StaffId,
+    /// The day of the decision.
+    pub decided_on: NaiveDate,
+    /// The planned first meeting.
+    pub first_meeting: Option<NaiveDate>,
+    /// The first held meeting with the case on the agenda after the decision.
+    pub met_on: Option<NaiveDate>,
+}
+
+/// The latest transition form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Form {
+    /// When it was recorded.
+    pub recorded_on: NaiveDate,
+    /// Expected weekly hours of support after 18.
+    pub hours: u16,
+    /// Who recorded it.
+    pub by: StaffId,
+}
+
+/// A dropout and what followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropout {
+    /// The day of the dropout.
+    pub on: NaiveDate,
+    /// The first contact on or after it.
+    pub contact_on: Option<NaiveDate>,
+    /// The first offer on or after it.
+    pub offer_on: Option<NaiveDate>,
+}
+
+/// What the rules read about one young person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watch {
+    /// Name.
+    pub name: String,
+    /// Municipality.
+    pub municipality: MunicipalityCode,
+    /// Birth date.
+    pub birth_date: NaiveDate,
+    /// Whether the case is open.
+    pub open: bool,
+    /// The latest referral's date.
+    pub referred_on: NaiveDate,
+    /// The latest referrer.
+    pub referred_by: StaffId,
+    /// Need level.
+    pub need: Option<NeedLevel>,
+    /// When the need was last assessed as C.
+    pub need_c_since: Option<NaiveDate>,
+    /// Team.
+    pub team: Option<Team>,
+    /// Coordinator and department, while assigned.
+    pub coordinator: Option<(StaffId, Department)>,
+    /// Coordinating caseworker and department.
+    pub caseworker: Option<(StaffId, Department)>,
+    /// The last day the case was tabled at a meeting.
+    pub tabled_on: Option<NaiveDate>,
+    /// The coordinating team, if a meeting composed one.
+    pub coordinating_team: Option<CoordinatingTeam>,
+    /// The last plan change, and by whom.
+    pub plan_changed: Option<(NaiveDate, StaffId)>,
+    /// The latest transition form.
+    pub form: Option<Form>,
+    /// The latest dropout, while not back in education or work.
+    pub dropout: Option<Dropout>,
+}
+
+impl Watch {
+    /// Whether someone on the adult side owns the case.
+    pub fn has_adult_owner(&self) -> bool {
+        self.coordinator.is_some_and(|(_, d)| d.is_adult_side())
+            || self.caseworker.is_some_and(|(_, d)| d.is_adult_side())
+            || self.team == Some(Team::Team3)
+    }
+
+    /// The person who should act on most alarms: the coordinator, else the coordinating
+    /// caseworker, else the referrer.
+    fn owner(&self) -> (Option<StaffId>, &'static str) {
+        if let Some((staff, _)) = self.coordinator {
+            (Some(staff), "coordinator")
+        } else if let Some((staff, _)) = self.caseworker {
+            (Some(staff), "coordinating caseworker")
+        } else {
+            (Some(self.referred_by), "referrer")
+        }
+    }
+}
+
+/// The alarm rules' facts for every young person, and each municipality's thresholds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transitions {
+    /// By young person.
+    pub watches: FastMap<YouthId, Watch>,
+    /// The young people on each meeting's agenda, until the meeting is held or cancelled.
+    pub agendas: FastMap<MeetingId, Vec<YouthId>>,
+    /// Thresholds by municipality code.
+    pub settings: BTreeMap<u16, AlarmSettings>,
+}
+
+impl Projector for Transitions {
+    const NAME: &'static str = "transitions";
+    const VERSION: u32 = 1;
+
+    fn apply(&mut self, stamp: Stamp, fact: &Fact) {
+        match fact {
+            Fact::Contact(contact) => {
+                if let Some(dropout) = self.watches.get_mut(&contact.youth_id).and_then(|w| w.dropout.as_mut()) {
+                    if contact.on >= dropout.on {
+                        dropout.contact_on.get_or_insert(contact.on);
+                        if contact.offer_made {
+                            dropout.offer_on.get_or_insert(contact.on);
+                        }
+                    }
+                }
+            }
+            Fact::PlanChange(change) => {
+                if let Some(watch) = self.watches.get_mut(&change.youth_id) {
+                    watch.plan_changed = Some((stamp.on, change.updated_by));
+                }
+            }
+            Fact::SchoolChange(change) => {
+                if let Some(watch) = self.watches.get_mut(&change.youth_id) {
+                    match change.status {
+                        SchoolStatus::DroppedOut => {
+                            watch.dropout = Some(Dropout {
+                                on: change.on,
+                                contact_on: None,
+                                offer_on: None,
+                            });
+                        }
+                        SchoolStatus::InEducation | SchoolStatus::Working | SchoolStatus::Completed => {
+                            watch.dropout = None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Fact::Event(event) => self.apply_event(stamp, event),
+        }
+    }
+}
+
+impl Transitions {
+    fn apply_event(&mut self, stamp: Stamp, event: &Event) {
+        match event {
+            Event::MunicipalityConfigured(e) => {
+                self.settings.insert(e.municipality.get(), e.alarms);
+                return;
+            }
+            Event::YouthReferred(e) => {
+                let watch = self.watches.entry(e.youth_id).or_insert_with(|| Watch {
+                    name: e.name.clone(),
+                    municipality: e.municipality,
+                    birth_date: e.cpr.birth_date(),
+                    open: true,
+                    referred_on: e.referred_on,
+                    referred_by: e.referred_by,
+                    need: None,
+                    need_c_since: None,
+                    team: None,
+                    coordinator: None,
+                    caseworker: None,
+                    tabled_on: None,
+                    coordinating_team: None,
+                    plan_changed: None,
+                    form: None,
+                    dropout: None,
+                });
+                watch.name.clone_from(&e.name);
+                watch.municipality = e.municipality;
+                watch.open = true;
+                watch.referred_on = e.referred_on;
+                watch.referred_by = e.referred_by;
+                watch.coordinator = None;
+                watch.team = None;
+                if e.school_status == SchoolStatus::DroppedOut {
+                    watch.dropout = Some(Dropout {
+                        on: e.referred_on,
+                        contact_on: None,
+                        offer_on: None,
+                    });
+                }
+                return;
+            }
+            Event::CaseTabled(e) => {
+                self.agendas.entry(e.meeting_id).or_default().push(e.youth_id);
+            }
+            Event::MeetingHeld(e) => {
+                for youth in self.agendas.remove(&e.meeting_id).unwrap_or_default() {
+                    if let Some(team) = self
+                        .watches
+                        .get_mut(&youth)
+                        .and_then(|w| w.coordinating_team.as_mut())
+                    {
+                        if team.met_on.is_none() && e.held_on > team.decided_on {
+                            team.met_on = Some(e.held_on);
+                        }
+                    }
+                }
+                return;
+            }
+            Event::MeetingCancelled(e) => {
+                self.agendas.remove(&e.meeting_id);
+                return;
+            }
+            _ => {}
+        }
+        let Some(watch) = event.youth_id().and_then(|id| self.watches.get_mut(&id)) else {
+            return;
+        };
+        match event {
+            Event::NeedAssessed(e) => {
+                watch.need = Some(e.level);
+                if e.level == NeedLevel::C {
+                    watch.need_c_since.get_or_insert(stamp.on);
+                } else {
+                    watch.need_c_since = None;
+                }
+            }
+            Event::CoordinatorAssigned(e) => watch.coordinator = Some((e.coordinator, e.department)),
+            Event::CoordinatorReleased(_) => watch.coordinator = None,
+            Event::CoordinatingCaseworkerAssigned(e) => watch.caseworker = Some((e.caseworker, e.department)),
+            Event::TeamAssigned(e) => watch.team = Some(e.team),
+            Event::TeamHandedOver(e) => watch.team = Some(e.to),
+            Event::CaseTabled(_) => watch.tabled_on = Some(stamp.on),
+            Event::DecisionRecorded(e) => {
+                if let Some(lead) = e.lead {
+                    watch.coordinating_team = Some(CoordinatingTeam {
+                        lead,
+                        decided_on: stamp.on,
+                        first_meeting: e.first_team_meeting,
+                        met_on: None,
+                    });
+                }
+            }
+            Event::TransitionFormRecorded(e) => {
+                watch.form = Some(Form {
+                    recorded_on: stamp.on,
+                    hours: e.expected_weekly_hours,
+                    by: e.recorded_by,
+                });
+            }
+            Event::CaseClosed(_) => watch.open = false,
+            _ => {}
+        }
+    }
+
+    /// The thresholds of a municipality (the usual ones when it is not configured).
+    pub fn settings_of(&self, municipality: MunicipalityCode) -> AlarmSettings {
+        self.settings
+            .get(&municipality.get())
+            .copied()
+            .unwrap_or(AlarmSettings::USUAL)
+    }
+
+    /// Every open alarm on `today`, by due date.
+    pub fn alarms(&self, today: NaiveDate) -> Vec<Alarm> {
+        let mut alarms = Vec::new();
+        for (&youth, watch) in &self.watches {
+            alarms.extend(evaluate(youth, watch, self.settings_of(watch.municipality), today));
+        }
+        alarms.sort_by(|a, b| a.due.cmp(&b.due).then(a.youth_id.cmp(&b.youth_id)).then(a.rule.cmp(&b.rule)));
+        alarms
+    }
+
+    /// The open alarms of one young person on `today`.
+    pub fn alarms_of(&self, youth: YouthId, today: NaiveDate) -> Vec<Alarm> {
+        self.watches.get(&youth).map_or_else(Vec::new, |watch| {
+            evaluate(youth, watch, self.settings_of(watch.municipality), today)
+        })
+    }
+}
+
+fn plus_days(date: NaiveDate, days: u64) -> NaiveDate {
+    date.checked_add_days(Days::new(days)).unwrap_or(NaiveDate::MAX)
+}
+
+fn ymd(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// The latest transition-form window (1-31 January, 1 June-31 July) that ended before
+/// `today`: `(start, end)`.
+fn last_form_window(today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let year = today.year();
+    [
+        (ymd(year, 6, 1)?, ymd(year, 7, 31)?),
+        (ymd(year, 1, 1)?, ymd(year, 1, 31)?),
+        (ymd(year - 1, 6, 1)?, ymd(year - 1, 7, 31)?),
+    ]
+    .into_iter()
+    .find(|&(_, end)| end < today)
+}
+
+/// Evaluates every rule for one young person on `today`.
+pub fn evaluate(youth_id: YouthId, watch: &Watch, settings: AlarmSettings, today: NaiveDate) -> Vec<Alarm> {
+    let mut alarms = Vec::new();
+    if !watch.open {
+        return alarms;
+    }
+    let birth = watch.birth_date;
+    let age = age_on(birth, today);
+    let mut raise = |rule: Rule, due: NaiveDate, opened_on: NaiveDate, act: (Option<StaffId>, &'static str), detail: String| {
+        if opened_on <= today {
+            alarms.push(Alarm {
+                rule,
+                youth_id,
+                name: watch.name.clone(),
+                municipality: watch.municipality,
+                due,
+                opened_on,
+                act: act.0,
+                act_as: act.1,
+                detail,
+            });
+        }
+    };
+
+    let eighteen = birthday_at(birth, 18);
+    let warn_from = eighteen
+        .checked_sub_months(Months::new(u32::from(settings.eighteen_warning_months)))
+        .unwrap_or(eighteen);
+    if !watch.has_adult_owner() && age < 19 {
+        raise(
+            Rule::EighteenWithoutAdultOwner,
+            eighteen,
+            warn_from,
+            watch.owner(),
+            format!("turns 18 on {eighteen} with no job centre or adult services owner"),
+        );
+    }
+
+    let seventeen = birthday_at(birth, 17);
+    if let Some(team) = watch
+        .coordinating_team
+        .filter(|team| team.met_on.is_none() && team.decided_on < seventeen)
+    {
+        let due = team.first_meeting.map_or(seventeen, |d| d.min(seventeen)).max(team.decided_on);
+        raise(
+            Rule::CoordinatingTeamNotMet,
+            due,
+            plus_days(due, 1),
+            (Some(team.lead), "lead"),
+            format!("the coordinating team decided on {} has not met", team.decided_on),
+        );
+    }
+
+    if (14..18).contains(&age) {
+        let expects_support = watch.form.map_or(watch.need == Some(NeedLevel::C), |form| {
+            form.hours > FORM_HOURS_THRESHOLD
+        });
+        match watch.form {
+            None if expects_support => {
+                let from = birthday_at(birth, 14).max(watch.need_c_since.unwrap_or(birth));
+                let due = plus_days(from, FORM_GRACE_DAYS);
+                raise(
+                    Rule::TransitionFormMissing,
+                    due,
+                    plus_days(due, 1),
+                    watch.owner(),
+                    "C-need young person of 14-17 without a transition form".into(),
+                );
+            }
+            Some(form) if expects_support => {
+                if let Some((start, end)) = last_form_window(today) {
+                    if form.recorded_on < start {
+                        raise(
+                            Rule::TransitionFormStale,
+                            end,
+                            plus_days(end, 1),
+                            (Some(form.by), "form owner"),
+                            format!("transition form last updated {}, not in {start}..{end}", form.recorded_on),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    if let Some((changed, by)) = watch.plan_changed {
+        let due = plus_days(changed, u64::from(settings.plan_stale_days));
+        let act = match watch.coordinator {
+            Some((staff, _)) => (Some(staff), "coordinator"),
+            None => (Some(by), "plan owner"),
+        };
+        raise(
+            Rule::PlanStale,
+            due,
+            plus_days(due, 1),
+            act,
+            format!("plan untouched since {changed}"),
+        );
+    }
+
+    let for_the_teams = !matches!(watch.need, Some(NeedLevel::A | NeedLevel::B));
+    if for_the_teams && watch.tabled_on.is_none_or(|tabled| tabled < watch.referred_on) {
+        let due = plus_days(watch.referred_on, u64::from(settings.referral_untabled_days));
+        raise(
+            Rule::ReferralNotTabled,
+            due,
+            plus_days(due, 1),
+            (Some(watch.referred_by), "referrer"),
+            format!("referred on {} and not tabled at a meeting", watch.referred_on),
+        );
+    }
+
+    if let Some(dropout) = watch.dropout {
+        if (15..18).contains(&age_on(birth, dropout.on)) {
+            let act = match watch.coordinator {
+                Some((staff, _)) => (Some(staff), "coordinator"),
+                None => (None, "youth guidance (UU)"),
+            };
+            if dropout.contact_on.is_none() {
+                let due = plus_days(dropout.on, u64::from(settings.dropout_contact_days));
+                raise(
+                    Rule::DropoutNoContact,
+                    due,
+                    plus_days(due, 1),
+                    act,
+                    format!("dropped out on {} and not contacted", dropout.on),
+                );
+            }
+            if dropout.offer_on.is_none() {
+                let due = plus_days(dropout.on, u64::from(settings.dropout_offer_days));
+                raise(
+                    Rule::DropoutNoOffer,
+                    due,
+                    plus_days(due, 1),
+                    act,
+                    format!("dropped out on {} and no offer made", dropout.on),
+                );
+            }
+        }
+    }
+    alarms
+}
+
+/// The alarms report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmsReport {
+    /// The report date.
+    pub as_of: NaiveDate,
+    /// Open alarms per rule.
+    pub counts: BTreeMap<Rule, usize>,
+    /// The alarms, by due date.
+    pub alarms: Vec<Alarm>,
+}
+
+impl Transitions {
+    /// Open alarms on `today`, optionally of one municipality and one rule.
+    pub fn report(&self, municipality: Option<MunicipalityCode>, rule: Option<Rule>, today: NaiveDate) -> AlarmsReport {
+        let alarms: Vec<Alarm> = self
+            .alarms(today)
+            .into_iter()
+            .filter(|a| municipality.is_none_or(|m| m == a.municipality) && rule.is_none_or(|r| r == a.rule))
+            .collect();
+        let mut counts = BTreeMap::new();
+        for alarm in &alarms {
+            *counts.entry(alarm.rule).or_insert(0) += 1;
+        }
+        AlarmsReport {
+            as_of: today,
+            counts,
+            alarms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_windows() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        assert_eq!(last_form_window(d(2025, 1, 31)), Some((d(2024, 6, 1), d(2024, 7, 31))));
+        assert_eq!(last_form_window(d(2025, 2, 1)), Some((d(2025, 1, 1), d(2025, 1, 31))));
+        assert_eq!(last_form_window(d(2025, 7, 31)), Some((d(2025, 1, 1), d(2025, 1, 31))));
+        assert_eq!(last_form_window(d(2025, 8, 1)), Some((d(2025, 6, 1), d(2025, 7, 31))));
+    }
+}

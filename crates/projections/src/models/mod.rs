@@ -1,0 +1,162 @@
+//! The read models and the one struct that holds them all in lockstep.
+//!
+//! Each model is a [`Projector`]: a serialisable state folded from [`Fact`]s, with a name
+//! and a version.
+//! [`ReadModels`] keeps one checkpoint per model (the last position it applied), so a
+//! model restored from an older snapshot, or dropped for a rebuild, catches up in the same
+//! pass as the others without applying anything twice.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::fact::{Fact, Stamp};
+
+pub mod alarms;
+pub mod caseload;
+pub mod directory;
+pub mod meetings;
+pub mod statistics;
+pub mod teams;
+pub mod timeline;
+
+pub use alarms::Transitions;
+pub use caseload::Caseload;
+pub use directory::Directory;
+pub use meetings::Meetings;
+pub use statistics::Statistics;
+pub use teams::Teams;
+pub use timeline::Timeline;
+
+/// A hash map with a fast, non-cryptographic hasher (keys are uuids the log already vetted).
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<fxhash::FxHasher>>;
+
+/// A read model: a state folded from facts in log order.
+pub trait Projector: Default + Serialize + DeserializeOwned + Send + Sync {
+    /// The model's name, as `kui rebuild` and the snapshot files spell it.
+    const NAME: &'static str;
+    /// Bumped whenever the model's meaning or stored form changes: a snapshot of another
+    /// version is discarded and the model rebuilt from the log.
+    const VERSION: u32;
+
+    /// Folds one fact. Must be deterministic: the same facts in the same order give the
+    /// same state.
+    fn apply(&mut self, stamp: Stamp, fact: &Fact);
+}
+
+macro_rules! read_models {
+    ($( $(#[$doc:meta])* $field:ident: $model:ty ),+ $(,)?) => {
+        /// Every read model, each with its checkpoint.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct ReadModels {
+            $( $(#[$doc])* pub $field: $model, )+
+            checkpoints: Checkpoints,
+        }
+
+        /// The last position each model has applied.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct Checkpoints {
+            $( #[doc = concat!("The `", stringify!($field), "` model's checkpoint.")] pub $field: u64, )+
+        }
+
+        impl ReadModels {
+            /// Every model's name, in fold order.
+            pub const NAMES: &'static [&'static str] = &[ $( <$model>::NAME, )+ ];
+
+            /// Applies a fact to every model that has not seen its position yet.
+            pub fn apply(&mut self, stamp: Stamp, fact: &Fact) {
+                $(
+                    if self.checkpoints.$field < stamp.position {
+                        self.$field.apply(stamp, fact);
+                        self.checkpoints.$field = stamp.position;
+                    }
+                )+
+            }
+
+            /// Moves every checkpoint below `position` up to it (for a position whose
+            /// event the models ignore, such as one past an as-of date).
+            pub fn pass(&mut self, position: u64) {
+                $( self.checkpoints.$field = self.checkpoints.$field.max(position); )+
+            }
+
+            /// The checkpoints.
+            pub fn checkpoints(&self) -> Checkpoints {
+                self.checkpoints
+            }
+
+            /// `(name, checkpoint)` for every model.
+            pub fn checkpoint_list(&self) -> Vec<(&'static str, u64)> {
+                vec![ $( (<$model>::NAME, self.checkpoints.$field), )+ ]
+            }
+
+            /// The lowest checkpoint: where a catch-up has to start.
+            pub fn low_water(&self) -> u64 {
+                [ $( self.checkpoints.$field, )+ ].into_iter().min().unwrap_or(0)
+            }
+
+            /// The highest checkpoint.
+            pub fn high_water(&self) -> u64 {
+                [ $( self.checkpoints.$field, )+ ].into_iter().max().unwrap_or(0)
+            }
+
+            /// Empties the named model and sets its checkpoint to 0; false for an unknown name.
+            pub fn reset(&mut self, name: &str) -> bool {
+                match name {
+                    $( n if n == <$model>::NAME => {
+                        self.$field = <$model>::default();
+                        self.checkpoints.$field = 0;
+                        true
+                    } )+
+                    _ => false,
+                }
+            }
+
+            /// Each model's snapshot: name, version, checkpoint and state as JSON bytes.
+            pub(crate) fn snapshots(&self) -> Result<Vec<(&'static str, u32, u64, Vec<u8>)>, serde_json::Error> {
+                Ok(vec![ $( (<$model>::NAME, <$model>::VERSION, self.checkpoints.$field, serde_json::to_vec(&self.$field)?), )+ ])
+            }
+
+            /// Restores the named model from its state bytes, if `version` is current.
+            pub(crate) fn restore(&mut self, name: &str, version: u32, checkpoint: u64, state: &[u8]) -> Result<(), String> {
+                match name {
+                    $( n if n == <$model>::NAME => {
+                        if version != <$model>::VERSION {
+                            return Err(format!("snapshot is version {version}, this build's model is version {}", <$model>::VERSION));
+                        }
+                        self.$field = serde_json::from_slice(state).map_err(|error| format!("snapshot does not parse: {error}"))?;
+                        self.checkpoints.$field = checkpoint;
+                        Ok(())
+                    } )+
+                    other => Err(format!("unknown model {other:?}")),
+                }
+            }
+
+            /// The named model's version, if the name is known.
+            pub fn version_of(name: &str) -> Option<u32> {
+                match name {
+                    $( n if n == <$model>::NAME => Some(<$model>::VERSION), )+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+read_models! {
+    /// Staff and municipal settings.
+    directory: Directory,
+    /// Team membership.
+    teams: Teams,
+    /// Meetings, agendas, decisions and follow-ups.
+    meetings: Meetings,
+    /// Coordinators' caseloads.
+    caseload: Caseload,
+    /// The transition alarms' facts.
+    transitions: Transitions,
+    /// The Viborg table, hand-overs and monthly flows.
+    statistics: Statistics,
+    /// Where each young person's events in other streams are.
+    timeline: Timeline,
+}

@@ -1,0 +1,436 @@
+//! The projector runtime: restore from snapshots, catch up, follow the log live, rebuild,
+//! save, and wait for a position (read-your-writes).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use kui_log::{EventLog, LogError, Position};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ProjectionError;
+use crate::fact::{Fact, Stamp};
+use crate::fold::fold_range;
+use crate::models::ReadModels;
+use crate::store::SnapshotStore;
+
+/// How the runtime works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Threads that decode during catch-up and rebuild (at least 1).
+    pub workers: usize,
+    /// While following, save snapshots after this many new events.
+    pub save_every: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            save_every: 50_000,
+        }
+    }
+}
+
+/// The first line of a snapshot; the model's state follows on the next line.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    model: String,
+    version: u32,
+    checkpoint: u64,
+    /// Hex of the hash of the event at `checkpoint` (empty for checkpoint 0): a snapshot of
+    /// another log (or of a log since replaced by an import) is recognised and discarded.
+    hash: String,
+}
+
+/// What happened to each model's snapshot on open.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Opened {
+    /// Models restored, with their checkpoint.
+    pub restored: Vec<(&'static str, u64)>,
+    /// Models whose snapshot was unusable, with the reason; they were rebuilt.
+    pub discarded: Vec<(&'static str, String)>,
+    /// Events folded to catch up (or rebuild).
+    pub caught_up: u64,
+    /// Seconds spent folding them.
+    pub fold_seconds: f64,
+    /// Seconds spent opening, restoring and saving included.
+    pub seconds: f64,
+}
+
+impl Opened {
+    /// Events folded per second.
+    pub fn events_per_second(&self) -> f64 {
+        if self.fold_seconds > 0.0 {
+            self.caught_up as f64 / self.fold_seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Read models kept current with a log.
+pub struct Projections {
+    log: Arc<dyn EventLog>,
+    store: Arc<dyn SnapshotStore>,
+    options: Options,
+    models: RwLock<ReadModels>,
+    /// The position every model has reached.
+    applied: Mutex<u64>,
+    advanced: Condvar,
+    /// The position of the last snapshot.
+    saved: Mutex<u64>,
+    stop: AtomicBool,
+    follower: Mutex<Option<JoinHandle<()>>>,
+    failure: Mutex<Option<String>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The model names to act on: all of them for an empty list, else the given ones, checked.
+pub fn model_names(names: &[String]) -> Result<Vec<&'static str>, ProjectionError> {
+    if names.is_empty() {
+        return Ok(ReadModels::NAMES.to_vec());
+    }
+    names
+        .iter()
+        .map(|name| {
+            ReadModels::NAMES
+                .iter()
+                .copied()
+                .find(|known| *known == name.trim())
+                .ok_or_else(|| ProjectionError::UnknownModel {
+                    name: name.clone(),
+                    known: ReadModels::NAMES.join(", "),
+                })
+        })
+        .collect()
+}
+
+impl Projections {
+    /// Restores every model from its snapshot (discarding stale or foreign ones), except
+    /// the models named in `rebuild`, which start empty; then folds the log once, from the
+    /// lowest checkpoint, so the rebuilt models replay everything while the restored ones
+    /// only catch up; and saves. `progress(position, head)` is called while folding.
+    pub fn open(
+        log: Arc<dyn EventLog>,
+        store: Arc<dyn SnapshotStore>,
+        options: Options,
+        rebuild: &[&str],
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(Arc<Projections>, Opened), ProjectionError> {
+        let started = Instant::now();
+        let head = log.head()?.map_or(0, |(position, _)| position.0);
+        let mut models = ReadModels::default();
+        let mut opened = Opened::default();
+        for &name in ReadModels::NAMES {
+            if rebuild.contains(&name) {
+                store.remove(name)?;
+                continue;
+            }
+            match restore(log.as_ref(), store.as_ref(), &mut models, name, head) {
+                Ok(Some(checkpoint)) => opened.restored.push((name, checkpoint)),
+                Ok(None) => {}
+                Err(reason) => {
+                    models.reset(name);
+                    opened.discarded.push((name, reason));
+                }
+            }
+        }
+        let projections = Arc::new(Projections {
+            log,
+            store,
+            options,
+            models: RwLock::new(models),
+            applied: Mutex::new(0),
+            advanced: Condvar::new(),
+            saved: Mutex::new(0),
+            stop: AtomicBool::new(false),
+            follower: Mutex::new(None),
+            failure: Mutex::new(None),
+        });
+        let low = projections.read().low_water();
+        *lock(&projections.saved) = low;
+        let restored_after = started.elapsed().as_secs_f64();
+        opened.caught_up = projections.catch_up_with(progress)?;
+        opened.fold_seconds = started.elapsed().as_secs_f64() - restored_after;
+        if opened.caught_up > 0 || !opened.discarded.is_empty() || !rebuild.is_empty() {
+            projections.save()?;
+        }
+        opened.seconds = started.elapsed().as_secs_f64();
+        Ok((projections, opened))
+    }
+
+    /// The models, for reading. Hold the guard briefly: the live follower waits for it.
+    pub fn read(&self) -> RwLockReadGuard<'_, ReadModels> {
+        self.models.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, ReadModels> {
+        self.models.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The position every model has applied.
+    pub fn position(&self) -> u64 {
+        *lock(&self.applied)
+    }
+
+    /// The log the models follow.
+    pub fn log(&self) -> &Arc<dyn EventLog> {
+        &self.log
+    }
+
+    /// Whether the models have applied everything durable in the log.
+    pub fn is_caught_up(&self) -> Result<bool, ProjectionError> {
+        let head = self.log.head()?.map_or(0, |(position, _)| position.0);
+        Ok(self.position() >= head)
+    }
+
+    /// Why the live follower stopped, if it failed.
+    pub fn failure(&self) -> Option<String> {
+        lock(&self.failure).clone()
+    }
+
+    /// Folds everything the log has beyond the models' checkpoints; returns the count.
+    pub fn catch_up(&self) -> Result<u64, ProjectionError> {
+        self.catch_up_with(&mut |_, _| {})
+    }
+
+    fn catch_up_with(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<u64, ProjectionError> {
+        let mut models = self.write();
+        let head = self.log.head()?.map_or(0, |(position, _)| position.0);
+        let from = models.low_water() + 1;
+        let folded = fold_range(
+            self.log.as_ref(),
+            from,
+            head,
+            self.options.workers,
+            &mut |stamp, fact| models.apply(stamp, fact),
+            &mut |position| progress(position, head),
+        )?;
+        let reached = models.low_water();
+        drop(models);
+        self.advance(reached);
+        Ok(folded)
+    }
+
+    fn advance(&self, position: u64) {
+        let mut applied = lock(&self.applied);
+        if position > *applied {
+            *applied = position;
+            self.advanced.notify_all();
+        }
+    }
+
+    /// Writes every model's snapshot.
+    pub fn save(&self) -> Result<(), ProjectionError> {
+        let (snapshots, checkpoints) = {
+            let models = self.read();
+            (models.snapshots()?, models.low_water())
+        };
+        let mut hashes: BTreeMap<u64, String> = BTreeMap::new();
+        for (name, version, checkpoint, state) in snapshots {
+            let hash = match hashes.get(&checkpoint) {
+                Some(hash) => hash.clone(),
+                None => {
+                    let hash = self.hash_at(checkpoint)?;
+                    hashes.insert(checkpoint, hash.clone());
+                    hash
+                }
+            };
+            let header = Header {
+                model: name.to_owned(),
+                version,
+                checkpoint,
+                hash,
+            };
+            let mut bytes = serde_json::to_vec(&header)?;
+            bytes.push(b'\n');
+            bytes.extend_from_slice(&state);
+            self.store.save(name, &bytes)?;
+        }
+        *lock(&self.saved) = checkpoints;
+        Ok(())
+    }
+
+    fn hash_at(&self, position: u64) -> Result<String, ProjectionError> {
+        if position == 0 {
+            return Ok(String::new());
+        }
+        let envelope = self.log.read_all(Position(position), 1)?;
+        match envelope.first() {
+            Some(envelope) if envelope.position.0 == position => Ok(hex(&envelope.hash)),
+            _ => Err(ProjectionError::Log(LogError::Corrupt {
+                position: Some(position),
+                reason: "a read model's checkpoint is past the log's head".into(),
+            })),
+        }
+    }
+
+    /// Blocks until every model has applied `position` (true) or `timeout` passes (false).
+    pub fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut applied = lock(&self.applied);
+        while *applied < position {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            applied = self
+                .advanced
+                .wait_timeout(applied, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Starts a thread that follows the log's live subscription, applies every new event
+    /// and saves snapshots every `save_every` events. Idempotent.
+    pub fn follow(self: &Arc<Projections>) {
+        let mut follower = lock(&self.follower);
+        if follower.is_some() {
+            return;
+        }
+        let me = Arc::clone(self);
+        *follower = Some(std::thread::spawn(move || {
+            if let Err(error) = me.run_follower() {
+                *lock(&me.failure) = Some(error.to_string());
+            }
+        }));
+    }
+
+    fn run_follower(&self) -> Result<(), ProjectionError> {
+        let mut subscription = self.log.subscribe(Position(self.position() + 1));
+        let mut batch: Vec<(Stamp, Fact)> = Vec::new();
+        while !self.stop.load(Ordering::Relaxed) {
+            let first = match subscription.next_timeout(Duration::from_millis(100)) {
+                Ok(Some(envelope)) => envelope,
+                Ok(None) => continue,
+                Err(LogError::Closed) => return Ok(()),
+                Err(error) => return Err(error.into()),
+            };
+            batch.clear();
+            let mut next = Some(first);
+            while let Some(envelope) = next {
+                let fact = Fact::of(&envelope).map_err(|source| ProjectionError::Decode {
+                    position: envelope.position.0,
+                    source,
+                })?;
+                batch.push((Stamp::of(&envelope), fact));
+                next = if batch.len() < 4096 {
+                    subscription.next_timeout(Duration::ZERO).ok().flatten()
+                } else {
+                    None
+                };
+            }
+            let reached = {
+                let mut models = self.write();
+                for (stamp, fact) in &batch {
+                    models.apply(*stamp, fact);
+                }
+                models.low_water()
+            };
+            self.advance(reached);
+            let saved = *lock(&self.saved);
+            if reached.saturating_sub(saved) >= self.options.save_every {
+                self.save()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the follower (if running) and saves the snapshots.
+    pub fn shutdown(&self) -> Result<(), ProjectionError> {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = lock(&self.follower).take() {
+            let _ = handle.join();
+        }
+        self.save()
+    }
+
+    /// Every model as it stood at the end of business day `as_of`: a fresh fold of the
+    /// events that happened on or before it (deterministic: the same log gives the same
+    /// models).
+    pub fn as_of(
+        log: &dyn EventLog,
+        as_of: NaiveDate,
+        workers: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<ReadModels, ProjectionError> {
+        let head = log.head()?.map_or(0, |(position, _)| position.0);
+        let mut models = ReadModels::default();
+        fold_range(
+            log,
+            1,
+            head,
+            workers,
+            &mut |stamp, fact| {
+                if stamp.on <= as_of {
+                    models.apply(stamp, fact);
+                } else {
+                    models.pass(stamp.position);
+                }
+            },
+            &mut |position| progress(position, head),
+        )?;
+        Ok(models)
+    }
+}
+
+impl Drop for Projections {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Restores one model from the store: `Ok(Some(checkpoint))` when restored, `Ok(None)`
+/// when there is no snapshot, `Err(reason)` when the snapshot cannot be used.
+fn restore(
+    log: &dyn EventLog,
+    store: &dyn SnapshotStore,
+    models: &mut ReadModels,
+    name: &'static str,
+    head: u64,
+) -> Result<Option<u64>, String> {
+    let Some(bytes) = store.load(name).map_err(|error| error.to_string())? else {
+        return Ok(None);
+    };
+    let split = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("the snapshot has no header line")?;
+    let header: Header =
+        serde_json::from_slice(&bytes[..split]).map_err(|error| format!("the snapshot header does not parse: {error}"))?;
+    if header.model != name {
+        return Err(format!("the snapshot is of model {:?}", header.model));
+    }
+    if header.checkpoint > head {
+        return Err(format!(
+            "the snapshot is at position {}, past the log's head {head}",
+            header.checkpoint
+        ));
+    }
+    if header.checkpoint > 0 {
+        let at = log
+            .read_all(Position(header.checkpoint), 1)
+            .map_err(|error| error.to_string())?;
+        if at.first().map(|e| hex(&e.hash)) != Some(header.hash.clone()) {
+            return Err(format!(
+                "the log's event at position {} is not the one the snapshot was taken after",
+                header.checkpoint
+            ));
+        }
+    }
+    models.restore(name, header.version, header.checkpoint, &bytes[split + 1..])?;
+    Ok(Some(header.checkpoint))
+}
