@@ -359,7 +359,12 @@ impl Shared {
         Ok(envelopes)
     }
 
-    fn scan(&self, from: u64, to: u64, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
+    fn scan(
+        &self,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
+    ) -> Result<u64, LogError> {
         let to = to.min(self.durable_position());
         let mut envelope = codec::blank_envelope();
         let mut visited = 0;

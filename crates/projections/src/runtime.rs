@@ -409,8 +409,8 @@ fn restore(
         .iter()
         .position(|&b| b == b'\n')
         .ok_or("the snapshot has no header line")?;
-    let header: Header =
-        serde_json::from_slice(&bytes[..split]).map_err(|error| format!("the snapshot header does not parse: {error}"))?;
+    let header: Header = serde_json::from_slice(&bytes[..split])
+        .map_err(|error| format!("the snapshot header does not parse: {error}"))?;
     if header.model != name {
         return Err(format!("the snapshot is of model {:?}", header.model));
     }

@@ -37,7 +37,11 @@ pub fn rebuild(data: &Path, now: Option<&str>, args: RebuildArgs) -> Result<Exit
     let names = model_names(&args.models)?;
     let (_engine, log) = open::engine(data, now)?;
     let (projections, opened) = open::open_read_models(data, log, args.workers, &names, "rebuilding")?;
-    println!("rebuilt {} from the log: {}", if args.models.is_empty() { "every read model" } else { "" }, names.join(", "));
+    println!(
+        "rebuilt {} from the log: {}",
+        if args.models.is_empty() { "every read model" } else { "" },
+        names.join(", ")
+    );
     println!(
         "  {} events in {:.2} s: {:.0} events/s (all models together), up to position {}",
         opened.caught_up,
@@ -113,7 +117,12 @@ pub fn report(data: &Path, now: Option<&str>, args: ReportArgs) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn teams(models: &ReadModels, municipality: Option<MunicipalityCode>, today: NaiveDate, args: &ReportArgs) -> Result<()> {
+fn teams(
+    models: &ReadModels,
+    municipality: Option<MunicipalityCode>,
+    today: NaiveDate,
+    args: &ReportArgs,
+) -> Result<()> {
     let report = models
         .teams
         .report(&models.directory, &models.meetings, municipality, today, args.within);
@@ -131,7 +140,10 @@ fn teams(models: &ReadModels, municipality: Option<MunicipalityCode>, today: Nai
             team.last_meeting.map_or("-".into(), |d| d.to_string()),
             team.next_meeting.map_or("none scheduled".into(), |d| d.to_string()),
         );
-        println!("  {:<30} {:>3}  {:<14} {:<10}  school status", "name", "age", "reason", "since");
+        println!(
+            "  {:<30} {:>3}  {:<14} {:<10}  school status",
+            "name", "age", "reason", "since"
+        );
         for member in team.members.iter().take(args.limit) {
             println!(
                 "  {:<30} {:>3}  {:<14} {:<10}  {}",
@@ -145,7 +157,11 @@ fn teams(models: &ReadModels, municipality: Option<MunicipalityCode>, today: Nai
         more(args.limit.min(team.members.len()), team.members.len());
     }
     println!();
-    println!("moving team within {} days: {}", report.within_days, report.moving.len());
+    println!(
+        "moving team within {} days: {}",
+        report.within_days,
+        report.moving.len()
+    );
     for change in report.moving.iter().take(args.limit) {
         println!("  {}  {:<30} {} -> {}", change.on, change.name, change.from, change.to);
     }
@@ -216,7 +232,10 @@ fn caseload(models: &ReadModels, municipality: Option<MunicipalityCode>, args: &
         return print_json(&report);
     }
     println!("coordinators: {}", report.coordinators.len());
-    println!("  {:<30} {:<20} {:>6} {:>8}", "coordinator", "department", "active", "capacity");
+    println!(
+        "  {:<30} {:<20} {:>6} {:>8}",
+        "coordinator", "department", "active", "capacity"
+    );
     for load in report.coordinators.iter().take(args.limit) {
         println!(
             "  {:<30} {:<20} {:>6} {:>8}{}",
@@ -229,7 +248,10 @@ fn caseload(models: &ReadModels, municipality: Option<MunicipalityCode>, args: &
     }
     more(args.limit.min(report.coordinators.len()), report.coordinators.len());
     println!();
-    println!("  {:<20} {:>12} {:>12} {:>16}", "department", "coordinators", "coordinated", "caseworker cases");
+    println!(
+        "  {:<20} {:>12} {:>12} {:>16}",
+        "department", "coordinators", "coordinated", "caseworker cases"
+    );
     for department in &report.departments {
         println!(
             "  {:<20} {:>12} {:>12} {:>16}",
@@ -240,7 +262,10 @@ fn caseload(models: &ReadModels, municipality: Option<MunicipalityCode>, args: &
         );
     }
     println!();
-    println!("C-need young people without a coordinator: {}", report.unassigned_c_need.len());
+    println!(
+        "C-need young people without a coordinator: {}",
+        report.unassigned_c_need.len()
+    );
     for youth in report.unassigned_c_need.iter().take(args.limit) {
         println!("  {:<30} {:?}", youth.name, youth.scheme);
     }
@@ -267,7 +292,10 @@ fn alarms(
         println!("  {:<30} {count}", rule.as_str());
     }
     println!();
-    println!("  {:<10}  {:<30}  {:<30}  {:<32}  detail", "due", "rule", "young person", "who acts");
+    println!(
+        "  {:<10}  {:<30}  {:<30}  {:<32}  detail",
+        "due", "rule", "young person", "who acts"
+    );
     for alarm in report.alarms.iter().take(args.limit) {
         let who = match alarm.act {
             Some(staff) => format!("{} ({})", models.directory.staff_name(staff), alarm.act_as),
@@ -286,7 +314,12 @@ fn alarms(
     Ok(())
 }
 
-fn stats(models: &ReadModels, municipality: Option<MunicipalityCode>, today: NaiveDate, args: &ReportArgs) -> Result<()> {
+fn stats(
+    models: &ReadModels,
+    municipality: Option<MunicipalityCode>,
+    today: NaiveDate,
+    args: &ReportArgs,
+) -> Result<()> {
     let report = models.statistics.report(municipality, today);
     if args.json {
         return print_json(&report);

@@ -145,7 +145,9 @@ fn scan_range_visits_only_its_positions() {
     assert_eq!(visited, 6);
     assert_eq!(seen, (7..=12).collect::<Vec<_>>());
     // A range past the head stops at the head; an empty range visits nothing.
-    let past = log.scan_range(Position(28), Position(1000), &mut |_| Ok(())).expect("scan");
+    let past = log
+        .scan_range(Position(28), Position(1000), &mut |_| Ok(()))
+        .expect("scan");
     assert_eq!(past, 3);
     let empty = log.scan_range(Position(9), Position(8), &mut |_| Ok(())).expect("scan");
     assert_eq!(empty, 0);

@@ -96,10 +96,14 @@ impl std::str::FromStr for Rule {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Rule, String> {
-        Rule::ALL.iter().copied().find(|rule| rule.as_str() == text.trim()).ok_or_else(|| {
-            let names: Vec<&str> = Rule::ALL.iter().map(|rule| rule.as_str()).collect();
-            format!("{text:?} is not one of {}", names.join(", "))
-        })
+        Rule::ALL
+            .iter()
+            .copied()
+            .find(|rule| rule.as_str() == text.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Rule::ALL.iter().map(|rule| rule.as_str()).collect();
+                format!("{text:?} is not one of {}", names.join(", "))
+            })
     }
 }
 
@@ -320,11 +324,7 @@ impl Transitions {
             }
             Event::MeetingHeld(e) => {
                 for youth in self.agendas.remove(&e.meeting_id).unwrap_or_default() {
-                    if let Some(team) = self
-                        .watches
-                        .get_mut(&youth)
-                        .and_then(|w| w.coordinating_team.as_mut())
-                    {
+                    if let Some(team) = self.watches.get_mut(&youth).and_then(|w| w.coordinating_team.as_mut()) {
                         if team.met_on.is_none() && e.held_on > team.decided_on {
                             team.met_on = Some(e.held_on);
                         }
@@ -392,7 +392,12 @@ impl Transitions {
         for (&youth, watch) in &self.watches {
             alarms.extend(evaluate(youth, watch, self.settings_of(watch.municipality), today));
         }
-        alarms.sort_by(|a, b| a.due.cmp(&b.due).then(a.youth_id.cmp(&b.youth_id)).then(a.rule.cmp(&b.rule)));
+        alarms.sort_by(|a, b| {
+            a.due
+                .cmp(&b.due)
+                .then(a.youth_id.cmp(&b.youth_id))
+                .then(a.rule.cmp(&b.rule))
+        });
         alarms
     }
 
@@ -433,21 +438,22 @@ pub fn evaluate(youth_id: YouthId, watch: &Watch, settings: AlarmSettings, today
     }
     let birth = watch.birth_date;
     let age = age_on(birth, today);
-    let mut raise = |rule: Rule, due: NaiveDate, opened_on: NaiveDate, act: (Option<StaffId>, &'static str), detail: String| {
-        if opened_on <= today {
-            alarms.push(Alarm {
-                rule,
-                youth_id,
-                name: watch.name.clone(),
-                municipality: watch.municipality,
-                due,
-                opened_on,
-                act: act.0,
-                act_as: act.1,
-                detail,
-            });
-        }
-    };
+    let mut raise =
+        |rule: Rule, due: NaiveDate, opened_on: NaiveDate, act: (Option<StaffId>, &'static str), detail: String| {
+            if opened_on <= today {
+                alarms.push(Alarm {
+                    rule,
+                    youth_id,
+                    name: watch.name.clone(),
+                    municipality: watch.municipality,
+                    due,
+                    opened_on,
+                    act: act.0,
+                    act_as: act.1,
+                    detail,
+                });
+            }
+        };
 
     let eighteen = birthday_at(birth, 18);
     let warn_from = eighteen
@@ -468,7 +474,10 @@ pub fn evaluate(youth_id: YouthId, watch: &Watch, settings: AlarmSettings, today
         .coordinating_team
         .filter(|team| team.met_on.is_none() && team.decided_on < seventeen)
     {
-        let due = team.first_meeting.map_or(seventeen, |d| d.min(seventeen)).max(team.decided_on);
+        let due = team
+            .first_meeting
+            .map_or(seventeen, |d| d.min(seventeen))
+            .max(team.decided_on);
         raise(
             Rule::CoordinatingTeamNotMet,
             due,
@@ -502,7 +511,10 @@ pub fn evaluate(youth_id: YouthId, watch: &Watch, settings: AlarmSettings, today
                             end,
                             plus_days(end, 1),
                             (Some(form.by), "form owner"),
-                            format!("transition form last updated {}, not in {start}..{end}", form.recorded_on),
+                            format!(
+                                "transition form last updated {}, not in {start}..{end}",
+                                form.recorded_on
+                            ),
                         );
                     }
                 }

@@ -9,7 +9,7 @@ use kui_domain::{Event, MunicipalityCode, StaffId};
 use serde::{Deserialize, Serialize};
 
 use crate::fact::{Fact, Stamp};
-use crate::models::{Projector, FastMap};
+use crate::models::{FastMap, Projector};
 
 /// Coordinator capacity when neither the staff member nor the municipality set one
 /// (Aalborg's estimate of about 25 young people per contact person).
@@ -79,7 +79,9 @@ impl Projector for Directory {
 impl Directory {
     /// A staff member's name, or the short id when unknown.
     pub fn staff_name(&self, staff: StaffId) -> String {
-        self.staff.get(&staff).map_or_else(|| staff.to_string(), |row| row.name.clone())
+        self.staff
+            .get(&staff)
+            .map_or_else(|| staff.to_string(), |row| row.name.clone())
     }
 
     /// A staff member's department, when registered.

@@ -278,9 +278,9 @@ impl Meetings {
     /// Whether the young person's case came back to a meeting later than `after`.
     fn tabled_after(&self, youth: YouthId, after: NaiveDate) -> bool {
         self.tabled.get(&youth).is_some_and(|ids| {
-            ids.iter().filter_map(|id| self.meetings.get(id)).any(|meeting| {
-                meeting.date > after && meeting.status != MeetingStatus::Cancelled
-            })
+            ids.iter()
+                .filter_map(|id| self.meetings.get(id))
+                .any(|meeting| meeting.date > after && meeting.status != MeetingStatus::Cancelled)
         })
     }
 

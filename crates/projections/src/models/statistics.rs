@@ -115,7 +115,9 @@ impl Projector for Statistics {
             _ => {}
         }
         let Some(youth_id) = event.youth_id() else { return };
-        let Some(row) = self.youth.get_mut(&youth_id) else { return };
+        let Some(row) = self.youth.get_mut(&youth_id) else {
+            return;
+        };
         if let Some(scheme) = Scheme::after(event) {
             let coordinator = match event {
                 Event::CoordinatorAssigned(e) => Some(e.coordinator),
@@ -141,7 +143,8 @@ impl Projector for Statistics {
                 on_time: row.adult_since.is_some_and(|since| since < e.birthday),
             }),
             Event::DestinationReached(e) => {
-                self.flows.push((e.on, row.municipality, Flow::Destination(e.destination)));
+                self.flows
+                    .push((e.on, row.municipality, Flow::Destination(e.destination)));
             }
             Event::CaseClosed(_) => self.flows.push((stamp.on, row.municipality, Flow::Closed)),
             _ => {}

@@ -174,7 +174,9 @@ impl Teams {
         today: NaiveDate,
         within_days: u32,
     ) -> TeamsReport {
-        let horizon = today.checked_add_days(Days::new(u64::from(within_days))).unwrap_or(today);
+        let horizon = today
+            .checked_add_days(Days::new(u64::from(within_days)))
+            .unwrap_or(today);
         let mut teams: Vec<TeamView> = Team::ALL
             .iter()
             .map(|&team| {
@@ -222,7 +224,8 @@ impl Teams {
             }
         }
         for view in &mut teams {
-            view.members.sort_by(|a, b| a.name.cmp(&b.name).then(a.youth_id.cmp(&b.youth_id)));
+            view.members
+                .sort_by(|a, b| a.name.cmp(&b.name).then(a.youth_id.cmp(&b.youth_id)));
             view.count = view.members.len();
         }
         moving.sort_by(|a, b| a.on.cmp(&b.on).then(a.youth_id.cmp(&b.youth_id)));

@@ -1,0 +1,301 @@
+//! One scenario per alarm rule: it opens on the right day, names the right person and
+//! who should act, and closes when the fact that satisfies it arrives.
+
+use kui_domain::values::{Department, NeedLevel, SchoolStatus};
+use kui_projections::models::alarms::Rule;
+
+use crate::helpers::*;
+
+#[test]
+fn turning_18_without_an_adult_side_owner() {
+    let y = youth(1);
+    let mut s = Scenario::new();
+    s.on(
+        date(2023, 9, 1),
+        referred(y, date(2008, 6, 15), date(2023, 9, 1), SchoolStatus::InEducation),
+    );
+    s.on(date(2023, 9, 2), need(y, NeedLevel::C));
+    // Six months before the 18th birthday (15 June 2026).
+    s.assert_opens_on(y, Rule::EighteenWithoutAdultOwner, date(2025, 12, 15));
+    let alarm = s
+        .model
+        .alarms_of(y, date(2026, 1, 1))
+        .into_iter()
+        .find(|a| a.rule == Rule::EighteenWithoutAdultOwner)
+        .expect("alarm");
+    assert_eq!(
+        (alarm.youth_id, alarm.due, alarm.act, alarm.act_as),
+        (y, date(2026, 6, 15), Some(staff(1)), "referrer")
+    );
+    assert_eq!(alarm.name, "Young person 1");
+
+    // A UU coordinator is not the adult side: the alarm stays, and names them.
+    s.on(date(2026, 1, 5), assigned(y, staff(20), Department::Uu));
+    let alarm = &s.model.alarms_of(y, date(2026, 1, 6))[0];
+    assert_eq!(
+        (alarm.rule, alarm.act, alarm.act_as),
+        (Rule::EighteenWithoutAdultOwner, Some(staff(20)), "coordinator")
+    );
+
+    // A job-centre coordinating caseworker satisfies it.
+    s.on(date(2026, 2, 1), caseworker(y, staff(21), Department::JobCentre));
+    assert!(!s.fires(y, Rule::EighteenWithoutAdultOwner, date(2026, 2, 1)));
+    assert!(!s.fires(y, Rule::EighteenWithoutAdultOwner, date(2026, 7, 1)));
+}
+
+#[test]
+fn the_hand_over_to_team_3_or_closing_the_case_satisfies_the_18_rule() {
+    let (a, b) = (youth(2), youth(3));
+    let mut s = Scenario::new();
+    for y in [a, b] {
+        s.on(
+            date(2023, 9, 1),
+            referred(y, date(2008, 6, 15), date(2023, 9, 1), SchoolStatus::InEducation),
+        );
+    }
+    assert!(s.fires(a, Rule::EighteenWithoutAdultOwner, date(2026, 3, 1)));
+    s.on(date(2026, 3, 2), handed_over(a));
+    s.on(date(2026, 3, 2), closed(b));
+    assert!(!s.fires(a, Rule::EighteenWithoutAdultOwner, date(2026, 3, 2)));
+    assert!(s.fires(a, Rule::ReferralNotTabled, date(2026, 3, 2)));
+    assert!(s.open(b, date(2026, 3, 2)).is_empty(), "a closed case raises nothing");
+}
+
+#[test]
+fn a_coordinating_team_that_has_not_met() {
+    let y = youth(4);
+    let (first, second) = (meeting(1), meeting(2));
+    let mut s = Scenario::new();
+    s.on(
+        date(2025, 11, 1),
+        referred(y, date(2010, 3, 10), date(2025, 11, 1), SchoolStatus::InEducation),
+    );
+    s.on(date(2025, 12, 1), scheduled(first, date(2026, 1, 10)));
+    s.on(date(2025, 12, 1), tabled(first, y));
+    s.on(
+        date(2026, 1, 10),
+        team_decision(first, y, staff(7), Some(date(2026, 2, 1))),
+    );
+    s.on(date(2026, 1, 10), held(first, date(2026, 1, 10)));
+    // The decision's own meeting is not the team meeting; the first meeting was due 1 February.
+    s.assert_opens_on(y, Rule::CoordinatingTeamNotMet, date(2026, 2, 2));
+    let alarm = s
+        .model
+        .alarms_of(y, date(2026, 2, 2))
+        .into_iter()
+        .find(|a| a.rule == Rule::CoordinatingTeamNotMet)
+        .expect("alarm");
+    assert_eq!(
+        (alarm.act, alarm.act_as, alarm.due),
+        (Some(staff(7)), "lead", date(2026, 2, 1))
+    );
+
+    s.on(date(2026, 2, 3), scheduled(second, date(2026, 2, 20)));
+    s.on(date(2026, 2, 3), tabled(second, y));
+    assert!(
+        s.fires(y, Rule::CoordinatingTeamNotMet, date(2026, 2, 19)),
+        "tabling alone is not meeting"
+    );
+    s.on(date(2026, 2, 20), held(second, date(2026, 2, 20)));
+    assert!(!s.fires(y, Rule::CoordinatingTeamNotMet, date(2026, 2, 20)));
+}
+
+#[test]
+fn without_a_planned_date_the_team_must_meet_by_the_17th_birthday() {
+    let y = youth(5);
+    let m = meeting(3);
+    let mut s = Scenario::new();
+    s.on(
+        date(2025, 11, 1),
+        referred(y, date(2010, 3, 10), date(2025, 11, 1), SchoolStatus::InEducation),
+    );
+    s.on(date(2025, 12, 1), scheduled(m, date(2026, 1, 10)));
+    s.on(date(2025, 12, 1), tabled(m, y));
+    s.on(date(2026, 1, 10), team_decision(m, y, staff(7), None));
+    s.assert_opens_on(y, Rule::CoordinatingTeamNotMet, date(2027, 3, 11));
+}
+
+#[test]
+fn a_missing_transition_form() {
+    let (c, b) = (youth(6), youth(7));
+    let mut s = Scenario::new();
+    for y in [c, b] {
+        s.on(
+            date(2025, 8, 1),
+            referred(y, date(2011, 5, 1), date(2025, 8, 1), SchoolStatus::PrimarySchool),
+        );
+    }
+    s.on(date(2025, 8, 1), need(c, NeedLevel::C));
+    s.on(date(2025, 8, 1), need(b, NeedLevel::B));
+    // 14 already; C since 1 August; 30 days' grace.
+    s.assert_opens_on(c, Rule::TransitionFormMissing, date(2025, 9, 1));
+    assert!(
+        !s.fires(b, Rule::TransitionFormMissing, date(2026, 1, 1)),
+        "a B-need young person needs no form"
+    );
+    s.on(date(2025, 9, 5), form(c, 15));
+    assert!(!s.fires(c, Rule::TransitionFormMissing, date(2025, 9, 5)));
+}
+
+#[test]
+fn a_stale_transition_form_in_february_and_august() {
+    let y = youth(8);
+    let mut s = Scenario::new();
+    s.on(
+        date(2025, 8, 1),
+        referred(y, date(2010, 5, 1), date(2025, 8, 1), SchoolStatus::InEducation),
+    );
+    s.on(date(2025, 9, 10), form(y, 12));
+    s.assert_opens_on(y, Rule::TransitionFormStale, date(2026, 2, 1));
+    let alarm = s
+        .model
+        .alarms_of(y, date(2026, 2, 1))
+        .into_iter()
+        .find(|a| a.rule == Rule::TransitionFormStale)
+        .expect("alarm");
+    assert_eq!((alarm.due, alarm.act), (date(2026, 1, 31), Some(staff(3))));
+    s.on(date(2026, 2, 5), form(y, 12));
+    assert!(!s.fires(y, Rule::TransitionFormStale, date(2026, 2, 5)));
+    // Not updated in June or July: open again on 1 August.
+    s.assert_opens_on(y, Rule::TransitionFormStale, date(2026, 8, 1));
+
+    // A form expecting 10 hours or less is not kept up to date.
+    let light = youth(9);
+    s.on(
+        date(2025, 8, 1),
+        referred(light, date(2010, 5, 1), date(2025, 8, 1), SchoolStatus::InEducation),
+    );
+    s.on(date(2025, 9, 10), form(light, 10));
+    assert!(!s.fires(light, Rule::TransitionFormStale, date(2026, 2, 1)));
+}
+
+#[test]
+fn a_plan_untouched_for_90_days() {
+    let y = youth(10);
+    let mut s = Scenario::new();
+    s.on(
+        date(2024, 12, 1),
+        referred(y, date(2006, 1, 1), date(2024, 12, 1), SchoolStatus::Inactive),
+    );
+    s.on(date(2024, 12, 1), need(y, NeedLevel::B));
+    s.on(date(2025, 1, 10), plan_updated(y, 1));
+    s.assert_opens_on(y, Rule::PlanStale, date(2025, 4, 11));
+    let alarm = &s.model.alarms_of(y, date(2025, 4, 11))[0];
+    assert_eq!(
+        (alarm.rule, alarm.act, alarm.act_as),
+        (Rule::PlanStale, Some(staff(4)), "plan owner")
+    );
+    s.on(date(2025, 4, 20), plan_updated(y, 2));
+    assert!(!s.fires(y, Rule::PlanStale, date(2025, 4, 20)));
+    s.assert_opens_on(y, Rule::PlanStale, date(2025, 7, 20));
+}
+
+#[test]
+fn a_referral_never_tabled() {
+    let (y, a) = (youth(11), youth(12));
+    let m = meeting(4);
+    let mut s = Scenario::new();
+    s.on(
+        date(2025, 3, 1),
+        referred(y, date(2006, 1, 1), date(2025, 3, 1), SchoolStatus::Inactive),
+    );
+    s.on(
+        date(2025, 3, 1),
+        referred(a, date(2006, 1, 1), date(2025, 3, 1), SchoolStatus::Inactive),
+    );
+    s.on(date(2025, 3, 2), need(a, NeedLevel::A));
+    s.assert_opens_on(y, Rule::ReferralNotTabled, date(2025, 4, 1));
+    let alarm = &s.model.alarms_of(y, date(2025, 4, 1))[0];
+    assert_eq!(
+        (alarm.due, alarm.act, alarm.act_as),
+        (date(2025, 3, 31), Some(staff(1)), "referrer")
+    );
+    assert!(
+        s.open(a, date(2025, 6, 1)).is_empty(),
+        "an A-need referral needs no team"
+    );
+    s.on(date(2025, 4, 3), scheduled(m, date(2025, 4, 10)));
+    s.on(date(2025, 4, 3), tabled(m, y));
+    assert!(!s.fires(y, Rule::ReferralNotTabled, date(2025, 4, 3)));
+}
+
+#[test]
+fn a_dropout_without_contact_and_without_an_offer() {
+    let y = youth(13);
+    let mut s = Scenario::new();
+    s.on(
+        date(2024, 9, 1),
+        referred(y, date(2009, 1, 1), date(2024, 9, 1), SchoolStatus::InEducation),
+    );
+    s.on(date(2024, 9, 1), need(y, NeedLevel::B));
+    s.on(date(2025, 3, 3), school(y, SchoolStatus::DroppedOut, date(2025, 3, 3)));
+    s.assert_opens_on(y, Rule::DropoutNoContact, date(2025, 3, 9));
+    let alarm = &s.model.alarms_of(y, date(2025, 3, 9))[0];
+    assert_eq!(
+        (alarm.due, alarm.act, alarm.act_as),
+        (date(2025, 3, 8), None, "youth guidance (UU)")
+    );
+    s.on(date(2025, 3, 10), contact(y, date(2025, 3, 10), false));
+    assert!(!s.fires(y, Rule::DropoutNoContact, date(2025, 3, 10)));
+    s.assert_opens_on(y, Rule::DropoutNoOffer, date(2025, 4, 3));
+    s.on(date(2025, 4, 7), contact(y, date(2025, 4, 7), true));
+    assert!(s.open(y, date(2025, 4, 7)).is_empty());
+}
+
+#[test]
+fn a_dropout_back_in_education_or_over_17_raises_nothing() {
+    let (back, adult) = (youth(14), youth(15));
+    let mut s = Scenario::new();
+    s.on(
+        date(2024, 9, 1),
+        referred(back, date(2009, 1, 1), date(2024, 9, 1), SchoolStatus::InEducation),
+    );
+    s.on(
+        date(2024, 9, 1),
+        referred(adult, date(2005, 1, 1), date(2024, 9, 1), SchoolStatus::InEducation),
+    );
+    for y in [back, adult] {
+        s.on(date(2024, 9, 1), need(y, NeedLevel::B));
+        s.on(date(2025, 3, 3), school(y, SchoolStatus::DroppedOut, date(2025, 3, 3)));
+    }
+    s.on(
+        date(2025, 3, 5),
+        school(back, SchoolStatus::InEducation, date(2025, 3, 5)),
+    );
+    assert!(s.open(back, date(2025, 5, 1)).is_empty());
+    assert!(
+        s.open(adult, date(2025, 5, 1)).is_empty(),
+        "the dropout rules are for 15-17 year olds"
+    );
+}
+
+#[test]
+fn a_case_in_good_order_raises_nothing_on_any_day() {
+    let y = youth(16);
+    let m = meeting(5);
+    let mut s = Scenario::new();
+    s.on(
+        date(2024, 9, 1),
+        referred(y, date(2009, 1, 1), date(2024, 9, 1), SchoolStatus::InEducation),
+    );
+    s.on(date(2024, 9, 2), need(y, NeedLevel::C));
+    s.on(date(2024, 9, 3), scheduled(m, date(2024, 9, 10)));
+    s.on(date(2024, 9, 3), tabled(m, y));
+    s.on(date(2024, 9, 10), held(m, date(2024, 9, 10)));
+    s.on(date(2024, 9, 10), assigned(y, staff(30), Department::JobCentre));
+    s.on(date(2024, 9, 15), form(y, 15));
+    let mut day = date(2024, 9, 16);
+    let mut revision = 0;
+    while day <= date(2026, 12, 31) {
+        use chrono::Datelike;
+        if day.day() == 1 && day.month() % 2 == 1 {
+            revision += 1;
+            s.on(day, plan_updated(y, revision));
+        }
+        if day.day() == 15 && (day.month() == 1 || day.month() == 6) {
+            s.on(day, form(y, 15));
+        }
+        assert!(s.open(y, day).is_empty(), "alarm on {day}: {:?}", s.open(y, day));
+        day = day.succ_opt().expect("date");
+    }
+}

@@ -1,0 +1,105 @@
+//! The committed small fixture through every read model, compared with committed,
+//! readable JSON reports. `UPDATE_EXPECT=1 cargo test -p kui-projections --test
+//! integration golden` rewrites them after a deliberate change.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kui_projections::{MemoryStore, Options, Projections, ReadModels};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn fixture_models() -> ReadModels {
+    let (_dir, log) = fixture_log();
+    let options = Options {
+        workers: 2,
+        save_every: 50_000,
+    };
+    let (projections, _) =
+        Projections::open(log, Arc::new(MemoryStore::default()), options, &[], &mut |_, _| {}).expect("open");
+    let models = projections.read().clone();
+    models
+}
+
+#[test]
+fn golden_reports_of_the_small_fixture() {
+    let models = fixture_models();
+    let as_of = date(2026, 11, 1);
+    let json = |value: &dyn erased::Report| value.to_json();
+    let mut timeline: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (youth, positions) in &models.timeline.related {
+        timeline.insert(youth.to_string(), positions.clone());
+    }
+    let reports: Vec<(&str, Value)> = vec![
+        (
+            "teams",
+            json(
+                &models
+                    .teams
+                    .report(&models.directory, &models.meetings, None, as_of, 90),
+            ),
+        ),
+        ("meetings", json(&models.meetings.report(None, None, as_of, 40))),
+        ("caseload", json(&models.caseload.report(&models.directory, None))),
+        ("alarms", json(&models.transitions.report(None, None, as_of))),
+        ("stats", json(&models.statistics.report(None, as_of))),
+        ("timeline", json(&timeline)),
+    ];
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut stale = Vec::new();
+    for (name, report) in reports {
+        let path = workspace_root().join(format!("crates/projections/tests/golden/{name}.json"));
+        let text = serde_json::to_string_pretty(&report).expect("json") + "\n";
+        if update {
+            std::fs::write(&path, &text).expect("write golden file");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "golden reports differ: {stale:?}; review the change, then run \
+         UPDATE_EXPECT=1 cargo test -p kui-projections --test integration golden"
+    );
+}
+
+#[test]
+fn the_golden_fixture_has_something_in_every_report() {
+    let models = fixture_models();
+    let as_of = date(2026, 11, 1);
+    let teams = models
+        .teams
+        .report(&models.directory, &models.meetings, None, as_of, 90);
+    assert!(teams.teams.iter().all(|team| team.count > 0), "every team has members");
+    let meetings = models.meetings.report(None, None, as_of, 40);
+    assert!(!meetings.past.is_empty());
+    let caseload = models.caseload.report(&models.directory, None);
+    assert!(!caseload.coordinators.is_empty());
+    let alarms = models.transitions.report(None, None, as_of);
+    assert!(
+        alarms.counts.len() >= 3,
+        "several rules fire on the fixture: {:?}",
+        alarms.counts
+    );
+    let stats = models.statistics.report(None, as_of);
+    assert!(stats.viborg.total > 0 && stats.handover.birthdays > 0);
+    assert_eq!(
+        stats.viborg.total,
+        stats.viborg.assigned + stats.viborg.declined + stats.viborg.not_relevant + stats.viborg.completed
+    );
+    assert!(!models.timeline.related.is_empty());
+}
+
+/// Serialising differently typed reports through one closure.
+mod erased {
+    pub trait Report {
+        fn to_json(&self) -> serde_json::Value;
+    }
+
+    impl<T: serde::Serialize> Report for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).expect("reports serialise")
+        }
+    }
+}
