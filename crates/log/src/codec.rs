@@ -75,8 +75,10 @@ pub(crate) const CHUNK_MAX_BYTES: usize = 6 * 1024;
 /// Upper bound for the number of frames in a chunk.
 pub(crate) const CHUNK_MAX_EVENTS: usize = 512;
 
-/// Prefix of chunk keys.
+/// Prefix of chunk keys (one key per chunk: the directory's layout before blocks).
 pub(crate) const EVENT_PREFIX: u8 = b'e';
+/// Prefix of chunk directory blocks: one value per persist with every chunk it covers.
+pub(crate) const DIRECTORY_PREFIX: u8 = b'd';
 /// Prefix of stream index keys.
 pub(crate) const INDEX_PREFIX: u8 = b's';
 /// Prefix of command outcome keys.
@@ -536,7 +538,9 @@ impl<'a> ChunkView<'a> {
     }
 }
 
-/// Key of the chunk whose first position is `position`.
+/// Key of the chunk whose first position is `position` (the layout before directory
+/// blocks, still read on open).
+#[cfg(test)]
 pub(crate) fn event_key(position: u64) -> [u8; 9] {
     let mut key = [0; 9];
     key[0] = EVENT_PREFIX;
@@ -782,7 +786,13 @@ mod tests {
         assert!(!index_key("ab", 1).starts_with(&index_prefix("a")));
         assert_eq!(parse_index_key(&index_key("youth-1", 300)), Some(("youth-1", 300)));
         // Index keys never collide with chunk, command or marker keys.
-        let prefixes = [EVENT_PREFIX, INDEX_PREFIX, COMMAND_PREFIX, MARKER_KEY[0]];
+        let prefixes = [
+            EVENT_PREFIX,
+            DIRECTORY_PREFIX,
+            INDEX_PREFIX,
+            COMMAND_PREFIX,
+            MARKER_KEY[0],
+        ];
         let mut sorted = prefixes.to_vec();
         sorted.dedup();
         assert_eq!(sorted.len(), prefixes.len());

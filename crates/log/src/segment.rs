@@ -35,8 +35,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
+use std::hash::BuildHasherDefault;
 use std::os::unix::fs::FileExt;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use uuid::Uuid;
 
@@ -368,21 +369,29 @@ impl ChunkDirectory {
             .collect()
     }
 
-    /// Adds the entries with `after < first position <= up_to` to `batch`.
+    /// Adds one directory block with the entries `after < first position <= up_to` to
+    /// `batch`, under `d` + `up_to` (u64 BE): 20 bytes per chunk, its first position (u64
+    /// BE) and its place. Returns the last first position written.
     pub(crate) fn stage_persist(&self, after: u64, up_to: u64, batch: &mut sled::Batch) -> Option<u64> {
         let chunks = self.read();
         let mut last = None;
         if after >= up_to {
             return None;
         }
+        let mut block = Vec::new();
         for (first, loc) in chunks.range(after + 1..=up_to) {
-            batch.insert(&codec::event_key(*first), &loc.encode());
+            block.extend_from_slice(&first.to_be_bytes());
+            block.extend_from_slice(&loc.encode());
             last = Some(*first);
+        }
+        if !block.is_empty() {
+            batch.insert(&directory_block_key(up_to), block);
         }
         last
     }
 
-    /// Loads the persisted directory.
+    /// Loads the persisted directory: the blocks, and the single-chunk entries older logs
+    /// wrote.
     pub(crate) fn load(db: &sled::Db) -> Result<ChunkDirectory, LogError> {
         let mut chunks = BTreeMap::new();
         for item in db.scan_prefix([codec::EVENT_PREFIX]) {
@@ -395,10 +404,37 @@ impl ChunkDirectory {
             let loc = ChunkLoc::decode(&value).ok_or_else(malformed)?;
             chunks.insert(first, loc);
         }
+        for item in db.scan_prefix([codec::DIRECTORY_PREFIX]) {
+            let (key, value) = item?;
+            let malformed = || LogError::Corrupt {
+                position: None,
+                reason: format!("malformed chunk directory block {key:?}"),
+            };
+            let records = value.chunks_exact(DIRECTORY_REF_LEN);
+            if key.len() != 9 || !records.remainder().is_empty() {
+                return Err(malformed());
+            }
+            for record in records {
+                let (first, loc) = record.split_at(8);
+                let first = u64::from_be_bytes(first.try_into().map_err(|_| malformed())?);
+                chunks.insert(first, ChunkLoc::decode(loc).ok_or_else(malformed)?);
+            }
+        }
         Ok(ChunkDirectory {
             chunks: RwLock::new(chunks),
         })
     }
+}
+
+/// Bytes per entry of a stored directory block: first position, segment offset, length.
+const DIRECTORY_REF_LEN: usize = 20;
+
+/// Key of the directory block written by the persist up to `position`.
+fn directory_block_key(position: u64) -> [u8; 9] {
+    let mut key = [0; 9];
+    key[0] = codec::DIRECTORY_PREFIX;
+    key[1..].copy_from_slice(&position.to_be_bytes());
+    key
 }
 
 /// Bytes per entry of a stored command block: id, segment offset, length.
@@ -410,11 +446,21 @@ const COMMAND_REF_LEN: usize = 28;
 /// The outcomes themselves live in the segment records (command entries); sled holds
 /// only *command blocks*, written by each persist under `c` + last persisted position
 /// (u64 BE): the (id, offset, length) of every command entry it covers, 28 bytes each.
-#[derive(Debug, Default)]
+///
+/// The persisted places (one per command ever run: millions on a large log) are loaded on
+/// first use, so opening the log to read it (a report, an export, a history) does not pay
+/// for them; the first append or lookup of a command id does.
+#[derive(Debug)]
 pub(crate) struct CommandTable {
     recent: RwLock<HashMap<Uuid, (AppendOutcome, ChunkLoc)>>,
-    persisted: RwLock<HashMap<Uuid, ChunkLoc>>,
+    persisted: OnceLock<RwLock<CommandPlaces>>,
+    /// Held while the places load, so only one thread reads them.
+    loading: Mutex<()>,
+    db: sled::Db,
 }
+
+/// Where each persisted command's outcome is in the segment.
+type CommandPlaces = HashMap<Uuid, ChunkLoc, BuildHasherDefault<fxhash::FxHasher>>;
 
 impl CommandTable {
     fn read(&self) -> RwLockReadGuard<'_, HashMap<Uuid, (AppendOutcome, ChunkLoc)>> {
@@ -425,8 +471,17 @@ impl CommandTable {
         self.recent.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn persisted(&self) -> RwLockReadGuard<'_, HashMap<Uuid, ChunkLoc>> {
-        self.persisted.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The persisted places, loaded from sled on first use.
+    fn places(&self) -> Result<&RwLock<CommandPlaces>, LogError> {
+        if let Some(places) = self.persisted.get() {
+            return Ok(places);
+        }
+        let _loading = self.loading.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(places) = self.persisted.get() {
+            return Ok(places);
+        }
+        let places = load_places(&self.db)?;
+        Ok(self.persisted.get_or_init(|| RwLock::new(places)))
     }
 
     pub(crate) fn record(&self, commands: impl IntoIterator<Item = (Uuid, AppendOutcome, ChunkLoc)>) {
@@ -441,10 +496,16 @@ impl CommandTable {
         if let Some((outcome, _)) = self.read().get(command_id) {
             return Ok(Some(outcome.clone()));
         }
-        let Some(loc) = self.persisted().get(command_id).copied() else {
-            return Ok(None);
-        };
-        read_outcome(segment, command_id, loc).map(Some)
+        let place = self
+            .places()?
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(command_id)
+            .copied();
+        match place {
+            Some(loc) => read_outcome(segment, command_id, loc).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Adds a command block for the outcomes of commands that end at or before `up_to`
@@ -466,14 +527,14 @@ impl CommandTable {
     }
 
     /// Moves `ids` from the recent outcomes to the persisted ones.
-    pub(crate) fn forget(&self, ids: &[Uuid]) {
+    pub(crate) fn forget(&self, ids: &[Uuid]) -> Result<(), LogError> {
         let moved: Vec<(Uuid, ChunkLoc)> = {
             let recent = self.read();
             ids.iter()
                 .filter_map(|id| recent.get(id).map(|(_, loc)| (*id, *loc)))
                 .collect()
         };
-        self.persisted
+        self.places()?
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .extend(moved);
@@ -481,49 +542,64 @@ impl CommandTable {
         for id in ids {
             recent.remove(id);
         }
+        Ok(())
     }
 
-    /// Loads the command blocks.
-    pub(crate) fn load(db: &sled::Db) -> Result<CommandTable, LogError> {
-        let mut persisted = HashMap::new();
-        for item in db.scan_prefix([codec::COMMAND_PREFIX]) {
-            let (key, value) = item?;
-            let records = value.chunks_exact(COMMAND_REF_LEN);
-            if key.len() != 9 || !records.remainder().is_empty() {
-                return Err(LogError::Corrupt {
-                    position: None,
-                    reason: format!("malformed command block {key:?}"),
-                });
-            }
-            for record in records {
-                let (id, loc) = record.split_at(16);
-                let id = Uuid::from_slice(id).map_err(|error| LogError::Corrupt {
-                    position: None,
-                    reason: error.to_string(),
-                })?;
-                let loc = ChunkLoc::decode(loc).ok_or_else(|| LogError::Corrupt {
-                    position: None,
-                    reason: format!("malformed command block {key:?}"),
-                })?;
-                persisted.insert(id, loc);
-            }
-        }
-        Ok(CommandTable {
+    /// A table over the command blocks in `db`, read on first use.
+    pub(crate) fn load(db: &sled::Db) -> CommandTable {
+        CommandTable {
             recent: RwLock::default(),
-            persisted: RwLock::new(persisted),
-        })
+            persisted: OnceLock::new(),
+            loading: Mutex::new(()),
+            db: db.clone(),
+        }
     }
 
     /// Every command: the recent ones with their outcome, the others with their place.
-    pub(crate) fn all(&self) -> AllCommands {
+    pub(crate) fn all(&self) -> Result<AllCommands, LogError> {
         let recent = self
             .read()
             .iter()
             .map(|(id, (outcome, _))| (*id, outcome.clone()))
             .collect();
-        let persisted = self.persisted().iter().map(|(id, loc)| (*id, *loc)).collect();
-        (recent, persisted)
+        let persisted = self
+            .places()?
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .map(|(id, loc)| (*id, *loc))
+            .collect();
+        Ok((recent, persisted))
     }
+}
+
+/// Reads every command block.
+fn load_places(db: &sled::Db) -> Result<CommandPlaces, LogError> {
+    let mut persisted = CommandPlaces::default();
+    for item in db.scan_prefix([codec::COMMAND_PREFIX]) {
+        let (key, value) = item?;
+        let records = value.chunks_exact(COMMAND_REF_LEN);
+        if key.len() != 9 || !records.remainder().is_empty() {
+            return Err(LogError::Corrupt {
+                position: None,
+                reason: format!("malformed command block {key:?}"),
+            });
+        }
+        persisted.reserve(records.len());
+        for record in records {
+            let (id, loc) = record.split_at(16);
+            let id = Uuid::from_slice(id).map_err(|error| LogError::Corrupt {
+                position: None,
+                reason: error.to_string(),
+            })?;
+            let loc = ChunkLoc::decode(loc).ok_or_else(|| LogError::Corrupt {
+                position: None,
+                reason: format!("malformed command block {key:?}"),
+            })?;
+            persisted.insert(id, loc);
+        }
+    }
+    Ok(persisted)
 }
 
 /// Every command: (id, outcome) of the recent ones, (id, place) of the others.
@@ -565,6 +641,26 @@ pub(crate) fn parse_outcome(command_id: &Uuid, bytes: &[u8]) -> Result<AppendOut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_directory_loads_blocks_and_the_older_one_key_per_chunk_layout() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = sled::Config::new().path(dir.path()).open().expect("sled");
+        let loc = |offset: u64| ChunkLoc { offset, len: 100 };
+        // An older log: one key per chunk.
+        db.insert(codec::event_key(1), &loc(16).encode()).expect("insert");
+        db.insert(codec::event_key(9), &loc(116).encode()).expect("insert");
+        // Then persists that write blocks.
+        let directory = ChunkDirectory::load(&db).expect("load");
+        directory.record(&[(20, loc(216)), (31, loc(316)), (40, loc(416))]);
+        let mut batch = sled::Batch::default();
+        assert_eq!(directory.stage_persist(9, 35, &mut batch), Some(31));
+        db.apply_batch(batch).expect("apply");
+        let reloaded = ChunkDirectory::load(&db).expect("reload");
+        let firsts: Vec<u64> = reloaded.batch(1, 100, 10).into_iter().map(|(first, _)| first).collect();
+        assert_eq!(firsts, vec![1, 9, 20, 31], "position 40 was not persisted");
+        assert_eq!(reloaded.get(31), Some(loc(316)));
+    }
 
     #[test]
     fn crc32_matches_the_standard_check_value() {

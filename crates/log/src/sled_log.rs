@@ -805,7 +805,8 @@ impl SledLog {
             }
         }
         let persisted = read_persist_marker(&db)?;
-        let has_chunks = db.scan_prefix([EVENT_PREFIX]).next().is_some();
+        let has_chunks = db.scan_prefix([EVENT_PREFIX]).next().is_some()
+            || db.scan_prefix([codec::DIRECTORY_PREFIX]).next().is_some();
         let segment_path = path.join(SEGMENT_FILE);
         let may_create = persisted.is_none() && !has_chunks;
         let segment = open_segment(&segment_path, path, may_create)?;
@@ -829,7 +830,7 @@ impl SledLog {
         let index = StreamIndex::default();
         index.record(&tail.index);
         directory.record(&tail.chunks);
-        let commands = CommandTable::load(&db)?;
+        let commands = CommandTable::load(&db);
         commands.record(tail.commands);
         let shared = Arc::new(Shared {
             db,

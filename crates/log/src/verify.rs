@@ -240,7 +240,7 @@ fn locate_index_mismatch(shared: &Shared, head_position: u64, stream: &str, chec
 
 /// Checks that every command outcome is readable and points into the log.
 fn check_commands(shared: &Shared, head_position: u64) -> Result<(), LogError> {
-    let (mut outcomes, mut persisted) = shared.commands.all();
+    let (mut outcomes, mut persisted) = shared.commands.all()?;
     // In segment order, through the read window.
     persisted.sort_by_key(|(_, loc)| loc.offset);
     let mut reader = WindowReader::new(&shared.segment);

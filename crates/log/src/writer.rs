@@ -483,7 +483,7 @@ impl Persister {
         batch.insert(INDEXED_KEY, &marker);
         self.shared.db.apply_batch(batch)?;
         self.shared.index.forget(job.up_to);
-        self.shared.commands.forget(&commands);
+        self.shared.commands.forget(&commands)?;
         if let Some(last_chunk) = last_chunk {
             self.persisted_chunks = last_chunk;
         }

@@ -39,7 +39,7 @@ pub enum ProjectionError {
     },
     /// A model's state could not be serialised (a bug: the states are plain data).
     #[error("serialising the read models: {0}")]
-    Serialize(#[from] serde_json::Error),
+    Serialize(String),
     /// A fold worker thread died; the fold was abandoned and nothing was saved.
     #[error("a fold worker stopped unexpectedly")]
     Worker,

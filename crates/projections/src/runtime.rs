@@ -132,20 +132,30 @@ impl Projections {
         let head = log.head()?.map_or(0, |(position, _)| position.0);
         let mut models = ReadModels::default();
         let mut opened = Opened::default();
+        let mut loaded = Vec::new();
         for &name in ReadModels::NAMES {
             if rebuild.contains(&name) {
                 store.remove(name)?;
                 continue;
             }
-            match restore(log.as_ref(), store.as_ref(), &mut models, name, head) {
-                Ok(Some(checkpoint)) => opened.restored.push((name, checkpoint)),
+            match check(log.as_ref(), store.as_ref(), name, head) {
+                Ok(Some(snapshot)) => loaded.push((name, snapshot)),
                 Ok(None) => {}
-                Err(reason) => {
-                    models.reset(name);
-                    opened.discarded.push((name, reason));
-                }
+                Err(reason) => opened.discarded.push((name, reason)),
             }
         }
+        let snapshots: BTreeMap<&str, (u32, u64, &[u8])> = loaded
+            .iter()
+            .map(|(name, (version, checkpoint, bytes, state_at))| (*name, (*version, *checkpoint, &bytes[*state_at..])))
+            .collect();
+        for (name, outcome) in models.restore_all(&snapshots) {
+            match outcome {
+                Ok(checkpoint) => opened.restored.push((name, checkpoint)),
+                Err(reason) => opened.discarded.push((name, reason)),
+            }
+        }
+        drop(snapshots);
+        drop(loaded);
         let projections = Arc::new(Projections {
             log,
             store,
@@ -235,7 +245,10 @@ impl Projections {
     pub fn save(&self) -> Result<(), ProjectionError> {
         let (snapshots, checkpoints) = {
             let models = self.read();
-            (models.snapshots()?, models.low_water())
+            (
+                models.snapshots().map_err(ProjectionError::Serialize)?,
+                models.low_water(),
+            )
         };
         let mut hashes: BTreeMap<u64, String> = BTreeMap::new();
         for (name, version, checkpoint, state) in snapshots {
@@ -253,7 +266,8 @@ impl Projections {
                 checkpoint,
                 hash,
             };
-            let mut bytes = serde_json::to_vec(&header)?;
+            let mut bytes =
+                serde_json::to_vec(&header).map_err(|error| ProjectionError::Serialize(error.to_string()))?;
             bytes.push(b'\n');
             bytes.extend_from_slice(&state);
             self.store.save(name, &bytes)?;
@@ -393,15 +407,17 @@ impl Drop for Projections {
     }
 }
 
-/// Restores one model from the store: `Ok(Some(checkpoint))` when restored, `Ok(None)`
-/// when there is no snapshot, `Err(reason)` when the snapshot cannot be used.
-fn restore(
+/// A usable snapshot: version, checkpoint, the bytes and where the state starts in them.
+type Snapshot = (u32, u64, Vec<u8>, usize);
+
+/// Loads one model's snapshot and checks it belongs to this log: `Ok(Some(..))` when it
+/// can be restored, `Ok(None)` when there is none, `Err(reason)` when it cannot be used.
+fn check(
     log: &dyn EventLog,
     store: &dyn SnapshotStore,
-    models: &mut ReadModels,
     name: &'static str,
     head: u64,
-) -> Result<Option<u64>, String> {
+) -> Result<Option<Snapshot>, String> {
     let Some(bytes) = store.load(name).map_err(|error| error.to_string())? else {
         return Ok(None);
     };
@@ -431,6 +447,5 @@ fn restore(
             ));
         }
     }
-    models.restore(name, header.version, header.checkpoint, &bytes[split + 1..])?;
-    Ok(Some(header.checkpoint))
+    Ok(Some((header.version, header.checkpoint, bytes, split + 1)))
 }

@@ -25,21 +25,48 @@ fn build_log(path: &Path, n: u64) {
     log.close().expect("close");
 }
 
-/// Chunk directory key of the chunk that holds `position` (through a raw sled handle),
-/// the segment offset of its bytes and the bytes themselves (read from `events.seg`).
-fn chunk_holding(dir: &Path, db: &sled::Db, position: u64) -> (sled::IVec, u64, Vec<u8>) {
-    let mut key = vec![b'e'];
-    key.extend_from_slice(&position.to_be_bytes());
-    let (key, value) = db
-        .range(b"e".as_slice()..=key.as_slice())
-        .next_back()
-        .expect("a chunk")
-        .expect("readable");
-    let offset = u64::from_be_bytes(value[..8].try_into().expect("offset"));
-    let len = u32::from_be_bytes(value[8..12].try_into().expect("length")) as usize;
+/// Where the chunk directory records the chunk that holds `position`: the key of its
+/// directory block, the entry's index in the block, its first position, the segment
+/// offset of its bytes and the bytes themselves (read from `events.seg`).
+struct ChunkRef {
+    block: sled::IVec,
+    entry: usize,
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+const DIRECTORY_ENTRY: usize = 20;
+
+fn chunk_holding(dir: &Path, db: &sled::Db, position: u64) -> ChunkRef {
+    let mut best: Option<(u64, sled::IVec, usize, u64, usize)> = None;
+    for item in db.scan_prefix(b"d") {
+        let (key, value) = item.expect("readable");
+        for (entry, record) in value.chunks_exact(DIRECTORY_ENTRY).enumerate() {
+            let first = u64::from_be_bytes(record[..8].try_into().expect("first"));
+            let offset = u64::from_be_bytes(record[8..16].try_into().expect("offset"));
+            let len = u32::from_be_bytes(record[16..20].try_into().expect("length")) as usize;
+            if first <= position && best.as_ref().is_none_or(|b| first > b.0) {
+                best = Some((first, key.clone(), entry, offset, len));
+            }
+        }
+    }
+    let (_, block, entry, offset, len) = best.expect("a chunk");
     let segment = std::fs::read(dir.join("events.seg")).expect("read the segment");
     let offset_usize = usize::try_from(offset).expect("small segment");
-    (key, offset, segment[offset_usize..offset_usize + len].to_vec())
+    ChunkRef {
+        block,
+        entry,
+        offset,
+        bytes: segment[offset_usize..offset_usize + len].to_vec(),
+    }
+}
+
+/// Removes a chunk from the persisted chunk directory.
+fn remove_chunk(db: &sled::Db, chunk: &ChunkRef) {
+    let mut value = db.get(&chunk.block).expect("read").expect("block").to_vec();
+    let at = chunk.entry * DIRECTORY_ENTRY;
+    value.drain(at..at + DIRECTORY_ENTRY);
+    db.insert(&chunk.block, value).expect("tamper");
 }
 
 /// Overwrites stored event bytes in the segment file of a closed log.
@@ -99,7 +126,11 @@ fn a_flipped_payload_byte_is_found_at_its_position() {
     build_log(dir.path(), 40);
     {
         let db = raw_sled(dir.path());
-        let (_, offset, mut chunk) = chunk_holding(dir.path(), &db, 17);
+        let ChunkRef {
+            offset,
+            bytes: mut chunk,
+            ..
+        } = chunk_holding(dir.path(), &db, 17);
         let at = find(&chunk, b"m-0017");
         chunk[at + 5] = b'8';
         write_segment(dir.path(), offset, &chunk);
@@ -120,7 +151,11 @@ fn a_rehashed_event_breaks_the_next_link() {
     };
     {
         let db = raw_sled(dir.path());
-        let (_, offset, mut chunk) = chunk_holding(dir.path(), &db, 23);
+        let ChunkRef {
+            offset,
+            bytes: mut chunk,
+            ..
+        } = chunk_holding(dir.path(), &db, 23);
         let stored_hash = events[22].hash;
         let at = find(&chunk, b"m-0023");
         chunk[at + 5] = b'4';
@@ -171,8 +206,8 @@ fn a_missing_chunk_is_reported_as_a_gap() {
     build_log(dir.path(), 40);
     {
         let db = raw_sled(dir.path());
-        let (key, _, _) = chunk_holding(dir.path(), &db, 10);
-        db.remove(key).expect("tamper");
+        let chunk = chunk_holding(dir.path(), &db, 10);
+        remove_chunk(&db, &chunk);
         db.flush().expect("flush");
     }
     let log = open_fast(dir.path());

@@ -6,7 +6,7 @@
 //! model restored from an older snapshot, or dropped for a rebuild, catches up in the same
 //! pass as the others without applying anything twice.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 
 use serde::de::DeserializeOwned;
@@ -44,6 +44,16 @@ pub trait Projector: Default + Serialize + DeserializeOwned + Send + Sync {
     /// Folds one fact. Must be deterministic: the same facts in the same order give the
     /// same state.
     fn apply(&mut self, stamp: Stamp, fact: &Fact);
+}
+
+/// The snapshot encoding of a model's state.
+fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>, String> {
+    bincode::serialize(state).map_err(|error| error.to_string())
+}
+
+/// Decodes a model's state from its snapshot encoding.
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    bincode::deserialize(bytes).map_err(|error| format!("snapshot does not decode: {error}"))
 }
 
 macro_rules! read_models {
@@ -113,24 +123,52 @@ macro_rules! read_models {
                 }
             }
 
-            /// Each model's snapshot: name, version, checkpoint and state as JSON bytes.
-            pub(crate) fn snapshots(&self) -> Result<Vec<(&'static str, u32, u64, Vec<u8>)>, serde_json::Error> {
-                Ok(vec![ $( (<$model>::NAME, <$model>::VERSION, self.checkpoints.$field, serde_json::to_vec(&self.$field)?), )+ ])
+            /// Each model's snapshot: name, version, checkpoint and state bytes.
+            pub(crate) fn snapshots(&self) -> Result<Vec<(&'static str, u32, u64, Vec<u8>)>, String> {
+                Ok(vec![ $( (
+                    <$model>::NAME,
+                    <$model>::VERSION,
+                    self.checkpoints.$field,
+                    encode(&self.$field).map_err(|error| format!("{}: {error}", <$model>::NAME))?,
+                ), )+ ])
             }
 
-            /// Restores the named model from its state bytes, if `version` is current.
-            pub(crate) fn restore(&mut self, name: &str, version: u32, checkpoint: u64, state: &[u8]) -> Result<(), String> {
-                match name {
-                    $( n if n == <$model>::NAME => {
-                        if version != <$model>::VERSION {
-                            return Err(format!("snapshot is version {version}, this build's model is version {}", <$model>::VERSION));
+            /// Restores models from `(version, checkpoint, state bytes)` by name, decoding
+            /// them in parallel; returns each name's checkpoint, or why it was not restored.
+            pub(crate) fn restore_all(
+                &mut self,
+                snapshots: &BTreeMap<&str, (u32, u64, &[u8])>,
+            ) -> Vec<(&'static str, Result<u64, String>)> {
+                let mut outcomes = Vec::new();
+                std::thread::scope(|scope| {
+                    $(
+                        let $field = snapshots.get(<$model>::NAME).map(|&(version, checkpoint, bytes)| {
+                            scope.spawn(move || -> Result<($model, u64), String> {
+                                if version != <$model>::VERSION {
+                                    return Err(format!(
+                                        "snapshot is version {version}, this build's model is version {}",
+                                        <$model>::VERSION
+                                    ));
+                                }
+                                Ok((decode::<$model>(bytes)?, checkpoint))
+                            })
+                        });
+                    )+
+                    $(
+                        if let Some(handle) = $field {
+                            let outcome = handle
+                                .join()
+                                .unwrap_or_else(|_| Err("decoding the snapshot panicked".into()))
+                                .map(|(model, checkpoint)| {
+                                    self.$field = model;
+                                    self.checkpoints.$field = checkpoint;
+                                    checkpoint
+                                });
+                            outcomes.push((<$model>::NAME, outcome));
                         }
-                        self.$field = serde_json::from_slice(state).map_err(|error| format!("snapshot does not parse: {error}"))?;
-                        self.checkpoints.$field = checkpoint;
-                        Ok(())
-                    } )+
-                    other => Err(format!("unknown model {other:?}")),
-                }
+                    )+
+                });
+                outcomes
             }
 
             /// The named model's version, if the name is known.
