@@ -12,6 +12,7 @@
 //! - `models`: [`Projector`], [`ReadModels`] (every model in lockstep), and one module per
 //!   model: `directory`, `teams`, `meetings`, `caseload`, `alarms` (the transition alarms),
 //!   `statistics`, `timeline`. Each model's report types live beside it.
+//! - `queries`: questions across models ([`queries::YouthFilter`], the young-people listing).
 //! - `fold`: the parallel decode, in-order fold pass over a range of the log.
 //! - `runtime`: [`Projections`]: restore, catch up, follow live, rebuild, save, wait.
 //! - `store`: [`SnapshotStore`], with [`DirectoryStore`] and [`MemoryStore`].
@@ -22,6 +23,7 @@ pub mod error;
 pub mod fact;
 pub mod fold;
 pub mod models;
+pub mod queries;
 pub mod runtime;
 pub mod store;
 

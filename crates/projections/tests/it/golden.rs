@@ -103,3 +103,68 @@ mod erased {
         }
     }
 }
+
+#[test]
+fn the_young_people_listing_filters_across_models() {
+    use kui_domain::values::{NeedLevel, Team};
+    use kui_projections::queries::YouthFilter;
+    let models = fixture_models();
+    let as_of = date(2026, 11, 1);
+    let everyone = models.young_people(&YouthFilter::default(), as_of);
+    assert_eq!(everyone.len(), models.teams.members.len());
+    let team_3 = models.young_people(
+        &YouthFilter {
+            team: Some(Team::Team3),
+            open: Some(true),
+            ..YouthFilter::default()
+        },
+        as_of,
+    );
+    assert!(!team_3.is_empty() && team_3.iter().all(|row| row.team == Some(Team::Team3) && row.open));
+    let with_alarm = models.young_people(
+        &YouthFilter {
+            has_alarm: Some(true),
+            ..YouthFilter::default()
+        },
+        as_of,
+    );
+    let mut alarmed: Vec<_> = models
+        .transitions
+        .alarms(as_of)
+        .into_iter()
+        .map(|a| a.youth_id)
+        .collect();
+    alarmed.sort();
+    alarmed.dedup();
+    assert_eq!(with_alarm.len(), alarmed.len());
+    let coordinator = everyone
+        .iter()
+        .find_map(|row| row.coordinator)
+        .expect("someone is coordinated")
+        .0;
+    let theirs = models.young_people(
+        &YouthFilter {
+            coordinator: Some(coordinator),
+            ..YouthFilter::default()
+        },
+        as_of,
+    );
+    assert!(
+        !theirs.is_empty()
+            && theirs
+                .iter()
+                .all(|row| row.coordinator.map(|c| c.0) == Some(coordinator))
+    );
+    let c_need_teens = models.young_people(
+        &YouthFilter {
+            need: Some(NeedLevel::C),
+            min_age: Some(15),
+            max_age: Some(17),
+            ..YouthFilter::default()
+        },
+        as_of,
+    );
+    assert!(c_need_teens
+        .iter()
+        .all(|row| row.need == Some(NeedLevel::C) && (15..=17).contains(&row.age)));
+}
