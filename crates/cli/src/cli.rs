@@ -59,7 +59,7 @@ pub struct RebuildArgs {
     /// The models to rebuild: directory, teams, meetings, caseload, transitions, statistics,
     /// timeline. All when none are named.
     pub models: Vec<String>,
-    /// Threads decoding events (default: one per core).
+    /// Threads decoding events (default: one per core, plus one).
     #[arg(long)]
     pub workers: Option<usize>,
 }

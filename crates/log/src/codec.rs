@@ -291,10 +291,6 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
 
-    fn str(&mut self, what: &str) -> Result<&'a str, String> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| format!("{what} is not valid utf-8"))
-    }
-
     fn tag(&mut self, what: &str) -> Result<bool, String> {
         match self.u8()? {
             0 => Ok(false),
@@ -303,9 +299,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn opt_str(&mut self, what: &str) -> Result<Option<&'a str>, String> {
+    fn opt_bytes(&mut self, what: &str) -> Result<Option<&'a [u8]>, String> {
         if self.tag(what)? {
-            Ok(Some(self.str(what)?))
+            Ok(Some(self.bytes()?))
         } else {
             Ok(None)
         }
@@ -331,15 +327,30 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn set_string(target: &mut String, value: &str) {
-    target.clear();
-    target.push_str(value);
+/// Sets `target` to the utf-8 text `bytes`, skipping the check and the copy when it
+/// already holds them (scans decode into one reused envelope, and consecutive events
+/// often share their type, role and department).
+fn set_string(target: &mut String, bytes: &[u8], what: &str) -> Result<(), String> {
+    if target.as_bytes() != bytes {
+        let text = std::str::from_utf8(bytes).map_err(|_| format!("{what} is not valid utf-8"))?;
+        target.clear();
+        target.push_str(text);
+    }
+    Ok(())
 }
 
-fn set_opt_string(target: &mut Option<String>, value: Option<&str>) {
-    match (target.as_mut(), value) {
-        (Some(existing), Some(value)) => set_string(existing, value),
-        (_, value) => *target = value.map(str::to_owned),
+fn set_opt_string(target: &mut Option<String>, bytes: Option<&[u8]>, what: &str) -> Result<(), String> {
+    match (target.as_mut(), bytes) {
+        (Some(existing), Some(bytes)) => set_string(existing, bytes, what),
+        (_, None) => {
+            *target = None;
+            Ok(())
+        }
+        (None, Some(bytes)) => {
+            let text = std::str::from_utf8(bytes).map_err(|_| format!("{what} is not valid utf-8"))?;
+            *target = Some(text.to_owned());
+            Ok(())
+        }
     }
 }
 
@@ -358,19 +369,26 @@ pub(crate) fn decode_frame_into(frame: &[u8], envelope: &mut Envelope) -> Result
         return Err(format!("unknown frame format {format}"));
     }
     envelope.position = Position(reader.u64()?);
-    let stream = reader.str("stream id")?;
-    if let Some(problem) = crate::types::stream_id_problem(stream) {
-        return Err(problem.to_owned());
+    let stream = reader.bytes()?;
+    if envelope.stream.0.as_bytes() != stream {
+        let stream = std::str::from_utf8(stream).map_err(|_| "stream id is not valid utf-8".to_owned())?;
+        if let Some(problem) = crate::types::stream_id_problem(stream) {
+            return Err(problem.to_owned());
+        }
+        set_string(&mut envelope.stream.0, stream.as_bytes(), "stream id")?;
     }
-    set_string(&mut envelope.stream.0, stream);
     envelope.version = Version(reader.u64()?);
     envelope.event_id = reader.uuid()?;
-    set_string(&mut envelope.event_type, reader.str("event type")?);
+    set_string(&mut envelope.event_type, reader.bytes()?, "event type")?;
     envelope.schema_version = reader.u16()?;
     let metadata = &mut envelope.metadata;
-    set_opt_string(&mut metadata.actor.staff_id, reader.opt_str("staff id")?);
-    set_string(&mut metadata.actor.role, reader.str("role")?);
-    set_opt_string(&mut metadata.actor.department, reader.opt_str("department")?);
+    set_opt_string(&mut metadata.actor.staff_id, reader.opt_bytes("staff id")?, "staff id")?;
+    set_string(&mut metadata.actor.role, reader.bytes()?, "role")?;
+    set_opt_string(
+        &mut metadata.actor.department,
+        reader.opt_bytes("department")?,
+        "department",
+    )?;
     metadata.command_id = reader.opt_uuid("command id")?;
     metadata.causation_id = reader.opt_uuid("causation id")?;
     metadata.correlation_id = reader.opt_uuid("correlation id")?;

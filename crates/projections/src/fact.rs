@@ -94,6 +94,11 @@ pub enum Fact {
 impl Fact {
     /// Decodes a stored event.
     pub fn decode(event_type: &str, schema_version: u16, payload: &[u8]) -> Result<Fact, DecodeError> {
+        if schema_version == 1 {
+            if let Some(fact) = canonical::decode(event_type, payload) {
+                return Ok(fact);
+            }
+        }
         let slim = match (event_type, schema_version) {
             ("ContactRecorded", 1) => serde_json::from_slice(payload).map(Fact::Contact),
             ("PlanUpdated", 1) => serde_json::from_slice(payload).map(Fact::PlanChange),
@@ -148,6 +153,143 @@ impl From<Event> for Fact {
     }
 }
 
+/// A fast path for the byte layout serde_json writes for the slim types' payloads (fields
+/// in declaration order, no whitespace, no escapes in ids, dates and enum names).
+/// Anything else (another producer's formatting, an escape, an unknown value) returns
+/// `None` and goes through serde, so this only ever decides how fast, never what.
+mod canonical {
+    use chrono::NaiveDate;
+    use kui_domain::values::{PlanKind, SchoolStatus};
+    use kui_domain::{StaffId, YouthId};
+    use uuid::Uuid;
+
+    use super::{parse_date_bytes, Contact, Fact, PlanChange, SchoolChange};
+
+    struct Cursor<'a> {
+        bytes: &'a [u8],
+        at: usize,
+    }
+
+    impl<'a> Cursor<'a> {
+        fn literal(&mut self, text: &str) -> Option<()> {
+            let end = self.at + text.len();
+            (self.bytes.get(self.at..end)? == text.as_bytes()).then(|| self.at = end)
+        }
+
+        /// The bytes of a string without escapes (callers only accept ascii from it).
+        fn string(&mut self) -> Option<&'a [u8]> {
+            self.literal("\"")?;
+            let rest = self.bytes.get(self.at..)?;
+            let len = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+            if rest[len] != b'"' {
+                return None;
+            }
+            self.at += len + 1;
+            Some(&rest[..len])
+        }
+
+        fn uuid(&mut self) -> Option<Uuid> {
+            Uuid::try_parse_ascii(self.string()?).ok()
+        }
+
+        fn date(&mut self) -> Option<NaiveDate> {
+            parse_date_bytes(self.string()?)
+        }
+
+        fn number(&mut self) -> Option<u32> {
+            let rest = self.bytes.get(self.at..)?;
+            let len = rest.iter().position(|b| !b.is_ascii_digit())?;
+            if len == 0 || len > 9 {
+                return None;
+            }
+            self.at += len;
+            std::str::from_utf8(&rest[..len]).ok()?.parse().ok()
+        }
+
+        fn boolean(&mut self) -> Option<bool> {
+            if self.literal("true").is_some() {
+                Some(true)
+            } else {
+                self.literal("false").map(|()| false)
+            }
+        }
+
+        fn end(&self) -> Option<()> {
+            (self.at == self.bytes.len()).then_some(())
+        }
+    }
+
+    pub(super) fn decode(event_type: &str, payload: &[u8]) -> Option<Fact> {
+        let mut c = Cursor { bytes: payload, at: 0 };
+        match event_type {
+            "ContactRecorded" => {
+                c.literal("{\"youth_id\":")?;
+                let youth_id = YouthId(c.uuid()?);
+                c.literal(",\"by\":")?;
+                let by = StaffId(c.uuid()?);
+                c.literal(",\"on\":")?;
+                let on = c.date()?;
+                c.literal(",\"offer_made\":")?;
+                let offer_made = c.boolean()?;
+                c.literal("}")?;
+                c.end()?;
+                Some(Fact::Contact(Contact {
+                    youth_id,
+                    by,
+                    on,
+                    offer_made,
+                }))
+            }
+            "SchoolStatusChanged" => {
+                c.literal("{\"youth_id\":")?;
+                let youth_id = YouthId(c.uuid()?);
+                c.literal(",\"status\":")?;
+                let status = c.string()?;
+                let status = *SchoolStatus::ALL.iter().find(|s| s.as_str().as_bytes() == status)?;
+                c.literal(",\"on\":")?;
+                let on = c.date()?;
+                c.literal("}")?;
+                c.end()?;
+                Some(Fact::SchoolChange(SchoolChange { youth_id, status, on }))
+            }
+            "PlanUpdated" => {
+                c.literal("{\"youth_id\":")?;
+                let youth_id = YouthId(c.uuid()?);
+                c.literal(",\"revision\":")?;
+                let revision = c.number()?;
+                c.literal(",\"kind\":")?;
+                let kind = c.string()?;
+                let kind = *PlanKind::ALL.iter().find(|k| k.as_str().as_bytes() == kind)?;
+                c.literal(",\"plan\":{")?;
+                // The plan sits between here and the last field, which the fold does not
+                // read: take `updated_by` from the fixed-length tail.
+                const TAIL: &str = ",\"updated_by\":\"";
+                let tail_at = payload.len().checked_sub(TAIL.len() + 36 + 2)?;
+                if tail_at < c.at || !payload.ends_with(b"\"}") {
+                    return None;
+                }
+                let mut tail = Cursor {
+                    bytes: payload,
+                    at: tail_at,
+                };
+                tail.literal(TAIL)?;
+                let updated_by = StaffId(Uuid::try_parse_ascii(payload.get(tail.at..tail.at + 36)?).ok()?);
+                // The plan object must close right before the tail.
+                if payload.get(tail_at - 1) != Some(&b'}') {
+                    return None;
+                }
+                Some(Fact::PlanChange(PlanChange {
+                    youth_id,
+                    revision,
+                    kind,
+                    updated_by,
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Deserialises a `YYYY-MM-DD` date, the form chrono writes, without allocating.
 fn iso_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
     struct DateVisitor;
@@ -167,7 +309,11 @@ fn iso_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::
 
 /// Parses `YYYY-MM-DD` (a four-digit year), falling back to chrono for anything else.
 pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
-    let bytes = text.as_bytes();
+    parse_date_bytes(text.as_bytes()).or_else(|| text.parse().ok())
+}
+
+/// Parses exactly `YYYY-MM-DD` (a four-digit year) from bytes.
+fn parse_date_bytes(bytes: &[u8]) -> Option<NaiveDate> {
     let digits = |range: std::ops::Range<usize>| -> Option<u32> {
         bytes[range].iter().try_fold(0u32, |value, &byte| {
             byte.is_ascii_digit().then(|| value * 10 + u32::from(byte - b'0'))
@@ -177,7 +323,7 @@ pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
         let year = i32::try_from(digits(0..4)?).ok()?;
         return NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?);
     }
-    text.parse().ok()
+    None
 }
 
 #[cfg(test)]
@@ -198,6 +344,35 @@ mod tests {
         let contact = br#"{"youth_id":"0190b5a0-0000-7000-8000-000000000001","by":"0190b5a0-0000-7000-8000-000000000002","on":"2024-03-01","offer_made":true}"#;
         let full = Event::decode("ContactRecorded", 1, contact).map(Fact::from);
         assert_eq!(Fact::decode("ContactRecorded", 1, contact).ok(), full.ok());
+    }
+
+    #[test]
+    fn the_canonical_fast_path_falls_back_on_other_layouts() {
+        let youth = "0190b5a0-0000-7000-8000-000000000001";
+        let staff = "0190b5a0-0000-7000-8000-000000000002";
+        let canonical = format!(
+            r#"{{"youth_id":"{youth}","revision":3,"kind":"job_plan","plan":{{"goals":["Job"],"actions":[]}},"updated_by":"{staff}"}}"#
+        );
+        let spaced = format!(
+            r#"{{ "updated_by": "{staff}", "youth_id": "{youth}", "kind": "job_plan", "revision": 3, "plan": {{"goals": ["Job"], "actions": []}} }}"#
+        );
+        let fast = canonical::decode("PlanUpdated", canonical.as_bytes()).expect("canonical layout");
+        assert_eq!(canonical::decode("PlanUpdated", spaced.as_bytes()), None);
+        assert_eq!(
+            Fact::decode("PlanUpdated", 1, spaced.as_bytes()).ok(),
+            Some(fast.clone())
+        );
+        assert_eq!(Fact::decode("PlanUpdated", 1, canonical.as_bytes()).ok(), Some(fast));
+        // An escape, an unknown value or a truncated payload leave the fast path.
+        let escaped = format!(r#"{{"youth_id":"{youth}","by":"{staff}","on":"2024\u002d03-01","offer_made":true}}"#);
+        assert_eq!(canonical::decode("ContactRecorded", escaped.as_bytes()), None);
+        assert!(Fact::decode("ContactRecorded", 1, escaped.as_bytes()).is_ok());
+        let unknown = format!(r#"{{"youth_id":"{youth}","status":"sailing","on":"2024-03-01"}}"#);
+        assert_eq!(canonical::decode("SchoolStatusChanged", unknown.as_bytes()), None);
+        assert!(Fact::decode("SchoolStatusChanged", 1, unknown.as_bytes()).is_err());
+        let truncated = &canonical.as_bytes()[..canonical.len() - 3];
+        assert_eq!(canonical::decode("PlanUpdated", truncated), None);
+        assert!(Fact::decode("PlanUpdated", 1, truncated).is_err());
     }
 
     #[test]

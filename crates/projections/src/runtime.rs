@@ -20,7 +20,7 @@ use crate::store::SnapshotStore;
 /// How the runtime works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// Threads that decode during catch-up and rebuild (at least 1).
+    /// Threads that decode during catch-up and rebuild (at least 1; default: cores + 1).
     pub workers: usize,
     /// While following, save snapshots after this many new events.
     pub save_every: u64,
@@ -29,7 +29,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            // One decoder per core plus one: the fold thread is mostly waiting on memory,
+            // and the decoders on reads of the segment.
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
             save_every: 50_000,
         }
     }

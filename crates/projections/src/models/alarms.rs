@@ -29,7 +29,7 @@ use kui_domain::{Event, MeetingId, MunicipalityCode, StaffId, YouthId};
 use serde::{Deserialize, Serialize};
 
 use crate::fact::{Fact, Stamp};
-use crate::models::{FastMap, Projector};
+use crate::models::{FastMap, FastSet, Projector};
 
 /// Weekly hours of expected support after 18 above which a transition form is kept.
 pub const FORM_HOURS_THRESHOLD: u16 = 10;
@@ -194,8 +194,6 @@ pub struct Watch {
     pub tabled_on: Option<NaiveDate>,
     /// The coordinating team, if a meeting composed one.
     pub coordinating_team: Option<CoordinatingTeam>,
-    /// The last plan change, and by whom.
-    pub plan_changed: Option<(NaiveDate, StaffId)>,
     /// The latest transition form.
     pub form: Option<Form>,
     /// The latest dropout, while not back in education or work.
@@ -232,6 +230,10 @@ pub struct Transitions {
     pub agendas: FastMap<MeetingId, Vec<YouthId>>,
     /// Thresholds by municipality code.
     pub settings: BTreeMap<u16, AlarmSettings>,
+    /// Young people whose dropout still waits for a contact or an offer.
+    pub awaiting_contact: FastSet<YouthId>,
+    /// The last plan change of each young person, and by whom.
+    pub plans: FastMap<YouthId, (NaiveDate, StaffId)>,
 }
 
 impl Projector for Transitions {
@@ -241,6 +243,11 @@ impl Projector for Transitions {
     fn apply(&mut self, stamp: Stamp, fact: &Fact) {
         match fact {
             Fact::Contact(contact) => {
+                // Contacts are the most frequent fact; only a dropout still waiting for
+                // contact or an offer reads them, and those are few.
+                if !self.awaiting_contact.contains(&contact.youth_id) {
+                    return;
+                }
                 if let Some(dropout) = self.watches.get_mut(&contact.youth_id).and_then(|w| w.dropout.as_mut()) {
                     if contact.on >= dropout.on {
                         dropout.contact_on.get_or_insert(contact.on);
@@ -248,12 +255,14 @@ impl Projector for Transitions {
                             dropout.offer_on.get_or_insert(contact.on);
                         }
                     }
+                    if dropout.contact_on.is_some() && dropout.offer_on.is_some() {
+                        self.awaiting_contact.remove(&contact.youth_id);
+                    }
                 }
             }
             Fact::PlanChange(change) => {
-                if let Some(watch) = self.watches.get_mut(&change.youth_id) {
-                    watch.plan_changed = Some((stamp.on, change.updated_by));
-                }
+                // Kept apart from the watches: a small entry, updated on every plan change.
+                self.plans.insert(change.youth_id, (stamp.on, change.updated_by));
             }
             Fact::SchoolChange(change) => {
                 if let Some(watch) = self.watches.get_mut(&change.youth_id) {
@@ -264,9 +273,11 @@ impl Projector for Transitions {
                                 contact_on: None,
                                 offer_on: None,
                             });
+                            self.awaiting_contact.insert(change.youth_id);
                         }
                         SchoolStatus::InEducation | SchoolStatus::Working | SchoolStatus::Completed => {
                             watch.dropout = None;
+                            self.awaiting_contact.remove(&change.youth_id);
                         }
                         _ => {}
                     }
@@ -299,7 +310,6 @@ impl Transitions {
                     caseworker: None,
                     tabled_on: None,
                     coordinating_team: None,
-                    plan_changed: None,
                     form: None,
                     dropout: None,
                 });
@@ -316,6 +326,7 @@ impl Transitions {
                         contact_on: None,
                         offer_on: None,
                     });
+                    self.awaiting_contact.insert(e.youth_id);
                 }
                 return;
             }
@@ -336,7 +347,17 @@ impl Transitions {
                 self.agendas.remove(&e.meeting_id);
                 return;
             }
-            _ => {}
+            Event::NeedAssessed(_)
+            | Event::CoordinatorAssigned(_)
+            | Event::CoordinatorReleased(_)
+            | Event::CoordinatingCaseworkerAssigned(_)
+            | Event::TeamAssigned(_)
+            | Event::TeamHandedOver(_)
+            | Event::DecisionRecorded(_)
+            | Event::TransitionFormRecorded(_)
+            | Event::CaseClosed(_) => {}
+            // Nothing else changes what the rules read.
+            _ => return,
         }
         let Some(watch) = event.youth_id().and_then(|id| self.watches.get_mut(&id)) else {
             return;
@@ -390,7 +411,14 @@ impl Transitions {
     pub fn alarms(&self, today: NaiveDate) -> Vec<Alarm> {
         let mut alarms = Vec::new();
         for (&youth, watch) in &self.watches {
-            alarms.extend(evaluate(youth, watch, self.settings_of(watch.municipality), today));
+            let plan = self.plans.get(&youth).copied();
+            alarms.extend(evaluate(
+                youth,
+                watch,
+                plan,
+                self.settings_of(watch.municipality),
+                today,
+            ));
         }
         alarms.sort_by(|a, b| {
             a.due
@@ -404,7 +432,8 @@ impl Transitions {
     /// The open alarms of one young person on `today`.
     pub fn alarms_of(&self, youth: YouthId, today: NaiveDate) -> Vec<Alarm> {
         self.watches.get(&youth).map_or_else(Vec::new, |watch| {
-            evaluate(youth, watch, self.settings_of(watch.municipality), today)
+            let plan = self.plans.get(&youth).copied();
+            evaluate(youth, watch, plan, self.settings_of(watch.municipality), today)
         })
     }
 }
@@ -431,7 +460,14 @@ fn last_form_window(today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
 }
 
 /// Evaluates every rule for one young person on `today`.
-pub fn evaluate(youth_id: YouthId, watch: &Watch, settings: AlarmSettings, today: NaiveDate) -> Vec<Alarm> {
+/// `plan` is the last plan change and who made it.
+pub fn evaluate(
+    youth_id: YouthId,
+    watch: &Watch,
+    plan: Option<(NaiveDate, StaffId)>,
+    settings: AlarmSettings,
+    today: NaiveDate,
+) -> Vec<Alarm> {
     let mut alarms = Vec::new();
     if !watch.open {
         return alarms;
@@ -523,7 +559,7 @@ pub fn evaluate(youth_id: YouthId, watch: &Watch, settings: AlarmSettings, today
         }
     }
 
-    if let Some((changed, by)) = watch.plan_changed {
+    if let Some((changed, by)) = plan {
         let due = plus_days(changed, u64::from(settings.plan_stale_days));
         let act = match watch.coordinator {
             Some((staff, _)) => (Some(staff), "coordinator"),

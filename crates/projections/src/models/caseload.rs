@@ -95,6 +95,14 @@ impl Projector for Caseload {
             row.coordinator = None;
             return;
         }
+        let relevant = Scheme::after(event).is_some()
+            || matches!(
+                event,
+                Event::NeedAssessed(_) | Event::CoordinatingCaseworkerAssigned(_) | Event::CaseClosed(_)
+            );
+        if !relevant {
+            return;
+        }
         let Some(row) = event.youth_id().and_then(|id| self.cases.get_mut(&id)) else {
             return;
         };

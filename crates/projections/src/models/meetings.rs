@@ -264,10 +264,8 @@ impl Meetings {
                         last = Some(day);
                     }
                 }
-                MeetingStatus::Scheduled if meeting.date >= today => {
-                    if next.is_none_or(|n| meeting.date < n) {
-                        next = Some(meeting.date);
-                    }
+                MeetingStatus::Scheduled if meeting.date >= today && next.is_none_or(|n| meeting.date < n) => {
+                    next = Some(meeting.date);
                 }
                 _ => {}
             }

@@ -6,7 +6,7 @@
 //! model restored from an older snapshot, or dropped for a rebuild, catches up in the same
 //! pass as the others without applying anything twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
 use serde::de::DeserializeOwned;
@@ -32,6 +32,9 @@ pub use timeline::Timeline;
 
 /// A hash map with a fast, non-cryptographic hasher (keys are uuids the log already vetted).
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<fxhash::FxHasher>>;
+
+/// A hash set with the same fast hasher.
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<fxhash::FxHasher>>;
 
 /// A read model: a state folded from facts in log order.
 pub trait Projector: Default + Serialize + DeserializeOwned + Send + Sync {
