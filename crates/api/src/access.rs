@@ -125,7 +125,10 @@ const MATRIX: &[(Operation, [Grant; 7])] = &[
     (Operation::WriteCase, [Own, Own, Own, Own, Deny, Deny, All]),
     (Operation::WriteMeeting, [Own, Own, Own, Own, Deny, Deny, All]),
     (Operation::WriteStaff, [Deny, Deny, Own, Own, Deny, Deny, All]),
-    (Operation::ConfigureMunicipality, [Deny, Deny, Deny, Own, Deny, Deny, All]),
+    (
+        Operation::ConfigureMunicipality,
+        [Deny, Deny, Deny, Own, Deny, Deny, All],
+    ),
 ];
 
 /// What the matrix grants `role` for `operation`.
@@ -167,7 +170,11 @@ impl Scope {
 
     /// Fails with `NOT_FOUND` naming `what` when the record lies outside this scope, so
     /// a caller never learns whether another municipality's record exists.
-    pub fn require(self, municipality: Option<MunicipalityCode>, what: impl FnOnce() -> String) -> Result<(), ApiError> {
+    pub fn require(
+        self,
+        municipality: Option<MunicipalityCode>,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), ApiError> {
         if self.covers(municipality) {
             Ok(())
         } else {

@@ -61,7 +61,10 @@ impl Principal {
 
     fn from_claims(claims: &Claims) -> Result<Principal, ApiError> {
         let bad = |reason: String| ApiError::Unauthenticated { reason };
-        let staff: StaffId = claims.sub.parse().map_err(|_| bad("the token's sub is not a staff id".into()))?;
+        let staff: StaffId = claims
+            .sub
+            .parse()
+            .map_err(|_| bad("the token's sub is not a staff id".into()))?;
         let role: Role = claims
             .role
             .parse()
@@ -69,10 +72,12 @@ impl Principal {
         if role == Role::System {
             return Err(bad("the system role cannot be given to a token".into()));
         }
-        let department: Department = claims
-            .department
-            .parse()
-            .map_err(|_| bad(format!("the token's department {:?} is not a department", claims.department)))?;
+        let department: Department = claims.department.parse().map_err(|_| {
+            bad(format!(
+                "the token's department {:?} is not a department",
+                claims.department
+            ))
+        })?;
         let municipality = claims
             .municipality
             .map(MunicipalityCode::new)
@@ -310,9 +315,11 @@ mod tests {
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
     fn authenticator() -> Authenticator {
-        let now = chrono::Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).single().unwrap_or_default();
-        Authenticator::new(SECRET.to_vec(), Arc::new(FixedClock::new(now)))
-            .unwrap_or_else(|e| panic!("{e}"))
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        Authenticator::new(SECRET.to_vec(), Arc::new(FixedClock::new(now))).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn claims(exp: i64) -> Claims {
@@ -344,12 +351,16 @@ mod tests {
     fn expired_wrongly_signed_and_other_algorithms_are_refused() {
         let auth = authenticator();
         let expired = sign_hs256(&claims(tomorrow() - 2 * 86_400), SECRET).unwrap_or_default();
-        assert!(matches!(auth.authenticate(&expired), Err(ApiError::Unauthenticated { reason }) if reason.contains("expired")));
+        assert!(
+            matches!(auth.authenticate(&expired), Err(ApiError::Unauthenticated { reason }) if reason.contains("expired"))
+        );
         let forged = sign_hs256(&claims(tomorrow()), b"another secret, also 32 bytes long").unwrap_or_default();
         assert!(auth.authenticate(&forged).is_err());
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(tomorrow())).unwrap_or_default());
         let none = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#));
-        assert!(matches!(auth.authenticate(&none), Err(ApiError::Unauthenticated { reason }) if reason.contains("HS256")));
+        assert!(
+            matches!(auth.authenticate(&none), Err(ApiError::Unauthenticated { reason }) if reason.contains("HS256"))
+        );
         assert!(auth.authenticate_header(Some("Basic abc")).is_err());
         assert!(auth.authenticate_header(None).is_err());
     }

@@ -267,7 +267,13 @@ mod tests {
     #[test]
     fn rejections_keep_their_rule_and_invalid_input_its_field() {
         let rejected: ApiError = EngineError::Rejected(Rejection::CaseClosed).into();
-        assert!(matches!(rejected, ApiError::Rejected { rule: "case_closed", .. }));
+        assert!(matches!(
+            rejected,
+            ApiError::Rejected {
+                rule: "case_closed",
+                ..
+            }
+        ));
         let invalid: ApiError = EngineError::from(InvalidInput::new("cpr", "bad")).into();
         assert!(matches!(invalid, ApiError::InvalidInput { ref field, .. } if field == "cpr"));
     }

@@ -75,7 +75,10 @@ async fn graphql_post(State(app): State<AppState>, request: Request) -> Response
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             let error = ApiError::invalid(
                 "body",
-                format!("the request body is larger than {} bytes", app.api.limits.max_body_bytes),
+                format!(
+                    "the request body is larger than {} bytes",
+                    app.api.limits.max_body_bytes
+                ),
             );
             return error_response(StatusCode::PAYLOAD_TOO_LARGE, &error);
         }

@@ -112,8 +112,12 @@ impl ApiState {
         let case_log = engine.log().clone();
         let reads = access_log.log().clone();
         let readiness = move || -> Result<(), String> {
-            case_log.head().map_err(|e| format!("the case log does not answer: {e}"))?;
-            reads.head().map_err(|e| format!("the access log does not answer: {e}"))?;
+            case_log
+                .head()
+                .map_err(|e| format!("the case log does not answer: {e}"))?;
+            reads
+                .head()
+                .map_err(|e| format!("the access log does not answer: {e}"))?;
             Ok(())
         };
         ApiState {

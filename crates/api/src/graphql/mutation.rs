@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
 use kui_domain::values::{AgeBand, DecisionAction, Plan, PlanAction};
 use kui_domain::{
-    Cpr, CoordinatorChoice, Decision, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral,
+    CoordinatorChoice, Cpr, Decision, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral,
     Staff, StaffCommand, StaffId, YouthCommand, YouthId,
 };
 use kui_engine::{Command, CommandContext};
@@ -100,7 +100,10 @@ async fn run(ctx: &Context<'_>, options: Options, build: Build) -> async_graphql
         let projections_caught_up =
             wait.then(|| state.projections.wait(executed.position, state.limits.projection_wait));
         Ok(CommandResult {
-            aggregate_id: ID(stream_id.split_once('-').map_or(stream_id.as_str(), |(_, id)| id).to_owned()),
+            aggregate_id: ID(stream_id
+                .split_once('-')
+                .map_or(stream_id.as_str(), |(_, id)| id)
+                .to_owned()),
             stream_id,
             version: executed.version,
             position: executed.position,
@@ -180,7 +183,10 @@ fn own_municipality(given: Option<u16>, principal: &Principal) -> Result<Municip
     match (given, principal.municipality) {
         (Some(code), _) => Ok(MunicipalityCode::new(code)?),
         (None, Some(own)) => Ok(own),
-        (None, None) => Err(ApiError::invalid("municipality", "required: the token names no municipality")),
+        (None, None) => Err(ApiError::invalid(
+            "municipality",
+            "required: the token names no municipality",
+        )),
     }
 }
 
@@ -732,7 +738,9 @@ impl MutationRoot {
                     caseworker: parse_id(&caseworker, "caseworker")?,
                     // The engine fills in the caseworker's department.
                     department: kui_domain::values::Department::Other,
-                    meeting: meeting_id.map(|id| parse_id::<MeetingId>(&id, "meetingId")).transpose()?,
+                    meeting: meeting_id
+                        .map(|id| parse_id::<MeetingId>(&id, "meetingId"))
+                        .transpose()?,
                 };
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),

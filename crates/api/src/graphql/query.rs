@@ -212,15 +212,7 @@ impl AuditQuery {
         authorize(principal, Operation::ReadAccessLog)?;
         let youth_id = parse_id::<YouthId>(&youth_id, "youthId")?;
         let state = state.clone();
-        Ok(blocking(move || {
-            Ok(state
-                .access_log
-                .read(youth_id)?
-                .into_iter()
-                .map(Into::into)
-                .collect())
-        })
-        .await?)
+        Ok(blocking(move || Ok(state.access_log.read(youth_id)?.into_iter().map(Into::into).collect())).await?)
     }
 }
 
@@ -235,4 +227,3 @@ pub(crate) fn youth_municipality(
     }
     Ok(youth.municipality)
 }
-
