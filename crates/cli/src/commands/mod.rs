@@ -1,8 +1,10 @@
 //! One module per subcommand; each parses nothing and prints its result.
 
 mod demo;
+mod demo_tokens;
 mod history;
 mod init;
+mod serve;
 mod transfer;
 mod verify;
 
@@ -17,7 +19,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let now = cli.now.as_deref();
     match cli.command {
         Command::Init(args) => init::run(&cli.data, now, args),
-        Command::Demo(args) => demo::demo(&cli.data, now, &args.preset),
+        Command::Demo(args) => demo::demo(&cli.data, now, &args),
         Command::Generate(args) => demo::generate(&cli.data, now, &args.preset),
         Command::Summary => demo::summary(&cli.data, now),
         Command::History(args) => history::run(&cli.data, now, args),
@@ -25,5 +27,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tick(args) => verify::tick(&cli.data, now, args),
         Command::Export(args) => transfer::export(&cli.data, now, args),
         Command::Import(args) => transfer::import(&cli.data, now, args),
+        Command::Serve(args) => serve::serve(&cli.data, now, args),
+        Command::Schema => {
+            print!("{}", kui_api::graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
