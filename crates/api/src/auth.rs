@@ -267,7 +267,9 @@ fn verify_hs256(token: &str, secret: &[u8]) -> Result<Claims, ApiError> {
         .decode(signature)
         .map_err(|_| bad("the token's signature is not base64url"))?;
     let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| bad("the server secret cannot key HS256"))?;
-    mac.update(token[..token.len() - signature_len(token)].as_bytes());
+    // The signing input is everything before the last dot: `header.payload`.
+    let signed_len = token.rfind('.').unwrap_or(0);
+    mac.update(&token.as_bytes()[..signed_len]);
     // `verify_slice` compares in constant time.
     mac.verify_slice(&signature)
         .map_err(|_| bad("the token's signature does not match"))?;
@@ -276,11 +278,6 @@ fn verify_hs256(token: &str, secret: &[u8]) -> Result<Claims, ApiError> {
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| bad("the token's claims are not base64url JSON with sub, role and department"))
-}
-
-/// Length of `.signature` at the end of a three-part token.
-fn signature_len(token: &str) -> usize {
-    token.rfind('.').map_or(0, |dot| token.len() - dot)
 }
 
 /// Signs claims as an HS256 JWT (for tests, demos and the operators' tooling).

@@ -46,7 +46,7 @@ impl Filter {
                 Some(prefix) => stream.starts_with(prefix),
                 None => stream == pattern,
             });
-        let type_ok = self.types.is_empty() || self.types.iter().any(|t| *t == envelope.event_type);
+        let type_ok = self.types.is_empty() || self.types.contains(&envelope.event_type);
         stream_ok && type_ok
     }
 }
