@@ -40,6 +40,7 @@ pub struct TestApp {
     pub lead: StaffId,
     /// Esbjerg: a caseworker.
     pub esbjerg_caseworker: StaffId,
+    state: ApiState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
@@ -105,7 +106,7 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(kui_api::http::serve(
         listener,
-        kui_api::http::router(state),
+        kui_api::http::router(state.clone()),
         async move {
             let _ = stopped.await;
         },
@@ -120,6 +121,7 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
         adviser: staff(2),
         lead: staff(3),
         esbjerg_caseworker: staff(4),
+        state,
         shutdown: Some(shutdown),
         _dirs: (log_dir, access_dir),
     }
@@ -146,6 +148,11 @@ impl Reply {
 }
 
 impl TestApp {
+    /// A second router over the same state, for driving without a socket.
+    pub fn router(&self) -> axum::Router {
+        kui_api::http::router(self.state.clone())
+    }
+
     /// A token for `staff` acting as `role` in `municipality`, valid for an hour.
     pub fn token(&self, role: Role, staff: StaffId, municipality: Option<u16>) -> String {
         self.token_expiring(role, staff, municipality, Duration::hours(1))

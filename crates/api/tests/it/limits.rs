@@ -150,3 +150,32 @@ async fn introspection_can_be_switched_off_and_health_and_ready_answer() {
     assert_eq!(graphiql.status, 200);
     assert!(graphiql.body.contains("graphiql"), "{}", graphiql.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_answers_without_a_socket() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    let app = spawn_app().await;
+    let router = app.router();
+    let health = router
+        .clone()
+        .oneshot(Request::get("/health").body(Body::empty()).unwrap_or_default())
+        .await
+        .unwrap_or_else(|e| match e {});
+    assert_eq!(health.status(), StatusCode::OK);
+
+    let request = Request::post("/graphql")
+        .header("Authorization", format!("Bearer {}", app.admin()))
+        .header("Content-Type", "application/json")
+        .body(Body::from(json!({ "query": "{ verifyLog { ok } }" }).to_string()))
+        .unwrap_or_default();
+    let response = router.oneshot(request).await.unwrap_or_else(|e| match e {});
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert_eq!(body["data"]["verifyLog"]["ok"], true, "{body}");
+}
