@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Create an empty log and configure the municipality.
     Init(InitArgs),
-    /// Generate a realistic municipality into the data directory (or reuse it) and show what is in it.
+    /// Generate a realistic municipality into the data directory (or reuse it), show what is in it and serve the API.
     Demo(DemoArgs),
     /// Generate a preset municipality into an empty data directory.
     Generate(GenerateArgs),
@@ -51,6 +51,10 @@ pub enum Command {
     Rebuild(RebuildArgs),
     /// Print a read model: teams, meetings, caseload, alarms or stats.
     Report(ReportArgs),
+    /// Serve the GraphQL API (GraphiQL on GET /graphql) until Ctrl-C.
+    Serve(ServeArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
 }
 
 /// `kui rebuild`.
@@ -108,6 +112,23 @@ pub struct ReportArgs {
     pub limit: usize,
 }
 
+/// `kui serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// The server secret (at least 32 bytes): verifies HS256 tokens and keys the analysts' pseudonyms.
+    #[arg(long, env = "KUI_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: String,
+    /// A JSON file mapping opaque tokens to claims (sub, role, department, municipality, exp).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Do not answer schema introspection.
+    #[arg(long)]
+    pub no_introspection: bool,
+}
+
 /// `kui init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -131,6 +152,12 @@ pub struct DemoArgs {
     /// Which municipality to generate: small, sonderborg, national or national:N.
     #[arg(long, default_value = "sonderborg")]
     pub preset: String,
+    /// The address the API listens on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Only generate (or reuse) and summarise; do not start the API.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 /// `kui generate`.

@@ -11,14 +11,24 @@ use kui_projections::{DirectoryStore, Opened, Options as ProjectionOptions, Proj
 
 /// Opens (or creates) the log in `data` and builds an engine over it.
 pub fn engine(data: &Path, now: Option<&str>) -> Result<(Engine, Arc<SledLog>)> {
+    let clock = clock(now)?;
+    engine_with(data, clock)
+}
+
+/// The clock: fixed by `--now`, otherwise the system's.
+pub fn clock(now: Option<&str>) -> Result<Arc<dyn Clock>> {
+    Ok(match now {
+        Some(text) => Arc::new(FixedClock::new(parse_now(text)?)),
+        None => Arc::new(SystemClock),
+    })
+}
+
+/// Opens (or creates) the log in `data` and builds an engine over it with `clock`.
+pub fn engine_with(data: &Path, clock: Arc<dyn Clock>) -> Result<(Engine, Arc<SledLog>)> {
     let log = Arc::new(
         SledLog::open(data, LogOptions::durable())
             .with_context(|| format!("cannot open the kui log in {}", data.display()))?,
     );
-    let clock: Arc<dyn Clock> = match now {
-        Some(text) => Arc::new(FixedClock::new(parse_now(text)?)),
-        None => Arc::new(SystemClock),
-    };
     let engine = Engine::new(log.clone(), clock, Arc::new(RandomIds));
     Ok((engine, log))
 }
@@ -56,6 +66,14 @@ pub fn open_read_models(
         eprintln!("note: rebuilt the {model} read model: {reason}");
     }
     Ok((projections, opened))
+}
+
+/// Opens (or creates) the access log, a second log under `<data>/access`.
+pub fn access_log(data: &Path) -> Result<Arc<SledLog>> {
+    let path = data.join("access");
+    Ok(Arc::new(SledLog::open(&path, LogOptions::durable()).with_context(
+        || format!("cannot open the access log in {}", path.display()),
+    )?))
 }
 
 /// Parses `--now`: RFC 3339, or a date meaning noon UTC that day.

@@ -6,22 +6,48 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use kui_engine::generate::Preset;
+use kui_engine::transfer::Summary;
 use kui_engine::Engine;
 
+use crate::cli::DemoArgs;
+use crate::commands::demo_tokens;
+use crate::commands::serve::{self, ServeConfig};
 use crate::{open, progress};
 
-pub fn demo(data: &Path, now: Option<&str>, preset_name: &str) -> Result<ExitCode> {
+pub fn demo(data: &Path, now: Option<&str>, args: &DemoArgs) -> Result<ExitCode> {
     if open::is_fresh(data) {
-        generate(data, now, preset_name)?;
+        generate(data, now, &args.preset)?;
     } else {
         println!(
             "reusing the log in {} (remove the directory to generate it again)",
             data.display()
         );
     }
-    let (engine, _log) = open::engine(data, now)?;
-    print_summary(&engine)?;
+    let (summary, tokens) = {
+        let (engine, _log) = open::engine(data, now)?;
+        let summary = print_summary(&engine)?;
+        let tokens = if args.no_serve {
+            Vec::new()
+        } else {
+            demo_tokens::ensure(&engine, data)?
+        };
+        (summary, tokens)
+    };
     println!();
+    if !args.no_serve {
+        let secret = demo_tokens::secret(data)?;
+        let token_file = data.join(demo_tokens::TOKEN_FILE);
+        let config = ServeConfig {
+            addr: args.addr,
+            secret,
+            token_file: Some(token_file),
+            introspection: true,
+        };
+        let example = summary.examples.first().map(|(id, _)| id.clone());
+        return serve::run(data, now, config, |addr| {
+            demo_tokens::announce(addr, data, &tokens, example.as_deref());
+        });
+    }
     println!("next steps (the binary is target/release/kui after `cargo build --release`):");
     println!(
         "  kui --data {} history <youth id or CPR>   replay one young person's history",
@@ -87,7 +113,7 @@ pub fn summary(data: &Path, now: Option<&str>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(engine: &Engine) -> Result<()> {
+fn print_summary(engine: &Engine) -> Result<Summary> {
     let bar = progress::spinner("reading");
     let summary = engine.summary(&mut |position| bar.set_position(position))?;
     bar.finish_and_clear();
@@ -113,5 +139,5 @@ fn print_summary(engine: &Engine) -> Result<()> {
             println!("  {id}  {description}");
         }
     }
-    Ok(())
+    Ok(summary)
 }

@@ -1,9 +1,11 @@
 //! One module per subcommand; each parses nothing and prints its result.
 
 mod demo;
+mod demo_tokens;
 mod history;
 mod init;
 mod report;
+mod serve;
 mod transfer;
 mod verify;
 
@@ -18,7 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let now = cli.now.as_deref();
     match cli.command {
         Command::Init(args) => init::run(&cli.data, now, args),
-        Command::Demo(args) => demo::demo(&cli.data, now, &args.preset),
+        Command::Demo(args) => demo::demo(&cli.data, now, &args),
         Command::Generate(args) => demo::generate(&cli.data, now, &args.preset),
         Command::Summary => demo::summary(&cli.data, now),
         Command::History(args) => history::run(&cli.data, now, args),
@@ -28,5 +30,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => transfer::import(&cli.data, now, args),
         Command::Rebuild(args) => report::rebuild(&cli.data, now, args),
         Command::Report(args) => report::report(&cli.data, now, args),
+        Command::Serve(args) => serve::serve(&cli.data, now, args),
+        Command::Schema => {
+            print!("{}", kui_api::graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::helpers::{kui, small_data, small_fixture};
+use crate::helpers::{kui, small_data, small_fixture, workspace_root};
 
 fn first_youth_id(fixture: &str) -> String {
     let line = fixture
@@ -144,7 +144,7 @@ fn init_then_generate_refuses_a_used_directory() {
 fn every_command_has_help() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     for command in [
-        "init", "demo", "generate", "history", "verify", "tick", "export", "import", "summary",
+        "init", "demo", "generate", "history", "verify", "tick", "export", "import", "summary", "serve", "schema",
     ] {
         let help = kui(dir.path(), &[command, "--help"]).ok();
         assert!(help.stdout.contains("Usage: kui"), "{command}: {}", help.stdout);
@@ -183,4 +183,25 @@ fn verify_names_the_first_altered_position() {
         "expected position {position} in:\n{}",
         run.stderr
     );
+}
+
+#[test]
+fn schema_prints_the_committed_graphql_sdl() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let printed = kui(dir.path(), &["schema"]).ok();
+    let committed = fs::read_to_string(workspace_root().join("schemas/schema.graphql")).unwrap_or_default();
+    assert_eq!(printed.stdout, committed);
+}
+
+#[test]
+fn serve_refuses_an_empty_data_directory_and_a_weak_secret() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let secret = "s".repeat(40);
+    kui(dir.path(), &["serve", "--jwt-secret", &secret, "--addr", "127.0.0.1:0"]).fails_with(2, "holds no kui log");
+    let data = small_data();
+    kui(
+        &data.path().join("data"),
+        &["serve", "--jwt-secret", "short", "--addr", "127.0.0.1:0"],
+    )
+    .fails_with(2, "at least 32 bytes");
 }

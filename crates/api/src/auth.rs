@@ -1,0 +1,383 @@
+//! Bearer tokens: HS256 JWTs verified with the server's secret, and an optional token
+//! file (a JSON map from opaque token to claims) for demos and service accounts.
+//!
+//! A token becomes a [`Principal`]: the staff member, role, department and municipality
+//! every permission check and every recorded event uses.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use kui_domain::values::Department;
+use kui_domain::{MunicipalityCode, StaffId};
+use kui_engine::{Actor, Clock, Role};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::error::ApiError;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The shortest accepted server secret, in bytes: HS256 keys shorter than the hash are weak.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// What a token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The staff id (uuid, optionally `staff-` prefixed).
+    pub sub: String,
+    /// The role: caseworker, coordinator, team_lead, youth_coordinator, auditor, analyst or admin.
+    pub role: String,
+    /// The department (uu, job_centre, ...).
+    pub department: String,
+    /// The municipality code; required for the roles that are bound to one municipality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<u16>,
+    /// Expiry, seconds since the Unix epoch; required in JWTs, optional in the token file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The staff member.
+    pub staff: StaffId,
+    /// The role acted in.
+    pub role: Role,
+    /// The department.
+    pub department: Department,
+    /// The municipality the caller works for; `None` only for national roles.
+    pub municipality: Option<MunicipalityCode>,
+}
+
+impl Principal {
+    /// The actor recorded on the events this caller writes.
+    pub fn actor(&self) -> Actor {
+        Actor::staff(self.staff, self.role, self.department)
+    }
+
+    fn from_claims(claims: &Claims) -> Result<Principal, ApiError> {
+        let bad = |reason: String| ApiError::Unauthenticated { reason };
+        let staff: StaffId = claims
+            .sub
+            .parse()
+            .map_err(|_| bad("the token's sub is not a staff id".into()))?;
+        let role: Role = claims
+            .role
+            .parse()
+            .map_err(|_| bad(format!("the token's role {:?} is not a role", claims.role)))?;
+        if role == Role::System {
+            return Err(bad("the system role cannot be given to a token".into()));
+        }
+        let department: Department = claims.department.parse().map_err(|_| {
+            bad(format!(
+                "the token's department {:?} is not a department",
+                claims.department
+            ))
+        })?;
+        let municipality = claims
+            .municipality
+            .map(MunicipalityCode::new)
+            .transpose()
+            .map_err(|_| bad("the token's municipality is not a municipality code".into()))?;
+        if municipality.is_none() && crate::access::is_municipal(role) {
+            return Err(bad(format!("a {role} token must name its municipality")));
+        }
+        Ok(Principal {
+            staff,
+            role,
+            department,
+            municipality,
+        })
+    }
+}
+
+/// Verifies bearer tokens.
+#[derive(Clone)]
+pub struct Authenticator {
+    secret: Arc<Vec<u8>>,
+    tokens: Arc<Vec<(String, Claims)>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("tokens", &self.tokens.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an authenticator could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthConfigError {
+    /// The secret is too short to key HS256 safely.
+    ///
+    /// Handling: configure a secret of at least [`MIN_SECRET_BYTES`] bytes.
+    #[error("the server secret must be at least {MIN_SECRET_BYTES} bytes long, it has {0}")]
+    WeakSecret(usize),
+    /// The token file is not a JSON map from token to claims.
+    ///
+    /// Handling: fix the file; its format is `{"<token>": {"sub": ..., "role": ..., ...}}`.
+    #[error("the token file is not a JSON map from token to claims")]
+    TokenFile(#[source] serde_json::Error),
+    /// An entry of the token file has claims that do not make a principal.
+    ///
+    /// Handling: fix that entry.
+    #[error("token file entry for {sub}: {reason}")]
+    BadEntry {
+        /// The entry's subject.
+        sub: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Authenticator {
+    /// An authenticator with the server secret (keys HS256 tokens and the analysts'
+    /// pseudonyms) and an injected clock for expiry.
+    pub fn new(secret: Vec<u8>, clock: Arc<dyn Clock>) -> Result<Authenticator, AuthConfigError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(AuthConfigError::WeakSecret(secret.len()));
+        }
+        Ok(Authenticator {
+            secret: Arc::new(secret),
+            tokens: Arc::new(Vec::new()),
+            clock,
+        })
+    }
+
+    /// Adds the tokens of a token file: a JSON object from token to [`Claims`].
+    pub fn with_token_file(mut self, json: &str) -> Result<Authenticator, AuthConfigError> {
+        let map: std::collections::BTreeMap<String, Claims> =
+            serde_json::from_str(json).map_err(AuthConfigError::TokenFile)?;
+        for claims in map.values() {
+            Principal::from_claims(claims).map_err(|error| AuthConfigError::BadEntry {
+                sub: claims.sub.clone(),
+                reason: error.to_string(),
+            })?;
+        }
+        self.tokens = Arc::new(map.into_iter().collect());
+        Ok(self)
+    }
+
+    /// The server secret, for keyed pseudonyms.
+    pub(crate) fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    /// Checks an `Authorization` header value (`Bearer <token>`).
+    pub fn authenticate_header(&self, header: Option<&str>) -> Result<Principal, ApiError> {
+        let header = header.ok_or_else(|| ApiError::Unauthenticated {
+            reason: "no Authorization header; send `Authorization: Bearer <token>`".into(),
+        })?;
+        let token = bearer(header).ok_or_else(|| ApiError::Unauthenticated {
+            reason: "the Authorization header is not `Bearer <token>`".into(),
+        })?;
+        self.authenticate(token)
+    }
+
+    /// Checks the payload of a WebSocket `connection_init` message:
+    /// `{"Authorization": "Bearer <token>"}` or `{"token": "<token>"}`.
+    pub fn authenticate_init(&self, payload: &serde_json::Value) -> Result<Principal, ApiError> {
+        let field = |name: &str| {
+            payload
+                .get(name)
+                .or_else(|| payload.get("headers").and_then(|h| h.get(name)))
+                .and_then(|v| v.as_str())
+        };
+        if let Some(header) = field("Authorization").or_else(|| field("authorization")) {
+            return self.authenticate_header(Some(header));
+        }
+        match field("token") {
+            Some(token) => self.authenticate(token),
+            None => Err(ApiError::Unauthenticated {
+                reason: "connection_init carries no Authorization or token".into(),
+            }),
+        }
+    }
+
+    /// Checks a bare token: an entry of the token file, or an HS256 JWT.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+        let now = self.clock.now().timestamp();
+        let expired = |exp: Option<i64>| exp.is_some_and(|exp| exp <= now);
+        // Compare against every entry so the time taken does not depend on which matched.
+        let mut found: Option<&Claims> = None;
+        for (known, claims) in self.tokens.iter() {
+            if constant_time_eq(known.as_bytes(), token.as_bytes()) {
+                found = Some(claims);
+            }
+        }
+        let claims = match found {
+            Some(claims) => claims.clone(),
+            None => verify_hs256(token, &self.secret)?,
+        };
+        if claims.exp.is_none() && found.is_none() {
+            return Err(ApiError::Unauthenticated {
+                reason: "the token has no exp claim".into(),
+            });
+        }
+        if expired(claims.exp) {
+            return Err(ApiError::Unauthenticated {
+                reason: "the token has expired".into(),
+            });
+        }
+        Principal::from_claims(&claims)
+    }
+}
+
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+}
+
+/// Verifies an HS256 JWT and returns its claims (expiry is checked by the caller).
+fn verify_hs256(token: &str, secret: &[u8]) -> Result<Claims, ApiError> {
+    let bad = |reason: &str| ApiError::Unauthenticated { reason: reason.into() };
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("the token is neither a known token nor a JWT"));
+    };
+    let header: Header = URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| bad("the token's header is not base64url JSON"))?;
+    if header.alg != "HS256" {
+        return Err(bad("only HS256 tokens are accepted"));
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| bad("the token's signature is not base64url"))?;
+    let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| bad("the server secret cannot key HS256"))?;
+    // The signing input is everything before the last dot: `header.payload`.
+    let signed_len = token.rfind('.').unwrap_or(0);
+    mac.update(&token.as_bytes()[..signed_len]);
+    // `verify_slice` compares in constant time.
+    mac.verify_slice(&signature)
+        .map_err(|_| bad("the token's signature does not match"))?;
+    URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| bad("the token's claims are not base64url JSON with sub, role and department"))
+}
+
+/// Signs claims as an HS256 JWT (for tests, demos and the operators' tooling).
+pub fn sign_hs256(claims: &Claims, secret: &[u8]) -> Result<String, ApiError> {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = serde_json::to_vec(claims).map_err(|error| ApiError::internal(&error))?;
+    let signing_input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
+    let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| ApiError::invalid("secret", "cannot key HS256"))?;
+    mac.update(signing_input.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    Ok(format!("{signing_input}.{signature}"))
+}
+
+/// A keyed pseudonym: HMAC-SHA256 of `subject` with the server secret, shortened.
+/// The same subject always gets the same pseudonym on the same server secret.
+pub(crate) fn pseudonym(secret: &[u8], subject: &str) -> String {
+    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
+        return "p-unavailable".into();
+    };
+    mac.update(subject.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("p-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use kui_engine::FixedClock;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn authenticator() -> Authenticator {
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        Authenticator::new(SECRET.to_vec(), Arc::new(FixedClock::new(now))).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn claims(exp: i64) -> Claims {
+        Claims {
+            sub: "00000000-0000-0000-0000-000000005001".into(),
+            role: "caseworker".into(),
+            department: "uu".into(),
+            municipality: Some(540),
+            exp: Some(exp),
+        }
+    }
+
+    fn tomorrow() -> i64 {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 1, 16, 12, 0, 0)
+            .single()
+            .map(|t| t.timestamp())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_signed_token_authenticates() {
+        let token = sign_hs256(&claims(tomorrow()), SECRET).unwrap_or_default();
+        let principal = authenticator().authenticate_header(Some(&format!("Bearer {token}")));
+        assert_eq!(principal.map(|p| p.role).ok(), Some(Role::Caseworker));
+    }
+
+    #[test]
+    fn expired_wrongly_signed_and_other_algorithms_are_refused() {
+        let auth = authenticator();
+        let expired = sign_hs256(&claims(tomorrow() - 2 * 86_400), SECRET).unwrap_or_default();
+        assert!(
+            matches!(auth.authenticate(&expired), Err(ApiError::Unauthenticated { reason }) if reason.contains("expired"))
+        );
+        let forged = sign_hs256(&claims(tomorrow()), b"another secret, also 32 bytes long").unwrap_or_default();
+        assert!(auth.authenticate(&forged).is_err());
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(tomorrow())).unwrap_or_default());
+        let none = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#));
+        assert!(
+            matches!(auth.authenticate(&none), Err(ApiError::Unauthenticated { reason }) if reason.contains("HS256"))
+        );
+        assert!(auth.authenticate_header(Some("Basic abc")).is_err());
+        assert!(auth.authenticate_header(None).is_err());
+    }
+
+    #[test]
+    fn token_file_entries_authenticate_and_are_validated() {
+        let mut entry = claims(tomorrow());
+        entry.exp = None;
+        let json = serde_json::json!({ "demo-token": entry }).to_string();
+        let auth = authenticator().with_token_file(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert!(auth.authenticate("demo-token").is_ok());
+        assert!(auth.authenticate("demo-tokem").is_err());
+        let bad = serde_json::json!({ "t": { "sub": "x", "role": "caseworker", "department": "uu" } }).to_string();
+        assert!(authenticator().with_token_file(&bad).is_err());
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_and_keyed() {
+        assert_eq!(pseudonym(SECRET, "a"), pseudonym(SECRET, "a"));
+        assert_ne!(pseudonym(SECRET, "a"), pseudonym(SECRET, "b"));
+        assert_ne!(pseudonym(SECRET, "a"), pseudonym(b"other", "a"));
+    }
+}

@@ -1,0 +1,79 @@
+//! The GraphQL schema: queries, mutations and the event subscription, without HTTP.
+//!
+//! Layout:
+//! - `query`: `youth`, `history`, `meeting`, `staff`, `verifyLog`, `accessLog`, merged
+//!   into [`QueryRoot`] (the read-model crate merges its own objects in later).
+//! - `mutation`: one mutation per engine command.
+//! - `subscription`: the `events` feed.
+//! - `types`, `enums`: output types and enums.
+//! - `codes`: the extension that gives engine-raised errors a code.
+//!
+//! Every resolver finds the [`ApiState`] in the schema's data and the caller's
+//! [`Principal`] in the request's data (put there by `api::http` after authentication).
+
+mod codes;
+pub mod enums;
+mod mutation;
+mod query;
+mod subscription;
+pub mod types;
+
+use std::str::FromStr;
+
+use async_graphql::{Context, Schema, ID};
+
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::ApiState;
+
+/// The kui schema.
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The schema over `state`, with its limits (depth, complexity, directives,
+/// introspection) applied.
+pub fn build_schema(state: ApiState) -> ApiSchema {
+    let limits = state.limits.clone();
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
+        .extension(codes::ErrorCodes)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(limits.max_directives)
+        .data(state);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema in SDL (what `kui schema` prints and `schemas/schema.graphql` holds).
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
+        .finish()
+        .sdl()
+}
+
+/// The state and the authenticated caller of a request.
+pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> Result<(&'a ApiState, &'a Principal), ApiError> {
+    let principal = ctx.data_opt::<Principal>().ok_or_else(|| ApiError::Unauthenticated {
+        reason: "no bearer token".into(),
+    })?;
+    let state = ctx
+        .data_opt::<ApiState>()
+        .ok_or_else(|| ApiError::internal(&MissingState))?;
+    Ok((state, principal))
+}
+
+/// The schema was built without `build_schema`.
+#[derive(Debug, thiserror::Error)]
+#[error("the schema has no ApiState in its data")]
+struct MissingState;
+
+/// Parses an id argument (a bare uuid or a stream name such as `youth-<uuid>`).
+pub(crate) fn parse_id<T: FromStr>(id: &ID, field: &str) -> Result<T, ApiError> {
+    id.0.parse()
+        .map_err(|_| ApiError::invalid(field, format!("{:?} is not a valid id", id.0)))
+}

@@ -1,0 +1,229 @@
+//! Queries answered from the aggregates and the logs (no read models needed).
+//!
+//! The root is a `MergedObject`: the read-model crate adds its own query objects (teams,
+//! young people with filters and cursors, caseload, alarms, statistics) in a module
+//! `graphql/read_models.rs` and one more member of [`QueryRoot`], without touching these.
+
+use async_graphql::{Context, MergedObject, Object, ID};
+use chrono::NaiveDate;
+use kui_domain::{Cpr, Event, MeetingId, Staff, StaffId, YouthId};
+use kui_engine::EngineError;
+use kui_log::{LogError, StreamId, Version};
+
+use super::types::{AccessRecordView, HistoryView, MeetingView, StaffView, VerifyView, YouthCase};
+use super::{caller, parse_id};
+use crate::access::{authorize, Operation, Scope};
+use crate::error::ApiError;
+use crate::state::blocking;
+
+/// The root query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(CaseQuery, MeetingQuery, StaffQuery, AuditQuery);
+
+/// Young people's cases.
+#[derive(Default)]
+pub struct CaseQuery;
+
+#[Object]
+impl CaseQuery {
+    /// One young person's case as it stands now, by id or by CPR number (give exactly one).
+    /// The read is recorded in the access log. Analysts get a pseudonymised record and
+    /// may look up by id only.
+    async fn youth(&self, ctx: &Context<'_>, id: Option<ID>, cpr: Option<String>) -> async_graphql::Result<YouthCase> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadCase)?;
+        let youth_id = match (id, cpr) {
+            (Some(id), None) => parse_id::<YouthId>(&id, "id")?,
+            (None, Some(cpr)) => {
+                if scope == Scope::Pseudonymised {
+                    return Err(ApiError::forbidden("analysts look young people up by id only").into());
+                }
+                YouthId::for_cpr(&Cpr::parse(&cpr).map_err(ApiError::from)?)
+            }
+            _ => return Err(ApiError::invalid("id", "give exactly one of id and cpr").into()),
+        };
+        let (state, principal) = (state.clone(), principal.clone());
+        Ok(blocking(move || {
+            let (youth, version) = state
+                .engine
+                .youth(youth_id)?
+                .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
+            scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+            state.access_log.record(&principal, "youth", &[youth_id])?;
+            Ok(YouthCase::of(
+                &youth,
+                version,
+                state.engine.now().date_naive(),
+                state.auth.secret(),
+                scope == Scope::Pseudonymised,
+            ))
+        })
+        .await?)
+    }
+
+    /// The auditor's replay: every event about one young person across streams (their own
+    /// and the meetings that tabled or decided their case), in log order, up to and
+    /// including `asOf` (business date) if given, with the case's state then.
+    /// The read is recorded in the access log.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        youth_id: ID,
+        as_of: Option<NaiveDate>,
+    ) -> async_graphql::Result<HistoryView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadHistory)?;
+        let youth_id = parse_id::<YouthId>(&youth_id, "youthId")?;
+        let (state, principal) = (state.clone(), principal.clone());
+        Ok(blocking(move || {
+            let (youth, _) = state
+                .engine
+                .youth(youth_id)?
+                .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
+            scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+            let history = state.engine.history(youth_id, as_of)?;
+            state.access_log.record(&principal, "history", &[youth_id])?;
+            Ok(HistoryView {
+                youth_id: ID(history.youth_id.to_string()),
+                as_of: history.as_of,
+                entries: history.entries.into_iter().map(Into::into).collect(),
+                state: history.state.map(Into::into),
+            })
+        })
+        .await?)
+    }
+}
+
+/// Meetings.
+#[derive(Default)]
+pub struct MeetingQuery;
+
+#[Object]
+impl MeetingQuery {
+    /// A meeting with its agenda (presenters and minutes), decisions and status.
+    /// The agenda names young people: the read is recorded in the access log of each.
+    async fn meeting(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<MeetingView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadMeeting)?;
+        let meeting_id = parse_id::<MeetingId>(&id, "id")?;
+        let (state, principal) = (state.clone(), principal.clone());
+        Ok(blocking(move || {
+            let view = load_meeting(&state.engine, meeting_id)?;
+            let municipality = kui_domain::MunicipalityCode::new(view.municipality).ok();
+            scope.require(municipality, || format!("meeting {meeting_id}"))?;
+            let named: Vec<YouthId> = view
+                .agenda
+                .iter()
+                .map(|item| &item.youth_id)
+                .chain(view.decisions.iter().map(|d| &d.youth_id))
+                .filter_map(|id| id.0.parse().ok())
+                .collect();
+            state.access_log.record(&principal, "meeting", &named)?;
+            Ok(view)
+        })
+        .await?)
+    }
+}
+
+/// Folds a meeting's stream into its view; `NOT_FOUND` when it was never scheduled.
+pub(crate) fn load_meeting(engine: &kui_engine::Engine, meeting_id: MeetingId) -> Result<MeetingView, ApiError> {
+    let stream = StreamId::new(meeting_id.stream_name())?;
+    let envelopes = engine.log().read_stream(&stream, Version(1))?;
+    let events = envelopes
+        .iter()
+        .map(kui_engine::decode)
+        .collect::<Result<Vec<Event>, EngineError>>()?;
+    let version = envelopes.last().map_or(0, |e| e.version.0);
+    MeetingView::fold(&events, version).ok_or_else(|| ApiError::not_found(format!("meeting {meeting_id}")))
+}
+
+/// Staff.
+#[derive(Default)]
+pub struct StaffQuery;
+
+#[Object]
+impl StaffQuery {
+    /// A staff member's record.
+    async fn staff(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<StaffView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadStaff)?;
+        let staff_id = parse_id::<StaffId>(&id, "id")?;
+        let state = state.clone();
+        Ok(blocking(move || {
+            let (staff, version) = state.engine.load::<Staff>(&staff_id.stream_name())?;
+            if version == 0 {
+                return Err(ApiError::not_found(format!("staff member {staff_id}")));
+            }
+            scope.require(staff.municipality, || format!("staff member {staff_id}"))?;
+            StaffView::of(&staff, version)
+        })
+        .await?)
+    }
+}
+
+/// Auditing: the log's integrity and who read what.
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Checks the whole hash chain and every invariant of the history. A broken chain or
+    /// invariant is a result (`ok: false` with the first bad position), not an error.
+    async fn verify_log(&self, ctx: &Context<'_>) -> async_graphql::Result<VerifyView> {
+        let (state, principal) = caller(ctx)?;
+        authorize(principal, Operation::VerifyLog)?;
+        let state = state.clone();
+        Ok(blocking(move || {
+            let failed = |position: Option<u64>, reason: String| VerifyView {
+                ok: false,
+                events: 0,
+                streams: 0,
+                head_position: None,
+                head_hash: None,
+                youth: 0,
+                meetings: 0,
+                first_bad_position: position,
+                problem: Some(reason),
+            };
+            match state.engine.verify(&mut |_, _| {}) {
+                Ok(verified) => Ok(VerifyView {
+                    ok: true,
+                    events: verified.log.events,
+                    streams: verified.log.streams,
+                    head_position: verified.log.head.map(|(p, _)| p.0),
+                    head_hash: verified.log.head.map(|(_, h)| kui_engine::history::hex(&h)),
+                    youth: verified.youth,
+                    meetings: verified.meetings,
+                    first_bad_position: None,
+                    problem: None,
+                }),
+                Err(EngineError::Invariant { position, reason }) => Ok(failed(Some(position), reason)),
+                Err(EngineError::Decode { position, source }) => Ok(failed(Some(position), source.to_string())),
+                Err(EngineError::Log(LogError::Corrupt { position, reason })) => Ok(failed(position, reason)),
+                Err(other) => Err(other.into()),
+            }
+        })
+        .await?)
+    }
+
+    /// Every recorded read of one young person's case, oldest first.
+    async fn access_log(&self, ctx: &Context<'_>, youth_id: ID) -> async_graphql::Result<Vec<AccessRecordView>> {
+        let (state, principal) = caller(ctx)?;
+        authorize(principal, Operation::ReadAccessLog)?;
+        let youth_id = parse_id::<YouthId>(&youth_id, "youthId")?;
+        let state = state.clone();
+        Ok(blocking(move || Ok(state.access_log.read(youth_id)?.into_iter().map(Into::into).collect())).await?)
+    }
+}
+
+/// The state of a young person folded from events (for scope checks of commands).
+pub(crate) fn youth_municipality(
+    engine: &kui_engine::Engine,
+    youth_id: YouthId,
+) -> Result<Option<kui_domain::MunicipalityCode>, ApiError> {
+    let (youth, version) = engine.load::<kui_domain::Youth>(&youth_id.stream_name())?;
+    if version == 0 {
+        return Err(ApiError::not_found(format!("young person {youth_id}")));
+    }
+    Ok(youth.municipality)
+}

@@ -1,0 +1,652 @@
+//! Output types, built from aggregates, histories and envelopes.
+
+use async_graphql::{Json, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use kui_domain::event::Event;
+use kui_domain::values::{age_on, birthday_at};
+use kui_domain::youth::{CaseStatus as DomainCaseStatus, CoordinatorState};
+use kui_domain::{Staff, Youth};
+use kui_engine::history::{hex, CaseState, HistoryEntry};
+use kui_log::Envelope;
+
+use super::enums::{
+    ActionStatus, CaseStatus, CoordinatorStatus, Department, Destination, Forum, MeetingStatus, NeedLevel, PlanKind,
+    ReleaseReason, SchoolStatus, Team,
+};
+use crate::access_log::AccessRecord;
+use crate::auth::pseudonym;
+use crate::error::ApiError;
+
+/// A young person's case as it stands now (folded from the `youth-<id>` stream).
+///
+/// For analysts the record is pseudonymised: `id`, `name`, `cpr`, `birthDate`,
+/// `eighteenthBirthday`, the plan's goals and action descriptions are null, and
+/// `pseudonym` is the only handle.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct YouthCase {
+    /// The young person's id (null when pseudonymised).
+    pub id: Option<ID>,
+    /// A stable keyed pseudonym of the id: the same young person always has the same one.
+    pub pseudonym: String,
+    /// Full name (null when pseudonymised).
+    pub name: Option<String>,
+    /// CPR number, DDMMYY-SSSS (null when pseudonymised).
+    pub cpr: Option<String>,
+    /// Birth date (null when pseudonymised).
+    pub birth_date: Option<NaiveDate>,
+    /// Age today.
+    pub age: u32,
+    /// The 18th birthday (null when pseudonymised).
+    pub eighteenth_birthday: Option<NaiveDate>,
+    /// Municipality code.
+    pub municipality: Option<u16>,
+    /// Open or closed.
+    pub status: CaseStatus,
+    /// Need level, once assessed.
+    pub need_level: Option<NeedLevel>,
+    /// School status.
+    pub school_status: Option<SchoolStatus>,
+    /// Team.
+    pub team: Option<Team>,
+    /// Consent on record.
+    pub consent: bool,
+    /// The coordinator scheme.
+    pub coordinator: CoordinatorView,
+    /// The coordinating caseworker.
+    pub coordinating_caseworker: Option<ID>,
+    /// The current plan.
+    pub plan: Option<PlanView>,
+    /// The 18th birthday is recorded.
+    pub turned_eighteen: bool,
+    /// Destination reached.
+    pub destination: Option<Destination>,
+    /// Referrals, re-openings included.
+    pub referrals: u32,
+    /// The first referral's day.
+    pub first_referred_on: Option<NaiveDate>,
+    /// The stream's version: send it as `expectedVersion` to write on what you read.
+    pub version: u64,
+}
+
+/// The coordinator scheme for one young person.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CoordinatorView {
+    /// Where it stands.
+    pub status: CoordinatorStatus,
+    /// The assigned coordinator (staff id).
+    pub staff_id: Option<ID>,
+    /// Why the last coordinator stopped.
+    pub release_reason: Option<ReleaseReason>,
+}
+
+/// The plan: goals and actions from the departments.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PlanView {
+    /// Revision, from 1.
+    pub revision: u32,
+    /// Education plan or job plan.
+    pub kind: PlanKind,
+    /// Overall goals (null when pseudonymised).
+    pub goals: Option<Vec<String>>,
+    /// Number of goals.
+    pub goal_count: u32,
+    /// The actions.
+    pub actions: Vec<PlanActionView>,
+}
+
+/// One action of the plan.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PlanActionView {
+    /// What is to be done (null when pseudonymised).
+    pub description: Option<String>,
+    /// The department delivering it.
+    pub department: Department,
+    /// The responsible staff member.
+    pub responsible: Option<ID>,
+    /// Due date.
+    pub due: Option<NaiveDate>,
+    /// Status.
+    pub status: ActionStatus,
+}
+
+impl YouthCase {
+    /// The case of `youth` at `version` as seen on `today`; pseudonymised with `key` when given.
+    pub fn of(youth: &Youth, version: u64, today: NaiveDate, pseudonym_key: &[u8], pseudonymise: bool) -> YouthCase {
+        let id = youth.id.map(|id| id.0.to_string()).unwrap_or_default();
+        let birth = youth.birth_date();
+        let (coordinator_status, coordinator_id, release_reason) = match youth.coordinator {
+            CoordinatorState::None => (CoordinatorStatus::None, None, None),
+            CoordinatorState::Offered => (CoordinatorStatus::Offered, None, None),
+            CoordinatorState::Assigned(staff) => (CoordinatorStatus::Assigned, Some(ID(staff.to_string())), None),
+            CoordinatorState::Declined => (CoordinatorStatus::Declined, None, None),
+            CoordinatorState::NotRelevant => (CoordinatorStatus::NotRelevant, None, None),
+            CoordinatorState::Released(reason) => (CoordinatorStatus::Released, None, Some(reason.into())),
+        };
+        YouthCase {
+            id: show(pseudonymise, Some(ID(id.clone()))),
+            pseudonym: pseudonym(pseudonym_key, &format!("youth:{id}")),
+            name: show(pseudonymise, Some(youth.name.clone())),
+            cpr: show(pseudonymise, youth.cpr.as_ref().map(|c| c.formatted())),
+            birth_date: show(pseudonymise, birth),
+            age: birth.map(|b| age_on(b, today)).unwrap_or(0),
+            eighteenth_birthday: show(pseudonymise, birth.map(|b| birthday_at(b, 18))),
+            municipality: youth.municipality.map(u16::from),
+            status: match youth.status {
+                DomainCaseStatus::Closed => CaseStatus::Closed,
+                DomainCaseStatus::Open | DomainCaseStatus::Unknown => CaseStatus::Open,
+            },
+            need_level: youth.need_level.map(Into::into),
+            school_status: youth.school_status.map(Into::into),
+            team: youth.team.map(Into::into),
+            consent: youth.consent,
+            coordinator: CoordinatorView {
+                status: coordinator_status,
+                staff_id: coordinator_id,
+                release_reason,
+            },
+            coordinating_caseworker: youth.coordinating_caseworker.map(|s| ID(s.to_string())),
+            plan: youth.plan.as_ref().map(|(kind, plan)| PlanView {
+                revision: youth.plan_revision,
+                kind: (*kind).into(),
+                goals: show(pseudonymise, Some(plan.goals.clone())),
+                goal_count: u32::try_from(plan.goals.len()).unwrap_or(u32::MAX),
+                actions: plan
+                    .actions
+                    .iter()
+                    .map(|action| PlanActionView {
+                        description: show(pseudonymise, Some(action.description.clone())),
+                        department: action.department.into(),
+                        responsible: action.responsible.map(|s| ID(s.to_string())),
+                        due: action.due,
+                        status: action.status.into(),
+                    })
+                    .collect(),
+            }),
+            turned_eighteen: youth.turned_eighteen,
+            destination: youth.destination.map(Into::into),
+            referrals: youth.referrals,
+            first_referred_on: youth.first_referred_on,
+            version,
+        }
+    }
+}
+
+/// `value`, or nothing when the record is pseudonymised.
+fn show<T>(pseudonymise: bool, value: Option<T>) -> Option<T> {
+    if pseudonymise {
+        None
+    } else {
+        value
+    }
+}
+
+/// Who wrote an event.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ActorView {
+    /// The staff member (null for the engine itself).
+    pub staff_id: Option<ID>,
+    /// The role acted in (`system` for the engine).
+    pub role: String,
+    /// The department.
+    pub department: Option<String>,
+}
+
+impl From<&kui_log::Actor> for ActorView {
+    fn from(actor: &kui_log::Actor) -> Self {
+        ActorView {
+            staff_id: actor.staff_id.clone().map(ID),
+            role: actor.role.clone(),
+            department: actor.department.clone(),
+        }
+    }
+}
+
+/// One stored event with its envelope.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct LoggedEvent {
+    /// Global position (gap-free from 1).
+    pub position: u64,
+    /// The stream it belongs to.
+    pub stream: String,
+    /// Its version in that stream.
+    pub version: u64,
+    /// Event id.
+    pub event_id: ID,
+    /// Stored type name, e.g. `CoordinatorAssigned`.
+    #[graphql(name = "type")]
+    pub event_type: String,
+    /// Stored schema version.
+    pub schema_version: u16,
+    /// Business time.
+    pub occurred_at: DateTime<Utc>,
+    /// When the log recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: ActorView,
+    /// The command that wrote it.
+    pub command_id: Option<ID>,
+    /// The event or command that caused it.
+    pub causation_id: Option<ID>,
+    /// The wider piece of work it belongs to.
+    pub correlation_id: Option<ID>,
+    /// A readable one-line summary (never contains the CPR number).
+    pub summary: String,
+    /// The payload, upcast to the current schema.
+    pub payload: Json<serde_json::Value>,
+    /// The chain hash (SHA-256, hex).
+    pub hash: String,
+}
+
+fn id(uuid: Option<uuid::Uuid>) -> Option<ID> {
+    uuid.map(|u| ID(u.to_string()))
+}
+
+impl From<HistoryEntry> for LoggedEvent {
+    fn from(entry: HistoryEntry) -> Self {
+        LoggedEvent {
+            position: entry.position,
+            stream: entry.stream,
+            version: entry.version,
+            event_id: ID(entry.event_id.to_string()),
+            event_type: entry.event_type,
+            schema_version: entry.schema_version,
+            occurred_at: entry.occurred_at,
+            recorded_at: entry.recorded_at,
+            actor: (&entry.actor).into(),
+            command_id: id(entry.command_id),
+            causation_id: id(entry.causation_id),
+            correlation_id: id(entry.correlation_id),
+            summary: entry.summary,
+            payload: Json(entry.payload),
+            hash: entry.hash,
+        }
+    }
+}
+
+impl LoggedEvent {
+    /// An envelope with its decoded (upcast) event.
+    pub fn of(envelope: &Envelope, event: &Event) -> LoggedEvent {
+        LoggedEvent {
+            position: envelope.position.0,
+            stream: envelope.stream.to_string(),
+            version: envelope.version.0,
+            event_id: ID(envelope.event_id.to_string()),
+            event_type: envelope.event_type.clone(),
+            schema_version: envelope.schema_version,
+            occurred_at: envelope.metadata.occurred_at,
+            recorded_at: envelope.metadata.recorded_at,
+            actor: (&envelope.metadata.actor).into(),
+            command_id: id(envelope.metadata.command_id),
+            causation_id: id(envelope.metadata.causation_id),
+            correlation_id: id(envelope.metadata.correlation_id),
+            summary: event.summary(),
+            payload: Json(event.to_json()),
+            hash: hex(&envelope.hash),
+        }
+    }
+}
+
+/// A young person's history, optionally cut at a date.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct HistoryView {
+    /// The young person.
+    pub youth_id: ID,
+    /// The cut-off date, if any.
+    pub as_of: Option<NaiveDate>,
+    /// Every event about them, across streams, in log order.
+    pub entries: Vec<LoggedEvent>,
+    /// The case after the last entry.
+    pub state: Option<CaseStateView>,
+}
+
+/// A readable snapshot of a case at the end of a history.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CaseStateView {
+    /// Name.
+    pub name: String,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// open / closed.
+    pub status: String,
+    /// Need level.
+    pub need_level: Option<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// School status.
+    pub school_status: Option<String>,
+    /// Coordinator state, e.g. `assigned: <staff id>`.
+    pub coordinator: String,
+    /// Coordinating caseworker.
+    pub coordinating_caseworker: Option<String>,
+    /// Plan kind and revision.
+    pub plan: Option<String>,
+    /// Consent on record.
+    pub consent: bool,
+    /// The 18th birthday is recorded.
+    pub turned_eighteen: bool,
+    /// Destination.
+    pub destination: Option<String>,
+}
+
+impl From<CaseState> for CaseStateView {
+    fn from(state: CaseState) -> Self {
+        CaseStateView {
+            name: state.name,
+            birth_date: state.birth_date,
+            status: state.status,
+            need_level: state.need_level,
+            team: state.team,
+            school_status: state.school_status,
+            coordinator: state.coordinator,
+            coordinating_caseworker: state.coordinating_caseworker,
+            plan: state.plan,
+            consent: state.consent,
+            turned_eighteen: state.turned_eighteen,
+            destination: state.destination,
+        }
+    }
+}
+
+/// A meeting with its agenda and decisions (folded from the `meeting-<id>` stream).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct MeetingView {
+    /// The meeting.
+    pub id: ID,
+    /// Municipality code.
+    pub municipality: u16,
+    /// Forum.
+    pub forum: Forum,
+    /// The day.
+    pub date: NaiveDate,
+    /// Minutes available for cases.
+    pub slot_minutes: u32,
+    /// Minutes the agenda needs.
+    pub agenda_minutes: u32,
+    /// Scheduled, held or cancelled.
+    pub status: MeetingStatus,
+    /// Who scheduled it.
+    pub scheduled_by: ID,
+    /// Cases on the agenda, in tabling order.
+    pub agenda: Vec<AgendaItem>,
+    /// Decisions recorded.
+    pub decisions: Vec<DecisionView>,
+    /// The day it was held.
+    pub held_on: Option<NaiveDate>,
+    /// Who took part.
+    pub attendees: Vec<ID>,
+    /// The meeting's own evaluation, 1 to 5.
+    pub evaluation_score: Option<u8>,
+    /// The evaluation's note.
+    pub evaluation_note: Option<String>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
+    /// The stream's version.
+    pub version: u64,
+}
+
+/// One case on a meeting's agenda.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AgendaItem {
+    /// The young person.
+    pub youth_id: ID,
+    /// Who presents the case.
+    pub presenter: ID,
+    /// Minutes set aside: 15, or 30 when complex.
+    pub minutes: u32,
+    /// Complex, or several professionals take part.
+    pub complex: bool,
+    /// A decision was recorded for this case.
+    pub decided: bool,
+}
+
+/// What a meeting decided on one case.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DecisionView {
+    /// The young person.
+    pub youth_id: ID,
+    /// The coordinator appointed.
+    pub coordinator: Option<ID>,
+    /// The coordinating caseworker appointed.
+    pub coordinating_caseworker: Option<ID>,
+    /// The lead of the coordinating team.
+    pub lead: Option<ID>,
+    /// Who does what.
+    pub actions: Vec<DecisionActionView>,
+    /// Documentation still needed.
+    pub documentation_needed: Vec<String>,
+    /// When progress is checked.
+    pub follow_up: Option<NaiveDate>,
+    /// The coordinating team's first meeting.
+    pub first_team_meeting: Option<NaiveDate>,
+}
+
+/// One agreed action.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DecisionActionView {
+    /// What is to be done.
+    pub what: String,
+    /// The department doing it.
+    pub department: Department,
+    /// The named person.
+    pub who: Option<ID>,
+    /// By when.
+    pub due: Option<NaiveDate>,
+}
+
+impl MeetingView {
+    /// Folds a meeting's stream; `None` when the stream holds no scheduling.
+    pub fn fold(events: &[Event], version: u64) -> Option<MeetingView> {
+        let mut view: Option<MeetingView> = None;
+        for event in events {
+            match event {
+                Event::MeetingScheduled(e) => {
+                    view = Some(MeetingView {
+                        id: ID(e.meeting_id.to_string()),
+                        municipality: e.municipality.get(),
+                        forum: e.forum.into(),
+                        date: e.date,
+                        slot_minutes: e.slot_minutes,
+                        agenda_minutes: 0,
+                        status: MeetingStatus::Scheduled,
+                        scheduled_by: ID(e.scheduled_by.to_string()),
+                        agenda: Vec::new(),
+                        decisions: Vec::new(),
+                        held_on: None,
+                        attendees: Vec::new(),
+                        evaluation_score: None,
+                        evaluation_note: None,
+                        cancel_reason: None,
+                        version,
+                    })
+                }
+                other => {
+                    if let Some(view) = view.as_mut() {
+                        view.apply(other);
+                    }
+                }
+            }
+        }
+        view
+    }
+
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::CaseTabled(e) => {
+                self.agenda_minutes += e.minutes;
+                self.agenda.push(AgendaItem {
+                    youth_id: ID(e.youth_id.to_string()),
+                    presenter: ID(e.presenter.to_string()),
+                    minutes: e.minutes,
+                    complex: e.complex,
+                    decided: false,
+                });
+            }
+            Event::DecisionRecorded(e) => {
+                let youth_id = e.youth_id.to_string();
+                for item in self.agenda.iter_mut().filter(|item| item.youth_id.0 == youth_id) {
+                    item.decided = true;
+                }
+                self.decisions.push(DecisionView {
+                    youth_id: ID(youth_id),
+                    coordinator: e.coordinator.map(|s| ID(s.to_string())),
+                    coordinating_caseworker: e.coordinating_caseworker.map(|s| ID(s.to_string())),
+                    lead: e.lead.map(|s| ID(s.to_string())),
+                    actions: e
+                        .actions
+                        .iter()
+                        .map(|a| DecisionActionView {
+                            what: a.what.clone(),
+                            department: a.department.into(),
+                            who: a.who.map(|s| ID(s.to_string())),
+                            due: a.due,
+                        })
+                        .collect(),
+                    documentation_needed: e.documentation_needed.clone(),
+                    follow_up: e.follow_up,
+                    first_team_meeting: e.first_team_meeting,
+                });
+            }
+            Event::MeetingHeld(e) => {
+                self.status = MeetingStatus::Held;
+                self.held_on = Some(e.held_on);
+                self.attendees = e.attendees.iter().map(|s| ID(s.to_string())).collect();
+            }
+            Event::MeetingEvaluated(e) => {
+                self.evaluation_score = Some(e.score);
+                self.evaluation_note = Some(e.note.clone());
+            }
+            Event::MeetingCancelled(e) => {
+                self.status = MeetingStatus::Cancelled;
+                self.cancel_reason = Some(e.reason.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A staff member (folded from the `staff-<id>` stream).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StaffView {
+    /// The staff member.
+    pub id: ID,
+    /// Full name.
+    pub name: String,
+    /// Department.
+    pub department: Option<Department>,
+    /// Municipality code.
+    pub municipality: Option<u16>,
+    /// How many young people they can coordinate.
+    pub capacity: u16,
+    /// Still employed.
+    pub active: bool,
+    /// The stream's version.
+    pub version: u64,
+}
+
+impl StaffView {
+    /// The view of a registered staff member.
+    pub fn of(staff: &Staff, version: u64) -> Result<StaffView, ApiError> {
+        let id = staff.id.ok_or_else(|| ApiError::not_found("staff member"))?;
+        Ok(StaffView {
+            id: ID(id.to_string()),
+            name: staff.name.clone(),
+            department: staff.department.map(Into::into),
+            municipality: staff.municipality.map(u16::from),
+            capacity: staff.capacity,
+            active: staff.is_active(),
+            version,
+        })
+    }
+}
+
+/// One recorded read of a young person's case.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AccessRecordView {
+    /// Position in the access log.
+    pub position: u64,
+    /// The young person.
+    pub youth_id: ID,
+    /// Who read.
+    pub staff_id: ID,
+    /// In which role.
+    pub role: String,
+    /// Their department.
+    pub department: String,
+    /// Their municipality.
+    pub municipality: Option<u16>,
+    /// Through which operation: `youth`, `history`, `meeting` or `events`.
+    pub operation: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl From<AccessRecord> for AccessRecordView {
+    fn from(record: AccessRecord) -> Self {
+        AccessRecordView {
+            position: record.position,
+            youth_id: ID(record.read.youth_id.to_string()),
+            staff_id: ID(record.read.staff_id),
+            role: record.read.role,
+            department: record.read.department,
+            municipality: record.read.municipality,
+            operation: record.read.operation,
+            at: record.read.at,
+        }
+    }
+}
+
+/// What a full verification found.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct VerifyView {
+    /// True when the chain and every invariant hold.
+    pub ok: bool,
+    /// Events checked (when ok).
+    pub events: u64,
+    /// Streams seen (when ok).
+    pub streams: u64,
+    /// The last position checked.
+    pub head_position: Option<u64>,
+    /// The last event's hash, hex.
+    pub head_hash: Option<String>,
+    /// Young people replayed.
+    pub youth: u64,
+    /// Meetings replayed.
+    pub meetings: u64,
+    /// The first bad position, when not ok.
+    pub first_bad_position: Option<u64>,
+    /// What is wrong there, when not ok.
+    pub problem: Option<String>,
+}
+
+/// What a command wrote.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CommandResult {
+    /// The stream the command addressed, e.g. `youth-<uuid>`.
+    pub stream_id: String,
+    /// The addressed record's id (youth, meeting or staff uuid, or municipality code).
+    pub aggregate_id: ID,
+    /// The stream's new version: the next `expectedVersion`.
+    pub version: u64,
+    /// The log position of the last event written.
+    pub position: u64,
+    /// The log position of the first event written.
+    pub first_position: u64,
+    /// True when this `commandId` was seen before: this is the first result again and
+    /// nothing new was written.
+    pub replayed: bool,
+    /// Every stream written, with its new version (a meeting decision may also write the
+    /// young person's stream).
+    pub streams: Vec<StreamVersion>,
+    /// With `waitForProjections`: whether the read models caught up with `position` in
+    /// time. Null when not asked.
+    pub projections_caught_up: Option<bool>,
+}
+
+/// A stream and its version.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StreamVersion {
+    /// The stream.
+    pub stream_id: String,
+    /// Its version after the command.
+    pub version: u64,
+}

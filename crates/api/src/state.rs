@@ -1,0 +1,157 @@
+//! What the API runs on: the engine, the access log, authentication, limits, and two
+//! seams for the read-model crate (readiness and read-your-writes waits).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kui_engine::Engine;
+
+use crate::access_log::AccessLog;
+use crate::auth::Authenticator;
+use crate::error::ApiError;
+
+/// Request limits. Built explicitly by the binary; [`Limits::recommended`] gives the
+/// values the CLI uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest selection nesting accepted.
+    pub max_depth: usize,
+    /// Highest query complexity accepted (one per field, lists count as given by the schema).
+    pub max_complexity: usize,
+    /// Most directives on one field.
+    pub max_directives: usize,
+    /// Largest request body, in bytes (also the largest WebSocket message).
+    pub max_body_bytes: usize,
+    /// Whether schema introspection is answered.
+    pub introspection: bool,
+    /// How long a mutation with `waitForProjections` waits at most.
+    pub projection_wait: Duration,
+}
+
+impl Limits {
+    /// Depth 12, complexity 2000, 8 directives per field, 256 KiB bodies, introspection
+    /// on, 5 s projection waits.
+    pub fn recommended() -> Limits {
+        Limits {
+            max_depth: 12,
+            max_complexity: 2_000,
+            max_directives: 8,
+            max_body_bytes: 256 * 1024,
+            introspection: true,
+            projection_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Whether the server should receive traffic. `GET /ready` answers 200 only when the
+/// check passes. The read-model crate plugs in "projections caught up" here.
+pub trait Readiness: Send + Sync {
+    /// `Ok` when ready, otherwise why not. Called on a blocking thread.
+    fn check(&self) -> Result<(), String>;
+}
+
+impl<F> Readiness for F
+where
+    F: Fn() -> Result<(), String> + Send + Sync,
+{
+    fn check(&self) -> Result<(), String> {
+        self()
+    }
+}
+
+/// Waits until the read models have applied a log position (read-your-writes for
+/// mutations sent with `waitForProjections: true`).
+///
+/// There are no read models yet, so the default, [`NoReadModels`], returns at once; the
+/// read-model crate plugs in a waiter that blocks until its projectors' checkpoints reach
+/// the position.
+pub trait ProjectionWaiter: Send + Sync {
+    /// Blocks until every read model has applied `position` (true) or `timeout` passed
+    /// (false). Called on a blocking thread.
+    fn wait(&self, position: u64, timeout: Duration) -> bool;
+}
+
+/// The waiter while there are no read models: everything is caught up at once.
+#[derive(Debug, Clone, Copy)]
+pub struct NoReadModels;
+
+impl ProjectionWaiter for NoReadModels {
+    fn wait(&self, _position: u64, _timeout: Duration) -> bool {
+        true
+    }
+}
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The engine over the case log.
+    pub engine: Engine,
+    /// The access log (a second event log).
+    pub access_log: AccessLog,
+    /// Token verification.
+    pub auth: Authenticator,
+    /// Request limits.
+    pub limits: Limits,
+    /// `GET /ready`.
+    pub readiness: Arc<dyn Readiness>,
+    /// Read-your-writes waits.
+    pub projections: Arc<dyn ProjectionWaiter>,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiState {
+    /// A state whose readiness is "both logs answer" and whose projection waiter returns at once.
+    pub fn new(engine: Engine, access_log: AccessLog, auth: Authenticator, limits: Limits) -> ApiState {
+        let case_log = engine.log().clone();
+        let reads = access_log.log().clone();
+        let readiness = move || -> Result<(), String> {
+            case_log
+                .head()
+                .map_err(|e| format!("the case log does not answer: {e}"))?;
+            reads
+                .head()
+                .map_err(|e| format!("the access log does not answer: {e}"))?;
+            Ok(())
+        };
+        ApiState {
+            engine,
+            access_log,
+            auth,
+            limits,
+            readiness: Arc::new(readiness),
+            projections: Arc::new(NoReadModels),
+        }
+    }
+
+    /// Replaces the readiness check.
+    pub fn with_readiness(mut self, readiness: Arc<dyn Readiness>) -> ApiState {
+        self.readiness = readiness;
+        self
+    }
+
+    /// Replaces the projection waiter.
+    pub fn with_projection_waiter(mut self, waiter: Arc<dyn ProjectionWaiter>) -> ApiState {
+        self.projections = waiter;
+        self
+    }
+}
+
+/// Runs blocking work (the engine, the logs) off the async executor, inside the caller's
+/// tracing span.
+pub async fn blocking<T, F>(work: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|error| ApiError::internal(&error))?
+}

@@ -1,0 +1,181 @@
+//! Requests refused before anything runs: tokens, malformed and over-limit queries,
+//! oversized bodies. None of them writes or reads anything.
+
+use chrono::Duration;
+use kui_api::Limits;
+use kui_engine::Role;
+use serde_json::json;
+
+use crate::helpers::{code, spawn_app, spawn_with, CPR_2008, REFER, SONDERBORG};
+
+fn error_code(body: &serde_json::Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_bad_and_expired_tokens_are_unauthenticated() {
+    let app = spawn_app().await;
+    let body = json!({ "query": REFER, "variables": { "cpr": CPR_2008 } }).to_string();
+    let expired = app.token_expiring(
+        Role::Caseworker,
+        app.counsellor,
+        Some(SONDERBORG),
+        Duration::seconds(-1),
+    );
+    let foreign = kui_api::auth::sign_hs256(
+        &kui_api::Claims {
+            sub: app.counsellor.to_string(),
+            role: "admin".into(),
+            department: "uu".into(),
+            municipality: None,
+            exp: Some(4_000_000_000),
+        },
+        b"a different secret, long enough to be accepted",
+    )
+    .unwrap_or_default();
+    let unscoped = app.token(Role::Caseworker, app.counsellor, None);
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("no header", vec![]),
+        (
+            "not bearer",
+            vec![("Authorization", "Basic a2V5OnNlY3JldA==".to_owned())],
+        ),
+        ("not a token", vec![("Authorization", "Bearer nonsense".to_owned())]),
+        ("expired", vec![("Authorization", format!("Bearer {expired}"))]),
+        ("signed elsewhere", vec![("Authorization", format!("Bearer {foreign}"))]),
+        (
+            "caseworker without municipality",
+            vec![("Authorization", format!("Bearer {unscoped}"))],
+        ),
+    ];
+    for (case, headers) in cases {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let reply = app.raw("POST", "/graphql", &headers, body.as_bytes()).await;
+        assert_eq!(reply.status, 401, "{case}: {}", reply.body);
+        assert_eq!(error_code(&reply.json()), "UNAUTHENTICATED", "{case}");
+    }
+    assert_eq!(app.head(), 6, "only the setup's events");
+    assert_eq!(app.access_head(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_deep_and_oversized_requests_are_invalid_input() {
+    let app = spawn_app().await;
+    let id = app.refer(CPR_2008).await;
+    let (head, reads) = (app.head(), app.access_head());
+    let token = app.caseworker();
+
+    let malformed = app.gql(&token, "query { youth(id: ", json!({})).await;
+    assert_eq!(code(&malformed), "INVALID_INPUT");
+    assert_eq!(malformed["errors"][0]["extensions"]["field"], "query");
+
+    let unknown_field = app.gql(&token, "{ youth(id: \"x\") { shoeSize } }", json!({})).await;
+    assert_eq!(code(&unknown_field), "INVALID_INPUT");
+
+    let bad_id = app
+        .gql(&token, "{ youth(id: \"not-a-uuid\") { name } }", json!({}))
+        .await;
+    assert_eq!(code(&bad_id), "INVALID_INPUT");
+    assert_eq!(bad_id["errors"][0]["extensions"]["field"], "id");
+
+    let bad_cpr = app.gql(&token, "{ youth(cpr: \"31029\") { name } }", json!({})).await;
+    assert_eq!(code(&bad_cpr), "INVALID_INPUT");
+    assert_eq!(bad_cpr["errors"][0]["extensions"]["field"], "cpr");
+
+    let mut deep = String::from("name");
+    for _ in 0..14 {
+        deep = format!("name ofType {{ {deep} }}");
+    }
+    let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}");
+    let too_deep = app.gql(&token, &deep, json!({})).await;
+    assert_eq!(code(&too_deep), "INVALID_INPUT", "{too_deep}");
+    assert!(too_deep["data"].is_null());
+
+    let not_graphql = app
+        .raw(
+            "POST",
+            "/graphql",
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"not json",
+        )
+        .await;
+    assert_eq!(not_graphql.status, 400);
+    assert_eq!(error_code(&not_graphql.json()), "INVALID_INPUT");
+
+    let padding = "x".repeat(300 * 1024);
+    let huge = json!({ "query": format!("{{ youth(id: \"{id}\") {{ name }} }} # {padding}") }).to_string();
+    let oversized = app
+        .raw(
+            "POST",
+            "/graphql",
+            &[("Authorization", &format!("Bearer {token}"))],
+            huge.as_bytes(),
+        )
+        .await;
+    assert_eq!(oversized.status, 413, "{}", oversized.body);
+    let body = oversized.json();
+    assert_eq!(error_code(&body), "INVALID_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "body");
+
+    assert_eq!(
+        (app.head(), app.access_head()),
+        (head, reads),
+        "nothing written, nothing read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_can_be_switched_off_and_health_and_ready_answer() {
+    let app = spawn_with(Limits {
+        introspection: false,
+        ..Limits::recommended()
+    })
+    .await;
+    let response = app
+        .gql(&app.admin(), "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(response["data"]["__schema"].is_null(), "{response}");
+
+    let open = spawn_app().await;
+    let response = open
+        .data(&open.admin(), "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(response["__schema"]["queryType"]["name"], "QueryRoot");
+
+    let health = app.raw("GET", "/health", &[], b"").await;
+    assert_eq!((health.status, health.body.as_str()), (200, "ok"));
+    let ready = app.raw("GET", "/ready", &[], b"").await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    let graphiql = app.raw("GET", "/graphql", &[], b"").await;
+    assert_eq!(graphiql.status, 200);
+    assert!(graphiql.body.contains("graphiql"), "{}", graphiql.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_answers_without_a_socket() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    let app = spawn_app().await;
+    let router = app.router();
+    let health = router
+        .clone()
+        .oneshot(Request::get("/health").body(Body::empty()).unwrap_or_default())
+        .await
+        .unwrap_or_else(|e| match e {});
+    assert_eq!(health.status(), StatusCode::OK);
+
+    let request = Request::post("/graphql")
+        .header("Authorization", format!("Bearer {}", app.admin()))
+        .header("Content-Type", "application/json")
+        .body(Body::from(json!({ "query": "{ verifyLog { ok } }" }).to_string()))
+        .unwrap_or_default();
+    let response = router.oneshot(request).await.unwrap_or_else(|e| match e {});
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert_eq!(body["data"]["verifyLog"]["ok"], true, "{body}");
+}
