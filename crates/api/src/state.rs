@@ -44,7 +44,7 @@ impl Limits {
 }
 
 /// Whether the server should receive traffic. `GET /ready` answers 200 only when the
-/// check passes. The read-model crate plugs in "projections caught up" here.
+/// check passes (by default: the logs answer and the read models have caught up).
 pub trait Readiness: Send + Sync {
     /// `Ok` when ready, otherwise why not. Called on a blocking thread.
     fn check(&self) -> Result<(), String>;
@@ -62,13 +62,18 @@ where
 /// Waits until the read models have applied a log position (read-your-writes for
 /// mutations sent with `waitForProjections: true`).
 ///
-/// There are no read models yet, so the default, [`NoReadModels`], returns at once; the
-/// read-model crate plugs in a waiter that blocks until its projectors' checkpoints reach
-/// the position.
+/// [`ApiState::new`] uses the engine's read models when they are attached, and
+/// [`NoReadModels`] (which returns at once) otherwise.
 pub trait ProjectionWaiter: Send + Sync {
     /// Blocks until every read model has applied `position` (true) or `timeout` passed
     /// (false). Called on a blocking thread.
     fn wait(&self, position: u64, timeout: Duration) -> bool;
+}
+
+impl ProjectionWaiter for kui_engine::read_models::Projections {
+    fn wait(&self, position: u64, timeout: Duration) -> bool {
+        self.wait_for(position, timeout)
+    }
 }
 
 /// The waiter while there are no read models: everything is caught up at once.
@@ -107,10 +112,17 @@ impl std::fmt::Debug for ApiState {
 }
 
 impl ApiState {
-    /// A state whose readiness is "both logs answer" and whose projection waiter returns at once.
+    /// A state whose readiness is "both logs answer, and the engine's read models (if
+    /// attached) have caught up and are following", and whose projection waiter waits for
+    /// those read models (or returns at once without them).
     pub fn new(engine: Engine, access_log: AccessLog, auth: Authenticator, limits: Limits) -> ApiState {
         let case_log = engine.log().clone();
         let reads = access_log.log().clone();
+        let read_models = engine.read_models().cloned();
+        let projections: Arc<dyn ProjectionWaiter> = match &read_models {
+            Some(read_models) => read_models.clone(),
+            None => Arc::new(NoReadModels),
+        };
         let readiness = move || -> Result<(), String> {
             case_log
                 .head()
@@ -118,6 +130,16 @@ impl ApiState {
             reads
                 .head()
                 .map_err(|e| format!("the access log does not answer: {e}"))?;
+            if let Some(read_models) = &read_models {
+                if let Some(failure) = read_models.failure() {
+                    return Err(format!("the read models stopped: {failure}"));
+                }
+                match read_models.is_caught_up() {
+                    Ok(true) => {}
+                    Ok(false) => return Err("the read models are catching up".into()),
+                    Err(e) => return Err(format!("the read models cannot read the log: {e}")),
+                }
+            }
             Ok(())
         };
         ApiState {
@@ -126,7 +148,7 @@ impl ApiState {
             auth,
             limits,
             readiness: Arc::new(readiness),
-            projections: Arc::new(NoReadModels),
+            projections,
         }
     }
 

@@ -29,6 +29,9 @@ pub mod tick;
 pub mod transfer;
 pub mod verify;
 
+/// The read models (re-exported so callers of the engine name them without another edge).
+pub use kui_projections as read_models;
+
 pub use actor::{Actor, Role};
 pub use clock::{Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock};
 pub use engine::{decode, Command, CommandContext, Engine, Executed};

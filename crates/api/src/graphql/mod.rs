@@ -5,6 +5,8 @@
 //!   into [`QueryRoot`] (the read-model crate merges its own objects in later).
 //! - `mutation`: one mutation per engine command.
 //! - `subscription`: the `events` feed.
+//! - `read_models`: young people with filters and cursors, teams, meetings, caseload,
+//!   alarms, statistics, and the `alarms` feed, from the read models.
 //! - `types`, `enums`: output types and enums.
 //! - `codes`: the extension that gives engine-raised errors a code.
 //!
@@ -15,6 +17,7 @@ mod codes;
 pub mod enums;
 mod mutation;
 mod query;
+pub mod read_models;
 mod subscription;
 pub mod types;
 
@@ -24,7 +27,9 @@ use async_graphql::{Context, Schema, ID};
 
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
-pub use subscription::SubscriptionRoot;
+/// The root subscription: the event feed and the alarm feed.
+#[derive(async_graphql::MergedSubscription, Default)]
+pub struct SubscriptionRoot(subscription::EventSubscription, read_models::AlarmSubscription);
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -37,7 +42,7 @@ pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// introspection) applied.
 pub fn build_schema(state: ApiState) -> ApiSchema {
     let limits = state.limits.clone();
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .extension(codes::ErrorCodes)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -51,7 +56,7 @@ pub fn build_schema(state: ApiState) -> ApiSchema {
 
 /// The schema in SDL (what `kui schema` prints and `schemas/schema.graphql` holds).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
+    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .finish()
         .sdl()
 }

@@ -18,7 +18,13 @@ use crate::state::blocking;
 
 /// The root query.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(CaseQuery, MeetingQuery, StaffQuery, AuditQuery);
+pub struct QueryRoot(
+    CaseQuery,
+    MeetingQuery,
+    StaffQuery,
+    AuditQuery,
+    super::read_models::ReadModelQuery,
+);
 
 /// Young people's cases.
 #[derive(Default)]
@@ -50,13 +56,15 @@ impl CaseQuery {
                 .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
             scope.require(youth.municipality, || format!("young person {youth_id}"))?;
             state.access_log.record(&principal, "youth", &[youth_id])?;
-            Ok(YouthCase::of(
+            let mut case = YouthCase::of(
                 &youth,
                 version,
                 state.engine.now().date_naive(),
                 state.auth.secret(),
                 scope == Scope::Pseudonymised,
-            ))
+            );
+            case.open_alarms = super::read_models::open_alarms_of(&state, scope, youth_id);
+            Ok(case)
         })
         .await?)
     }

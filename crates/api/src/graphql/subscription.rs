@@ -28,7 +28,7 @@ const BATCH: usize = 256;
 
 /// The root subscription.
 #[derive(Default)]
-pub struct SubscriptionRoot;
+pub struct EventSubscription;
 
 /// Which events a feed delivers.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ impl Filter {
 }
 
 #[Subscription]
-impl SubscriptionRoot {
+impl EventSubscription {
     /// Every event from `fromPosition` on (default 1), then live appends as they become
     /// durable, without gaps or duplicates. `streams` filters by stream (exact, or a
     /// prefix ending in `*` such as `youth-*`), `types` by event type; empty lists match

@@ -64,6 +64,8 @@ pub struct YouthCase {
     pub referrals: u32,
     /// The first referral's day.
     pub first_referred_on: Option<NaiveDate>,
+    /// The transition alarms open today (empty when the server runs without read models).
+    pub open_alarms: Vec<super::read_models::AlarmView>,
     /// The stream's version: send it as `expectedVersion` to write on what you read.
     pub version: u64,
 }
@@ -166,6 +168,7 @@ impl YouthCase {
             destination: youth.destination.map(Into::into),
             referrals: youth.referrals,
             first_referred_on: youth.first_referred_on,
+            open_alarms: Vec::new(),
             version,
         }
     }

@@ -96,6 +96,16 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
             .execute(Command::Staff(id, register), &system)
             .unwrap_or_else(|e| panic!("staff: {e}"));
     }
+    // The read models follow the log, as in `kui serve`.
+    let options = kui_engine::read_models::Options {
+        workers: 1,
+        save_every: 1_000_000,
+    };
+    let store = Arc::new(kui_engine::read_models::MemoryStore::default());
+    let (read_models, _) = kui_engine::read_models::Projections::open(log.clone(), store, options, &[], &mut |_, _| {})
+        .unwrap_or_else(|e| panic!("read models: {e}"));
+    read_models.follow();
+    let engine = engine.with_read_models(read_models);
     let auth = Authenticator::new(SECRET.to_vec(), clock.clone()).unwrap_or_else(|e| panic!("{e}"));
     let access_log = AccessLog::new(access.clone(), clock.clone());
     let state = ApiState::new(engine.clone(), access_log, auth, limits);

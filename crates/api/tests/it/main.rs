@@ -6,6 +6,7 @@ mod helpers;
 mod lifecycle;
 mod limits;
 mod privacy;
+mod read_models;
 mod roles;
 mod schema;
 mod subscription;

@@ -46,7 +46,10 @@ pub fn run(data: &Path, now: Option<&str>, config: ServeConfig, announce: impl F
     // A second subscriber (e.g. in tests) is not an error: logging stays with the first.
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).try_init();
     let clock = open::clock(now)?;
-    let (engine, _log) = open::engine_with(data, clock.clone())?;
+    let (engine, log) = open::engine_with(data, clock.clone())?;
+    let read_models = open::read_models(data, log, None)?;
+    read_models.follow();
+    let engine = engine.with_read_models(read_models.clone());
     let access = open::access_log(data)?;
     let mut auth = Authenticator::new(config.secret, clock.clone()).context("cannot use the server secret")?;
     if let Some(file) = &config.token_file {
@@ -79,6 +82,9 @@ pub fn run(data: &Path, now: Option<&str>, config: ServeConfig, announce: impl F
             .await
             .context("the server failed")
     })?;
-    println!("stopped; the logs are closed");
+    read_models
+        .shutdown()
+        .context("cannot save the read models (they rebuild on the next start)")?;
+    println!("stopped; the read models are saved and the logs closed");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,969 @@
+//! Queries and the alarm feed answered from the read models: young people with filters
+//! and cursors, teams, meetings, caseload, transition alarms and statistics.
+//!
+//! Lists that name young people follow the `read case` row of the permission matrix:
+//! municipal roles see their own municipality (asking for another is `FORBIDDEN`),
+//! analysts get pseudonyms instead of names and ids. Statistics are aggregates: every
+//! role may read them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::{Context, Enum, Object, SimpleObject, Subscription, ID};
+use chrono::NaiveDate;
+use futures_util::Stream;
+use kui_domain::{MunicipalityCode, StaffId, YouthId};
+use kui_engine::read_models::models::alarms::{Alarm, Rule};
+use kui_engine::read_models::queries::YouthFilter;
+use kui_engine::read_models::{Projections, ReadModels};
+use tokio::sync::mpsc;
+
+use super::caller;
+use super::enums::{Department, Forum, NeedLevel, Team};
+use crate::access::{authorize, Operation, Scope};
+use crate::auth::{pseudonym, Principal};
+use crate::error::ApiError;
+use crate::state::{blocking, ApiState};
+
+/// Largest page of `youngPeople`.
+const MAX_PAGE: usize = 200;
+
+/// The transition-alarm rules.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "kui_engine::read_models::models::alarms::Rule")]
+pub enum AlarmRule {
+    /// Turning 18 soon without a job-centre or adult-services owner.
+    EighteenWithoutAdultOwner,
+    /// The coordinating team has not met by its first meeting / the 17th birthday.
+    CoordinatingTeamNotMet,
+    /// No transition form for a C-need young person of 14-17.
+    TransitionFormMissing,
+    /// The transition form was not updated in January or June/July.
+    TransitionFormStale,
+    /// The plan was untouched too long.
+    PlanStale,
+    /// The referral never came to a meeting.
+    ReferralNotTabled,
+    /// No contact after a dropout.
+    DropoutNoContact,
+    /// No offer after a dropout.
+    DropoutNoOffer,
+}
+
+/// Where the (voluntary) coordinator scheme stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "kui_engine::read_models::models::caseload::Scheme")]
+pub enum SchemeState {
+    /// Nothing offered or decided.
+    None,
+    /// Offered, no answer yet.
+    Offered,
+    /// A coordinator is assigned.
+    Assigned,
+    /// Declined.
+    Declined,
+    /// Judged not relevant.
+    NotRelevant,
+    /// The coordinator course was completed.
+    Completed,
+    /// Released for another reason.
+    Released,
+}
+
+/// A young person as a list shows them: id and name, or only a pseudonym for analysts.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PersonRef {
+    /// The young person's id (null when pseudonymised).
+    pub id: Option<ID>,
+    /// A stable keyed pseudonym.
+    pub pseudonym: String,
+    /// Name (null when pseudonymised).
+    pub name: Option<String>,
+}
+
+fn person(state: &ApiState, scope: Scope, youth: YouthId, name: &str) -> PersonRef {
+    let hidden = scope == Scope::Pseudonymised;
+    PersonRef {
+        id: (!hidden).then(|| ID(youth.to_string())),
+        pseudonym: pseudonym(state.auth.secret(), &youth.to_string()),
+        name: (!hidden).then(|| name.to_owned()),
+    }
+}
+
+/// One young person in the listing.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct YouthRowView {
+    /// Who.
+    pub person: PersonRef,
+    /// Age on the report date.
+    pub age: u32,
+    /// Municipality code.
+    pub municipality: u16,
+    /// Open case.
+    pub open: bool,
+    /// Team.
+    pub team: Option<Team>,
+    /// Need level.
+    pub need_level: Option<NeedLevel>,
+    /// The coordinator scheme.
+    pub scheme: SchemeState,
+    /// The coordinator's staff id.
+    pub coordinator: Option<ID>,
+    /// The coordinator's department.
+    pub coordinator_department: Option<Department>,
+    /// The coordinating caseworker's staff id.
+    pub coordinating_caseworker: Option<ID>,
+    /// Open transition alarms on the report date.
+    pub open_alarms: u32,
+}
+
+/// One edge of a page.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct YouthEdge {
+    /// Pass as `after` to continue after this row.
+    pub cursor: String,
+    /// The row.
+    pub node: YouthRowView,
+}
+
+/// Paging information (Relay style).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PageInfo {
+    /// More rows follow.
+    pub has_next_page: bool,
+    /// The last edge's cursor.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of young people.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct YouthConnection {
+    /// The rows of this page, by name.
+    pub edges: Vec<YouthEdge>,
+    /// Paging.
+    pub page_info: PageInfo,
+    /// Rows matching the filter in all.
+    pub total_count: u32,
+}
+
+/// A team now.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct TeamView {
+    /// The team.
+    pub team: Team,
+    /// Members with an open case.
+    pub member_count: u32,
+    /// Days between meetings.
+    pub cadence_days: u16,
+    /// The last meeting held.
+    pub last_meeting: Option<NaiveDate>,
+    /// The next scheduled meeting.
+    pub next_meeting: Option<NaiveDate>,
+    /// Members (at most `membersLimit`, by name).
+    pub members: Vec<TeamMemberView>,
+}
+
+/// A member of a team.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct TeamMemberView {
+    /// Who.
+    pub person: PersonRef,
+    /// Age.
+    pub age: u32,
+    /// Why this team: `age`, `school_status` or `explicit`.
+    pub reason: Option<String>,
+    /// Member since.
+    pub since: Option<NaiveDate>,
+}
+
+/// Someone about to change team.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct TeamMoveView {
+    /// Who.
+    pub person: PersonRef,
+    /// From.
+    pub from: Team,
+    /// To.
+    pub to: Team,
+    /// The day (the 18th birthday).
+    pub on: NaiveDate,
+}
+
+/// The teams.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct TeamsView {
+    /// The report date.
+    pub as_of: NaiveDate,
+    /// Teams 1, 2 and 3.
+    pub teams: Vec<TeamView>,
+    /// Who moves team within `withinDays`.
+    pub moving: Vec<TeamMoveView>,
+}
+
+/// A meeting in a listing.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct MeetingSummaryView {
+    /// The meeting.
+    pub id: ID,
+    /// Forum.
+    pub forum: Forum,
+    /// Day.
+    pub date: NaiveDate,
+    /// `scheduled`, `held` or `cancelled`.
+    pub status: String,
+    /// Cases on the agenda.
+    pub cases: u32,
+    /// Minutes booked by the agenda.
+    pub booked_minutes: u32,
+    /// Minutes available.
+    pub slot_minutes: u32,
+    /// The agenda needs more than the slot.
+    pub over_slot: bool,
+    /// Decisions recorded.
+    pub decisions: u32,
+}
+
+/// A follow-up due or overdue.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct FollowUpView {
+    /// Who.
+    pub person: PersonRef,
+    /// The deciding meeting.
+    pub meeting: ID,
+    /// Its forum.
+    pub forum: Forum,
+    /// The deciding meeting's day.
+    pub decided_at: NaiveDate,
+    /// The follow-up date.
+    pub follow_up: NaiveDate,
+    /// The date passed.
+    pub overdue: bool,
+}
+
+/// Meetings.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct MeetingsView {
+    /// The report date.
+    pub as_of: NaiveDate,
+    /// Scheduled from the report date on.
+    pub upcoming: Vec<MeetingSummaryView>,
+    /// The most recent before it, newest first.
+    pub past: Vec<MeetingSummaryView>,
+    /// Follow-ups due within 14 days or overdue.
+    pub follow_ups: Vec<FollowUpView>,
+}
+
+/// A coordinator's load.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CoordinatorLoadView {
+    /// Staff id.
+    pub staff: ID,
+    /// Name.
+    pub name: String,
+    /// Department.
+    pub department: Option<Department>,
+    /// Open cases coordinated.
+    pub active: u32,
+    /// Capacity.
+    pub capacity: u32,
+    /// More than capacity.
+    pub over_capacity: bool,
+}
+
+/// A department's load.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DepartmentLoadView {
+    /// Department.
+    pub department: Department,
+    /// Coordinators with cases.
+    pub coordinators: u32,
+    /// Open cases coordinated from it.
+    pub coordinated: u32,
+    /// Open cases with a coordinating caseworker from it.
+    pub caseworker_cases: u32,
+}
+
+/// A C-need young person without a coordinator.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct UnassignedView {
+    /// Who.
+    pub person: PersonRef,
+    /// Where the scheme stands.
+    pub scheme: SchemeState,
+}
+
+/// The caseload.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CaseloadView {
+    /// Per coordinator, most loaded first.
+    pub coordinators: Vec<CoordinatorLoadView>,
+    /// Per department.
+    pub departments: Vec<DepartmentLoadView>,
+    /// C-need young people with an open case and no coordinator.
+    pub unassigned_c_need: Vec<UnassignedView>,
+}
+
+/// An open transition alarm.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AlarmView {
+    /// The rule.
+    pub rule: AlarmRule,
+    /// Who.
+    pub person: PersonRef,
+    /// Municipality code.
+    pub municipality: u16,
+    /// The deadline.
+    pub due: NaiveDate,
+    /// The day it opened.
+    pub opened_on: NaiveDate,
+    /// Who should act (staff id), when known.
+    pub act: Option<ID>,
+    /// In which capacity.
+    pub act_as: String,
+    /// What is missing (null when pseudonymised).
+    pub detail: Option<String>,
+}
+
+fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
+    AlarmView {
+        rule: alarm.rule.into(),
+        person: person(state, scope, alarm.youth_id, &alarm.name),
+        municipality: alarm.municipality.get(),
+        due: alarm.due,
+        opened_on: alarm.opened_on,
+        act: alarm.act.map(|s| ID(s.to_string())),
+        act_as: alarm.act_as.to_owned(),
+        detail: (scope != Scope::Pseudonymised).then(|| alarm.detail.clone()),
+    }
+}
+
+/// The alarms open today for one young person (none without read models).
+pub(crate) fn open_alarms_of(state: &ApiState, scope: Scope, youth: YouthId) -> Vec<AlarmView> {
+    let Some(read_models) = state.engine.read_models() else {
+        return Vec::new();
+    };
+    let today = state.engine.now().date_naive();
+    read_models
+        .read()
+        .transitions
+        .alarms_of(youth, today)
+        .iter()
+        .map(|alarm| alarm_view(state, scope, alarm))
+        .collect()
+}
+
+/// The Viborg table.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ViborgView {
+    /// The date.
+    pub as_of: Option<NaiveDate>,
+    /// With an assigned coordinator.
+    pub assigned: u32,
+    /// Declined.
+    pub declined: u32,
+    /// Judged not relevant.
+    pub not_relevant: u32,
+    /// Course completed.
+    pub completed: u32,
+    /// The four rows together.
+    pub total: u32,
+    /// Distinct coordinators.
+    pub coordinators: u32,
+    /// Referred by then.
+    pub referred: u32,
+}
+
+/// One month's flows.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct MonthView {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Referrals.
+    pub referrals: u32,
+    /// Meetings held.
+    pub meetings_held: u32,
+    /// Destinations reached.
+    pub destinations: u32,
+    /// Of those positive.
+    pub positive_destinations: u32,
+    /// Cases closed.
+    pub closed: u32,
+    /// 18th birthdays.
+    pub eighteenth_birthdays: u32,
+    /// With the adult side in place beforehand.
+    pub handed_over_on_time: u32,
+    /// The Viborg table at the end of the month.
+    pub viborg: Option<ViborgView>,
+}
+
+/// Statistics.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StatisticsView {
+    /// The date.
+    pub as_of: NaiveDate,
+    /// The Viborg table on it.
+    pub viborg: ViborgView,
+    /// 18th birthdays up to it.
+    pub eighteenth_birthdays: u32,
+    /// With the adult side in place beforehand.
+    pub handed_over_on_time: u32,
+    /// Their share, 0-1.
+    pub share_on_time: f64,
+    /// Per month.
+    pub months: Vec<MonthView>,
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn viborg_view(table: &kui_engine::read_models::models::statistics::ViborgTable) -> ViborgView {
+    ViborgView {
+        as_of: table.as_of,
+        assigned: count(table.assigned),
+        declined: count(table.declined),
+        not_relevant: count(table.not_relevant),
+        completed: count(table.completed),
+        total: count(table.total),
+        coordinators: count(table.coordinators),
+        referred: count(table.referred),
+    }
+}
+
+/// The read models behind the engine, or why there are none.
+fn read_models(state: &ApiState) -> Result<Arc<Projections>, ApiError> {
+    state
+        .engine
+        .read_models()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(&NoReadModels))
+}
+
+/// The server was started without read models.
+#[derive(Debug, thiserror::Error)]
+#[error("the server runs without read models")]
+struct NoReadModels;
+
+/// The municipality a caller may list: their own for municipal roles (asking for another
+/// is forbidden), the one asked for (or all) otherwise.
+fn municipality_for(scope: Scope, asked: Option<u16>) -> Result<Option<MunicipalityCode>, ApiError> {
+    let asked = asked.map(MunicipalityCode::new).transpose().map_err(ApiError::from)?;
+    match (scope, asked) {
+        (Scope::Municipality(own), Some(other)) if other != own => {
+            Err(ApiError::forbidden(format!("you may list municipality {own} only")))
+        }
+        (Scope::Municipality(own), _) => Ok(Some(own)),
+        (_, asked) => Ok(asked),
+    }
+}
+
+/// Runs `work` on the models as of `as_of` (a past date folds the log up to it; today
+/// or later reads the live models).
+fn with_models<T>(
+    state: &ApiState,
+    as_of: Option<NaiveDate>,
+    work: impl FnOnce(&ReadModels, NaiveDate) -> T,
+) -> Result<T, ApiError> {
+    let projections = read_models(state)?;
+    let today = state.engine.now().date_naive();
+    match as_of {
+        Some(date) if date < today => {
+            let models = Projections::as_of(projections.log().as_ref(), date, 2, &mut |_, _| {})?;
+            Ok(work(&models, date))
+        }
+        Some(date) => Ok(work(&projections.read(), date)),
+        None => Ok(work(&projections.read(), today)),
+    }
+}
+
+impl From<kui_engine::read_models::ProjectionError> for ApiError {
+    fn from(error: kui_engine::read_models::ProjectionError) -> Self {
+        kui_engine::EngineError::from(error).into()
+    }
+}
+
+/// The read-model queries.
+#[derive(Default)]
+pub struct ReadModelQuery;
+
+#[Object]
+impl ReadModelQuery {
+    /// Young people matching every filter given, by name, a page at a time (`first` at
+    /// most 200; pass the last `cursor` as `after`). Reads are recorded in the access log.
+    #[allow(clippy::too_many_arguments)]
+    async fn young_people(
+        &self,
+        ctx: &Context<'_>,
+        municipality: Option<u16>,
+        open: Option<bool>,
+        team: Option<Team>,
+        need_level: Option<NeedLevel>,
+        coordinator: Option<ID>,
+        department: Option<Department>,
+        min_age: Option<u32>,
+        max_age: Option<u32>,
+        has_alarm: Option<bool>,
+        #[graphql(default = 50)] first: usize,
+        after: Option<String>,
+    ) -> async_graphql::Result<YouthConnection> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadCase)?;
+        let filter = YouthFilter {
+            municipality: municipality_for(scope, municipality)?,
+            open,
+            team: team.map(Into::into),
+            need: need_level.map(Into::into),
+            coordinator: coordinator
+                .map(|id| super::parse_id::<StaffId>(&id, "coordinator"))
+                .transpose()?,
+            department: department.map(Into::into),
+            min_age,
+            max_age,
+            has_alarm,
+        };
+        if first == 0 || first > MAX_PAGE {
+            return Err(ApiError::invalid("first", format!("must be 1 to {MAX_PAGE}")).into());
+        }
+        let offset = match after.as_deref() {
+            None => 0,
+            Some(cursor) => cursor
+                .strip_prefix("o:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .map(|n| n + 1)
+                .ok_or_else(|| ApiError::invalid("after", "not a cursor this query returned"))?,
+        };
+        let (state, principal) = (state.clone(), principal.clone());
+        Ok(blocking(move || {
+            let (rows, total) = with_models(&state, None, |models, today| {
+                let rows = models.young_people(&filter, today);
+                let total = rows.len();
+                (
+                    rows.into_iter()
+                        .enumerate()
+                        .skip(offset)
+                        .take(first + 1)
+                        .collect::<Vec<_>>(),
+                    total,
+                )
+            })?;
+            let has_next_page = rows.len() > first;
+            let page: Vec<_> = rows.into_iter().take(first).collect();
+            let read: Vec<YouthId> = page.iter().map(|(_, row)| row.youth_id).collect();
+            record_reads(&state, &principal, &read)?;
+            let edges: Vec<YouthEdge> = page
+                .into_iter()
+                .map(|(index, row)| YouthEdge {
+                    cursor: format!("o:{index}"),
+                    node: YouthRowView {
+                        person: person(&state, scope, row.youth_id, &row.name),
+                        age: row.age,
+                        municipality: row.municipality.get(),
+                        open: row.open,
+                        team: row.team.map(Into::into),
+                        need_level: row.need.map(Into::into),
+                        scheme: row.scheme.into(),
+                        coordinator: row.coordinator.map(|(s, _)| ID(s.to_string())),
+                        coordinator_department: row.coordinator.map(|(_, d)| d.into()),
+                        coordinating_caseworker: row.caseworker.map(|(s, _)| ID(s.to_string())),
+                        open_alarms: count(row.open_alarms),
+                    },
+                })
+                .collect();
+            Ok(YouthConnection {
+                page_info: PageInfo {
+                    has_next_page,
+                    end_cursor: edges.last().map(|edge| edge.cursor.clone()),
+                },
+                edges,
+                total_count: count(total),
+            })
+        })
+        .await?)
+    }
+
+    /// Teams 1-3 now: members (by name, at most `membersLimit` each), cadence, last and
+    /// next meeting, and who moves team within `withinDays`.
+    async fn teams(
+        &self,
+        ctx: &Context<'_>,
+        municipality: Option<u16>,
+        #[graphql(default = 90)] within_days: u32,
+        #[graphql(default = 50)] members_limit: usize,
+    ) -> async_graphql::Result<TeamsView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadCase)?;
+        let municipality = municipality_for(scope, municipality)?;
+        let state = state.clone();
+        Ok(blocking(move || {
+            with_models(&state, None, |models, today| {
+                let report = models
+                    .teams
+                    .report(&models.directory, &models.meetings, municipality, today, within_days);
+                TeamsView {
+                    as_of: report.as_of,
+                    teams: report
+                        .teams
+                        .iter()
+                        .map(|team| TeamView {
+                            team: team.team.into(),
+                            member_count: count(team.count),
+                            cadence_days: team.cadence_days,
+                            last_meeting: team.last_meeting,
+                            next_meeting: team.next_meeting,
+                            members: team
+                                .members
+                                .iter()
+                                .take(members_limit)
+                                .map(|m| TeamMemberView {
+                                    person: person(&state, scope, m.youth_id, &m.name),
+                                    age: m.age,
+                                    reason: m.reason.map(|r| r.to_string()),
+                                    since: m.since,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    moving: report
+                        .moving
+                        .iter()
+                        .map(|m| TeamMoveView {
+                            person: person(&state, scope, m.youth_id, &m.name),
+                            from: m.from.into(),
+                            to: m.to.into(),
+                            on: m.on,
+                        })
+                        .collect(),
+                }
+            })
+        })
+        .await?)
+    }
+
+    /// Upcoming and recent meetings (optionally of one forum) and follow-ups due.
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        municipality: Option<u16>,
+        forum: Option<Forum>,
+        #[graphql(default = 20)] past_limit: usize,
+    ) -> async_graphql::Result<MeetingsView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadMeeting)?;
+        let municipality = municipality_for(scope, municipality)?;
+        let state = state.clone();
+        Ok(blocking(move || {
+            with_models(&state, None, |models, today| {
+                let report = models
+                    .meetings
+                    .report(municipality, forum.map(Into::into), today, past_limit);
+                let summary = |m: &kui_engine::read_models::models::meetings::MeetingSummary| MeetingSummaryView {
+                    id: ID(m.meeting_id.to_string()),
+                    forum: m.forum.into(),
+                    date: m.date,
+                    status: format!("{:?}", m.status).to_lowercase(),
+                    cases: count(m.cases),
+                    booked_minutes: m.booked_minutes,
+                    slot_minutes: m.slot_minutes,
+                    over_slot: m.over_slot,
+                    decisions: count(m.decisions),
+                };
+                let name_of = |youth: YouthId| {
+                    models
+                        .teams
+                        .members
+                        .get(&youth)
+                        .map_or_else(String::new, |m| m.name.clone())
+                };
+                MeetingsView {
+                    as_of: report.as_of,
+                    upcoming: report.upcoming.iter().map(summary).collect(),
+                    past: report.past.iter().map(summary).collect(),
+                    follow_ups: report
+                        .follow_ups
+                        .iter()
+                        .map(|f| FollowUpView {
+                            person: person(&state, scope, f.youth_id, &name_of(f.youth_id)),
+                            meeting: ID(f.meeting_id.to_string()),
+                            forum: f.forum.into(),
+                            decided_at: f.decided_at,
+                            follow_up: f.follow_up,
+                            overdue: f.follow_up < report.as_of,
+                        })
+                        .collect(),
+                }
+            })
+        })
+        .await?)
+    }
+
+    /// Caseload per coordinator and department, and the C-need young people nobody
+    /// coordinates.
+    async fn caseload(&self, ctx: &Context<'_>, municipality: Option<u16>) -> async_graphql::Result<CaseloadView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadCase)?;
+        let municipality = municipality_for(scope, municipality)?;
+        let state = state.clone();
+        Ok(blocking(move || {
+            with_models(&state, None, |models, _| {
+                let report = models.caseload.report(&models.directory, municipality);
+                CaseloadView {
+                    coordinators: report
+                        .coordinators
+                        .iter()
+                        .map(|c| CoordinatorLoadView {
+                            staff: ID(c.staff_id.to_string()),
+                            name: c.name.clone(),
+                            department: c.department.map(Into::into),
+                            active: count(c.active),
+                            capacity: u32::from(c.capacity),
+                            over_capacity: c.over_capacity,
+                        })
+                        .collect(),
+                    departments: report
+                        .departments
+                        .iter()
+                        .map(|d| DepartmentLoadView {
+                            department: d.department.into(),
+                            coordinators: count(d.coordinators),
+                            coordinated: count(d.coordinated),
+                            caseworker_cases: count(d.caseworker_cases),
+                        })
+                        .collect(),
+                    unassigned_c_need: report
+                        .unassigned_c_need
+                        .iter()
+                        .map(|u| UnassignedView {
+                            person: person(&state, scope, u.youth_id, &u.name),
+                            scheme: u.scheme.into(),
+                        })
+                        .collect(),
+                }
+            })
+        })
+        .await?)
+    }
+
+    /// Open transition alarms on `asOf` (default today), by due date, optionally of one
+    /// rule; at most `limit`.
+    async fn alarms(
+        &self,
+        ctx: &Context<'_>,
+        municipality: Option<u16>,
+        rule: Option<AlarmRule>,
+        as_of: Option<NaiveDate>,
+        #[graphql(default = 100)] limit: usize,
+    ) -> async_graphql::Result<Vec<AlarmView>> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadCase)?;
+        let municipality = municipality_for(scope, municipality)?;
+        let state = state.clone();
+        Ok(blocking(move || {
+            with_models(&state, as_of, |models, day| {
+                models
+                    .transitions
+                    .report(municipality, rule.map(Into::into), day)
+                    .alarms
+                    .iter()
+                    .take(limit)
+                    .map(|alarm| alarm_view(&state, scope, alarm))
+                    .collect()
+            })
+        })
+        .await?)
+    }
+
+    /// The Viborg table, hand-over timeliness and monthly flows as of `asOf` (default
+    /// today). Aggregates only: every role may ask.
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        municipality: Option<u16>,
+        as_of: Option<NaiveDate>,
+    ) -> async_graphql::Result<StatisticsView> {
+        let (state, principal) = caller(ctx)?;
+        let municipality = match principal.municipality {
+            Some(own) if crate::access::is_municipal(principal.role) => {
+                municipality_for(Scope::Municipality(own), municipality)?
+            }
+            _ => municipality_for(Scope::Everywhere, municipality)?,
+        };
+        let state = state.clone();
+        Ok(blocking(move || {
+            let projections = read_models(&state)?;
+            let day = as_of.unwrap_or_else(|| state.engine.now().date_naive());
+            let report = projections.read().statistics.report(municipality, day);
+            let by_month: BTreeMap<String, ViborgView> = report
+                .viborg_by_month
+                .iter()
+                .filter_map(|t| t.as_of.map(|d| (d.format("%Y-%m").to_string(), viborg_view(t))))
+                .collect();
+            Ok(StatisticsView {
+                as_of: report.as_of,
+                viborg: viborg_view(&report.viborg),
+                eighteenth_birthdays: count(report.handover.birthdays),
+                handed_over_on_time: count(report.handover.on_time),
+                share_on_time: report.handover.share_on_time,
+                months: report
+                    .months
+                    .iter()
+                    .map(|m| MonthView {
+                        month: m.month.clone(),
+                        referrals: count(m.referrals),
+                        meetings_held: count(m.meetings_held),
+                        destinations: count(m.destinations.values().sum()),
+                        positive_destinations: count(m.positive_destinations),
+                        closed: count(m.closed),
+                        eighteenth_birthdays: count(m.eighteenth_birthdays),
+                        handed_over_on_time: count(m.handed_over_on_time),
+                        viborg: by_month.get(&m.month).cloned(),
+                    })
+                    .collect(),
+            })
+        })
+        .await?)
+    }
+}
+
+fn record_reads(state: &ApiState, principal: &Principal, youth: &[YouthId]) -> Result<(), ApiError> {
+    state.access_log.record(principal, "youngPeople", youth)
+}
+
+/// A change of an alarm.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmChangeKind {
+    /// The alarm opened.
+    Opened,
+    /// The fact that satisfies it arrived (or the case closed).
+    Closed,
+}
+
+/// An alarm that opened or closed.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AlarmChange {
+    /// Opened or closed.
+    pub change: AlarmChangeKind,
+    /// The log position that caused it (null for alarms open when the feed started).
+    pub position: Option<u64>,
+    /// The alarm.
+    pub alarm: AlarmView,
+}
+
+/// How often the alarm feed looks at the log.
+const ALARM_POLL: Duration = Duration::from_millis(200);
+
+/// The alarm feed.
+#[derive(Default)]
+pub struct AlarmSubscription;
+
+#[Subscription]
+impl AlarmSubscription {
+    /// Alarms as they open and close: first every alarm open now (`OPENED`, no position),
+    /// then the changes each new event causes, after the read models applied it.
+    async fn alarms(
+        &self,
+        ctx: &Context<'_>,
+        municipality: Option<u16>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<AlarmChange>>> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadCase)?;
+        let municipality = municipality_for(scope, municipality)?;
+        let projections = read_models(state)?;
+        let (sender, receiver) = mpsc::channel(256);
+        let state = state.clone();
+        std::thread::Builder::new()
+            .name("kui-alarm-feed".into())
+            .spawn(move || follow_alarms(&state, &projections, scope, municipality, &sender))
+            .map_err(|error| ApiError::internal(&error))?;
+        Ok(futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver
+                .recv()
+                .await
+                .map(|item| (item.map_err(async_graphql::Error::from), receiver))
+        }))
+    }
+}
+
+/// The alarms the feed knows to be open, by young person.
+type Open = BTreeMap<YouthId, Vec<Alarm>>;
+
+fn key(alarm: &Alarm) -> (Rule, NaiveDate) {
+    (alarm.rule, alarm.due)
+}
+
+fn follow_alarms(
+    state: &ApiState,
+    projections: &Projections,
+    scope: Scope,
+    municipality: Option<MunicipalityCode>,
+    sender: &mpsc::Sender<Result<AlarmChange, ApiError>>,
+) {
+    let mine = |alarm: &Alarm| municipality.is_none_or(|m| m == alarm.municipality);
+    let send = |change: AlarmChangeKind, position: Option<u64>, alarm: &Alarm| {
+        let item = AlarmChange {
+            change,
+            position,
+            alarm: alarm_view(state, scope, alarm),
+        };
+        sender.blocking_send(Ok(item)).is_ok()
+    };
+    let (start, mut open): (u64, Open) = {
+        let models = projections.read();
+        let today = state.engine.now().date_naive();
+        let mut open = Open::new();
+        for alarm in models.transitions.alarms(today).into_iter().filter(|a| mine(a)) {
+            if !send(AlarmChangeKind::Opened, None, &alarm) {
+                return;
+            }
+            open.entry(alarm.youth_id).or_default().push(alarm);
+        }
+        (projections.position(), open)
+    };
+    let mut subscription = state.engine.log().subscribe(kui_log::Position(start + 1));
+    loop {
+        if sender.is_closed() {
+            return;
+        }
+        let envelope = match subscription.next_timeout(ALARM_POLL) {
+            Ok(Some(envelope)) => envelope,
+            Ok(None) => continue,
+            Err(error) => {
+                let _ = sender.blocking_send(Err(error.into()));
+                return;
+            }
+        };
+        // Undecodable events are the operators' business; `verifyLog` names them.
+        let Ok(event) = kui_engine::decode(&envelope) else {
+            continue;
+        };
+        let Some(youth) = event.youth_id() else { continue };
+        let position = envelope.position.0;
+        if !projections.wait_for(position, Duration::from_secs(10)) {
+            continue;
+        }
+        let today = state.engine.now().date_naive();
+        let now: Vec<Alarm> = projections
+            .read()
+            .transitions
+            .alarms_of(youth, today)
+            .into_iter()
+            .filter(|a| mine(a))
+            .collect();
+        let before = open.remove(&youth).unwrap_or_default();
+        let after: BTreeSet<(Rule, NaiveDate)> = now.iter().map(key).collect();
+        let was: BTreeSet<(Rule, NaiveDate)> = before.iter().map(key).collect();
+        for alarm in now.iter().filter(|a| !was.contains(&key(a))) {
+            if !send(AlarmChangeKind::Opened, Some(position), alarm) {
+                return;
+            }
+        }
+        for alarm in before.iter().filter(|a| !after.contains(&key(a))) {
+            if !send(AlarmChangeKind::Closed, Some(position), alarm) {
+                return;
+            }
+        }
+        if !now.is_empty() {
+            open.insert(youth, now);
+        }
+    }
+}

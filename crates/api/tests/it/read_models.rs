@@ -1,0 +1,272 @@
+//! The read-model queries and the alarm feed: read-your-writes, filters and cursors,
+//! municipal scope, pseudonyms for analysts, alarms that open with time and close when
+//! satisfied.
+
+use chrono::Duration;
+use kui_domain::testing::noon;
+use serde_json::json;
+
+use crate::helpers::{code, spawn_app, TestApp, CPR_2008, ESBJERG};
+
+const REFER_AND_WAIT: &str = r#"
+mutation($cpr: String!, $name: String!) {
+  refer(input: {cpr: $cpr, name: $name, schoolStatus: IN_EDUCATION, indicators: [HIGH_ABSENCE], note: "absence"},
+        waitForProjections: true) {
+    aggregateId position projectionsCaughtUp
+  }
+}"#;
+
+/// Refers as the Sønderborg caseworker and waits until the read models include it.
+async fn refer_and_wait(app: &TestApp, cpr: &str, name: &str) -> String {
+    let data = app
+        .data(&app.caseworker(), REFER_AND_WAIT, json!({ "cpr": cpr, "name": name }))
+        .await;
+    assert_eq!(data["refer"]["projectionsCaughtUp"], true, "{data}");
+    data["refer"]["aggregateId"].as_str().unwrap_or_default().to_owned()
+}
+
+const YOUNG_PEOPLE: &str = r#"
+query($after: String) {
+  youngPeople(team: TEAM_2, first: 2, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { person { id name pseudonym } age team openAlarms } }
+  }
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_is_listed_at_once_with_wait_for_projections_and_pages_by_cursor() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for (cpr, name) in [
+        (CPR_2008, "Emil Jensen"),
+        ("020308-4322", "Anna Berg"),
+        ("030308-4323", "Carl Dahl"),
+    ] {
+        ids.push(refer_and_wait(&app, cpr, name).await);
+    }
+    // No waiting needed: the models already hold all three.
+    let first = app.data(&app.caseworker(), YOUNG_PEOPLE, json!({})).await;
+    let page = &first["youngPeople"];
+    assert_eq!(page["totalCount"], 3, "{first}");
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let names: Vec<&str> = page["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|edge| edge["node"]["person"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Anna Berg", "Carl Dahl"]);
+    let after = page["pageInfo"]["endCursor"].clone();
+    let second = app
+        .data(&app.caseworker(), YOUNG_PEOPLE, json!({ "after": after }))
+        .await;
+    let rest = &second["youngPeople"];
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+    assert_eq!(rest["edges"][0]["node"]["person"]["name"], "Emil Jensen");
+    assert_eq!(rest["edges"][0]["node"]["team"], "TEAM_2");
+
+    // The listing's reads are in the access log.
+    let log = app
+        .data(
+            &app.auditor(),
+            "query($y: ID!) { accessLog(youthId: $y) { operation } }",
+            json!({ "y": ids[0] }),
+        )
+        .await;
+    assert!(log["accessLog"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|record| record["operation"] == "youngPeople"));
+
+    // A bad cursor is invalid input.
+    let bad = app
+        .gql(&app.caseworker(), YOUNG_PEOPLE, json!({ "after": "nonsense" }))
+        .await;
+    assert_eq!(code(&bad), "INVALID_INPUT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alarms_open_with_time_name_the_person_and_respect_scope_and_pseudonyms() {
+    let app = spawn_app().await;
+    let id = refer_and_wait(&app, CPR_2008, "Emil Jensen").await;
+    let query =
+        "query { alarms(rule: REFERRAL_NOT_TABLED) { rule due openedOn actAs person { id name pseudonym } detail } }";
+    // Referred on 15 January: nothing is due yet.
+    let today = app.data(&app.caseworker(), query, json!({})).await;
+    assert_eq!(today["alarms"], json!([]));
+    // 31 days later the referral has not been tabled.
+    app.clock.set(noon(2026, 1, 15) + Duration::days(31));
+    let later = app.data(&app.caseworker(), query, json!({})).await;
+    let alarm = &later["alarms"][0];
+    assert_eq!(alarm["rule"], "REFERRAL_NOT_TABLED", "{later}");
+    assert_eq!(alarm["person"]["id"], id.as_str());
+    assert_eq!(alarm["person"]["name"], "Emil Jensen");
+    assert_eq!(alarm["due"], "2026-02-14");
+    assert_eq!(alarm["actAs"], "referrer");
+    // The case itself shows its open alarms.
+    let case = app
+        .data(
+            &app.caseworker(),
+            "query($y: ID!) { youth(id: $y) { openAlarms { rule due } } }",
+            json!({ "y": id }),
+        )
+        .await;
+    let rules: Vec<&str> = case["youth"]["openAlarms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["rule"].as_str())
+        .collect();
+    assert!(
+        rules.contains(&"REFERRAL_NOT_TABLED") && rules.contains(&"EIGHTEEN_WITHOUT_ADULT_OWNER"),
+        "{case}"
+    );
+    // The same question as of an earlier date folds the log up to it.
+    let past = app
+        .data(
+            &app.caseworker(),
+            "query { alarms(asOf: \"2026-01-20\") { rule } }",
+            json!({}),
+        )
+        .await;
+    // Then only the 18th birthday (1 March 2026) was near; the referral was not yet due.
+    assert_eq!(past["alarms"], json!([{ "rule": "EIGHTEEN_WITHOUT_ADULT_OWNER" }]));
+
+    // Analysts see the alarm, pseudonymised.
+    let analyst = app.data(&app.analyst(), query, json!({})).await;
+    let seen = &analyst["alarms"][0]["person"];
+    assert_eq!(seen["id"], json!(null));
+    assert_eq!(seen["name"], json!(null));
+    assert!(seen["pseudonym"].as_str().is_some_and(|p| p.starts_with("p-")));
+    assert!(!analyst.to_string().contains("Emil"));
+
+    // A caseworker of another municipality sees none of it and may not ask for it.
+    let esbjerg = app.token(kui_engine::Role::Caseworker, app.esbjerg_caseworker, Some(ESBJERG));
+    let theirs = app.data(&esbjerg, query, json!({})).await;
+    assert_eq!(theirs["alarms"], json!([]));
+    let forbidden = app
+        .gql(&esbjerg, "query { alarms(municipality: 540) { rule } }", json!({}))
+        .await;
+    assert_eq!(code(&forbidden), "FORBIDDEN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teams_caseload_meetings_and_statistics_answer_from_the_models() {
+    let app = spawn_app().await;
+    let id = refer_and_wait(&app, CPR_2008, "Emil Jensen").await;
+    app.data(
+        &app.caseworker(),
+        "mutation($y: ID!) { assessNeed(youthId: $y, level: C, waitForProjections: true) { position } }",
+        json!({ "y": id }),
+    )
+    .await;
+    let teams = app
+        .data(
+            &app.caseworker(),
+            "query { teams(withinDays: 60) { teams { team memberCount cadenceDays } moving { person { name } on } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(teams["teams"]["teams"][1]["team"], "TEAM_2");
+    assert_eq!(teams["teams"]["teams"][1]["memberCount"], 1);
+    assert_eq!(teams["teams"]["teams"][1]["cadenceDays"], 14);
+    // Born 1 March 2008: turns 18 within 60 days of 15 January 2026.
+    assert_eq!(teams["teams"]["moving"][0]["on"], "2026-03-01");
+
+    let caseload = app
+        .data(
+            &app.caseworker(),
+            "query { caseload { unassignedCNeed { person { name } scheme } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        caseload["caseload"]["unassignedCNeed"][0]["person"]["name"],
+        "Emil Jensen"
+    );
+    assert_eq!(caseload["caseload"]["unassignedCNeed"][0]["scheme"], "NONE");
+
+    let meetings = app
+        .data(
+            &app.team_lead(),
+            "query { meetings { upcoming { forum } followUps { overdue } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(meetings["meetings"]["upcoming"], json!([]));
+
+    // Statistics are aggregates: analysts may read them.
+    let stats = app
+        .data(
+            &app.analyst(),
+            "query { statistics { viborg { referred total } months { month referrals } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(stats["statistics"]["viborg"]["referred"], 1);
+    assert_eq!(stats["statistics"]["months"][0]["month"], "2026-01");
+    // Meetings name young people: analysts may not list them.
+    let denied = app
+        .gql(&app.analyst(), "query { meetings { past { date } } }", json!({}))
+        .await;
+    assert_eq!(code(&denied), "FORBIDDEN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alarm_feed_reports_open_alarms_then_closes_one_when_it_is_satisfied() {
+    let app = spawn_app().await;
+    let id = refer_and_wait(&app, CPR_2008, "Emil Jensen").await;
+    app.clock.set(noon(2026, 1, 15) + Duration::days(31));
+    let mut client = app
+        .websocket(json!({ "Authorization": format!("Bearer {}", app.caseworker()) }))
+        .await;
+    assert_eq!(
+        client.next().await.map(|m| m["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    client
+        .send(json!({
+            "id": "alarms",
+            "type": "subscribe",
+            "payload": { "query": "subscription { alarms { change position alarm { rule person { id } } } }" }
+        }))
+        .await;
+    let mut opened = Vec::new();
+    loop {
+        let message = client.next().await.unwrap_or_else(|| panic!("closed"));
+        let change = &message["payload"]["data"]["alarms"];
+        assert_eq!(change["change"], "OPENED", "{message}");
+        assert_eq!(change["position"], json!(null));
+        opened.push(change["alarm"]["rule"].as_str().unwrap_or_default().to_owned());
+        if change["alarm"]["rule"] == "REFERRAL_NOT_TABLED" {
+            break;
+        }
+    }
+    // Tabling the case satisfies the rule: the feed says so.
+    let meeting = "0190f000-0000-7000-8000-0000000000aa";
+    app.data(
+        &app.team_lead(),
+        r#"mutation($m: ID!) { scheduleMeeting(meetingId: $m, input: {forum: TEAM_2, date: "2026-02-20", slotMinutes: 90}) { version } }"#,
+        json!({ "m": meeting }),
+    )
+    .await;
+    app.data(
+        &app.caseworker(),
+        r#"mutation($m: ID!, $y: ID!) { tableCase(meetingId: $m, youthId: $y, complex: false, waitForProjections: true) { version } }"#,
+        json!({ "m": meeting, "y": id }),
+    )
+    .await;
+    let closed = loop {
+        let message = client.next().await.unwrap_or_else(|| panic!("closed"));
+        let change = message["payload"]["data"]["alarms"].clone();
+        if change["change"] == "CLOSED" {
+            break change;
+        }
+    };
+    assert_eq!(closed["alarm"]["rule"], "REFERRAL_NOT_TABLED");
+    assert_eq!(closed["alarm"]["person"]["id"], id.as_str());
+    assert!(closed["position"].as_u64().is_some());
+    client.close().await;
+}
