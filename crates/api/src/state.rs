@@ -1,6 +1,8 @@
 //! What the API runs on: the engine, the access log, authentication, limits, and two
 //! seams for the read-model crate (readiness and read-your-writes waits).
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,6 +103,44 @@ pub struct ApiState {
     pub readiness: Arc<dyn Readiness>,
     /// Read-your-writes waits.
     pub projections: Arc<dyn ProjectionWaiter>,
+    /// Read-model reports computed at a log position, reused until the models move on.
+    pub reports: Arc<ReportCache>,
+}
+
+/// Reports (teams, caseload, alarms, ...) computed from the read models, each kept with
+/// the models' position and the date it was computed for: a report is reused until the
+/// models apply another event or the day changes, so a busy dashboard costs one
+/// computation per change instead of one per request.
+#[derive(Default)]
+pub struct ReportCache {
+    entries: std::sync::Mutex<HashMap<String, CachedReport>>,
+}
+
+/// One cached report: the position and day it describes, and the value.
+type CachedReport = (u64, chrono::NaiveDate, Arc<dyn Any + Send + Sync>);
+
+impl ReportCache {
+    /// The report under `key` for models at `position` on `day`: the cached one when it
+    /// describes exactly that, else `make()` (cached for the next caller).
+    pub fn get_or<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: String,
+        position: u64,
+        day: chrono::NaiveDate,
+        make: impl FnOnce() -> T,
+    ) -> T {
+        let lock = || self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((at, on, value)) = lock().get(&key) {
+            if *at == position && *on == day {
+                if let Some(value) = value.downcast_ref::<T>() {
+                    return value.clone();
+                }
+            }
+        }
+        let value = make();
+        lock().insert(key, (position, day, Arc::new(value.clone())));
+        value
+    }
 }
 
 impl std::fmt::Debug for ApiState {
@@ -149,6 +189,7 @@ impl ApiState {
             limits,
             readiness: Arc::new(readiness),
             projections,
+            reports: Arc::default(),
         }
     }
 

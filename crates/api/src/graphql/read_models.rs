@@ -459,22 +459,33 @@ fn municipality_for(scope: Scope, asked: Option<u16>) -> Result<Option<Municipal
 }
 
 /// Runs `work` on the models as of `as_of` (a past date folds the log up to it; today
-/// or later reads the live models).
-fn with_models<T>(
+/// or later reads the live models). Live results are cached under `key` until the models
+/// move on or the day changes.
+fn with_models<T: Clone + Send + Sync + 'static>(
     state: &ApiState,
+    key: Option<String>,
     as_of: Option<NaiveDate>,
     work: impl FnOnce(&ReadModels, NaiveDate) -> T,
 ) -> Result<T, ApiError> {
     let projections = read_models(state)?;
     let today = state.engine.now().date_naive();
-    match as_of {
+    let day = match as_of {
         Some(date) if date < today => {
             let models = Projections::as_of(projections.log().as_ref(), date, 2, &mut |_, _| {})?;
-            Ok(work(&models, date))
+            return Ok(work(&models, date));
         }
-        Some(date) => Ok(work(&projections.read(), date)),
-        None => Ok(work(&projections.read(), today)),
-    }
+        Some(date) => date,
+        None => today,
+    };
+    // The position is read first: a report computed while the models move on is labelled
+    // with the older position and simply computed again next time.
+    let position = projections.position();
+    Ok(match key {
+        Some(key) => state
+            .reports
+            .get_or(key, position, day, || work(&projections.read(), day)),
+        None => work(&projections.read(), day),
+    })
 }
 
 impl From<kui_engine::read_models::ProjectionError> for ApiError {
@@ -535,7 +546,7 @@ impl ReadModelQuery {
         };
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
-            let (rows, total) = with_models(&state, None, |models, today| {
+            let (rows, total) = with_models(&state, None, None, |models, today| {
                 let rows = models.young_people(&filter, today);
                 let total = rows.len();
                 (
@@ -595,8 +606,9 @@ impl ReadModelQuery {
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
         let state = state.clone();
+        let key = format!("teams:{municipality:?}:{scope:?}:{within_days}:{members_limit}");
         Ok(blocking(move || {
-            with_models(&state, None, |models, today| {
+            with_models(&state, Some(key), None, |models, today| {
                 let report = models
                     .teams
                     .report(&models.directory, &models.meetings, municipality, today, within_days);
@@ -652,8 +664,9 @@ impl ReadModelQuery {
         let scope = authorize(principal, Operation::ReadMeeting)?;
         let municipality = municipality_for(scope, municipality)?;
         let state = state.clone();
+        let key = format!("meetings:{municipality:?}:{scope:?}:{forum:?}:{past_limit}");
         Ok(blocking(move || {
-            with_models(&state, None, |models, today| {
+            with_models(&state, Some(key), None, |models, today| {
                 let report = models
                     .meetings
                     .report(municipality, forum.map(Into::into), today, past_limit);
@@ -704,8 +717,9 @@ impl ReadModelQuery {
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
         let state = state.clone();
+        let key = format!("caseload:{municipality:?}:{scope:?}");
         Ok(blocking(move || {
-            with_models(&state, None, |models, _| {
+            with_models(&state, Some(key), None, |models, _| {
                 let report = models.caseload.report(&models.directory, municipality);
                 CaseloadView {
                     coordinators: report
@@ -758,8 +772,9 @@ impl ReadModelQuery {
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
         let state = state.clone();
+        let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
         Ok(blocking(move || {
-            with_models(&state, as_of, |models, day| {
+            with_models(&state, Some(key), as_of, |models, day| {
                 models
                     .transitions
                     .report(municipality, rule.map(Into::into), day)

@@ -85,7 +85,8 @@ fn by_role(tokens: &BTreeMap<String, Claims>) -> Vec<(String, String)> {
     pairs
 }
 
-/// Staff members registered near the start of the log: id, department, municipality.
+/// Staff members registered near the start of the log and still employed (a departed
+/// staff member's token could not write anything): id, department, municipality.
 fn staff_members(engine: &Engine) -> Result<Vec<(String, String, u16)>> {
     let envelopes = engine
         .log()
@@ -94,11 +95,14 @@ fn staff_members(engine: &Engine) -> Result<Vec<(String, String, u16)>> {
     let mut staff = Vec::new();
     for envelope in envelopes.iter().filter(|e| e.event_type == "StaffRegistered") {
         if let Event::StaffRegistered(e) = kui_engine::decode(envelope)? {
-            staff.push((
-                e.staff_id.to_string(),
-                e.department.as_str().to_owned(),
-                e.municipality.get(),
-            ));
+            let (now, _) = engine.load::<kui_domain::Staff>(&e.staff_id.stream_name())?;
+            if now.is_active() {
+                staff.push((
+                    e.staff_id.to_string(),
+                    e.department.as_str().to_owned(),
+                    e.municipality.get(),
+                ));
+            }
         }
     }
     Ok(staff)
