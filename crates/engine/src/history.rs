@@ -180,7 +180,11 @@ impl Engine {
             *checkpoint + 1,
             head,
             1,
-            &mut |stamp, fact| timeline.apply(stamp, fact),
+            &mut |batch| {
+                for (stamp, fact) in batch {
+                    timeline.apply(*stamp, fact);
+                }
+            },
             &mut |_| {},
         )?;
         *checkpoint = (*checkpoint).max(head);

@@ -39,6 +39,9 @@ fn date_of(at: DateTime<Utc>) -> NaiveDate {
     at.date_naive()
 }
 
+/// A block of facts in position order, as a fold hands them to the models.
+pub type Facts = [(Stamp, Fact)];
+
 /// Guidance contact, slim form of `ContactRecorded`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct Contact {

@@ -2,7 +2,7 @@
 //!
 //! The range is cut into blocks of positions; worker `k` of `n` reads and decodes blocks
 //! `k, k + n, k + 2n, ...` with its own scan, and the calling thread takes the blocks back
-//! in order and hands every fact to the sink.
+//! in order and hands each block's facts to the sink.
 //! Decoding is most of a rebuild's cost, so this uses every core while the fold itself
 //! stays sequential and deterministic.
 
@@ -12,7 +12,7 @@ use std::sync::mpsc::sync_channel;
 use kui_log::{EventLog, LogError, Position};
 
 use crate::error::ProjectionError;
-use crate::fact::{Fact, Stamp};
+use crate::fact::{Fact, Facts, Stamp};
 
 /// Positions per block handed to one worker.
 const BLOCK: u64 = 8192;
@@ -20,15 +20,15 @@ const BLOCK: u64 = 8192;
 /// Blocks a worker may decode ahead of the fold.
 const AHEAD: usize = 3;
 
-/// Decodes the events of `from..=to` (clamped to the durable head), calling `sink` for each
-/// in position order, and `progress(position)` after each block. Returns how many events
-/// were folded.
+/// Decodes the events of `from..=to` (clamped to the durable head), calling `sink` with
+/// each block of facts in position order, and `progress(position)` after each block.
+/// Returns how many events were folded.
 pub fn fold_range(
     log: &dyn EventLog,
     from: u64,
     to: u64,
     workers: usize,
-    sink: &mut dyn FnMut(Stamp, &Fact),
+    sink: &mut dyn FnMut(&Facts),
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, ProjectionError> {
     let from = from.max(1);
@@ -46,9 +46,7 @@ pub fn fold_range(
         for &(start, end) in &blocks {
             let batch = decode_block(log, start, end)?;
             folded += batch.len() as u64;
-            for (stamp, fact) in &batch {
-                sink(*stamp, fact);
-            }
+            sink(&batch);
             progress(end);
         }
         return Ok(folded);
@@ -85,9 +83,7 @@ pub fn fold_range(
                 }
             };
             folded += batch.len() as u64;
-            for (stamp, fact) in &batch {
-                sink(*stamp, fact);
-            }
+            sink(&batch);
             progress(end);
         }
         Ok(folded)

@@ -28,7 +28,7 @@ pub mod runtime;
 pub mod store;
 
 pub use error::ProjectionError;
-pub use fact::{Fact, Stamp};
+pub use fact::{Fact, Facts, Stamp};
 pub use models::{Checkpoints, Projector, ReadModels};
 pub use runtime::{model_names, Opened, Options, Projections};
 pub use store::{DirectoryStore, MemoryStore, SnapshotStore};

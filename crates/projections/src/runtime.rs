@@ -226,7 +226,7 @@ impl Projections {
             from,
             head,
             self.options.workers,
-            &mut |stamp, fact| models.apply(stamp, fact),
+            &mut |batch| models.apply_batch(batch),
             &mut |position| progress(position, head),
         )?;
         let reached = models.low_water();
@@ -351,9 +351,7 @@ impl Projections {
             }
             let reached = {
                 let mut models = self.write();
-                for (stamp, fact) in &batch {
-                    models.apply(*stamp, fact);
-                }
+                models.apply_batch(&batch);
                 models.low_water()
             };
             self.advance(reached);
@@ -390,11 +388,13 @@ impl Projections {
             1,
             head,
             workers,
-            &mut |stamp, fact| {
-                if stamp.on <= as_of {
-                    models.apply(stamp, fact);
-                } else {
-                    models.pass(stamp.position);
+            &mut |batch| {
+                for (stamp, fact) in batch {
+                    if stamp.on <= as_of {
+                        models.apply(*stamp, fact);
+                    } else {
+                        models.pass(stamp.position);
+                    }
                 }
             },
             &mut |position| progress(position, head),

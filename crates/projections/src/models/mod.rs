@@ -12,7 +12,7 @@ use std::hash::BuildHasherDefault;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::fact::{Fact, Stamp};
+use crate::fact::{Fact, Facts, Stamp};
 
 pub mod alarms;
 pub mod caseload;
@@ -200,4 +200,66 @@ read_models! {
     statistics: Statistics,
     /// Where each young person's events in other streams are.
     timeline: Timeline,
+}
+
+/// Below this many facts a batch is folded on the calling thread alone.
+const PARALLEL_BATCH: usize = 1024;
+
+/// Folds `batch` into one model, skipping positions it has seen.
+fn fold_into<P: Projector>(model: &mut P, checkpoint: &mut u64, batch: &Facts) {
+    for (stamp, fact) in batch {
+        if *checkpoint < stamp.position {
+            model.apply(*stamp, fact);
+            *checkpoint = stamp.position;
+        }
+    }
+}
+
+impl ReadModels {
+    /// Applies a block of facts, in position order, to every model that has not seen
+    /// them: one model at a time (each model's data stays in cache for the whole block),
+    /// and for large blocks on two threads, since the models are independent.
+    pub fn apply_batch(&mut self, batch: &Facts) {
+        let ReadModels {
+            directory,
+            teams,
+            meetings,
+            caseload,
+            transitions,
+            statistics,
+            timeline,
+            checkpoints,
+        } = self;
+        let Checkpoints {
+            directory: at_directory,
+            teams: at_teams,
+            meetings: at_meetings,
+            caseload: at_caseload,
+            transitions: at_transitions,
+            statistics: at_statistics,
+            timeline: at_timeline,
+        } = checkpoints;
+        // The transitions model does the most work per fact; it and the directory go to
+        // the second thread, the five others stay here.
+        let mut second = || {
+            fold_into(transitions, at_transitions, batch);
+            fold_into(directory, at_directory, batch);
+        };
+        let mut first = || {
+            fold_into(teams, at_teams, batch);
+            fold_into(meetings, at_meetings, batch);
+            fold_into(caseload, at_caseload, batch);
+            fold_into(statistics, at_statistics, batch);
+            fold_into(timeline, at_timeline, batch);
+        };
+        if batch.len() < PARALLEL_BATCH {
+            second();
+            first();
+        } else {
+            std::thread::scope(|scope| {
+                scope.spawn(second);
+                first();
+            });
+        }
+    }
 }
