@@ -1,5 +1,5 @@
-//! What the API runs on: the engine, the access log, authentication, limits, and two
-//! seams for the read-model crate (readiness and read-your-writes waits).
+//! What the API runs on: the engine (with its read models), the access log,
+//! authentication, limits, readiness, read-your-writes waits and the report cache.
 
 use std::any::Any;
 use std::collections::HashMap;

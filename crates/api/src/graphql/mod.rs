@@ -1,8 +1,8 @@
-//! The GraphQL schema: queries, mutations and the event subscription, without HTTP.
+//! The GraphQL schema: queries, mutations and the event and alarm subscriptions, without HTTP.
 //!
 //! Layout:
 //! - `query`: `youth`, `history`, `meeting`, `staff`, `verifyLog`, `accessLog`, merged
-//!   into [`QueryRoot`] (the read-model crate merges its own objects in later).
+//!   into [`QueryRoot`] with the read-model queries.
 //! - `mutation`: one mutation per engine command.
 //! - `subscription`: the `events` feed.
 //! - `read_models`: young people with filters and cursors, teams, meetings, caseload,

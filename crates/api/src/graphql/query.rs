@@ -1,8 +1,8 @@
 //! Queries answered from the aggregates and the logs (no read models needed).
 //!
-//! The root is a `MergedObject`: the read-model crate adds its own query objects (teams,
-//! young people with filters and cursors, caseload, alarms, statistics) in a module
-//! `graphql/read_models.rs` and one more member of [`QueryRoot`], without touching these.
+//! The root is a `MergedObject`: the read-model queries (young people with filters and
+//! cursors, teams, meetings, caseload, alarms, statistics) live in `graphql/read_models.rs`
+//! as one more member of [`QueryRoot`].
 
 use async_graphql::{Context, MergedObject, Object, ID};
 use chrono::NaiveDate;
