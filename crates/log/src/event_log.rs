@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::error::LogError;
 use crate::subscription::Subscription;
-use crate::types::{AppendOutcome, AppendRequest, Envelope, Position, StreamId, VerifyReport, Version};
+use crate::types::{AppendOutcome, AppendRequest, Envelope, EventRef, Position, StreamId, VerifyReport, Version};
 
 /// An append-only, hash-chained event log.
 ///
@@ -64,6 +64,16 @@ pub trait EventLog: Send + Sync {
         from: Position,
         to: Position,
         visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
+    ) -> Result<u64, LogError>;
+
+    /// Like [`EventLog::scan_range`], but visits only what a fold reads (position, type,
+    /// schema version, business time, payload), borrowed from storage without building
+    /// envelopes: the fast path for rebuilding read models.
+    fn scan_events(
+        &self,
+        from: Position,
+        to: Position,
+        visit: &mut dyn FnMut(EventRef<'_>) -> Result<(), LogError>,
     ) -> Result<u64, LogError>;
 
     /// Position and hash of the last durable event (None for an empty log).

@@ -60,7 +60,7 @@ pub use event_log::EventLog;
 pub use sled_log::{LogOptions, SledLog, WriteStats};
 pub use subscription::{Subscription, SubscriptionSource};
 pub use types::{
-    Actor, AppendOutcome, AppendRequest, Envelope, ExpectedVersion, Metadata, NewEvent, Position, StreamAppend,
-    StreamId, VerifyReport, Version, MAX_STREAM_ID_LEN,
+    Actor, AppendOutcome, AppendRequest, Envelope, EventRef, ExpectedVersion, Metadata, NewEvent, Position,
+    StreamAppend, StreamId, VerifyReport, Version, MAX_STREAM_ID_LEN,
 };
 pub use writer::{MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};

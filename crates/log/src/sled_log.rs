@@ -117,7 +117,7 @@ use crate::segment::{
     SEGMENT_FILE, SEGMENT_HEADER,
 };
 use crate::subscription::{Subscription, SubscriptionSource};
-use crate::types::{AppendOutcome, AppendRequest, Envelope, Position, StreamId, VerifyReport, Version};
+use crate::types::{AppendOutcome, AppendRequest, Envelope, EventRef, Position, StreamId, VerifyReport, Version};
 use crate::writer::{self, ImportBatch, WriterMsg};
 
 /// How to open a [`SledLog`].
@@ -372,6 +372,35 @@ impl Shared {
             codec::decode_frame_into(frame, &mut envelope).map_err(|reason| LogError::corrupt_at(position, reason))?;
             check_position(position, &envelope)?;
             visit(&envelope)?;
+            visited += 1;
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(visited)
+    }
+
+    fn scan_events(
+        &self,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(EventRef<'_>) -> Result<(), LogError>,
+    ) -> Result<u64, LogError> {
+        let to = to.min(self.durable_position());
+        let mut visited = 0;
+        self.for_each_frame(from, to, &mut |position, _, frame| {
+            let event = codec::decode_frame_ref(frame).map_err(|reason| LogError::corrupt_at(position, reason))?;
+            if event.position != position {
+                return Err(LogError::corrupt_at(
+                    position,
+                    format!("the frame stored here says position {}", event.position),
+                ));
+            }
+            visit(EventRef {
+                position: Position(position),
+                event_type: event.event_type,
+                schema_version: event.schema_version,
+                occurred_at: event.occurred_at,
+                payload: event.payload,
+            })?;
             visited += 1;
             Ok(ControlFlow::Continue(()))
         })?;
@@ -983,6 +1012,15 @@ impl EventLog for SledLog {
         visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
     ) -> Result<u64, LogError> {
         self.shared.scan(from.0, to.0, visit)
+    }
+
+    fn scan_events(
+        &self,
+        from: Position,
+        to: Position,
+        visit: &mut dyn FnMut(EventRef<'_>) -> Result<(), LogError>,
+    ) -> Result<u64, LogError> {
+        self.shared.scan_events(from.0, to.0, visit)
     }
 
     fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError> {

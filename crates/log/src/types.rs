@@ -252,6 +252,22 @@ pub struct Envelope {
     pub hash: [u8; 32],
 }
 
+/// The part of a stored event a fold reads, borrowed for one visit of
+/// [`crate::EventLog::scan_events`] (nothing is copied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// Global position.
+    pub position: Position,
+    /// Stored event name.
+    pub event_type: &'a str,
+    /// Payload schema version.
+    pub schema_version: u16,
+    /// Business time.
+    pub occurred_at: DateTime<Utc>,
+    /// JSON payload bytes exactly as appended.
+    pub payload: &'a [u8],
+}
+
 /// Result of [`crate::EventLog::verify`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyReport {

@@ -12,7 +12,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::values::{PlanKind, SchoolStatus};
 use kui_domain::{DecodeError, Event, StaffId, YouthId};
-use kui_log::Envelope;
+use kui_log::{Envelope, EventRef};
 use serde::de::{Deserializer, Error as _, Visitor};
 use serde::Deserialize;
 
@@ -31,6 +31,14 @@ impl Stamp {
         Stamp {
             position: envelope.position.0,
             on: date_of(envelope.metadata.occurred_at),
+        }
+    }
+
+    /// The stamp of a scanned event.
+    pub fn of_ref(event: &EventRef<'_>) -> Stamp {
+        Stamp {
+            position: event.position.0,
+            on: date_of(event.occurred_at),
         }
     }
 }

@@ -95,24 +95,22 @@ fn decode_block(log: &dyn EventLog, start: u64, end: u64) -> Result<Vec<(Stamp, 
     let capacity = usize::try_from(end - start + 1).unwrap_or(0);
     let mut batch = Vec::with_capacity(capacity);
     let mut undecodable = None;
-    let scanned = log.scan_range(
-        Position(start),
-        Position(end),
-        &mut |envelope| match Fact::of(envelope) {
+    let scanned = log.scan_events(Position(start), Position(end), &mut |event| {
+        match Fact::decode(event.event_type, event.schema_version, event.payload) {
             Ok(fact) => {
-                batch.push((Stamp::of(envelope), fact));
+                batch.push((Stamp::of_ref(&event), fact));
                 Ok(())
             }
             Err(source) => {
                 undecodable = Some(ProjectionError::Decode {
-                    position: envelope.position.0,
+                    position: event.position.0,
                     source,
                 });
                 // Stops the scan; the decode error above is what the caller sees.
                 Err(LogError::Closed)
             }
-        },
-    );
+        }
+    });
     if let Some(error) = undecodable {
         return Err(error);
     }

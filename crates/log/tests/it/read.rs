@@ -131,6 +131,41 @@ fn scan_visits_in_order_and_stops_on_error() {
 }
 
 #[test]
+fn scan_events_borrows_what_scan_builds() {
+    let dir = temp_dir();
+    let log = open_fast(dir.path());
+    append_n(&log, &stream("s"), 20);
+    let envelopes = log.read_all(Position(1), 100).expect("read");
+    let mut seen = Vec::new();
+    let visited = log
+        .scan_events(Position(3), Position(15), &mut |event| {
+            seen.push((
+                event.position,
+                event.event_type.to_owned(),
+                event.schema_version,
+                event.occurred_at,
+                event.payload.to_vec(),
+            ));
+            Ok(())
+        })
+        .expect("scan");
+    assert_eq!(visited, 13);
+    let expected: Vec<_> = envelopes[2..15]
+        .iter()
+        .map(|e| {
+            (
+                e.position,
+                e.event_type.clone(),
+                e.schema_version,
+                e.metadata.occurred_at,
+                e.payload.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, expected);
+}
+
+#[test]
 fn scan_range_visits_only_its_positions() {
     let dir = temp_dir();
     let log = open_fast(dir.path());
