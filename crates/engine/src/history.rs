@@ -170,8 +170,14 @@ impl Engine {
         })
     }
 
-    /// Catches the timeline up with the log and returns `youth`'s related positions.
+    /// Catches the timeline up with the log and returns `youth`'s related positions:
+    /// from the attached read models when there are some (restored from their snapshot),
+    /// else from an index this engine builds on its first call.
     fn related_positions(&self, youth: YouthId) -> Result<Vec<u64>, EngineError> {
+        if let Some(read_models) = self.read_models() {
+            read_models.catch_up()?;
+            return Ok(read_models.read().timeline.related(youth).to_vec());
+        }
         let mut index = self.related.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let head = self.log().head()?.map_or(0, |(position, _)| position.0);
         let RelatedIndex { checkpoint, timeline } = &mut *index;

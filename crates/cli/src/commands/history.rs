@@ -17,7 +17,9 @@ pub fn run(data: &Path, now: Option<&str>, args: HistoryArgs) -> Result<ExitCode
             data.display()
         );
     }
-    let (engine, _log) = open::engine(data, now)?;
+    let (engine, log) = open::engine(data, now)?;
+    // The timeline read model knows where the young person's events in other streams are.
+    let engine = engine.with_read_models(open::read_models(data, log, None)?);
     let history = engine.history(youth, args.as_of)?;
     if args.json {
         println!(
