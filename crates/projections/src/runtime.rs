@@ -135,12 +135,13 @@ impl Projections {
         let mut models = ReadModels::default();
         let mut opened = Opened::default();
         let mut loaded = Vec::new();
+        let mut hashes = Hashes::default();
         for &name in ReadModels::NAMES {
             if rebuild.contains(&name) {
                 store.remove(name)?;
                 continue;
             }
-            match check(log.as_ref(), store.as_ref(), name, head) {
+            match check(log.as_ref(), store.as_ref(), &mut hashes, name, head) {
                 Ok(Some(snapshot)) => loaded.push((name, snapshot)),
                 Ok(None) => {}
                 Err(reason) => opened.discarded.push((name, reason)),
@@ -252,16 +253,9 @@ impl Projections {
                 models.low_water(),
             )
         };
-        let mut hashes: BTreeMap<u64, String> = BTreeMap::new();
+        let mut hashes = Hashes::default();
         for (name, version, checkpoint, state) in snapshots {
-            let hash = match hashes.get(&checkpoint) {
-                Some(hash) => hash.clone(),
-                None => {
-                    let hash = self.hash_at(checkpoint)?;
-                    hashes.insert(checkpoint, hash.clone());
-                    hash
-                }
-            };
+            let hash = hashes.at(self.log.as_ref(), checkpoint)?;
             let header = Header {
                 model: name.to_owned(),
                 version,
@@ -276,20 +270,6 @@ impl Projections {
         }
         *lock(&self.saved) = checkpoints;
         Ok(())
-    }
-
-    fn hash_at(&self, position: u64) -> Result<String, ProjectionError> {
-        if position == 0 {
-            return Ok(String::new());
-        }
-        let envelope = self.log.read_all(Position(position), 1)?;
-        match envelope.first() {
-            Some(envelope) if envelope.position.0 == position => Ok(hex(&envelope.hash)),
-            _ => Err(ProjectionError::Log(LogError::Corrupt {
-                position: Some(position),
-                reason: "a read model's checkpoint is past the log's head".into(),
-            })),
-        }
     }
 
     /// Blocks until every model has applied `position` (true) or `timeout` passes (false).
@@ -409,6 +389,35 @@ impl Drop for Projections {
     }
 }
 
+/// The hashes (hex) of events at checkpoints, read once per position: the models are
+/// usually all at the same one.
+#[derive(Default)]
+struct Hashes(BTreeMap<u64, String>);
+
+impl Hashes {
+    /// The hash of the event at `position` ("" for position 0, before any event).
+    fn at(&mut self, log: &dyn EventLog, position: u64) -> Result<String, ProjectionError> {
+        if position == 0 {
+            return Ok(String::new());
+        }
+        if let Some(hash) = self.0.get(&position) {
+            return Ok(hash.clone());
+        }
+        let envelope = log.read_all(Position(position), 1)?;
+        let hash = match envelope.first() {
+            Some(envelope) if envelope.position.0 == position => hex(&envelope.hash),
+            _ => {
+                return Err(ProjectionError::Log(LogError::Corrupt {
+                    position: Some(position),
+                    reason: "a read model's checkpoint is past the log's head".into(),
+                }))
+            }
+        };
+        self.0.insert(position, hash.clone());
+        Ok(hash)
+    }
+}
+
 /// A usable snapshot: version, checkpoint, the bytes and where the state starts in them.
 type Snapshot = (u32, u64, Vec<u8>, usize);
 
@@ -417,6 +426,7 @@ type Snapshot = (u32, u64, Vec<u8>, usize);
 fn check(
     log: &dyn EventLog,
     store: &dyn SnapshotStore,
+    hashes: &mut Hashes,
     name: &'static str,
     head: u64,
 ) -> Result<Option<Snapshot>, String> {
@@ -438,16 +448,11 @@ fn check(
             header.checkpoint
         ));
     }
-    if header.checkpoint > 0 {
-        let at = log
-            .read_all(Position(header.checkpoint), 1)
-            .map_err(|error| error.to_string())?;
-        if at.first().map(|e| hex(&e.hash)) != Some(header.hash.clone()) {
-            return Err(format!(
-                "the log's event at position {} is not the one the snapshot was taken after",
-                header.checkpoint
-            ));
-        }
+    if hashes.at(log, header.checkpoint).map_err(|error| error.to_string())? != header.hash {
+        return Err(format!(
+            "the log's event at position {} is not the one the snapshot was taken after",
+            header.checkpoint
+        ));
     }
     Ok(Some((header.version, header.checkpoint, bytes, split + 1)))
 }

@@ -884,18 +884,10 @@ impl AlarmSubscription {
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
         let projections = read_models(state)?;
-        let (sender, receiver) = mpsc::channel(256);
         let state = state.clone();
-        std::thread::Builder::new()
-            .name("kui-alarm-feed".into())
-            .spawn(move || follow_alarms(&state, &projections, scope, municipality, &sender))
-            .map_err(|error| ApiError::internal(&error))?;
-        Ok(futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver
-                .recv()
-                .await
-                .map(|item| (item.map_err(async_graphql::Error::from), receiver))
-        }))
+        Ok(super::subscription::feed("kui-alarm-feed", move |sender| {
+            follow_alarms(&state, &projections, scope, municipality, sender)
+        })?)
     }
 }
 

@@ -67,22 +67,34 @@ impl EventSubscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LoggedEvent>>> {
         let (state, principal) = caller(ctx)?;
         authorize(principal, Operation::FollowEvents)?;
-        let (sender, receiver) = mpsc::channel(BATCH);
         let state = state.clone();
         let principal = principal.clone();
         let filter = Filter { streams, types };
         let from = Position(from_position.unwrap_or(1).max(1));
-        std::thread::Builder::new()
-            .name("kui-event-feed".into())
-            .spawn(move || follow(&state, &principal, filter, from, &sender))
-            .map_err(|error| ApiError::internal(&error))?;
-        Ok(futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver
-                .recv()
-                .await
-                .map(|item| (item.map_err(async_graphql::Error::from), receiver))
-        }))
+        Ok(feed("kui-event-feed", move |sender| {
+            follow(&state, &principal, filter, from, sender)
+        })?)
     }
+}
+
+/// Runs `work` on a thread of its own (it reads blocking log subscriptions) and streams
+/// what it sends to the subscriber; the thread should stop once the sender is closed,
+/// which happens when the client goes away.
+pub(super) fn feed<T: Send + 'static>(
+    name: &str,
+    work: impl FnOnce(&mpsc::Sender<Result<T, ApiError>>) + Send + 'static,
+) -> Result<impl Stream<Item = async_graphql::Result<T>>, ApiError> {
+    let (sender, receiver) = mpsc::channel(BATCH);
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || work(&sender))
+        .map_err(|error| ApiError::internal(&error))?;
+    Ok(futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver
+            .recv()
+            .await
+            .map(|item| (item.map_err(async_graphql::Error::from), receiver))
+    }))
 }
 
 /// Reads the log's subscription until the client goes away or the log fails.

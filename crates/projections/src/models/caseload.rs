@@ -95,7 +95,8 @@ impl Projector for Caseload {
             row.coordinator = None;
             return;
         }
-        let relevant = Scheme::after(event).is_some()
+        let scheme = Scheme::after(event);
+        let relevant = scheme.is_some()
             || matches!(
                 event,
                 Event::NeedAssessed(_) | Event::CoordinatingCaseworkerAssigned(_) | Event::CaseClosed(_)
@@ -106,7 +107,7 @@ impl Projector for Caseload {
         let Some(row) = event.youth_id().and_then(|id| self.cases.get_mut(&id)) else {
             return;
         };
-        if let Some(scheme) = Scheme::after(event) {
+        if let Some(scheme) = scheme {
             row.scheme = scheme;
         }
         match event {

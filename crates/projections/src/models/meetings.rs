@@ -2,7 +2,8 @@
 //! the follow-ups they set.
 
 use chrono::{Days, NaiveDate};
-use kui_domain::values::{DecisionAction, Forum};
+use kui_domain::event::DecisionRecorded;
+use kui_domain::values::Forum;
 use kui_domain::{Event, MeetingId, MunicipalityCode, StaffId, YouthId};
 use serde::{Deserialize, Serialize};
 
@@ -37,27 +38,6 @@ pub struct AgendaItem {
     pub complex: bool,
 }
 
-/// One decision of a meeting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecisionRow {
-    /// The young person.
-    pub youth_id: YouthId,
-    /// The coordinator appointed.
-    pub coordinator: Option<StaffId>,
-    /// The coordinating caseworker appointed.
-    pub coordinating_caseworker: Option<StaffId>,
-    /// The coordinating team's lead.
-    pub lead: Option<StaffId>,
-    /// Who does what.
-    pub actions: Vec<DecisionAction>,
-    /// Documentation still needed.
-    pub documentation_needed: Vec<String>,
-    /// When progress is checked.
-    pub follow_up: Option<NaiveDate>,
-    /// The coordinating team's first meeting.
-    pub first_team_meeting: Option<NaiveDate>,
-}
-
 /// One meeting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingRow {
@@ -85,8 +65,8 @@ pub struct MeetingRow {
     pub cancel_reason: Option<String>,
     /// The agenda, in tabling order.
     pub agenda: Vec<AgendaItem>,
-    /// Decisions, in order.
-    pub decisions: Vec<DecisionRow>,
+    /// Decisions, in order, as recorded.
+    pub decisions: Vec<DecisionRecorded>,
 }
 
 impl MeetingRow {
@@ -107,7 +87,8 @@ pub struct Meetings {
 
 impl Projector for Meetings {
     const NAME: &'static str = "meetings";
-    const VERSION: u32 = 1;
+    // 2: decisions are kept as the recorded events.
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, _stamp: Stamp, fact: &Fact) {
         let Fact::Event(event) = fact else { return };
@@ -145,16 +126,7 @@ impl Projector for Meetings {
             }
             Event::DecisionRecorded(e) => {
                 if let Some(meeting) = self.meetings.get_mut(&e.meeting_id) {
-                    meeting.decisions.push(DecisionRow {
-                        youth_id: e.youth_id,
-                        coordinator: e.coordinator,
-                        coordinating_caseworker: e.coordinating_caseworker,
-                        lead: e.lead,
-                        actions: e.actions.clone(),
-                        documentation_needed: e.documentation_needed.clone(),
-                        follow_up: e.follow_up,
-                        first_team_meeting: e.first_team_meeting,
-                    });
+                    meeting.decisions.push(e.clone());
                 }
             }
             Event::MeetingHeld(e) => {
