@@ -21,6 +21,10 @@ use kui_domain::{Youth, YouthId};
 use kui_engine::generate::Preset;
 use kui_log::{EventLog, Position};
 
+/// The allocator of the `kui` binary, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Options {
     writers: usize,
     events: usize,
@@ -152,6 +156,14 @@ fn append(options: &Options, writers: usize) -> Result<(), String> {
         done.load(Ordering::Relaxed) as f64 / seconds,
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99)
+    );
+    let stats = log.write_stats();
+    println!(
+        "RESULT append-groups groups={} syncs={} events_per_sync={:.1} sync_us={:.0}",
+        stats.groups,
+        stats.syncs,
+        stats.events as f64 / stats.syncs.max(1) as f64,
+        stats.sync_micros as f64 / stats.syncs.max(1) as f64
     );
     let verify_started = Instant::now();
     let report = log.verify(&mut |_| {}).map_err(|e| e.to_string())?;

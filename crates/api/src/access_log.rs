@@ -79,9 +79,46 @@ impl AccessLog {
     /// Durably records that `principal` read the cases of `youth` through `operation`,
     /// one event per young person, all in one atomic append. Blocking.
     pub fn record(&self, principal: &Principal, operation: &str, youth: &[YouthId]) -> Result<(), ApiError> {
+        if let Some(request) = self.request(principal, operation, youth)? {
+            self.log.append(request)?;
+        }
+        Ok(())
+    }
+
+    /// [`AccessLog::record`] for async callers: the task waits for the sync, no thread does.
+    pub async fn record_async(
+        &self,
+        principal: &Principal,
+        operation: &str,
+        youth: &[YouthId],
+    ) -> Result<(), ApiError> {
+        let Some(request) = self.request(principal, operation, youth)? else {
+            return Ok(());
+        };
+        let (sender, answer) = tokio::sync::oneshot::channel();
+        self.log.append_then(
+            request,
+            Box::new(move |result| {
+                // A request that was dropped meanwhile no longer waits for the answer.
+                drop(sender.send(result));
+            }),
+        );
+        match answer.await {
+            Ok(result) => result.map(drop).map_err(ApiError::from),
+            Err(_) => Err(ApiError::from(kui_log::LogError::Closed)),
+        }
+    }
+
+    /// The append recording one read (None when it showed nobody).
+    fn request(
+        &self,
+        principal: &Principal,
+        operation: &str,
+        youth: &[YouthId],
+    ) -> Result<Option<AppendRequest>, ApiError> {
         let distinct: BTreeSet<YouthId> = youth.iter().copied().collect();
         if distinct.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let at = self.clock.now();
         let actor = principal.actor();
@@ -122,11 +159,10 @@ impl AccessLog {
                 }],
             });
         }
-        self.log.append(AppendRequest {
+        Ok(Some(AppendRequest {
             command_id: None,
             streams,
-        })?;
-        Ok(())
+        }))
     }
 
     /// Every recorded read of one young person's case, oldest first. Blocking.

@@ -17,6 +17,7 @@ use kui_projections::Projections;
 use uuid::Uuid;
 
 use crate::actor::Actor;
+use crate::cache::{self, AggregateCache};
 use crate::clock::{Clock, IdSource};
 use crate::error::EngineError;
 
@@ -127,6 +128,7 @@ pub struct Engine {
     max_attempts: u32,
     pub(crate) related: Arc<std::sync::Mutex<crate::history::RelatedIndex>>,
     read_models: Option<Arc<Projections>>,
+    aggregates: Arc<AggregateCache>,
 }
 
 /// Events decided for one stream, before they are stamped with metadata.
@@ -148,7 +150,15 @@ impl Engine {
             max_attempts: 5,
             related: Arc::default(),
             read_models: None,
+            aggregates: Arc::new(AggregateCache::new(cache::DEFAULT_CAPACITY)),
         }
+    }
+
+    /// The same engine keeping at most `capacity` folded aggregates between loads
+    /// (0: replay every stream from its first event on every load).
+    pub fn with_aggregate_cache(mut self, capacity: usize) -> Self {
+        self.aggregates = Arc::new(AggregateCache::new(capacity));
+        self
     }
 
     /// The same engine with live read models attached, for read-your-writes waits.
@@ -239,15 +249,48 @@ impl Engine {
         }
     }
 
-    /// Loads an aggregate by replaying its stream; returns it with its version (0 = empty).
-    pub fn load<A: Aggregate>(&self, stream: &str) -> Result<(A, u64), EngineError> {
-        let stream = stream_id(stream)?;
-        let envelopes = self.log.read_stream(&stream, Version(1))?;
-        let mut state = A::default();
+    /// Loads an aggregate with its version (0 = empty stream): the state folded at an
+    /// earlier load, with the events appended since folded onto it (see [`crate::cache`]).
+    pub fn load<A>(&self, stream: &str) -> Result<(A, u64), EngineError>
+    where
+        A: Aggregate + Clone + Send + Sync + 'static,
+    {
+        let (state, folded) = match self.aggregates.get::<A>(stream) {
+            Some((version, state)) => (A::clone(&state), version),
+            None => (A::default(), 0),
+        };
+        self.fold_newer(stream, state, folded)
+    }
+
+    /// Like [`Engine::load`], but only when the aggregate was loaded before (so only the
+    /// events appended since are read): None when it would take a replay from the first
+    /// event. Async callers answer cached aggregates in place and replay elsewhere.
+    pub fn load_cached<A>(&self, stream: &str) -> Result<Option<(A, u64)>, EngineError>
+    where
+        A: Aggregate + Clone + Send + Sync + 'static,
+    {
+        match self.aggregates.get::<A>(stream) {
+            Some((version, state)) => self.fold_newer(stream, A::clone(&state), version).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Folds the events of `stream` after version `folded` onto `state`.
+    fn fold_newer<A>(&self, stream: &str, mut state: A, folded: u64) -> Result<(A, u64), EngineError>
+    where
+        A: Aggregate + Clone + Send + Sync + 'static,
+    {
+        let stream_id = stream_id(stream)?;
+        let envelopes = self.log.read_stream(&stream_id, Version(folded + 1))?;
+        let Some(last) = envelopes.last() else {
+            return Ok((state, folded));
+        };
+        let version = last.version.0;
         for envelope in &envelopes {
             state.apply(&decode(envelope)?);
         }
-        Ok((state, envelopes.last().map(|e| e.version.0).unwrap_or(0)))
+        self.aggregates.put(stream, version, Arc::new(state.clone()));
+        Ok((state, version))
     }
 
     /// A young person's case as it is now, if referred.

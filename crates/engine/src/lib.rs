@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod actor;
+mod cache;
 pub mod clock;
 pub mod engine;
 pub mod error;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::error::LogError;
 use crate::subscription::Subscription;
 use crate::types::{AppendOutcome, AppendRequest, Envelope, EventRef, Position, StreamId, VerifyReport, Version};
+use crate::writer::AppendCallback;
 
 /// An append-only, hash-chained event log.
 ///
@@ -22,6 +23,16 @@ pub trait EventLog: Send + Sync {
     /// expected version, and returns the stored first outcome with `replayed: true`
     /// (nothing written) when the command id was appended before.
     fn append(&self, request: AppendRequest) -> Result<AppendOutcome, LogError>;
+
+    /// Like [`EventLog::append`], without blocking: `done` gets the same answer once the
+    /// append is durable (or has failed), on a thread of the log, so it must return
+    /// quickly (wake a task, send on a channel). For async callers, which would
+    /// otherwise hold a thread for the length of a sync.
+    ///
+    /// The default answers in the caller's thread, after a blocking append.
+    fn append_then(&self, request: AppendRequest, done: AppendCallback) {
+        done(self.append(request));
+    }
 
     /// Appends several requests in order, for bulk loading: each request is atomic and
     /// checked exactly like [`EventLog::append`], and the whole call is durable before

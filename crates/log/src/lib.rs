@@ -63,4 +63,4 @@ pub use types::{
     Actor, AppendOutcome, AppendRequest, Envelope, EventRef, ExpectedVersion, Metadata, NewEvent, Position,
     StreamAppend, StreamId, VerifyReport, Version, MAX_STREAM_ID_LEN,
 };
-pub use writer::{MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};
+pub use writer::{AppendCallback, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};

@@ -118,7 +118,7 @@ use crate::segment::{
 };
 use crate::subscription::{Subscription, SubscriptionSource};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, EventRef, Position, StreamId, VerifyReport, Version};
-use crate::writer::{self, ImportBatch, WriterMsg};
+use crate::writer::{self, AppendCallback, AppendReply, ImportBatch, WriterMsg};
 
 /// How to open a [`SledLog`].
 ///
@@ -969,8 +969,27 @@ impl EventLog for SledLog {
     fn append(&self, request: AppendRequest) -> Result<AppendOutcome, LogError> {
         writer::validate_request(&request)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        self.send(WriterMsg::Append { request, reply })?;
+        self.send(WriterMsg::Append {
+            request,
+            reply: AppendReply::Channel(reply),
+        })?;
         answer.recv().map_err(|_| LogError::Closed)?
+    }
+
+    fn append_then(&self, request: AppendRequest, done: AppendCallback) {
+        if let Err(error) = writer::validate_request(&request) {
+            return done(Err(error));
+        }
+        let Some(sender) = self.sender.as_ref() else {
+            return done(Err(LogError::Closed));
+        };
+        let message = WriterMsg::Append {
+            request,
+            reply: AppendReply::Callback(done),
+        };
+        if let Err(mpsc::SendError(WriterMsg::Append { reply, .. })) = sender.send(message) {
+            reply.send(Err(LogError::Closed));
+        }
     }
 
     fn append_many(&self, requests: Vec<AppendRequest>) -> Result<Vec<AppendOutcome>, LogError> {

@@ -44,7 +44,7 @@ const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 pub(crate) enum WriterMsg {
     Append {
         request: AppendRequest,
-        reply: SyncSender<Result<AppendOutcome, LogError>>,
+        reply: AppendReply,
     },
     /// Several requests, staged in order into one group; stops at the first failure.
     AppendMany {
@@ -71,12 +71,29 @@ impl WriterMsg {
     }
 }
 
+/// Called with an append's answer, on a thread of the log.
+pub type AppendCallback = Box<dyn FnOnce(Result<AppendOutcome, LogError>) + Send>;
+
+/// Where an append's answer goes: to a requester blocked on a channel, or to a callback
+/// (an async requester's waker).
+pub(crate) enum AppendReply {
+    Channel(SyncSender<Result<AppendOutcome, LogError>>),
+    Callback(AppendCallback),
+}
+
+impl AppendReply {
+    pub(crate) fn send(self, result: Result<AppendOutcome, LogError>) {
+        match self {
+            // A requester that gave up waiting is not an error of the log.
+            AppendReply::Channel(sender) => drop(sender.send(result)),
+            AppendReply::Callback(callback) => callback(result),
+        }
+    }
+}
+
 /// A request's answer, held back until its group is durable.
 enum Completion {
-    Append(
-        SyncSender<Result<AppendOutcome, LogError>>,
-        Result<AppendOutcome, LogError>,
-    ),
+    Append(AppendReply, Result<AppendOutcome, LogError>),
     AppendMany(
         SyncSender<Result<Vec<AppendOutcome>, LogError>>,
         Result<Vec<AppendOutcome>, LogError>,
@@ -88,7 +105,7 @@ impl Completion {
     fn send(self) {
         // A requester that gave up waiting is not an error of the log.
         match self {
-            Completion::Append(reply, result) => drop(reply.send(result)),
+            Completion::Append(reply, result) => reply.send(result),
             Completion::AppendMany(reply, result) => drop(reply.send(result)),
             Completion::Import(reply, result) => drop(reply.send(result)),
         }
@@ -99,7 +116,7 @@ impl Completion {
             reason: reason.to_owned(),
         };
         match self {
-            Completion::Append(reply, _) => drop(reply.send(Err(error()))),
+            Completion::Append(reply, _) => reply.send(Err(error())),
             Completion::AppendMany(reply, _) => drop(reply.send(Err(error()))),
             Completion::Import(reply, _) => drop(reply.send(Err(error()))),
         }
@@ -664,7 +681,7 @@ impl Writer {
             for message in messages {
                 // A requester that gave up waiting is not an error of the log.
                 match message {
-                    WriterMsg::Append { reply, .. } => drop(reply.send(Err(error()))),
+                    WriterMsg::Append { reply, .. } => reply.send(Err(error())),
                     WriterMsg::AppendMany { reply, .. } => drop(reply.send(Err(error()))),
                     WriterMsg::Import { reply, .. } => drop(reply.send(Err(error()))),
                 }

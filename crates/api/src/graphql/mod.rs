@@ -9,6 +9,7 @@
 //!   alarms, statistics, and the `alarms` feed, from the read models.
 //! - `types`, `enums`: output types and enums.
 //! - `codes`: the extension that gives engine-raised errors a code.
+//! - `parse_cache`: the extension that parses each distinct query text once.
 //!
 //! Every resolver finds the [`ApiState`] in the schema's data and the caller's
 //! [`Principal`] in the request's data (put there by `api::http` after authentication).
@@ -16,6 +17,7 @@
 mod codes;
 pub mod enums;
 mod mutation;
+mod parse_cache;
 mod query;
 pub mod read_models;
 mod subscription;
@@ -44,6 +46,7 @@ pub fn build_schema(state: ApiState) -> ApiSchema {
     let limits = state.limits.clone();
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .extension(codes::ErrorCodes)
+        .extension(parse_cache::ParseCache::default())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)

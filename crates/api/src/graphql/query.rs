@@ -48,25 +48,36 @@ impl CaseQuery {
             }
             _ => return Err(ApiError::invalid("id", "give exactly one of id and cpr").into()),
         };
-        let (state, principal) = (state.clone(), principal.clone());
-        Ok(blocking(move || {
-            let (youth, version) = state
-                .engine
-                .youth(youth_id)?
-                .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
-            scope.require(youth.municipality, || format!("young person {youth_id}"))?;
-            state.access_log.record(&principal, "youth", &[youth_id])?;
-            let mut case = YouthCase::of(
-                &youth,
-                version,
-                state.engine.now().date_naive(),
-                state.auth.secret(),
-                scope == Scope::Pseudonymised,
-            );
-            case.open_alarms = super::read_models::open_alarms_of(&state, scope, youth_id);
-            Ok(case)
-        })
-        .await?)
+        let stream = youth_id.stream_name();
+        // A case loaded before is brought up to date in place (an index lookup); only a
+        // first load, which replays the whole stream, runs on a blocking thread.
+        let loaded = match state
+            .engine
+            .load_cached::<kui_domain::Youth>(&stream)
+            .map_err(ApiError::from)?
+        {
+            Some(loaded) => loaded,
+            None => {
+                let engine = state.engine.clone();
+                blocking(move || Ok(engine.load::<kui_domain::Youth>(&stream)?)).await?
+            }
+        };
+        let (youth, version) = match loaded {
+            (youth, version) if version > 0 => (youth, version),
+            _ => return Err(ApiError::not_found(format!("young person {youth_id}")).into()),
+        };
+        scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+        let mut case = YouthCase::of(
+            &youth,
+            version,
+            state.engine.now().date_naive(),
+            state.auth.secret(),
+            scope == Scope::Pseudonymised,
+        );
+        case.open_alarms = super::read_models::open_alarms_of(state, scope, youth_id);
+        // Answered only once the read is durably recorded.
+        state.access_log.record_async(principal, "youth", &[youth_id]).await?;
+        Ok(case)
     }
 
     /// The auditor's replay: every event about one young person across streams (their own

@@ -432,3 +432,44 @@ fn append_many_writes_requests_in_order_and_stops_at_the_first_failure() {
     assert_eq!(all_events(&log).len(), 601);
     assert!(log.append_many(Vec::new()).expect("nothing to do").is_empty());
 }
+
+/// Appends through `append_then` and waits for the callback's answer, with what the log
+/// showed as durable when the callback ran.
+fn append_then_and_wait(
+    log: &Arc<kui_log::SledLog>,
+    request: AppendRequest,
+) -> (Result<kui_log::AppendOutcome, LogError>, Option<Position>) {
+    let (sender, answer) = std::sync::mpsc::channel();
+    let seen_by_callback = Arc::clone(log);
+    log.append_then(
+        request,
+        Box::new(move |result| {
+            let head = seen_by_callback.head().ok().flatten().map(|(position, _)| position);
+            drop(sender.send((result, head)));
+        }),
+    );
+    answer
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the callback is called")
+}
+
+#[test]
+fn append_then_answers_through_the_callback_once_the_events_are_durable() {
+    let dir = temp_dir();
+    let log = Arc::new(open_fast(dir.path()));
+    let youth = stream("youth-1");
+    let (result, head) = append_then_and_wait(
+        &log,
+        single(&youth, ExpectedVersion::NoStream, vec![event("A", 1), event("B", 2)]),
+    );
+    let outcome = result.expect("appended");
+    assert_eq!(outcome.last_position, Position(2));
+    assert_eq!(head, Some(Position(2)), "visible to readers when answered");
+
+    // The same checks as a blocking append: a conflict and an invalid request write nothing.
+    let (conflict, _) = append_then_and_wait(&log, single(&youth, ExpectedVersion::NoStream, vec![event("C", 3)]));
+    assert!(matches!(conflict, Err(LogError::Conflict { .. })), "{conflict:?}");
+    let (empty, _) = append_then_and_wait(&log, single(&youth, ExpectedVersion::Any, Vec::new()));
+    assert!(matches!(empty, Err(LogError::EmptyAppend)), "{empty:?}");
+    assert_eq!(all_events(log.as_ref()).len(), 2);
+}

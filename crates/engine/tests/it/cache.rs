@@ -1,0 +1,168 @@
+//! Loading an aggregate folds only the events appended since the engine last loaded it,
+//! and the result equals a replay from the first event.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use kui_domain::values::NeedLevel;
+use kui_domain::{Youth, YouthCommand};
+use kui_engine::{Command, Engine, SeededIds};
+use kui_log::{
+    AppendOutcome, AppendRequest, Envelope, EventLog, EventRef, LogError, Position, SledLog, StreamId, Subscription,
+    VerifyReport, Version,
+};
+use uuid::Uuid;
+
+use crate::helpers::world;
+
+/// A log that counts the events stream reads return.
+struct CountingLog {
+    inner: Arc<SledLog>,
+    read: AtomicUsize,
+}
+
+impl CountingLog {
+    fn take(&self) -> usize {
+        self.read.swap(0, Ordering::SeqCst)
+    }
+}
+
+impl EventLog for CountingLog {
+    fn append(&self, request: AppendRequest) -> Result<AppendOutcome, LogError> {
+        self.inner.append(request)
+    }
+    fn command_outcome(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
+        self.inner.command_outcome(command_id)
+    }
+    fn read_stream(&self, stream: &StreamId, from: Version) -> Result<Vec<Envelope>, LogError> {
+        let envelopes = self.inner.read_stream(stream, from)?;
+        self.read.fetch_add(envelopes.len(), Ordering::SeqCst);
+        Ok(envelopes)
+    }
+    fn stream_version(&self, stream: &StreamId) -> Result<Option<Version>, LogError> {
+        self.inner.stream_version(stream)
+    }
+    fn read_all(&self, from: Position, limit: usize) -> Result<Vec<Envelope>, LogError> {
+        self.inner.read_all(from, limit)
+    }
+    fn scan(&self, from: Position, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
+        self.inner.scan(from, visit)
+    }
+    fn scan_range(
+        &self,
+        from: Position,
+        to: Position,
+        visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
+    ) -> Result<u64, LogError> {
+        self.inner.scan_range(from, to, visit)
+    }
+    fn scan_events(
+        &self,
+        from: Position,
+        to: Position,
+        visit: &mut dyn FnMut(EventRef<'_>) -> Result<(), LogError>,
+    ) -> Result<u64, LogError> {
+        self.inner.scan_events(from, to, visit)
+    }
+    fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError> {
+        self.inner.head()
+    }
+    fn subscribe(&self, from: Position) -> Subscription {
+        self.inner.subscribe(from)
+    }
+    fn import(&self, envelopes: &[Envelope]) -> Result<(), LogError> {
+        self.inner.import(envelopes)
+    }
+    fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, LogError> {
+        self.inner.verify(progress)
+    }
+}
+
+#[test]
+fn a_second_load_reads_only_what_was_appended_in_between() {
+    let world = world();
+    let youth = world.refer("010108-4321");
+    let counting = Arc::new(CountingLog {
+        inner: world.log.clone(),
+        read: AtomicUsize::new(0),
+    });
+    let engine = Engine::new(counting.clone(), world.clock.clone(), Arc::new(SeededIds::new(2)));
+    let replay = |engine: &Engine| {
+        engine
+            .load::<Youth>(&youth.stream_name())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    assert!(
+        engine
+            .load_cached::<Youth>(&youth.stream_name())
+            .ok()
+            .flatten()
+            .is_none(),
+        "nothing cached before the first load"
+    );
+    let first = replay(&engine);
+    assert_eq!(
+        counting.take() as u64,
+        first.1,
+        "the first load replays the whole stream"
+    );
+    assert_eq!(replay(&engine), first);
+    assert_eq!(counting.take(), 0, "nothing new: nothing read");
+
+    // Another engine over the same log appends; this engine's copy is older now.
+    let assess = YouthCommand::AssessNeed {
+        level: NeedLevel::C,
+        assessed_by: world.counsellor,
+        note: "several departments involved".into(),
+    };
+    world
+        .engine
+        .execute(Command::Youth(youth, assess), &world.as_counsellor())
+        .unwrap_or_else(|e| panic!("assess: {e}"));
+    let after = replay(&engine);
+    assert_eq!(
+        counting.take() as u64,
+        after.1 - first.1,
+        "only the new events are read"
+    );
+    let uncached =
+        Engine::new(world.log.clone(), world.clock.clone(), Arc::new(SeededIds::new(3))).with_aggregate_cache(0);
+    assert_eq!(after, replay(&uncached), "equal to a replay from the first event");
+    assert_eq!(after.0.need_level, Some(NeedLevel::C));
+    assert_eq!(
+        engine.load_cached::<Youth>(&youth.stream_name()).ok().flatten(),
+        Some(after)
+    );
+    assert_eq!(counting.take(), 0);
+}
+
+#[test]
+fn commands_decide_on_the_cached_state_and_conflicts_still_hold() {
+    let world = world();
+    let youth = world.refer("010108-4321");
+    let (_, version) = world
+        .engine
+        .youth(youth)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("referred"));
+    let assess = |level| YouthCommand::AssessNeed {
+        level,
+        assessed_by: world.counsellor,
+        note: String::new(),
+    };
+    world
+        .engine
+        .execute(Command::Youth(youth, assess(NeedLevel::B)), &world.as_counsellor())
+        .unwrap_or_else(|e| panic!("assess: {e}"));
+    // Expecting the version the cache held before the assessment is a conflict.
+    let stale = world.engine.execute(
+        Command::Youth(youth, assess(NeedLevel::C)),
+        &world.as_counsellor().expecting(version),
+    );
+    assert!(
+        matches!(stale, Err(kui_engine::EngineError::Conflict { .. })),
+        "{stale:?}"
+    );
+}
