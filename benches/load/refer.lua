@@ -21,8 +21,10 @@ function request()
   local year = 5 + (math.floor(n / 336) % 5)
   local serial = 4000 + (math.floor(n / 1680) % 6000)
   local cpr = string.format("%02d%02d%02d-%04d", day, month, year, serial)
-  local body = '{"query":"mutation { refer(input: {cpr: \\"' .. cpr ..
-    '\\", name: \\"Load Test\\", schoolStatus: IN_EDUCATION, indicators: [HIGH_ABSENCE], note: \\"load\\"}) { position } }"}'
+  -- One query text with the referral in variables, as an integration sends it.
+  local body = '{"query":"mutation Refer($input: ReferInput!) { refer(input: $input) { position } }",' ..
+    '"variables":{"input":{"cpr":"' .. cpr .. '","name":"Load Test","schoolStatus":"IN_EDUCATION",' ..
+    '"indicators":["HIGH_ABSENCE"],"note":"load"}}}'
   return wrk.format("POST", "/graphql", {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. os.getenv("KUI_TOKEN"),

@@ -101,7 +101,8 @@ pub struct Executed {
 }
 
 impl Executed {
-    fn from_outcome(target: &str, outcome: AppendOutcome) -> Self {
+    /// The result of the append that recorded a command on `target`.
+    pub fn of(target: &str, outcome: AppendOutcome) -> Self {
         let version = outcome
             .streams
             .iter()
@@ -129,6 +130,23 @@ pub struct Engine {
     pub(crate) related: Arc<std::sync::Mutex<crate::history::RelatedIndex>>,
     read_models: Option<Arc<Projections>>,
     aggregates: Arc<AggregateCache>,
+    /// Loads fail with [`EngineError::NotCached`] instead of replaying (see
+    /// [`Engine::cached_only`]).
+    cached_only: bool,
+}
+
+/// A command decided and stamped, or the answer it already had.
+#[derive(Debug)]
+pub enum Prepared {
+    /// The command id was appended before: its first result again.
+    Replayed(Executed),
+    /// The append that records the command on `target`.
+    Append {
+        /// The stream the command addressed.
+        target: String,
+        /// The events, with their expected versions.
+        request: AppendRequest,
+    },
 }
 
 /// Events decided for one stream, before they are stamped with metadata.
@@ -151,7 +169,25 @@ impl Engine {
             related: Arc::default(),
             read_models: None,
             aggregates: Arc::new(AggregateCache::new(cache::DEFAULT_CAPACITY)),
+            cached_only: false,
         }
+    }
+
+    /// A view of this engine (same log, same cache) that never replays a stream from its
+    /// first event: loading an aggregate that is not cached, or checking a command id,
+    /// fails with [`EngineError::NotCached`]. Async callers prepare commands on it in
+    /// place and fall back to the engine itself on a blocking thread.
+    pub fn cached_only(&self) -> Engine {
+        Engine {
+            cached_only: true,
+            ..self.clone()
+        }
+    }
+
+    /// How many times a command is decided again after losing a race (no expected
+    /// version given) before [`EngineError::Contention`].
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
     }
 
     /// The same engine keeping at most `capacity` folded aggregates between loads
@@ -203,20 +239,13 @@ impl Engine {
         context: &CommandContext,
         business_time: DateTime<Utc>,
     ) -> Result<Executed, EngineError> {
-        let target = command.stream_name();
-        if let Some(command_id) = context.command_id {
-            if let Some(outcome) = self.log.command_outcome(command_id)? {
-                return Ok(Executed {
-                    replayed: true,
-                    ..Executed::from_outcome(&target, outcome)
-                });
-            }
-        }
         for _attempt in 0..self.max_attempts {
-            let decided = self.decide(&command, context, business_time)?;
-            let request = self.stamp(decided, context, business_time)?;
+            let (target, request) = match self.prepare_at(&command, context, business_time)? {
+                Prepared::Replayed(executed) => return Ok(executed),
+                Prepared::Append { target, request } => (target, request),
+            };
             match self.log.append(request) {
-                Ok(outcome) => return Ok(Executed::from_outcome(&target, outcome)),
+                Ok(outcome) => return Ok(Executed::of(&target, outcome)),
                 Err(kui_log::LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
                 Err(error) => return Err(error.into()),
             }
@@ -224,6 +253,40 @@ impl Engine {
         Err(EngineError::Contention {
             attempts: self.max_attempts,
         })
+    }
+
+    /// The first half of [`Engine::execute`], for callers that append themselves (async
+    /// ones, through [`kui_log::EventLog::append_then`]): the stored result of a command
+    /// id seen before, or the command decided now with its events stamped.
+    /// [`Executed::of`] turns the append's outcome into the result; on a
+    /// [`kui_log::LogError::Conflict`] without an expected version, prepare again.
+    pub fn prepare(&self, command: &Command, context: &CommandContext) -> Result<Prepared, EngineError> {
+        self.prepare_at(command, context, self.clock.now())
+    }
+
+    fn prepare_at(
+        &self,
+        command: &Command,
+        context: &CommandContext,
+        business_time: DateTime<Utc>,
+    ) -> Result<Prepared, EngineError> {
+        let target = command.stream_name();
+        if let Some(command_id) = context.command_id {
+            if self.cached_only {
+                return Err(EngineError::NotCached {
+                    what: format!("the outcome of command {command_id}"),
+                });
+            }
+            if let Some(outcome) = self.log.command_outcome(command_id)? {
+                return Ok(Prepared::Replayed(Executed {
+                    replayed: true,
+                    ..Executed::of(&target, outcome)
+                }));
+            }
+        }
+        let decided = self.decide(command, context, business_time)?;
+        let request = self.stamp(decided, context, business_time)?;
+        Ok(Prepared::Append { target, request })
     }
 
     /// Visits every durable event from `from` on, in position order; an error from
@@ -257,6 +320,15 @@ impl Engine {
     {
         let (state, folded) = match self.aggregates.get::<A>(stream) {
             Some((version, state)) => (A::clone(&state), version),
+            // An empty stream takes no replay (and no read).
+            None if self.cached_only => {
+                return match self.log.stream_version(&stream_id(stream)?)? {
+                    None => Ok((A::default(), 0)),
+                    Some(_) => Err(EngineError::NotCached {
+                        what: format!("stream {stream}"),
+                    }),
+                };
+            }
             None => (A::default(), 0),
         };
         self.fold_newer(stream, state, folded)

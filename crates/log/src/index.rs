@@ -19,12 +19,15 @@
 //! So a group commit does not write index keys at all.
 //! The writer records the new (version, position) pairs in [`RecentIndex`], in memory,
 //! where reads see them, and every `LogOptions::persist_every_events` entries writes them out as
-//! blocks, one or two inserts per stream, in one batch together with the chunk
-//! directory, the command outcomes and the new `m:indexed` marker.
+//! blocks, one or two inserts per stream, as single inserts (sled applies a batch under a
+//! lock that holds up every reader, for as long as a hundred thousand inserts take),
+//! followed by one small batch with the chunk directory, the command outcomes and the new
+//! `m:indexed` marker.
 //!
 //! The index is derived data: the frames hold every event's stream and version.
 //! After a crash the blocks cover the log up to `m:indexed` (sled recovers a prefix of
-//! its batches), and opening the log rebuilds the rest from the segment file.
+//! its batches; blocks of an unfinished persist may cover more, which reads and the
+//! next persist recognise), and opening the log rebuilds the rest from the segment file.
 //!
 //! # Concurrent readers
 //!
@@ -38,6 +41,9 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::codec::{self, index_key, index_prefix, parse_index_key};
 use crate::error::LogError;
 use crate::types::StreamId;
+
+/// Index blocks to write, as (key, value), in the order they were staged.
+pub(crate) type Blocks = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Most entries in one index block (1.5 KiB of value).
 pub(crate) const BLOCK_MAX_ENTRIES: usize = 128;
@@ -226,7 +232,7 @@ impl StreamIndex {
     ///
     /// Only the persister calls this (so the stored blocks do not change meanwhile); the
     /// writer may add newer entries concurrently.
-    pub(crate) fn stage_flush(&self, db: &sled::Db, batch: &mut sled::Batch, up_to: u64) -> Result<(), LogError> {
+    pub(crate) fn stage_flush(&self, db: &sled::Db, batch: &mut Blocks, up_to: u64) -> Result<(), LogError> {
         {
             // Copy, so the writer is not blocked during the sled lookups below.
             let recent: Vec<(StreamId, Vec<IndexEntry>)> = self
@@ -275,7 +281,7 @@ impl StreamIndex {
                     let full = block.len() == ENTRY_LEN * BLOCK_MAX_ENTRIES;
                     let continues = block_first + (block.len() / ENTRY_LEN) as u64 == entry.version;
                     if full || !continues {
-                        batch.insert(index_key(name, block_first), std::mem::take(&mut block));
+                        batch.push((index_key(name, block_first), std::mem::take(&mut block)));
                         block_first = entry.version;
                     }
                     encode_entry(&mut block, entry);
@@ -283,7 +289,7 @@ impl StreamIndex {
                 if block.is_empty() {
                     continue;
                 }
-                batch.insert(index_key(name, block_first), block);
+                batch.push((index_key(name, block_first), block));
             }
         }
         Ok(())
@@ -384,9 +390,11 @@ mod tests {
             }
             index.record(&entries);
             if round % 2 == 1 {
-                let mut batch = sled::Batch::default();
-                index.stage_flush(&db, &mut batch, position).expect("stage");
-                db.apply_batch(batch).expect("flush");
+                let mut blocks = Blocks::new();
+                index.stage_flush(&db, &mut blocks, position).expect("stage");
+                for (key, value) in blocks {
+                    db.insert(key, value).expect("flush");
+                }
                 index.forget(position);
                 assert_eq!(index.pending(), 0);
             }

@@ -28,7 +28,7 @@
 //!
 //! The chunk directory (`e` + first position -> segment offset and length of the chunk
 //! bytes), the stream index blocks and the command outcomes are kept in memory for the
-//! records after the last persist and written to sled in one batch every
+//! records after the last persist and written to sled (the marker's batch last) every
 //! `LogOptions::persist_every_events` events and on close, together with the marker
 //! `m:indexed` = (last persisted position, segment offset after the last persisted
 //! record). On open, everything after that offset is re-read from the segment.
@@ -296,10 +296,18 @@ impl<'a> WindowReader<'a> {
 
     /// The bytes at `loc`.
     pub(crate) fn get(&mut self, loc: ChunkLoc) -> std::io::Result<&[u8]> {
+        self.get_until(loc, u64::MAX)
+    }
+
+    /// The bytes at `loc`, when nothing beyond offset `end` will be asked for: a window
+    /// read then stops there (a reader following the tail of the log reads a few
+    /// kilobytes, not a whole window of mostly unwritten file).
+    pub(crate) fn get_until(&mut self, loc: ChunkLoc, end: u64) -> std::io::Result<&[u8]> {
         let len = loc.len as usize;
         let inside = loc.offset >= self.start && loc.offset + len as u64 <= self.start + self.filled as u64;
         if !inside {
-            let size = WINDOW_BYTES.max(len);
+            let wanted = usize::try_from(end.saturating_sub(loc.offset)).unwrap_or(usize::MAX);
+            let size = wanted.min(WINDOW_BYTES).max(len);
             self.window.resize(size, 0);
             self.start = loc.offset;
             self.filled = read_up_to(self.file, &mut self.window, loc.offset)?;

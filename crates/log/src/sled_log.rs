@@ -19,7 +19,8 @@
 //!   all of this covers positions up to P, the segment up to byte O.
 //!
 //! New derived data is kept in memory (where reads find it) and written to sled by a
-//! persister thread, in one batch with the new `m:indexed`, every `LogOptions::persist_every_events` events (131,072 by default) and on
+//! persister thread, the stream index insert by insert and then the rest in one batch
+//! with the new `m:indexed`, every `LogOptions::persist_every_events` events (131,072 by default) and on
 //! close; the persister first fsyncs the segment, so the marker never covers bytes that
 //! a power loss could take.
 //! Every command id of the log is in memory (the recent outcomes themselves, the older
@@ -295,9 +296,10 @@ impl Shared {
         let mut reader = WindowReader::new(&self.segment);
         while from <= to {
             let batch = self.directory.batch(from, to, 1024);
+            let batch_end = batch.last().map_or(0, |(_, loc)| loc.offset + u64::from(loc.len));
             let mut next = from;
             for (first, loc) in batch {
-                let bytes = reader.get(loc).map_err(|error| {
+                let bytes = reader.get_until(loc, batch_end).map_err(|error| {
                     LogError::corrupt_at(first, format!("reading the chunk starting here failed: {error}"))
                 })?;
                 let chunk = ChunkView::parse(bytes)

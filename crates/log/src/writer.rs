@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::codec::{self, encode_frame, frame_len, ChunkBuilder, FrameFields};
 use crate::error::LogError;
-use crate::index::{IndexEntry, INDEXED_KEY};
+use crate::index::{Blocks, IndexEntry, INDEXED_KEY};
 use crate::segment::{ChunkLoc, RecordWriter};
 use crate::sled_log::{Shared, StatCounters};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, Metadata, NewEvent, Position, StreamId, Version};
@@ -479,16 +479,23 @@ impl Persister {
         }
     }
 
-    /// Writes the in-memory derived data up to `job.up_to` to sled in one batch with the
-    /// `m:indexed` marker, then forgets it from memory.
+    /// Writes the in-memory derived data up to `job.up_to` to sled, the `m:indexed` marker
+    /// in the last batch, then forgets it from memory.
     fn persist(&mut self, job: &PersistJob) -> Result<(), LogError> {
         // The marker must never cover segment bytes that a power loss could take: sync
         // everything written so far first (one extra fsync per persist).
         if self.fsync {
             self.segment.sync_data().map_err(LogError::io)?;
         }
+        // The stream index first, insert by insert: a batch would hold up every reader of
+        // sled until all of it is applied. A crash before the marker's batch leaves blocks
+        // that reads and the next persist recognise as stored.
+        let mut blocks = Blocks::new();
+        self.shared.index.stage_flush(&self.shared.db, &mut blocks, job.up_to)?;
+        for (key, value) in blocks {
+            self.shared.db.insert(key, value)?;
+        }
         let mut batch = sled::Batch::default();
-        self.shared.index.stage_flush(&self.shared.db, &mut batch, job.up_to)?;
         let last_chunk = self
             .shared
             .directory

@@ -22,8 +22,11 @@ use crate::store::SnapshotStore;
 pub struct Options {
     /// Threads that decode during catch-up and rebuild (at least 1; default: cores + 1).
     pub workers: usize,
-    /// While following, save snapshots after this many new events.
+    /// While following, save snapshots after this many new events...
     pub save_every: u64,
+    /// ...and no sooner than this after the last save: under a steady write load, saving
+    /// every model costs far more than folding what a restart would otherwise refold.
+    pub save_after: Duration,
 }
 
 impl Default for Options {
@@ -33,6 +36,7 @@ impl Default for Options {
             // and the decoders on reads of the segment.
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
             save_every: 50_000,
+            save_after: Duration::from_secs(60),
         }
     }
 }
@@ -291,7 +295,8 @@ impl Projections {
     }
 
     /// Starts a thread that follows the log's live subscription, applies every new event
-    /// and saves snapshots every `save_every` events. Idempotent.
+    /// and saves snapshots every `save_every` events (at most once per `save_after`).
+    /// Idempotent.
     pub fn follow(self: &Arc<Projections>) {
         let mut follower = lock(&self.follower);
         if follower.is_some() {
@@ -308,6 +313,7 @@ impl Projections {
     fn run_follower(&self) -> Result<(), ProjectionError> {
         let mut subscription = self.log.subscribe(Position(self.position() + 1));
         let mut batch: Vec<(Stamp, Fact)> = Vec::new();
+        let mut last_save = Instant::now();
         while !self.stop.load(Ordering::Relaxed) {
             let first = match subscription.next_timeout(Duration::from_millis(100)) {
                 Ok(Some(envelope)) => envelope,
@@ -336,8 +342,11 @@ impl Projections {
             };
             self.advance(reached);
             let saved = *lock(&self.saved);
-            if reached.saturating_sub(saved) >= self.options.save_every {
+            if reached.saturating_sub(saved) >= self.options.save_every
+                && last_save.elapsed() >= self.options.save_after
+            {
                 self.save()?;
+                last_save = Instant::now();
             }
         }
         Ok(())

@@ -8,6 +8,8 @@
 //! Staff fields such as `assessedBy` default to the caller; the events' actor is always
 //! the caller (staff id, role and department from the token).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::NaiveDate;
 use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
@@ -16,7 +18,8 @@ use kui_domain::{
     CoordinatorChoice, Cpr, Decision, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral,
     Staff, StaffCommand, StaffId, YouthCommand, YouthId,
 };
-use kui_engine::{Command, CommandContext};
+use kui_engine::{Command, CommandContext, Prepared};
+use kui_log::LogError;
 use uuid::Uuid;
 
 use super::enums::{
@@ -29,7 +32,7 @@ use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::state::blocking;
+use crate::state::{blocking, ApiState};
 
 /// The root mutation.
 #[derive(Default)]
@@ -71,53 +74,102 @@ async fn run(ctx: &Context<'_>, options: Options, build: Build) -> async_graphql
         .as_ref()
         .map(|id| parse_uuid(id, "correlationId"))
         .transpose()?;
-    let (state, principal) = (state.clone(), principal.clone());
     let wait = options.wait_for_projections.unwrap_or(false);
-    let expected_version = options.expected_version;
-    Ok(blocking(move || {
-        let command = build(&principal, state.engine.now().date_naive())?;
-        let operation = match &command {
-            Command::Youth(..) => Operation::WriteCase,
-            Command::Meeting(..) => Operation::WriteMeeting,
-            Command::Staff(..) => Operation::WriteStaff,
-            Command::Municipality(..) => Operation::ConfigureMunicipality,
-        };
-        let scope = authorize(&principal, operation)?;
-        check_scope(&state.engine, scope, &command)?;
-        let target = command.stream_name();
-        let context = CommandContext {
-            actor: principal.actor(),
-            command_id,
-            correlation_id,
-            expected_version,
-        };
-        let executed = state.engine.execute(command, &context)?;
-        let stream_id = if executed.streams.iter().any(|(s, _)| *s == target) {
-            target
-        } else {
-            executed.streams.first().map(|(s, _)| s.clone()).unwrap_or(target)
-        };
-        let projections_caught_up =
-            wait.then(|| state.projections.wait(executed.position, state.limits.projection_wait));
-        Ok(CommandResult {
-            aggregate_id: ID(stream_id
-                .split_once('-')
-                .map_or(stream_id.as_str(), |(_, id)| id)
-                .to_owned()),
-            stream_id,
-            version: executed.version,
-            position: executed.position,
-            first_position: executed.first_position,
-            replayed: executed.replayed,
-            streams: executed
-                .streams
-                .into_iter()
-                .map(|(stream_id, version)| StreamVersion { stream_id, version })
-                .collect(),
-            projections_caught_up,
-        })
+    let command = build(principal, state.engine.now().date_naive())?;
+    let operation = match &command {
+        Command::Youth(..) => Operation::WriteCase,
+        Command::Meeting(..) => Operation::WriteMeeting,
+        Command::Staff(..) => Operation::WriteStaff,
+        Command::Municipality(..) => Operation::ConfigureMunicipality,
+    };
+    let scope = authorize(principal, operation)?;
+    let target = command.stream_name();
+    let context = CommandContext {
+        actor: principal.actor(),
+        command_id,
+        correlation_id,
+        expected_version: options.expected_version,
+    };
+    let executed = execute(state, scope, command, context).await?;
+    let stream_id = if executed.streams.iter().any(|(s, _)| *s == target) {
+        target
+    } else {
+        executed.streams.first().map(|(s, _)| s.clone()).unwrap_or(target)
+    };
+    let projections_caught_up = if wait {
+        let (state, position) = (state.clone(), executed.position);
+        Some(blocking(move || Ok(state.projections.wait(position, state.limits.projection_wait))).await?)
+    } else {
+        None
+    };
+    Ok(CommandResult {
+        aggregate_id: ID(stream_id
+            .split_once('-')
+            .map_or(stream_id.as_str(), |(_, id)| id)
+            .to_owned()),
+        stream_id,
+        version: executed.version,
+        position: executed.position,
+        first_position: executed.first_position,
+        replayed: executed.replayed,
+        streams: executed
+            .streams
+            .into_iter()
+            .map(|(stream_id, version)| StreamVersion { stream_id, version })
+            .collect(),
+        projections_caught_up,
     })
-    .await?)
+}
+
+/// Checks the caller's scope, decides the command and appends it, deciding again after a
+/// lost race (unless the caller gave an expected version), like `Engine::execute`.
+///
+/// A command whose aggregates are all cached is decided in place; otherwise (and for
+/// every error, so errors are exactly those of the full path) the scope check and the
+/// decision run on a blocking thread. The append is awaited without holding a thread.
+async fn execute(
+    state: &ApiState,
+    scope: Scope,
+    command: Command,
+    context: CommandContext,
+) -> Result<kui_engine::Executed, ApiError> {
+    let command = Arc::new(command);
+    let context = Arc::new(context);
+    let attempts = state.engine.max_attempts();
+    for _attempt in 0..attempts {
+        let prepared = match state.engine.cached_only().prepare(&command, &context) {
+            Ok(prepared) => {
+                check_scope(&state.engine, scope, &command)?;
+                prepared
+            }
+            Err(_) => {
+                let (engine, command, context) = (state.engine.clone(), Arc::clone(&command), Arc::clone(&context));
+                blocking(move || {
+                    check_scope(&engine, scope, &command)?;
+                    Ok(engine.prepare(&command, &context)?)
+                })
+                .await?
+            }
+        };
+        let (target, request) = match prepared {
+            Prepared::Replayed(executed) => return Ok(executed),
+            Prepared::Append { target, request } => (target, request),
+        };
+        let (sender, answer) = tokio::sync::oneshot::channel();
+        state.engine.log().append_then(
+            request,
+            Box::new(move |result| {
+                // A request that was dropped meanwhile no longer waits for the answer.
+                drop(sender.send(result));
+            }),
+        );
+        match answer.await.map_err(|_| LogError::Closed)? {
+            Ok(outcome) => return Ok(kui_engine::Executed::of(&target, outcome)),
+            Err(LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(ApiError::Contention { attempts })
 }
 
 /// Records of another municipality do not exist for a scoped caller; creating one there

@@ -100,6 +100,7 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
     let options = kui_engine::read_models::Options {
         workers: 1,
         save_every: 1_000_000,
+        save_after: std::time::Duration::from_secs(60),
     };
     let store = Arc::new(kui_engine::read_models::MemoryStore::default());
     let (read_models, _) = kui_engine::read_models::Projections::open(log.clone(), store, options, &[], &mut |_, _| {})

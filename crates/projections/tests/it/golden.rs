@@ -15,6 +15,7 @@ fn fixture_models() -> ReadModels {
     let options = Options {
         workers: 2,
         save_every: 50_000,
+        save_after: std::time::Duration::ZERO,
     };
     let (projections, _) =
         Projections::open(log, Arc::new(MemoryStore::default()), options, &[], &mut |_, _| {}).expect("open");

@@ -22,6 +22,7 @@ fn options() -> Options {
     Options {
         workers: 2,
         save_every: 1_000,
+        save_after: std::time::Duration::ZERO,
     }
 }
 
