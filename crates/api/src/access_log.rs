@@ -95,18 +95,8 @@ impl AccessLog {
         let Some(request) = self.request(principal, operation, youth)? else {
             return Ok(());
         };
-        let (sender, answer) = tokio::sync::oneshot::channel();
-        self.log.append_then(
-            request,
-            Box::new(move |result| {
-                // A request that was dropped meanwhile no longer waits for the answer.
-                drop(sender.send(result));
-            }),
-        );
-        match answer.await {
-            Ok(result) => result.map(drop).map_err(ApiError::from),
-            Err(_) => Err(ApiError::from(kui_log::LogError::Closed)),
-        }
+        crate::state::append(self.log.as_ref(), request).await?;
+        Ok(())
     }
 
     /// The append recording one read (None when it showed nobody).

@@ -218,3 +218,20 @@ where
         .await
         .map_err(|error| ApiError::internal(&error))?
 }
+
+/// Appends through [`kui_log::EventLog::append_then`] and awaits the answer: the task waits for the
+/// sync, no thread does.
+pub async fn append(
+    log: &dyn kui_log::EventLog,
+    request: kui_log::AppendRequest,
+) -> Result<kui_log::AppendOutcome, kui_log::LogError> {
+    let (sender, answer) = tokio::sync::oneshot::channel();
+    log.append_then(
+        request,
+        Box::new(move |result| {
+            // A request that was dropped meanwhile no longer waits for the answer.
+            drop(sender.send(result));
+        }),
+    );
+    answer.await.map_err(|_| kui_log::LogError::Closed)?
+}

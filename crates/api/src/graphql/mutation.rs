@@ -32,7 +32,7 @@ use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::state::{blocking, ApiState};
+use crate::state::{append, blocking, ApiState};
 
 /// The root mutation.
 #[derive(Default)]
@@ -155,15 +155,7 @@ async fn execute(
             Prepared::Replayed(executed) => return Ok(executed),
             Prepared::Append { target, request } => (target, request),
         };
-        let (sender, answer) = tokio::sync::oneshot::channel();
-        state.engine.log().append_then(
-            request,
-            Box::new(move |result| {
-                // A request that was dropped meanwhile no longer waits for the answer.
-                drop(sender.send(result));
-            }),
-        );
-        match answer.await.map_err(|_| LogError::Closed)? {
+        match append(state.engine.log().as_ref(), request).await {
             Ok(outcome) => return Ok(kui_engine::Executed::of(&target, outcome)),
             Err(LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
             Err(error) => return Err(error.into()),
