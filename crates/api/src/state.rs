@@ -110,7 +110,9 @@ pub struct ApiState {
 /// Reports (teams, caseload, alarms, ...) computed from the read models, each kept with
 /// the models' position and the date it was computed for: a report is reused until the
 /// models apply another event or the day changes, so a busy dashboard costs one
-/// computation per change instead of one per request.
+/// computation per change instead of one per request. Keys can come from request
+/// arguments, so the cache holds at most [`ReportCache::CAPACITY`] reports and starts
+/// over when full.
 #[derive(Default)]
 pub struct ReportCache {
     entries: std::sync::Mutex<HashMap<String, CachedReport>>,
@@ -120,6 +122,9 @@ pub struct ReportCache {
 type CachedReport = (u64, chrono::NaiveDate, Arc<dyn Any + Send + Sync>);
 
 impl ReportCache {
+    /// The most reports kept.
+    pub const CAPACITY: usize = 4_096;
+
     /// The report under `key` for models at `position` on `day`: the cached one when it
     /// describes exactly that, else `make()` (cached for the next caller).
     pub fn get_or<T: Clone + Send + Sync + 'static>(
@@ -138,7 +143,11 @@ impl ReportCache {
             }
         }
         let value = make();
-        lock().insert(key, (position, day, Arc::new(value.clone())));
+        let mut entries = lock();
+        if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, (position, day, Arc::new(value.clone())));
         value
     }
 }
@@ -234,4 +243,40 @@ pub async fn append(
         }),
     );
     answer.await.map_err(|_| kui_log::LogError::Closed)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_report_is_reused_until_the_models_move_on_or_the_day_changes() {
+        let cache = ReportCache::default();
+        let mut made = 0;
+        let mut get = |position: u64, on: chrono::NaiveDate| {
+            cache.get_or("caseload".into(), position, on, || {
+                made += 1;
+                made
+            })
+        };
+        assert_eq!(get(7, day()), 1);
+        assert_eq!(get(7, day()), 1, "same position and day: reused");
+        assert_eq!(get(8, day()), 2, "the models moved on");
+        assert_eq!(get(8, day().succ_opt().unwrap_or_default()), 3, "another day");
+    }
+
+    #[test]
+    fn the_cache_holds_a_bounded_number_of_reports() {
+        let cache = ReportCache::default();
+        for n in 0..ReportCache::CAPACITY + 10 {
+            cache.get_or(format!("coordinator-load:{n}"), 1, day(), || n);
+        }
+        let held = cache.entries.lock().map(|entries| entries.len()).unwrap_or(usize::MAX);
+        assert!(held <= ReportCache::CAPACITY, "{held} reports held");
+        assert!(held >= 10, "the latest reports are kept");
+    }
 }

@@ -17,7 +17,7 @@ use kui_projections::Projections;
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::cache::{self, AggregateCache};
+use crate::cache::{self, AggregateCache, Cached};
 use crate::clock::{Clock, IdSource};
 use crate::error::EngineError;
 
@@ -318,8 +318,9 @@ impl Engine {
     where
         A: Aggregate + Clone + Send + Sync + 'static,
     {
+        let head = self.log.head_position()?;
         let (state, folded) = match self.aggregates.get::<A>(stream) {
-            Some((version, state)) => (A::clone(&state), version),
+            Some(cached) => return self.bring_up_to_date(stream, cached, head),
             // An empty stream takes no replay (and no read).
             None if self.cached_only => {
                 return match self.log.stream_version(&stream_id(stream)?)? {
@@ -331,7 +332,7 @@ impl Engine {
             }
             None => (A::default(), 0),
         };
-        self.fold_newer(stream, state, folded)
+        self.fold_newer(stream, state, folded, head)
     }
 
     /// Like [`Engine::load`], but only when the aggregate was loaded before (so only the
@@ -341,27 +342,44 @@ impl Engine {
     where
         A: Aggregate + Clone + Send + Sync + 'static,
     {
+        let head = self.log.head_position()?;
         match self.aggregates.get::<A>(stream) {
-            Some((version, state)) => self.fold_newer(stream, A::clone(&state), version).map(Some),
+            Some(cached) => self.bring_up_to_date(stream, cached, head).map(Some),
             None => Ok(None),
         }
     }
 
-    /// Folds the events of `stream` after version `folded` onto `state`.
-    fn fold_newer<A>(&self, stream: &str, mut state: A, folded: u64) -> Result<(A, u64), EngineError>
+    /// A cached aggregate as it is at `head` (read before) or later.
+    fn bring_up_to_date<A>(&self, stream: &str, cached: Cached<A>, head: u64) -> Result<(A, u64), EngineError>
+    where
+        A: Aggregate + Clone + Send + Sync + 'static,
+    {
+        if cached.checked_at == head {
+            // Nothing was appended since the state was known complete.
+            return Ok((A::clone(&cached.state), cached.version));
+        }
+        self.fold_newer(stream, A::clone(&cached.state), cached.version, head)
+    }
+
+    /// Folds the events of `stream` after version `folded` onto `state`; `head` is the
+    /// log's head read before, so the result is complete at least up to it.
+    fn fold_newer<A>(&self, stream: &str, mut state: A, folded: u64, head: u64) -> Result<(A, u64), EngineError>
     where
         A: Aggregate + Clone + Send + Sync + 'static,
     {
         let stream_id = stream_id(stream)?;
         let envelopes = self.log.read_stream(&stream_id, Version(folded + 1))?;
         let Some(last) = envelopes.last() else {
+            if folded > 0 {
+                self.aggregates.checked(stream, folded, head);
+            }
             return Ok((state, folded));
         };
         let version = last.version.0;
         for envelope in &envelopes {
             state.apply(&decode(envelope)?);
         }
-        self.aggregates.put(stream, version, Arc::new(state.clone()));
+        self.aggregates.put(stream, version, head, Arc::new(state.clone()));
         Ok((state, version))
     }
 

@@ -90,6 +90,12 @@ pub trait EventLog: Send + Sync {
     /// Position and hash of the last durable event (None for an empty log).
     fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError>;
 
+    /// The position of the last durable event (0 for an empty log): [`EventLog::head`]
+    /// without the hash, for callers that only ask whether anything was appended.
+    fn head_position(&self) -> Result<u64, LogError> {
+        Ok(self.head()?.map_or(0, |(position, _)| position.0))
+    }
+
     /// Catches up from `from`, then follows live appends, without gaps or duplicates.
     fn subscribe(&self, from: Position) -> Subscription;
 

@@ -1051,6 +1051,10 @@ impl EventLog for SledLog {
             .map(|(position, hash)| (Position(position), hash)))
     }
 
+    fn head_position(&self) -> Result<u64, LogError> {
+        Ok(self.shared.durable_position())
+    }
+
     fn subscribe(&self, from: Position) -> Subscription {
         Subscription::new(
             Box::new(SledSource {

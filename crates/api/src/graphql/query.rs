@@ -67,14 +67,7 @@ impl CaseQuery {
             _ => return Err(ApiError::not_found(format!("young person {youth_id}")).into()),
         };
         scope.require(youth.municipality, || format!("young person {youth_id}"))?;
-        let mut case = YouthCase::of(
-            &youth,
-            version,
-            state.engine.now().date_naive(),
-            state.auth.secret(),
-            scope == Scope::Pseudonymised,
-        );
-        case.open_alarms = super::read_models::open_alarms_of(state, scope, youth_id);
+        let case = YouthCase::of(youth_id, &youth, version, state.engine.now().date_naive(), scope);
         // Answered only once the read is durably recorded.
         state.access_log.record_async(principal, "youth", &[youth_id]).await?;
         Ok(case)

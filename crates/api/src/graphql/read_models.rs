@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use futures_util::Stream;
 use kui_domain::{MunicipalityCode, StaffId, YouthId};
 use kui_engine::read_models::models::alarms::{Alarm, Rule};
+use kui_engine::read_models::models::caseload::CoordinatorLoad;
 use kui_engine::read_models::queries::YouthFilter;
 use kui_engine::read_models::{Projections, ReadModels};
 use tokio::sync::mpsc;
@@ -269,6 +270,17 @@ pub struct CoordinatorLoadView {
     pub capacity: u32,
     /// More than capacity.
     pub over_capacity: bool,
+}
+
+fn coordinator_load_view(load: &CoordinatorLoad) -> CoordinatorLoadView {
+    CoordinatorLoadView {
+        staff: ID(load.staff_id.to_string()),
+        name: load.name.clone(),
+        department: load.department.map(Into::into),
+        active: count(load.active),
+        capacity: u32::from(load.capacity),
+        over_capacity: load.over_capacity,
+    }
 }
 
 /// A department's load.
@@ -722,18 +734,7 @@ impl ReadModelQuery {
             with_models(&state, Some(key), None, |models, _| {
                 let report = models.caseload.report(&models.directory, municipality);
                 CaseloadView {
-                    coordinators: report
-                        .coordinators
-                        .iter()
-                        .map(|c| CoordinatorLoadView {
-                            staff: ID(c.staff_id.to_string()),
-                            name: c.name.clone(),
-                            department: c.department.map(Into::into),
-                            active: count(c.active),
-                            capacity: u32::from(c.capacity),
-                            over_capacity: c.over_capacity,
-                        })
-                        .collect(),
+                    coordinators: report.coordinators.iter().map(coordinator_load_view).collect(),
                     departments: report
                         .departments
                         .iter()
@@ -756,6 +757,32 @@ impl ReadModelQuery {
             })
         })
         .await?)
+    }
+
+    /// One coordinator's caseload: the open cases they coordinate against their capacity.
+    /// `NOT_FOUND` for staff not registered (or, for municipal roles, registered in
+    /// another municipality).
+    async fn coordinator_load(&self, ctx: &Context<'_>, staff: ID) -> async_graphql::Result<CoordinatorLoadView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::ReadCase)?;
+        let staff_id = super::parse_id::<StaffId>(&staff, "staff")?;
+        // An in-memory lookup, cached until the models move on: answered in place.
+        let found = with_models(
+            state,
+            Some(format!("coordinator-load:{staff_id}")),
+            None,
+            |models, _| {
+                let municipality = models.directory.staff.get(&staff_id).map(|row| row.municipality);
+                models
+                    .caseload
+                    .coordinator_load(&models.directory, staff_id)
+                    .zip(municipality)
+            },
+        )?;
+        let not_found = || format!("staff member {staff_id}");
+        let (load, municipality) = found.ok_or_else(|| ApiError::not_found(not_found()))?;
+        scope.require(Some(municipality), not_found)?;
+        Ok(coordinator_load_view(&load))
     }
 
     /// Open transition alarms on `asOf` (default today), by due date, optionally of one

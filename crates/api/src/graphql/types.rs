@@ -1,11 +1,11 @@
 //! Output types, built from aggregates, histories and envelopes.
 
-use async_graphql::{Json, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Json, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::event::Event;
 use kui_domain::values::{age_on, birthday_at};
 use kui_domain::youth::{CaseStatus as DomainCaseStatus, CoordinatorState};
-use kui_domain::{Staff, Youth};
+use kui_domain::{Staff, Youth, YouthId};
 use kui_engine::history::{hex, CaseState, HistoryEntry};
 use kui_log::Envelope;
 
@@ -13,6 +13,7 @@ use super::enums::{
     ActionStatus, CaseStatus, CoordinatorStatus, Department, Destination, Forum, MeetingStatus, NeedLevel, PlanKind,
     ReleaseReason, SchoolStatus, Team,
 };
+use crate::access::Scope;
 use crate::access_log::AccessRecord;
 use crate::auth::pseudonym;
 use crate::error::ApiError;
@@ -23,11 +24,10 @@ use crate::error::ApiError;
 /// `eighteenthBirthday`, the plan's goals and action descriptions are null, and
 /// `pseudonym` is the only handle.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct YouthCase {
     /// The young person's id (null when pseudonymised).
     pub id: Option<ID>,
-    /// A stable keyed pseudonym of the id: the same young person always has the same one.
-    pub pseudonym: String,
     /// Full name (null when pseudonymised).
     pub name: Option<String>,
     /// CPR number, DDMMYY-SSSS (null when pseudonymised).
@@ -64,10 +64,30 @@ pub struct YouthCase {
     pub referrals: u32,
     /// The first referral's day.
     pub first_referred_on: Option<NaiveDate>,
-    /// The transition alarms open today (empty when the server runs without read models).
-    pub open_alarms: Vec<super::read_models::AlarmView>,
     /// The stream's version: send it as `expectedVersion` to write on what you read.
     pub version: u64,
+    /// Who, for the fields worked out only when asked for.
+    #[graphql(skip)]
+    pub youth_id: YouthId,
+    /// What the reader may see.
+    #[graphql(skip)]
+    pub scope: Scope,
+}
+
+/// The fields of a case that cost something to work out, computed only when selected.
+#[ComplexObject]
+impl YouthCase {
+    /// A stable keyed pseudonym of the id: the same young person always has the same one.
+    async fn pseudonym(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let (state, _) = super::caller(ctx)?;
+        Ok(pseudonym(state.auth.secret(), &format!("youth:{}", self.youth_id.0)))
+    }
+
+    /// The transition alarms open today (empty when the server runs without read models).
+    async fn open_alarms(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::read_models::AlarmView>> {
+        let (state, _) = super::caller(ctx)?;
+        Ok(super::read_models::open_alarms_of(state, self.scope, self.youth_id))
+    }
 }
 
 /// The coordinator scheme for one young person.
@@ -113,8 +133,9 @@ pub struct PlanActionView {
 
 impl YouthCase {
     /// The case of `youth` at `version` as seen on `today`; pseudonymised with `key` when given.
-    pub fn of(youth: &Youth, version: u64, today: NaiveDate, pseudonym_key: &[u8], pseudonymise: bool) -> YouthCase {
-        let id = youth.id.map(|id| id.0.to_string()).unwrap_or_default();
+    pub fn of(youth_id: YouthId, youth: &Youth, version: u64, today: NaiveDate, scope: Scope) -> YouthCase {
+        let pseudonymise = scope == Scope::Pseudonymised;
+        let id = youth_id.0.to_string();
         let birth = youth.birth_date();
         let (coordinator_status, coordinator_id, release_reason) = match youth.coordinator {
             CoordinatorState::None => (CoordinatorStatus::None, None, None),
@@ -125,8 +146,7 @@ impl YouthCase {
             CoordinatorState::Released(reason) => (CoordinatorStatus::Released, None, Some(reason.into())),
         };
         YouthCase {
-            id: show(pseudonymise, Some(ID(id.clone()))),
-            pseudonym: pseudonym(pseudonym_key, &format!("youth:{id}")),
+            id: show(pseudonymise, Some(ID(id))),
             name: show(pseudonymise, Some(youth.name.clone())),
             cpr: show(pseudonymise, youth.cpr.as_ref().map(|c| c.formatted())),
             birth_date: show(pseudonymise, birth),
@@ -168,8 +188,9 @@ impl YouthCase {
             destination: youth.destination.map(Into::into),
             referrals: youth.referrals,
             first_referred_on: youth.first_referred_on,
-            open_alarms: Vec::new(),
             version,
+            youth_id,
+            scope,
         }
     }
 }

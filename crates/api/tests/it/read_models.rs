@@ -270,3 +270,68 @@ async fn the_alarm_feed_reports_open_alarms_then_closes_one_when_it_is_satisfied
     assert!(closed["position"].as_u64().is_some());
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_coordinators_load_counts_their_open_cases_within_scope() {
+    let app = spawn_app().await;
+    let id = refer_and_wait(&app, CPR_2008, "Emil Jensen").await;
+    let query = "query($s: ID!) { coordinatorLoad(staff: $s) { staff name department active capacity overCapacity } }";
+    let load = |staff: String| {
+        let app = &app;
+        async move { app.data(&app.caseworker(), query, json!({ "s": staff })).await }
+    };
+    let before = load(app.adviser.to_string()).await;
+    assert_eq!(before["coordinatorLoad"]["active"], 0, "{before}");
+
+    app.data(
+        &app.caseworker(),
+        "mutation($y: ID!) { offerCoordinator(youthId: $y) { version } }",
+        json!({ "y": id }),
+    )
+    .await;
+    app.data(
+        &app.caseworker(),
+        "mutation($y: ID!, $c: ID!) { assignCoordinator(youthId: $y, coordinator: $c, waitForProjections: true) { version } }",
+        json!({ "y": id, "c": app.adviser.to_string() }),
+    )
+    .await;
+    let after = load(app.adviser.to_string()).await;
+    let row = &after["coordinatorLoad"];
+    assert_eq!(row["staff"], app.adviser.to_string());
+    assert_eq!(row["active"], 1, "{after}");
+    assert_eq!(row["overCapacity"], false);
+    assert!(row["capacity"].as_u64().is_some_and(|c| c > 0), "{after}");
+    // The same figure as the adviser's row of the full report.
+    let report = app
+        .data(
+            &app.caseworker(),
+            "query { caseload { coordinators { staff name active capacity } } }",
+            json!({}),
+        )
+        .await;
+    let in_report = report["caseload"]["coordinators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["staff"] == row["staff"])
+        .cloned();
+    assert_eq!(
+        in_report,
+        Some(json!({ "staff": row["staff"], "name": row["name"], "active": 1, "capacity": row["capacity"] }))
+    );
+
+    // Unknown staff, staff of another municipality and a malformed id.
+    let unknown = app
+        .gql(
+            &app.caseworker(),
+            query,
+            json!({ "s": crate::helpers::staff(4242).to_string() }),
+        )
+        .await;
+    assert_eq!(code(&unknown), "NOT_FOUND");
+    let esbjerg = app.token(kui_engine::Role::Caseworker, app.esbjerg_caseworker, Some(ESBJERG));
+    let other = app.gql(&esbjerg, query, json!({ "s": app.adviser.to_string() })).await;
+    assert_eq!(code(&other), "NOT_FOUND");
+    let malformed = app.gql(&app.caseworker(), query, json!({ "s": "adviser" })).await;
+    assert_eq!(code(&malformed), "INVALID_INPUT");
+}

@@ -15,15 +15,30 @@ use uuid::Uuid;
 
 use crate::helpers::world;
 
-/// A log that counts the events stream reads return.
+/// A log that counts stream reads and the events they return.
 struct CountingLog {
     inner: Arc<SledLog>,
     read: AtomicUsize,
+    lookups: AtomicUsize,
 }
 
 impl CountingLog {
+    fn over(inner: Arc<SledLog>) -> Arc<CountingLog> {
+        Arc::new(CountingLog {
+            inner,
+            read: AtomicUsize::new(0),
+            lookups: AtomicUsize::new(0),
+        })
+    }
+
+    /// Events read since the last call.
     fn take(&self) -> usize {
         self.read.swap(0, Ordering::SeqCst)
+    }
+
+    /// Stream reads since the last call.
+    fn take_lookups(&self) -> usize {
+        self.lookups.swap(0, Ordering::SeqCst)
     }
 }
 
@@ -35,6 +50,7 @@ impl EventLog for CountingLog {
         self.inner.command_outcome(command_id)
     }
     fn read_stream(&self, stream: &StreamId, from: Version) -> Result<Vec<Envelope>, LogError> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
         let envelopes = self.inner.read_stream(stream, from)?;
         self.read.fetch_add(envelopes.len(), Ordering::SeqCst);
         Ok(envelopes)
@@ -67,6 +83,9 @@ impl EventLog for CountingLog {
     fn head(&self) -> Result<Option<(Position, [u8; 32])>, LogError> {
         self.inner.head()
     }
+    fn head_position(&self) -> Result<u64, LogError> {
+        self.inner.head_position()
+    }
     fn subscribe(&self, from: Position) -> Subscription {
         self.inner.subscribe(from)
     }
@@ -82,10 +101,7 @@ impl EventLog for CountingLog {
 fn a_second_load_reads_only_what_was_appended_in_between() {
     let world = world();
     let youth = world.refer("010108-4321");
-    let counting = Arc::new(CountingLog {
-        inner: world.log.clone(),
-        read: AtomicUsize::new(0),
-    });
+    let counting = CountingLog::over(world.log.clone());
     let engine = Engine::new(counting.clone(), world.clock.clone(), Arc::new(SeededIds::new(2)));
     let replay = |engine: &Engine| {
         engine
@@ -107,8 +123,10 @@ fn a_second_load_reads_only_what_was_appended_in_between() {
         first.1,
         "the first load replays the whole stream"
     );
+    counting.take_lookups();
     assert_eq!(replay(&engine), first);
     assert_eq!(counting.take(), 0, "nothing new: nothing read");
+    assert_eq!(counting.take_lookups(), 0, "nothing appended: not even a lookup");
 
     // Another engine over the same log appends; this engine's copy is older now.
     let assess = YouthCommand::AssessNeed {
@@ -165,4 +183,36 @@ fn commands_decide_on_the_cached_state_and_conflicts_still_hold() {
         matches!(stale, Err(kui_engine::EngineError::Conflict { .. })),
         "{stale:?}"
     );
+}
+
+#[test]
+fn an_append_elsewhere_costs_one_lookup_then_none() {
+    let world = world();
+    let youth = world.refer("010108-4321");
+    let counting = CountingLog::over(world.log.clone());
+    let engine = Engine::new(counting.clone(), world.clock.clone(), Arc::new(SeededIds::new(2)));
+    let load = || {
+        engine
+            .load::<Youth>(&youth.stream_name())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = load();
+    counting.take();
+    counting.take_lookups();
+
+    // Another young person is referred: the log's head moves, this stream does not.
+    world.refer("020208-4322");
+    assert_eq!(load(), first);
+    assert_eq!(
+        (counting.take_lookups(), counting.take()),
+        (1, 0),
+        "one lookup, no events"
+    );
+    assert_eq!(load(), first);
+    assert_eq!(counting.take_lookups(), 0, "checked at the new head: no lookup");
+    assert_eq!(
+        engine.load_cached::<Youth>(&youth.stream_name()).ok().flatten(),
+        Some(first)
+    );
+    assert_eq!(counting.take_lookups(), 0);
 }

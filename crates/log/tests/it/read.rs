@@ -194,6 +194,7 @@ fn reopening_keeps_events_head_and_chain() {
     let youth = stream("youth-1");
     let (events_before, head_before) = {
         let log = open_durable(dir.path());
+        assert_eq!(log.head_position().expect("head position"), 0, "empty");
         append_n(&log, &youth, 5);
         let request = AppendRequest {
             command_id: None,
@@ -219,6 +220,7 @@ fn reopening_keeps_events_head_and_chain() {
 
     let log = open_durable(dir.path());
     assert_eq!(log.head().expect("head"), head_before);
+    assert_eq!(log.head_position().expect("head position"), 7);
     assert_eq!(all_events(&log), events_before);
     assert_eq!(log.stream_version(&youth).expect("version"), Some(Version(5)));
     // Expected versions and the chain continue where they were.
@@ -226,6 +228,7 @@ fn reopening_keeps_events_head_and_chain() {
         .append(single(&youth, ExpectedVersion::Exact(Version(5)), vec![event("X", 6)]))
         .expect("append");
     assert_eq!(outcome.first_position, Position(8));
+    assert_eq!(log.head_position().expect("head position"), 8);
     assert_eq!(outcome.streams, vec![(youth.clone(), Version(6))]);
     let events = all_events(&log);
     assert_gap_free_chain(&events);

@@ -141,6 +141,21 @@ pub struct CoordinatorLoad {
     pub over_capacity: bool,
 }
 
+impl CoordinatorLoad {
+    /// The load of `staff_id` with `active` open cases, named and sized by the directory.
+    fn of(directory: &Directory, staff_id: StaffId, active: usize) -> CoordinatorLoad {
+        let capacity = directory.capacity_of(staff_id);
+        CoordinatorLoad {
+            staff_id,
+            name: directory.staff_name(staff_id),
+            department: directory.department_of(staff_id),
+            active,
+            capacity,
+            over_capacity: active > usize::from(capacity),
+        }
+    }
+}
+
 /// One department's load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DepartmentLoad {
@@ -221,17 +236,7 @@ impl Caseload {
         }
         let mut coordinators: Vec<CoordinatorLoad> = per_staff
             .into_iter()
-            .map(|(staff_id, active)| {
-                let capacity = directory.capacity_of(staff_id);
-                CoordinatorLoad {
-                    staff_id,
-                    name: directory.staff_name(staff_id),
-                    department: directory.department_of(staff_id),
-                    active,
-                    capacity,
-                    over_capacity: active > usize::from(capacity),
-                }
-            })
+            .map(|(staff_id, active)| CoordinatorLoad::of(directory, staff_id, active))
             .collect();
         for load in &coordinators {
             if let Some(dept) = load.department {
@@ -249,5 +254,18 @@ impl Caseload {
             departments: departments.into_values().collect(),
             unassigned_c_need: unassigned,
         }
+    }
+
+    /// One coordinator's caseload now: the open cases they coordinate against their
+    /// capacity (`active` is 0 when they coordinate nobody). None when `staff` is not in
+    /// the directory.
+    pub fn coordinator_load(&self, directory: &Directory, staff: StaffId) -> Option<CoordinatorLoad> {
+        directory.staff.get(&staff)?;
+        let active = self
+            .cases
+            .values()
+            .filter(|row| row.open && row.coordinator.is_some_and(|(coordinator, _)| coordinator == staff))
+            .count();
+        Some(CoordinatorLoad::of(directory, staff, active))
     }
 }

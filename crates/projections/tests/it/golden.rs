@@ -169,3 +169,34 @@ fn the_young_people_listing_filters_across_models() {
         .iter()
         .all(|row| row.need == Some(NeedLevel::C) && (15..=17).contains(&row.age)));
 }
+
+#[test]
+fn one_coordinators_load_is_their_row_of_the_report() {
+    let models = fixture_models();
+    let report = models.caseload.report(&models.directory, None);
+    for row in &report.coordinators {
+        assert_eq!(
+            models
+                .caseload
+                .coordinator_load(&models.directory, row.staff_id)
+                .as_ref(),
+            Some(row)
+        );
+    }
+    let reported: Vec<_> = report.coordinators.iter().map(|row| row.staff_id).collect();
+    let idle = models
+        .directory
+        .staff
+        .keys()
+        .copied()
+        .find(|staff| !reported.contains(staff))
+        .expect("the fixture has staff who coordinate nobody");
+    let load = models
+        .caseload
+        .coordinator_load(&models.directory, idle)
+        .expect("a registered staff member has a load");
+    assert_eq!((load.active, load.over_capacity), (0, false));
+    assert_eq!(load.capacity, models.directory.capacity_of(idle));
+    let stranger = kui_domain::StaffId(uuid::Uuid::from_u128(7));
+    assert_eq!(models.caseload.coordinator_load(&models.directory, stranger), None);
+}
