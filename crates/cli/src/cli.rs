@@ -127,6 +127,28 @@ pub struct ServeArgs {
     /// Do not answer schema introspection.
     #[arg(long)]
     pub no_introspection: bool,
+    /// When a read of a case is answered.
+    #[arg(long, value_enum, default_value_t = AccessAck::Synced)]
+    pub access_ack: AccessAck,
+}
+
+/// When a read of a case is answered, relative to its access record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessAck {
+    /// Once the access record is synced to disk.
+    Synced,
+    /// Once the access record is written to the access log; the sync follows within
+    /// milliseconds. Survives a crash of kui; a power loss can lose the last records.
+    Written,
+}
+
+impl From<AccessAck> for kui_log::Acknowledge {
+    fn from(ack: AccessAck) -> Self {
+        match ack {
+            AccessAck::Synced => kui_log::Acknowledge::Synced,
+            AccessAck::Written => kui_log::Acknowledge::Written,
+        }
+    }
 }
 
 /// `kui init`.
@@ -158,6 +180,9 @@ pub struct DemoArgs {
     /// Only generate (or reuse) and summarise; do not start the API.
     #[arg(long)]
     pub no_serve: bool,
+    /// When a read of a case is answered.
+    #[arg(long, value_enum, default_value_t = AccessAck::Synced)]
+    pub access_ack: AccessAck,
 }
 
 /// `kui generate`.

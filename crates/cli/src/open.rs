@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_engine::{Clock, Engine, FixedClock, RandomIds, SystemClock};
-use kui_log::{LogOptions, SledLog};
+use kui_log::{Acknowledge, LogOptions, SledLog};
 use kui_projections::{DirectoryStore, Opened, Options as ProjectionOptions, Projections};
 
 /// Opens (or creates) the log in `data` and builds an engine over it.
@@ -68,12 +68,17 @@ pub fn open_read_models(
     Ok((projections, opened))
 }
 
-/// Opens (or creates) the access log, a second log under `<data>/access`.
-pub fn access_log(data: &Path) -> Result<Arc<SledLog>> {
+/// Opens (or creates) the access log, a second log under `<data>/access`, answering
+/// appends as `acknowledge` says.
+pub fn access_log(data: &Path, acknowledge: Acknowledge) -> Result<Arc<SledLog>> {
     let path = data.join("access");
-    Ok(Arc::new(SledLog::open(&path, LogOptions::durable()).with_context(
-        || format!("cannot open the access log in {}", path.display()),
-    )?))
+    let options = LogOptions {
+        acknowledge,
+        ..LogOptions::durable()
+    };
+    Ok(Arc::new(SledLog::open(&path, options).with_context(|| {
+        format!("cannot open the access log in {}", path.display())
+    })?))
 }
 
 /// Parses `--now`: RFC 3339, or a date meaning noon UTC that day.

@@ -65,6 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             fsync,
             cache_capacity_bytes: cache_mb * 1024 * 1024,
             persist_every_events: 131_072,
+            acknowledge: kui_log::Acknowledge::Synced,
         },
     )?);
     let next = Arc::new(AtomicU64::new(0));

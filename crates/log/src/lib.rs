@@ -57,7 +57,7 @@ mod writer;
 pub use codec::envelope_hash;
 pub use error::LogError;
 pub use event_log::EventLog;
-pub use sled_log::{LogOptions, SledLog, WriteStats};
+pub use sled_log::{Acknowledge, LogOptions, SledLog, WriteStats};
 pub use subscription::{Subscription, SubscriptionSource};
 pub use types::{
     Actor, AppendOutcome, AppendRequest, Envelope, EventRef, ExpectedVersion, Metadata, NewEvent, Position,

@@ -96,6 +96,12 @@
 //! gap-free, verifying chain; it cannot simulate a power cut.
 //! With `fsync: false` acknowledged appends are only in the OS page cache: for tests and
 //! benchmarks.
+//!
+//! With `acknowledge: Acknowledge::Written` an append is answered as soon as its group is
+//! written to the segment, and the sync follows as usual: the append survives a crash of
+//! the process (the bytes are in the OS), and a power loss can lose the groups of the
+//! last sync or two. Readers still see events only once they are synced. The API's
+//! access log can be opened so, for reads that should not wait for the disk.
 
 use std::fs::{self, File};
 use std::ops::ControlFlow;
@@ -135,6 +141,21 @@ pub struct LogOptions {
     /// after this many new events. Larger means less write amplification on busy logs and
     /// a longer tail to re-read from the segment when opening after a crash.
     pub persist_every_events: usize,
+    /// When appends are answered.
+    pub acknowledge: Acknowledge,
+}
+
+/// When an append is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Acknowledge {
+    /// Once its group is synced (`fdatasync`) to the segment, and visible to readers.
+    #[default]
+    Synced,
+    /// Once its group is written to the segment, before the sync that follows: it
+    /// survives a crash of the process but not necessarily a power loss, and readers see
+    /// it once synced. For records that must not wait for the disk, never for a writer
+    /// that reads its own appends.
+    Written,
 }
 
 impl LogOptions {
@@ -147,6 +168,7 @@ impl LogOptions {
             fsync: true,
             cache_capacity_bytes: 1024 * 1024 * 1024,
             persist_every_events: 131_072,
+            acknowledge: Acknowledge::Synced,
         }
     }
 }
@@ -217,6 +239,9 @@ pub(crate) struct Shared {
     pub(crate) directory: ChunkDirectory,
     /// Command outcomes (recent ones in memory, the others in sled).
     pub(crate) commands: CommandTable,
+    /// Held by a test to keep the flusher from finishing a sync.
+    #[cfg(test)]
+    pub(crate) hold_syncs: Mutex<()>,
 }
 
 impl Shared {
@@ -876,6 +901,8 @@ impl SledLog {
             segment: segment.try_clone().map_err(LogError::io)?,
             directory,
             commands,
+            #[cfg(test)]
+            hold_syncs: Mutex::new(()),
         });
         let (sender, receiver) = mpsc::channel();
         let threads = writer::spawn(
@@ -884,6 +911,7 @@ impl SledLog {
             head,
             writer::FlushSettings {
                 fsync: options.fsync,
+                acknowledge: options.acknowledge,
                 sync_handle: segment.try_clone().map_err(LogError::io)?,
                 segment,
                 end_offset,
@@ -1075,5 +1103,105 @@ impl EventLog for SledLog {
 
     fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, LogError> {
         crate::verify::verify(&self.shared, progress)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::types::{Actor, ExpectedVersion, Metadata, NewEvent, StreamAppend};
+
+    fn open(dir: &tempfile::TempDir, acknowledge: Acknowledge) -> SledLog {
+        let options = LogOptions {
+            fsync: true,
+            cache_capacity_bytes: 1 << 20,
+            persist_every_events: 16_384,
+            acknowledge,
+        };
+        SledLog::open(dir.path(), options).expect("open")
+    }
+
+    fn request(n: u128) -> AppendRequest {
+        AppendRequest {
+            command_id: None,
+            streams: vec![StreamAppend {
+                stream: StreamId::new("access-1").expect("valid id"),
+                expected: ExpectedVersion::Any,
+                events: vec![NewEvent {
+                    event_id: Uuid::from_u128(n),
+                    event_type: "CaseRead".into(),
+                    schema_version: 1,
+                    payload: b"{}".to_vec(),
+                    metadata: Metadata {
+                        actor: Actor {
+                            staff_id: None,
+                            role: "system".into(),
+                            department: None,
+                        },
+                        command_id: None,
+                        causation_id: None,
+                        correlation_id: None,
+                        occurred_at: DateTime::from_timestamp(1, 0).expect("in range"),
+                        recorded_at: DateTime::from_timestamp(1, 0).expect("in range"),
+                    },
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn a_written_acknowledgement_does_not_wait_for_the_sync_and_readers_do() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = Arc::new(open(&dir, Acknowledge::Written));
+        let held = log.shared.hold_syncs.lock().expect("not poisoned");
+        // Answered while the sync is held up.
+        for n in 1..=2_u64 {
+            let (sender, answer) = mpsc::channel();
+            log.append_then(
+                request(u128::from(n)),
+                Box::new(move |result| drop(sender.send(result.map(|outcome| outcome.first_position)))),
+            );
+            let answered = answer
+                .recv_timeout(Duration::from_secs(10))
+                .expect("answered before the sync");
+            assert_eq!(answered.expect("appended").0, n);
+        }
+        // Readers see only synced events.
+        assert_eq!(log.head_position().expect("head"), 0);
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while log.head_position().expect("head") < 2 {
+            assert!(Instant::now() < deadline, "the sync never finished");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let events = log
+            .read_stream(&StreamId::new("access-1").expect("valid id"), Version(1))
+            .expect("read");
+        assert_eq!(events.len(), 2);
+    }
+
+    #[test]
+    fn a_synced_acknowledgement_waits_for_the_sync() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = Arc::new(open(&dir, Acknowledge::Synced));
+        let held = log.shared.hold_syncs.lock().expect("not poisoned");
+        let (sender, answer) = mpsc::channel();
+        log.append_then(
+            request(1),
+            Box::new(move |result| drop(sender.send(result.map(|outcome| outcome.first_position)))),
+        );
+        assert!(
+            answer.recv_timeout(Duration::from_millis(200)).is_err(),
+            "answered before the sync"
+        );
+        drop(held);
+        let answered = answer
+            .recv_timeout(Duration::from_secs(10))
+            .expect("answered after the sync");
+        assert_eq!(answered.expect("appended"), Position(1));
+        assert_eq!(log.head_position().expect("head"), 1);
     }
 }

@@ -20,7 +20,7 @@ use crate::codec::{self, encode_frame, frame_len, ChunkBuilder, FrameFields};
 use crate::error::LogError;
 use crate::index::{Blocks, IndexEntry, INDEXED_KEY};
 use crate::segment::{ChunkLoc, RecordWriter};
-use crate::sled_log::{Shared, StatCounters};
+use crate::sled_log::{Acknowledge, Shared, StatCounters};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, Metadata, NewEvent, Position, StreamId, Version};
 
 /// Largest accepted payload.
@@ -323,6 +323,8 @@ impl Drop for WriterDoneGuard {
 /// How the flusher makes groups durable and where the writer writes.
 pub(crate) struct FlushSettings {
     pub(crate) fsync: bool,
+    /// When the writer answers appends.
+    pub(crate) acknowledge: Acknowledge,
     /// The segment file, for the writer's positional writes.
     pub(crate) segment: File,
     /// The segment file again, for the flusher's `sync_data`.
@@ -365,6 +367,7 @@ pub(crate) fn spawn(
         })?;
     let FlushSettings {
         fsync,
+        acknowledge,
         segment,
         sync_handle,
         end_offset,
@@ -407,6 +410,7 @@ pub(crate) fn spawn(
         persist_jobs: Some(persist_jobs),
         persist_in_flight,
         persist_every,
+        acknowledge,
     };
     let writer = std::thread::Builder::new()
         .name("kui-log-writer".into())
@@ -441,6 +445,8 @@ struct Writer {
     persist_every: usize,
     /// Whether a persist request is pending.
     persist_in_flight: Arc<AtomicBool>,
+    /// When appends are answered.
+    acknowledge: Acknowledge,
 }
 
 /// Asks the persister to write the derived data of positions up to `up_to` (the
@@ -766,6 +772,16 @@ impl Writer {
         self.next_position = next_position;
         self.last_hash = last_hash;
         let head = wrote.then_some((next_position - 1, last_hash));
+        let completions = match self.acknowledge {
+            Acknowledge::Synced => completions,
+            Acknowledge::Written => {
+                // Answered now; the flusher still syncs the group and shows it to readers.
+                for completion in completions {
+                    completion.send();
+                }
+                Vec::new()
+            }
+        };
         self.queue.push(AppliedGroup { completions, head });
         // Persisting the derived data overlaps with the flusher's sync of the group just
         // pushed.
@@ -1014,6 +1030,8 @@ impl Flusher {
             return Ok(());
         }
         let started = Instant::now();
+        #[cfg(test)]
+        let _held = self.shared.hold_syncs.lock();
         self.segment
             .sync_data()
             .map_err(|error| format!("fsync of the segment file failed: {error}"))?;
@@ -1052,6 +1070,7 @@ mod tests {
             fsync: false,
             cache_capacity_bytes: 1 << 20,
             persist_every_events: 16_384,
+            acknowledge: crate::Acknowledge::Synced,
         };
         SledLog::open(dir.path(), options).expect("open")
     }

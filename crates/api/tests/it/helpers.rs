@@ -60,12 +60,24 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(Limits::recommended()).await
 }
 
+/// [`spawn_app`] with an access log that answers appends as `acknowledge` says.
+pub async fn spawn_app_acknowledging(acknowledge: kui_log::Acknowledge) -> TestApp {
+    spawn_configured(Limits::recommended(), acknowledge).await
+}
+
 pub async fn spawn_with(limits: Limits) -> TestApp {
+    spawn_configured(limits, kui_log::Acknowledge::Synced).await
+}
+
+async fn spawn_configured(limits: Limits, acknowledge: kui_log::Acknowledge) -> TestApp {
     let log_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let access_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let log = Arc::new(SledLog::open(log_dir.path(), LogOptions::durable()).unwrap_or_else(|e| panic!("open: {e}")));
-    let access =
-        Arc::new(SledLog::open(access_dir.path(), LogOptions::durable()).unwrap_or_else(|e| panic!("open: {e}")));
+    let access_options = LogOptions {
+        acknowledge,
+        ..LogOptions::durable()
+    };
+    let access = Arc::new(SledLog::open(access_dir.path(), access_options).unwrap_or_else(|e| panic!("open: {e}")));
     let clock = Arc::new(FixedClock::new(noon(2026, 1, 15)));
     let engine = Engine::new(log.clone(), clock.clone(), Arc::new(SeededIds::new(1)));
     let system = CommandContext::by(Actor::system());

@@ -42,6 +42,7 @@ pub fn demo(data: &Path, now: Option<&str>, args: &DemoArgs) -> Result<ExitCode>
             secret,
             token_file: Some(token_file),
             introspection: true,
+            access_ack: args.access_ack.into(),
         };
         let example = summary.examples.first().map(|(id, _)| id.clone());
         return serve::run(data, now, config, |addr| {

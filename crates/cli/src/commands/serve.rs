@@ -20,6 +20,8 @@ pub struct ServeConfig {
     pub token_file: Option<PathBuf>,
     /// Answer schema introspection.
     pub introspection: bool,
+    /// When a read is answered relative to its access record.
+    pub access_ack: kui_log::Acknowledge,
 }
 
 pub fn serve(data: &Path, now: Option<&str>, args: ServeArgs) -> Result<ExitCode> {
@@ -34,6 +36,7 @@ pub fn serve(data: &Path, now: Option<&str>, args: ServeArgs) -> Result<ExitCode
         secret: args.jwt_secret.into_bytes(),
         token_file: args.token_file,
         introspection: !args.no_introspection,
+        access_ack: args.access_ack.into(),
     };
     run(data, now, config, |addr| {
         println!("kui API on http://{addr}/graphql (GraphiQL in a browser), subscriptions on ws://{addr}/graphql/ws");
@@ -50,7 +53,7 @@ pub fn run(data: &Path, now: Option<&str>, config: ServeConfig, announce: impl F
     let read_models = open::read_models(data, log, None)?;
     read_models.follow();
     let engine = engine.with_read_models(read_models.clone());
-    let access = open::access_log(data)?;
+    let access = open::access_log(data, config.access_ack)?;
     let mut auth = Authenticator::new(config.secret, clock.clone()).context("cannot use the server secret")?;
     if let Some(file) = &config.token_file {
         let json = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -204,4 +204,9 @@ fn serve_refuses_an_empty_data_directory_and_a_weak_secret() {
         &["serve", "--jwt-secret", "short", "--addr", "127.0.0.1:0"],
     )
     .fails_with(2, "at least 32 bytes");
+    kui(
+        &data.path().join("data"),
+        &["serve", "--jwt-secret", &secret, "--access-ack", "eventually"],
+    )
+    .fails_with(2, "possible values: synced, written");
 }

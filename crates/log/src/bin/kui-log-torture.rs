@@ -200,6 +200,7 @@ fn main() -> ExitCode {
     let options = LogOptions {
         cache_capacity_bytes: 64 * 1024 * 1024,
         persist_every_events: 16_384,
+        acknowledge: kui_log::Acknowledge::Synced,
         ..LogOptions::durable()
     };
     let log = match SledLog::open(&PathBuf::from(dir), options) {

@@ -20,6 +20,7 @@ pub fn fast_options() -> LogOptions {
         fsync: false,
         cache_capacity_bytes: 16 * 1024 * 1024,
         persist_every_events: 16_384,
+        acknowledge: kui_log::Acknowledge::Synced,
     }
 }
 
@@ -31,6 +32,7 @@ pub fn open_durable(path: &Path) -> SledLog {
     let options = LogOptions {
         cache_capacity_bytes: 16 * 1024 * 1024,
         persist_every_events: 16_384,
+        acknowledge: kui_log::Acknowledge::Synced,
         ..LogOptions::durable()
     };
     SledLog::open(path, options).expect("open the log")
