@@ -354,7 +354,7 @@ impl Engine {
     where
         A: Aggregate + Clone + Send + Sync + 'static,
     {
-        if cached.checked_at == head {
+        if cached.checked_at >= head {
             // Nothing was appended since the state was known complete.
             return Ok((A::clone(&cached.state), cached.version));
         }

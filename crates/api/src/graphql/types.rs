@@ -132,7 +132,8 @@ pub struct PlanActionView {
 }
 
 impl YouthCase {
-    /// The case of `youth` at `version` as seen on `today`; pseudonymised with `key` when given.
+    /// The case of `youth` (`youth_id`) at `version` as seen on `today` by a reader with
+    /// `scope`: pseudonymised for analysts.
     pub fn of(youth_id: YouthId, youth: &Youth, version: u64, today: NaiveDate, scope: Scope) -> YouthCase {
         let pseudonymise = scope == Scope::Pseudonymised;
         let id = youth_id.0.to_string();
