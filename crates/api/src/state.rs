@@ -125,6 +125,18 @@ impl ReportCache {
     /// The most reports kept.
     pub const CAPACITY: usize = 4_096;
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedReport>> {
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The report under `key` if it describes the models at `position` on `day`.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &str, position: u64, day: chrono::NaiveDate) -> Option<T> {
+        match self.lock().get(key) {
+            Some((at, on, value)) if *at == position && *on == day => value.downcast_ref::<T>().cloned(),
+            _ => None,
+        }
+    }
+
     /// The report under `key` for models at `position` on `day`: the cached one when it
     /// describes exactly that, else `make()` (cached for the next caller).
     pub fn get_or<T: Clone + Send + Sync + 'static>(
@@ -134,16 +146,11 @@ impl ReportCache {
         day: chrono::NaiveDate,
         make: impl FnOnce() -> T,
     ) -> T {
-        let lock = || self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((at, on, value)) = lock().get(&key) {
-            if *at == position && *on == day {
-                if let Some(value) = value.downcast_ref::<T>() {
-                    return value.clone();
-                }
-            }
+        if let Some(value) = self.get(&key, position, day) {
+            return value;
         }
         let value = make();
-        let mut entries = lock();
+        let mut entries = self.lock();
         if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
             entries.clear();
         }

@@ -500,6 +500,13 @@ fn with_models<T: Clone + Send + Sync + 'static>(
     })
 }
 
+/// The live report cached under `key`, if the models have not moved since it was
+/// computed (and the day has not changed): a lookup, answered without a blocking thread.
+fn cached_report<T: Clone + Send + Sync + 'static>(state: &ApiState, key: &str) -> Result<Option<T>, ApiError> {
+    let position = read_models(state)?.position();
+    Ok(state.reports.get(key, position, state.engine.now().date_naive()))
+}
+
 impl From<kui_engine::read_models::ProjectionError> for ApiError {
     fn from(error: kui_engine::read_models::ProjectionError) -> Self {
         kui_engine::EngineError::from(error).into()
@@ -724,16 +731,19 @@ impl ReadModelQuery {
 
     /// Caseload per coordinator and department, and the C-need young people nobody
     /// coordinates.
-    async fn caseload(&self, ctx: &Context<'_>, municipality: Option<u16>) -> async_graphql::Result<CaseloadView> {
+    async fn caseload(&self, ctx: &Context<'_>, municipality: Option<u16>) -> async_graphql::Result<Arc<CaseloadView>> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
-        let state = state.clone();
         let key = format!("caseload:{municipality:?}:{scope:?}");
+        if let Some(report) = cached_report(state, &key)? {
+            return Ok(report);
+        }
+        let state = state.clone();
         Ok(blocking(move || {
             with_models(&state, Some(key), None, |models, _| {
                 let report = models.caseload.report(&models.directory, municipality);
-                CaseloadView {
+                Arc::new(CaseloadView {
                     coordinators: report.coordinators.iter().map(coordinator_load_view).collect(),
                     departments: report
                         .departments
@@ -753,7 +763,7 @@ impl ReadModelQuery {
                             scheme: u.scheme.into(),
                         })
                         .collect(),
-                }
+                })
             })
         })
         .await?)

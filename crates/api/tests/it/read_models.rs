@@ -156,6 +156,17 @@ async fn alarms_open_with_time_name_the_person_and_respect_scope_and_pseudonyms(
 async fn teams_caseload_meetings_and_statistics_answer_from_the_models() {
     let app = spawn_app().await;
     let id = refer_and_wait(&app, CPR_2008, "Emil Jensen").await;
+    // Asked twice before the assessment: the second answer comes from the report cache.
+    for _ in 0..2 {
+        let before = app
+            .data(
+                &app.caseworker(),
+                "query { caseload { unassignedCNeed { person { name } scheme } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(before["caseload"]["unassignedCNeed"], json!([]), "{before}");
+    }
     app.data(
         &app.caseworker(),
         "mutation($y: ID!) { assessNeed(youthId: $y, level: C, waitForProjections: true) { position } }",
