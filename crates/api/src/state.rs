@@ -110,12 +110,15 @@ pub struct ApiState {
 /// Reports (teams, caseload, alarms, ...) computed from the read models, each kept with
 /// the models' position and the date it was computed for: a report is reused until the
 /// models apply another event or the day changes, so a busy dashboard costs one
-/// computation per change instead of one per request. Keys can come from request
+/// computation per change instead of one per request. Callers that miss the same report
+/// at once compute it once: the others wait for it. Keys can come from request
 /// arguments, so the cache holds at most [`ReportCache::CAPACITY`] reports and starts
 /// over when full.
 #[derive(Default)]
 pub struct ReportCache {
     entries: std::sync::Mutex<HashMap<String, CachedReport>>,
+    /// One gate per report being computed.
+    computing: std::sync::Mutex<HashMap<String, Arc<std::sync::Mutex<()>>>>,
 }
 
 /// One cached report: the position and day it describes, and the value.
@@ -127,6 +130,10 @@ impl ReportCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedReport>> {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn gates(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<std::sync::Mutex<()>>>> {
+        self.computing.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The report under `key` if it describes the models at `position` on `day`.
@@ -149,12 +156,28 @@ impl ReportCache {
         if let Some(value) = self.get(&key, position, day) {
             return value;
         }
-        let value = make();
-        let mut entries = self.lock();
-        if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
-            entries.clear();
+        let gate = Arc::clone(self.gates().entry(key.clone()).or_default());
+        let value = {
+            let _only_one = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Another caller may have computed it while this one waited.
+            match self.get(&key, position, day) {
+                Some(value) => value,
+                None => {
+                    let value = make();
+                    let mut entries = self.lock();
+                    if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
+                        entries.clear();
+                    }
+                    entries.insert(key.clone(), (position, day, Arc::new(value.clone())));
+                    value
+                }
+            }
+        };
+        let mut gates = self.gates();
+        // The map's handle and this one: nobody else is waiting.
+        if Arc::strong_count(&gate) <= 2 {
+            gates.remove(&key);
         }
-        entries.insert(key, (position, day, Arc::new(value.clone())));
         value
     }
 }
@@ -274,6 +297,30 @@ mod tests {
         assert_eq!(get(7, day()), 1, "same position and day: reused");
         assert_eq!(get(8, day()), 2, "the models moved on");
         assert_eq!(get(8, day().succ_opt().unwrap_or_default()), 3, "another day");
+    }
+
+    #[test]
+    fn callers_missing_the_same_report_at_once_compute_it_once() {
+        let cache = Arc::new(ReportCache::default());
+        let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let callers: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, made) = (Arc::clone(&cache), Arc::clone(&made));
+                std::thread::spawn(move || {
+                    cache.get_or("caseload".into(), 3, day(), || {
+                        made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(50));
+                        42_u32
+                    })
+                })
+            })
+            .collect();
+        for caller in callers {
+            assert_eq!(caller.join().ok(), Some(42));
+        }
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let gates = cache.computing.lock().map(|gates| gates.len()).unwrap_or(usize::MAX);
+        assert_eq!(gates, 0, "no gate is left behind");
     }
 
     #[test]
