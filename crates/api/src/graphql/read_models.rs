@@ -500,11 +500,30 @@ fn with_models<T: Clone + Send + Sync + 'static>(
     })
 }
 
-/// The live report cached under `key`, if the models have not moved since it was
-/// computed (and the day has not changed): a lookup, answered without a blocking thread.
+/// The report cached under `key`, if the models have not moved since it was computed
+/// (and the day has not changed): a lookup, answered without a blocking thread.
 fn cached_report<T: Clone + Send + Sync + 'static>(state: &ApiState, key: &str) -> Result<Option<T>, ApiError> {
     let position = read_models(state)?.position();
     Ok(state.reports.get(key, position, state.engine.now().date_naive()))
+}
+
+/// Today's report under `key`: in place from the cache while the models have not moved,
+/// else built on a blocking thread (and cached). Shared, not copied, with every caller.
+async fn live_report<T: Send + Sync + 'static>(
+    state: &ApiState,
+    key: String,
+    build: impl FnOnce(&ApiState, &ReadModels, NaiveDate) -> T + Send + 'static,
+) -> Result<Arc<T>, ApiError> {
+    if let Some(report) = cached_report(state, &key)? {
+        return Ok(report);
+    }
+    let state = state.clone();
+    blocking(move || {
+        with_models(&state, Some(key), None, |models, today| {
+            Arc::new(build(&state, models, today))
+        })
+    })
+    .await
 }
 
 impl From<kui_engine::read_models::ProjectionError> for ApiError {
@@ -620,53 +639,50 @@ impl ReadModelQuery {
         municipality: Option<u16>,
         #[graphql(default = 90)] within_days: u32,
         #[graphql(default = 50)] members_limit: usize,
-    ) -> async_graphql::Result<TeamsView> {
+    ) -> async_graphql::Result<Arc<TeamsView>> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
-        let state = state.clone();
         let key = format!("teams:{municipality:?}:{scope:?}:{within_days}:{members_limit}");
-        Ok(blocking(move || {
-            with_models(&state, Some(key), None, |models, today| {
-                let report = models
+        Ok(live_report(state, key, move |state, models, today| {
+            let report = models
+                .teams
+                .report(&models.directory, &models.meetings, municipality, today, within_days);
+            TeamsView {
+                as_of: report.as_of,
+                teams: report
                     .teams
-                    .report(&models.directory, &models.meetings, municipality, today, within_days);
-                TeamsView {
-                    as_of: report.as_of,
-                    teams: report
-                        .teams
-                        .iter()
-                        .map(|team| TeamView {
-                            team: team.team.into(),
-                            member_count: count(team.count),
-                            cadence_days: team.cadence_days,
-                            last_meeting: team.last_meeting,
-                            next_meeting: team.next_meeting,
-                            members: team
-                                .members
-                                .iter()
-                                .take(members_limit)
-                                .map(|m| TeamMemberView {
-                                    person: person(&state, scope, m.youth_id, &m.name),
-                                    age: m.age,
-                                    reason: m.reason.map(|r| r.to_string()),
-                                    since: m.since,
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                    moving: report
-                        .moving
-                        .iter()
-                        .map(|m| TeamMoveView {
-                            person: person(&state, scope, m.youth_id, &m.name),
-                            from: m.from.into(),
-                            to: m.to.into(),
-                            on: m.on,
-                        })
-                        .collect(),
-                }
-            })
+                    .iter()
+                    .map(|team| TeamView {
+                        team: team.team.into(),
+                        member_count: count(team.count),
+                        cadence_days: team.cadence_days,
+                        last_meeting: team.last_meeting,
+                        next_meeting: team.next_meeting,
+                        members: team
+                            .members
+                            .iter()
+                            .take(members_limit)
+                            .map(|m| TeamMemberView {
+                                person: person(state, scope, m.youth_id, &m.name),
+                                age: m.age,
+                                reason: m.reason.map(|r| r.to_string()),
+                                since: m.since,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                moving: report
+                    .moving
+                    .iter()
+                    .map(|m| TeamMoveView {
+                        person: person(state, scope, m.youth_id, &m.name),
+                        from: m.from.into(),
+                        to: m.to.into(),
+                        on: m.on,
+                    })
+                    .collect(),
+            }
         })
         .await?)
     }
@@ -678,53 +694,50 @@ impl ReadModelQuery {
         municipality: Option<u16>,
         forum: Option<Forum>,
         #[graphql(default = 20)] past_limit: usize,
-    ) -> async_graphql::Result<MeetingsView> {
+    ) -> async_graphql::Result<Arc<MeetingsView>> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadMeeting)?;
         let municipality = municipality_for(scope, municipality)?;
-        let state = state.clone();
         let key = format!("meetings:{municipality:?}:{scope:?}:{forum:?}:{past_limit}");
-        Ok(blocking(move || {
-            with_models(&state, Some(key), None, |models, today| {
-                let report = models
-                    .meetings
-                    .report(municipality, forum.map(Into::into), today, past_limit);
-                let summary = |m: &kui_engine::read_models::models::meetings::MeetingSummary| MeetingSummaryView {
-                    id: ID(m.meeting_id.to_string()),
-                    forum: m.forum.into(),
-                    date: m.date,
-                    status: format!("{:?}", m.status).to_lowercase(),
-                    cases: count(m.cases),
-                    booked_minutes: m.booked_minutes,
-                    slot_minutes: m.slot_minutes,
-                    over_slot: m.over_slot,
-                    decisions: count(m.decisions),
-                };
-                let name_of = |youth: YouthId| {
-                    models
-                        .teams
-                        .members
-                        .get(&youth)
-                        .map_or_else(String::new, |m| m.name.clone())
-                };
-                MeetingsView {
-                    as_of: report.as_of,
-                    upcoming: report.upcoming.iter().map(summary).collect(),
-                    past: report.past.iter().map(summary).collect(),
-                    follow_ups: report
-                        .follow_ups
-                        .iter()
-                        .map(|f| FollowUpView {
-                            person: person(&state, scope, f.youth_id, &name_of(f.youth_id)),
-                            meeting: ID(f.meeting_id.to_string()),
-                            forum: f.forum.into(),
-                            decided_at: f.decided_at,
-                            follow_up: f.follow_up,
-                            overdue: f.follow_up < report.as_of,
-                        })
-                        .collect(),
-                }
-            })
+        Ok(live_report(state, key, move |state, models, today| {
+            let report = models
+                .meetings
+                .report(municipality, forum.map(Into::into), today, past_limit);
+            let summary = |m: &kui_engine::read_models::models::meetings::MeetingSummary| MeetingSummaryView {
+                id: ID(m.meeting_id.to_string()),
+                forum: m.forum.into(),
+                date: m.date,
+                status: format!("{:?}", m.status).to_lowercase(),
+                cases: count(m.cases),
+                booked_minutes: m.booked_minutes,
+                slot_minutes: m.slot_minutes,
+                over_slot: m.over_slot,
+                decisions: count(m.decisions),
+            };
+            let name_of = |youth: YouthId| {
+                models
+                    .teams
+                    .members
+                    .get(&youth)
+                    .map_or_else(String::new, |m| m.name.clone())
+            };
+            MeetingsView {
+                as_of: report.as_of,
+                upcoming: report.upcoming.iter().map(summary).collect(),
+                past: report.past.iter().map(summary).collect(),
+                follow_ups: report
+                    .follow_ups
+                    .iter()
+                    .map(|f| FollowUpView {
+                        person: person(state, scope, f.youth_id, &name_of(f.youth_id)),
+                        meeting: ID(f.meeting_id.to_string()),
+                        forum: f.forum.into(),
+                        decided_at: f.decided_at,
+                        follow_up: f.follow_up,
+                        overdue: f.follow_up < report.as_of,
+                    })
+                    .collect(),
+            }
         })
         .await?)
     }
@@ -736,35 +749,29 @@ impl ReadModelQuery {
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
         let key = format!("caseload:{municipality:?}:{scope:?}");
-        if let Some(report) = cached_report(state, &key)? {
-            return Ok(report);
-        }
-        let state = state.clone();
-        Ok(blocking(move || {
-            with_models(&state, Some(key), None, |models, _| {
-                let report = models.caseload.report(&models.directory, municipality);
-                Arc::new(CaseloadView {
-                    coordinators: report.coordinators.iter().map(coordinator_load_view).collect(),
-                    departments: report
-                        .departments
-                        .iter()
-                        .map(|d| DepartmentLoadView {
-                            department: d.department.into(),
-                            coordinators: count(d.coordinators),
-                            coordinated: count(d.coordinated),
-                            caseworker_cases: count(d.caseworker_cases),
-                        })
-                        .collect(),
-                    unassigned_c_need: report
-                        .unassigned_c_need
-                        .iter()
-                        .map(|u| UnassignedView {
-                            person: person(&state, scope, u.youth_id, &u.name),
-                            scheme: u.scheme.into(),
-                        })
-                        .collect(),
-                })
-            })
+        Ok(live_report(state, key, move |state, models, _| {
+            let report = models.caseload.report(&models.directory, municipality);
+            CaseloadView {
+                coordinators: report.coordinators.iter().map(coordinator_load_view).collect(),
+                departments: report
+                    .departments
+                    .iter()
+                    .map(|d| DepartmentLoadView {
+                        department: d.department.into(),
+                        coordinators: count(d.coordinators),
+                        coordinated: count(d.coordinated),
+                        caseworker_cases: count(d.caseworker_cases),
+                    })
+                    .collect(),
+                unassigned_c_need: report
+                    .unassigned_c_need
+                    .iter()
+                    .map(|u| UnassignedView {
+                        person: person(state, scope, u.youth_id, &u.name),
+                        scheme: u.scheme.into(),
+                    })
+                    .collect(),
+            }
         })
         .await?)
     }
