@@ -346,3 +346,41 @@ async fn one_coordinators_load_counts_their_open_cases_within_scope() {
     let malformed = app.gql(&app.caseworker(), query, json!({ "s": "adviser" })).await;
     assert_eq!(code(&malformed), "INVALID_INPUT");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_report_queries_are_answered_from_memory_until_the_models_move() {
+    let app = spawn_app().await;
+    let id = refer_and_wait(&app, CPR_2008, "Emil Jensen").await;
+    let query = "query { caseload { unassignedCNeed { person { name } } } }";
+    let esbjerg = app.token(kui_engine::Role::Caseworker, app.esbjerg_caseworker, Some(ESBJERG));
+    let first = app.data(&app.caseworker(), query, json!({})).await;
+    let hits = app.response_hits();
+    assert_eq!(app.data(&app.caseworker(), query, json!({})).await, first);
+    assert_eq!(app.response_hits(), hits + 1, "the second answer comes from memory");
+
+    // The models move: the next answer is computed again and shows the change.
+    app.data(
+        &app.caseworker(),
+        "mutation($y: ID!) { assessNeed(youthId: $y, level: C, waitForProjections: true) { position } }",
+        json!({ "y": id }),
+    )
+    .await;
+    let after = app.data(&app.caseworker(), query, json!({})).await;
+    assert_eq!(after["caseload"]["unassignedCNeed"][0]["person"]["name"], "Emil Jensen");
+    assert_eq!(app.data(&app.caseworker(), query, json!({})).await, after);
+
+    // Another municipality asking the same text gets its own answer, kept apart.
+    for _ in 0..2 {
+        let theirs = app.data(&esbjerg, query, json!({})).await;
+        assert_eq!(theirs["caseload"]["unassignedCNeed"], json!([]), "{theirs}");
+    }
+
+    // A query that reads a case beside a report is never kept: each read is recorded.
+    let mixed = "query($y: ID!) { caseload { departments { department } } youth(id: $y) { name } }";
+    let (reads, hits) = (app.access_head(), app.response_hits());
+    for _ in 0..2 {
+        app.data(&app.caseworker(), mixed, json!({ "y": id })).await;
+    }
+    assert_eq!(app.response_hits(), hits);
+    assert_eq!(app.access_head(), reads + 2);
+}
