@@ -11,7 +11,7 @@
 //! (and so is recorded in the access log) is ever answered from here.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::extensions::{
@@ -55,7 +55,7 @@ impl ResponseCache {
     pub const CAPACITY: usize = 256;
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Answer>> {
-        self.answers.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.answers)
     }
 
     /// How many queries were answered from the cache.
@@ -92,18 +92,17 @@ impl ExtensionFactory for ReportResponses {
     }
 }
 
-/// What one request needs: its text, operation and variables, and whether it asks for
-/// reports only.
+/// What one request needs: the operation it runs, and, once its document shows that it
+/// asks for reports only, the part of its key that the request gives (text, operation,
+/// variables). Other requests build no key at all.
 #[derive(Default)]
 struct ForRequest {
-    request: Mutex<Option<(String, Option<String>, String)>>,
-    reports_only: AtomicBool,
+    operation_name: Mutex<Option<String>>,
+    key: Mutex<Option<String>>,
 }
 
-impl ForRequest {
-    fn request(&self) -> MutexGuard<'_, Option<(String, Option<String>, String)>> {
-        self.request.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Whether the operation `name` selects (the only one when `None`) is a query whose
@@ -143,13 +142,7 @@ impl Extension for ForRequest {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let request = next.run(ctx, request).await?;
-        if request.query.len() <= MAX_QUERY_BYTES {
-            *self.request() = Some((
-                request.query.clone(),
-                request.operation_name.clone(),
-                request.variables.to_string(),
-            ));
-        }
+        lock(&self.operation_name).clone_from(&request.operation_name);
         Ok(request)
     }
 
@@ -161,9 +154,10 @@ impl Extension for ForRequest {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        let name = self.request().as_ref().and_then(|(_, name, _)| name.clone());
-        self.reports_only
-            .store(reports_only(&document, name.as_deref()), Ordering::Relaxed);
+        let name = lock(&self.operation_name).take();
+        if query.len() <= MAX_QUERY_BYTES && reports_only(&document, name.as_deref()) {
+            *lock(&self.key) = Some(format!("{query}\u{0}{name:?}\u{0}{variables}"));
+        }
         Ok(document)
     }
 
@@ -173,21 +167,16 @@ impl Extension for ForRequest {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let request = self.request().take();
-        let (Some((query, name, variables)), Some(principal), Some(state)) =
-            (request, ctx.data_opt::<Principal>(), ctx.data_opt::<ApiState>())
+        let key = lock(&self.key).take();
+        let (Some(key), Some(principal), Some(state)) = (key, ctx.data_opt::<Principal>(), ctx.data_opt::<ApiState>())
         else {
             return next.run(ctx, operation_name).await;
         };
-        let Some(models) = state
-            .engine
-            .read_models()
-            .filter(|_| self.reports_only.load(Ordering::Relaxed))
-        else {
+        let Some(models) = state.engine.read_models() else {
             return next.run(ctx, operation_name).await;
         };
         let key = format!(
-            "{query}\u{0}{name:?}\u{0}{variables}\u{0}{}\u{0}{:?}",
+            "{key}\u{0}{}\u{0}{:?}",
             principal.role.as_str(),
             principal.municipality.map(u16::from)
         );
