@@ -9,8 +9,9 @@
 //! - `events.seg` (format in the private `segment` module) is the source of truth: a
 //!   header, then one record per group commit holding the group's chunks of event frames
 //!   (format in the private `codec` module) and the outcomes of its command ids.
-//!   Records are only ever appended; the file is extended with zeros ahead of the data
-//!   (8 MiB at a time) so that a sync does not have to commit a new file size.
+//!   Records are only ever appended; a background thread keeps the file extended with
+//!   zeros at least 8 MiB ahead of the data (1 MiB at a time, each step synced) so that
+//!   neither a write nor a sync on the write path has to extend the file.
 //! - sled holds only data derived from the segment, plus the format marker
 //!   `m:format` = `kui-log/2`: the chunk directory (`e` + first position -> offset and
 //!   length in the segment), the stream index blocks (`s`, see the private `index`
@@ -187,6 +188,10 @@ pub struct WriteStats {
     pub apply_micros: u64,
     /// Time the flusher spent syncing, in microseconds.
     pub sync_micros: u64,
+    /// Steps of zeros written ahead of the writer by the extender thread.
+    pub extensions: u64,
+    /// Times the writer found no zeros ahead and extended the file itself.
+    pub writer_extensions: u64,
 }
 
 /// The atomic counters behind [`WriteStats`].
@@ -197,6 +202,8 @@ pub(crate) struct StatCounters {
     pub(crate) syncs: AtomicU64,
     pub(crate) apply_micros: AtomicU64,
     pub(crate) sync_micros: AtomicU64,
+    pub(crate) extensions: AtomicU64,
+    pub(crate) writer_extensions: AtomicU64,
 }
 
 impl StatCounters {
@@ -211,6 +218,8 @@ impl StatCounters {
             syncs: self.syncs.load(Ordering::Relaxed),
             apply_micros: self.apply_micros.load(Ordering::Relaxed),
             sync_micros: self.sync_micros.load(Ordering::Relaxed),
+            extensions: self.extensions.load(Ordering::Relaxed),
+            writer_extensions: self.writer_extensions.load(Ordering::Relaxed),
         }
     }
 }
@@ -551,6 +560,7 @@ pub struct SledLog {
     flusher: Option<JoinHandle<()>>,
     acker: Option<JoinHandle<()>>,
     persister: Option<JoinHandle<()>>,
+    extender: Option<JoinHandle<()>>,
     path: PathBuf,
     fsync: bool,
 }
@@ -927,6 +937,7 @@ impl SledLog {
             flusher: Some(threads.flusher),
             acker: Some(threads.acker),
             persister: Some(threads.persister),
+            extender: Some(threads.extender),
             path: path.to_path_buf(),
             fsync: options.fsync,
         })
@@ -959,6 +970,9 @@ impl SledLog {
         }
         if let Some(persister) = self.persister.take() {
             thread_panicked |= persister.join().is_err();
+        }
+        if let Some(extender) = self.extender.take() {
+            thread_panicked |= extender.join().is_err();
         }
         let result = if let Some(reason) = self.shared.failure() {
             Err(LogError::Failed { reason })

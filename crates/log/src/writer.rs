@@ -1,14 +1,15 @@
 //! The write pipeline of [`crate::SledLog`]: a writer thread that turns pending requests
 //! into group commits written to the segment file, a flusher thread that makes them
-//! durable, an acker thread that answers them, and a persister thread that writes the
-//! derived data to sled.
+//! durable, an acker thread that answers them, a persister thread that writes the
+//! derived data to sled, and an extender thread that keeps zeros written ahead of the
+//! writer.
 //!
 //! See the module docs of [`crate::sled_log`] for the design and the guarantees.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -34,8 +35,11 @@ const MAX_GROUP_MESSAGES: usize = 4096;
 const MAX_GROUP_EVENTS: usize = 16_384;
 /// The writer forgets its cached stream versions beyond this many streams.
 const MAX_CACHED_HEADS: usize = 1_000_000;
-/// The writer extends the segment file with this many zero bytes at a time.
-const PREALLOCATE_BYTES: usize = 8 * 1024 * 1024;
+/// The segment file is extended with this many zero bytes at a time; a larger write is
+/// its own extension.
+const EXTEND_STEP: usize = 1024 * 1024;
+/// The extender keeps at least this many zero bytes written ahead of the writer.
+const EXTEND_AHEAD: u64 = 8 * 1024 * 1024;
 /// A large import or bulk load is written as several records of about this many bytes
 /// (cut between requests).
 const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
@@ -337,12 +341,13 @@ pub(crate) struct FlushSettings {
     pub(crate) persisted_chunks: u64,
 }
 
-/// The two pipeline threads.
+/// The pipeline threads.
 pub(crate) struct Threads {
     pub(crate) writer: JoinHandle<()>,
     pub(crate) flusher: JoinHandle<()>,
     pub(crate) acker: JoinHandle<()>,
     pub(crate) persister: JoinHandle<()>,
+    pub(crate) extender: JoinHandle<()>,
 }
 
 /// Starts the writer and flusher threads; `head` is the recovered head of the log.
@@ -387,6 +392,23 @@ pub(crate) fn spawn(
     let persister = std::thread::Builder::new()
         .name("kui-log-persister".into())
         .spawn(move || persister.run())?;
+    let extent = Arc::new(Extent {
+        zeros_to: Mutex::new(end_offset),
+        known: AtomicU64::new(end_offset),
+        written_to: AtomicU64::new(end_offset),
+        in_flight: AtomicBool::new(false),
+    });
+    let (extend_requests, requests) = mpsc::channel();
+    let extender = Extender {
+        shared: Arc::clone(&shared),
+        segment: segment.try_clone()?,
+        fsync,
+        extent: Arc::clone(&extent),
+        requests,
+    };
+    let extender = std::thread::Builder::new()
+        .name("kui-log-extend".into())
+        .spawn(move || extender.run())?;
     let flusher = Flusher {
         shared: Arc::clone(&shared),
         queue: Arc::clone(&queue),
@@ -406,7 +428,8 @@ pub(crate) fn spawn(
         last_hash: head.map_or(codec::ZERO_HASH, |(_, hash)| hash),
         segment,
         end_offset,
-        allocated: end_offset,
+        extent,
+        extend_requests: Some(extend_requests),
         persist_jobs: Some(persist_jobs),
         persist_in_flight,
         persist_every,
@@ -420,6 +443,7 @@ pub(crate) fn spawn(
         flusher,
         acker,
         persister,
+        extender,
     })
 }
 
@@ -437,8 +461,10 @@ struct Writer {
     segment: File,
     /// Where the next record goes.
     end_offset: u64,
-    /// The segment file's length (zeros after `end_offset`).
-    allocated: u64,
+    /// The zeros after `end_offset`, shared with the extender.
+    extent: Arc<Extent>,
+    /// Requests to the extender thread (dropped when the writer stops).
+    extend_requests: Option<Sender<()>>,
     /// Requests to the persister thread.
     persist_jobs: Option<Sender<PersistJob>>,
     /// Persist the derived data after this many new index entries.
@@ -685,6 +711,7 @@ impl Writer {
         // from the segment.
         self.send_persist_job();
         self.persist_jobs = None;
+        self.extend_requests = None;
     }
 
     fn commit_group(&mut self, messages: Vec<WriterMsg>) {
@@ -752,6 +779,7 @@ impl Writer {
                 return;
             }
             self.end_offset += bytes.len() as u64;
+            self.extend_ahead();
         }
         let stats = &self.shared.stats;
         StatCounters::add(&stats.apply_micros, elapsed_micros(started));
@@ -794,22 +822,46 @@ impl Writer {
     /// are a large write of their own): `fdatasync` of a write that does not change the
     /// file's size does not have to commit inode metadata, which makes it about twice as
     /// fast on ext4. The zeros are written (not `fallocate`d: converting unwritten
-    /// extents costs a journal commit too) and made durable by the next sync.
+    /// extents costs a journal commit too). The extender normally has them in place
+    /// already; only when it falls behind does the writer extend the file itself.
     fn preallocate(&mut self, len: usize) -> std::io::Result<()> {
         let end = self.end_offset + len as u64;
-        if end <= self.allocated {
+        if end <= self.extent.known.load(Ordering::Acquire) {
             return Ok(());
         }
-        if len >= PREALLOCATE_BYTES {
-            self.allocated = end;
-            return Ok(());
+        // Waits while the extender is writing zeros, which may be where this write goes.
+        let mut zeros_to = self.extent.lock();
+        if end > *zeros_to {
+            let to = if len >= EXTEND_STEP {
+                end
+            } else {
+                let from = (*zeros_to).max(self.end_offset);
+                let to = end + EXTEND_STEP as u64;
+                let zeros = vec![0u8; usize::try_from(to - from).unwrap_or(2 * EXTEND_STEP)];
+                self.segment.write_all_at(&zeros, from)?;
+                StatCounters::add(&self.shared.stats.writer_extensions, 1);
+                to
+            };
+            *zeros_to = to;
+            self.extent.known.store(to, Ordering::Release);
         }
-        let from = self.allocated.max(self.end_offset);
-        let to = end + PREALLOCATE_BYTES as u64;
-        let zeros = vec![0u8; usize::try_from(to - from).unwrap_or(PREALLOCATE_BYTES)];
-        self.segment.write_all_at(&zeros, from)?;
-        self.allocated = to;
         Ok(())
+    }
+
+    /// Asks the extender for more zeros when fewer than [`EXTEND_AHEAD`] bytes are left,
+    /// unless it is still busy with the previous request.
+    fn extend_ahead(&mut self) {
+        self.extent.written_to.store(self.end_offset, Ordering::Release);
+        if self.extent.known.load(Ordering::Acquire) >= self.end_offset + EXTEND_AHEAD
+            || self.extent.in_flight.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        if let Some(requests) = &self.extend_requests {
+            if requests.send(()).is_err() {
+                self.extent.in_flight.store(false, Ordering::Release);
+            }
+        }
     }
 
     /// Asks the persister to write the derived data up to the current head, unless it
@@ -980,6 +1032,77 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Makes applied groups durable and answers their requests.
+/// The zeros written ahead of the writer: the writer overwrites them, the extender adds
+/// more. Nothing but the writer's records and these zeros is ever written past the end
+/// of the last record, and only while holding `zeros_to`.
+struct Extent {
+    /// The segment holds records or zeros up to this offset.
+    zeros_to: Mutex<u64>,
+    /// `zeros_to` as last published, for the writer's check without the lock.
+    known: AtomicU64,
+    /// The end of the writer's last record.
+    written_to: AtomicU64,
+    /// Whether an extension request is pending.
+    in_flight: AtomicBool,
+}
+
+impl Extent {
+    fn lock(&self) -> MutexGuard<'_, u64> {
+        self.zeros_to.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Writes zeros ahead of the writer, a step at a time, and syncs each step, so that
+/// neither the writer's writes nor the flusher's syncs pay for extending the file (a sync
+/// that overlaps one of these waits for one step's zeros at most).
+struct Extender {
+    shared: Arc<Shared>,
+    segment: File,
+    fsync: bool,
+    extent: Arc<Extent>,
+    /// The writer asks for more zeros.
+    requests: Receiver<()>,
+}
+
+impl Extender {
+    fn run(self) {
+        let zeros = vec![0u8; EXTEND_STEP];
+        while self.requests.recv().is_ok() {
+            while self.shared.failure().is_none()
+                && self.extent.known.load(Ordering::Acquire)
+                    < self.extent.written_to.load(Ordering::Acquire) + EXTEND_AHEAD
+                && self.step(&zeros)
+            {}
+            self.extent.in_flight.store(false, Ordering::Release);
+        }
+    }
+
+    /// Writes one step of zeros and syncs it; false if that failed.
+    fn step(&self, zeros: &[u8]) -> bool {
+        {
+            let mut zeros_to = self.extent.lock();
+            // A failed write (a full disk, say) leaves the extension to the writer, whose
+            // own write then fails its group properly. Zeros past the last record are
+            // harmless: the next open ignores them.
+            if self.segment.write_all_at(zeros, *zeros_to).is_err() {
+                return false;
+            }
+            *zeros_to += zeros.len() as u64;
+            self.extent.known.store(*zeros_to, Ordering::Release);
+        }
+        StatCounters::add(&self.shared.stats.extensions, 1);
+        // The file shares its error state with the flusher's: a failed sync here is a
+        // failed sync of the log.
+        if self.fsync {
+            if let Err(error) = self.segment.sync_data() {
+                self.shared.fail(format!("fsync of the segment file failed: {error}"));
+                return false;
+            }
+        }
+        true
+    }
+}
+
 struct Flusher {
     shared: Arc<Shared>,
     queue: Arc<FlushQueue>,
@@ -1073,6 +1196,50 @@ mod tests {
             acknowledge: crate::Acknowledge::Synced,
         };
         SledLog::open(dir.path(), options).expect("open")
+    }
+
+    /// Waits (at most ten seconds) until `done` holds.
+    fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting: {what}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn zeros_are_kept_ahead_of_the_writer_so_small_writes_never_extend_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let segment = dir.path().join("events.seg");
+        let log = open(&dir);
+        let mut previous = envelope(1, "s", 1, None);
+        log.import(std::slice::from_ref(&previous)).expect("import");
+        // The first write found no zeros and extended the file itself; the extender
+        // then fills up to EXTEND_AHEAD past the data, in steps.
+        assert_eq!(log.write_stats().writer_extensions, 1);
+        eventually("zeros ahead", || {
+            std::fs::metadata(&segment).map_or(0, |m| m.len()) >= EXTEND_AHEAD
+        });
+        for position in 2..=300 {
+            let next = envelope(position, "s", position, Some(&previous));
+            log.import(std::slice::from_ref(&next)).expect("import");
+            previous = next;
+        }
+        let stats = log.write_stats();
+        assert_eq!(stats.writer_extensions, 1, "later writes overwrite zeros: {stats:?}");
+        assert!(stats.extensions >= EXTEND_AHEAD / EXTEND_STEP as u64, "{stats:?}");
+
+        let last = previous.clone();
+        log.close().expect("close");
+
+        // The zeros past the last record are not events: the log reopens with all 300,
+        // its chain intact, and goes on where it stopped.
+        let log = open(&dir);
+        assert_eq!(log.head().expect("head"), Some((Position(300), last.hash)));
+        let report = log.verify(&mut |_| {}).expect("verify");
+        assert_eq!(report.events, 300);
+        log.import(&[envelope(301, "s", 301, Some(&last))]).expect("import");
+        assert_eq!(log.read_all(Position(1), 1000).expect("read").len(), 301);
     }
 
     #[test]
