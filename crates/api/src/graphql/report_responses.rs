@@ -1,14 +1,20 @@
-//! Answers repeated report queries from memory.
+//! Answers repeated queries of reports and single cases from memory.
 //!
 //! A dashboard asks for the same report (caseload, one coordinator's load, teams,
-//! meetings, statistics) over and over, and between two changes of the read models every
-//! answer to it is the same: these reports depend only on the models, the day, the
-//! arguments and the caller's role and municipality. A query whose root fields are all
-//! such reports (fields only, no fragments at the root) is answered from
-//! [`ResponseCache`] while the models stay at the position, and the day, it was answered
-//! for. The key is the query text, the operation name, the variables and the caller's
-//! role and municipality. Only answers without errors are kept. Nothing that reads a case
-//! (and so is recorded in the access log) is ever answered from here.
+//! meetings, statistics) over and over, and a case system shows the same young person's
+//! case to several people in turn. Between two changes of the log and the read models
+//! every answer to such a query is the same: it depends only on the log, the models, the
+//! day, the arguments and the caller's role and municipality. A query whose root fields
+//! are all reports or `youth` (fields only, no fragments at the root) is answered from
+//! [`ResponseCache`] while the log's head, the models' position and the day are those it
+//! was answered for. The key is the query text, the operation name, the variables and the
+//! caller's role and municipality. Only answers without errors are kept.
+//!
+//! A kept answer that showed cases remembers whose (the resolvers note each recorded read
+//! in the request's [`CaseReads`]), and answering from memory records the same reads for
+//! the new caller in the access log first: every read is recorded, however it is answered.
+//! Root fields that read cases in other ways (`youngPeople`, `meeting`, `history`,
+//! `accessLog`) are never answered from here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,13 +24,14 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection};
-use async_graphql::{Request, Response, ServerResult, Value, Variables};
+use async_graphql::{Pos, Request, Response, ServerResult, Value, Variables};
 use chrono::NaiveDate;
+use kui_domain::YouthId;
 
 use crate::auth::Principal;
 use crate::state::ApiState;
 
-/// The root fields whose answers may be kept.
+/// The root fields whose answers may be kept: reports, which read no case.
 const REPORTS: &[&str] = &[
     "caseload",
     "coordinatorLoad",
@@ -33,6 +40,10 @@ const REPORTS: &[&str] = &[
     "statistics",
     "__typename",
 ];
+
+/// The root fields that read cases and may still be kept: their resolvers note every
+/// read they record in [`CaseReads`], so that an answer from memory records them again.
+const CASE_READS: &[&str] = &["youth"];
 
 /// Longer query texts are never kept.
 const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -44,15 +55,48 @@ pub struct ResponseCache {
     hits: AtomicU64,
 }
 
-struct Answer {
-    position: u64,
+/// Where the log and the read models stood when an answer was computed, and the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Basis {
+    head: u64,
+    models: u64,
     day: NaiveDate,
+}
+
+struct Answer {
+    basis: Basis,
     data: Value,
+    reads: Arc<[Read]>,
+}
+
+/// One recorded read: the operation and the young people it showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Read {
+    operation: &'static str,
+    youth: Vec<YouthId>,
+}
+
+/// The reads of cases one request recorded, in request data for its resolvers.
+#[derive(Clone, Default)]
+pub struct CaseReads(Arc<Mutex<Vec<Read>>>);
+
+impl CaseReads {
+    /// Notes a read the caller has just recorded in the access log.
+    pub fn note(&self, operation: &'static str, youth: &[YouthId]) {
+        lock(&self.0).push(Read {
+            operation,
+            youth: youth.to_vec(),
+        });
+    }
+
+    fn take(&self) -> Vec<Read> {
+        std::mem::take(&mut *lock(&self.0))
+    }
 }
 
 impl ResponseCache {
     /// The most answers kept; when full, the cache starts over.
-    pub const CAPACITY: usize = 256;
+    pub const CAPACITY: usize = 1024;
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Answer>> {
         lock(&self.answers)
@@ -63,22 +107,30 @@ impl ResponseCache {
         self.hits.load(Ordering::Relaxed)
     }
 
-    fn get(&self, key: &str, position: u64, day: NaiveDate) -> Option<Value> {
+    /// The answer kept for `key` on `basis`, and the reads it recorded.
+    fn get(&self, key: &str, basis: Basis) -> Option<(Value, Arc<[Read]>)> {
         let answers = self.lock();
         let answer = answers.get(key)?;
-        if answer.position != position || answer.day != day {
+        if answer.basis != basis {
             return None;
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(answer.data.clone())
+        Some((answer.data.clone(), Arc::clone(&answer.reads)))
     }
 
-    fn put(&self, key: String, position: u64, day: NaiveDate, data: Value) {
+    fn put(&self, key: String, basis: Basis, data: Value, reads: Vec<Read>) {
         let mut answers = self.lock();
         if answers.len() >= Self::CAPACITY && !answers.contains_key(&key) {
             answers.clear();
         }
-        answers.insert(key, Answer { position, day, data });
+        answers.insert(
+            key,
+            Answer {
+                basis,
+                data,
+                reads: reads.into(),
+            },
+        );
     }
 }
 
@@ -92,13 +144,15 @@ impl ExtensionFactory for ReportResponses {
     }
 }
 
-/// What one request needs: the operation it runs, and, once its document shows that it
-/// asks for reports only, the part of its key that the request gives (text, operation,
-/// variables). Other requests build no key at all.
+/// What one request needs: the operation it runs, the reads of cases its resolvers
+/// record, and, once its document shows that it asks only for what may be kept, the part
+/// of its key that the request gives (text, operation, variables). Other requests build
+/// no key at all.
 #[derive(Default)]
 struct ForRequest {
     operation_name: Mutex<Option<String>>,
     key: Mutex<Option<String>>,
+    reads: CaseReads,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,8 +160,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Whether the operation `name` selects (the only one when `None`) is a query whose
-/// root selections are all report fields.
-fn reports_only(document: &ExecutableDocument, name: Option<&str>) -> bool {
+/// root selections are all fields that may be kept.
+fn keepable(document: &ExecutableDocument, name: Option<&str>) -> bool {
     let operation = match (&document.operations, name) {
         (DocumentOperations::Single(operation), _) => operation,
         (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
@@ -128,7 +182,10 @@ fn reports_only(document: &ExecutableDocument, name: Option<&str>) -> bool {
             .items
             .iter()
             .all(|selection| match &selection.node {
-                Selection::Field(field) => REPORTS.contains(&field.node.name.node.as_str()),
+                Selection::Field(field) => {
+                    let name = field.node.name.node.as_str();
+                    REPORTS.contains(&name) || CASE_READS.contains(&name)
+                }
                 Selection::FragmentSpread(_) | Selection::InlineFragment(_) => false,
             })
 }
@@ -143,7 +200,7 @@ impl Extension for ForRequest {
     ) -> ServerResult<Request> {
         let request = next.run(ctx, request).await?;
         lock(&self.operation_name).clone_from(&request.operation_name);
-        Ok(request)
+        Ok(request.data(self.reads.clone()))
     }
 
     async fn parse_query(
@@ -155,7 +212,7 @@ impl Extension for ForRequest {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         let name = lock(&self.operation_name).take();
-        if query.len() <= MAX_QUERY_BYTES && reports_only(&document, name.as_deref()) {
+        if query.len() <= MAX_QUERY_BYTES && keepable(&document, name.as_deref()) {
             *lock(&self.key) = Some(format!("{query}\u{0}{name:?}\u{0}{variables}"));
         }
         Ok(document)
@@ -180,19 +237,40 @@ impl Extension for ForRequest {
             principal.role.as_str(),
             principal.municipality.map(u16::from)
         );
-        // The position is read first: an answer computed while the models move on is
-        // not kept.
-        let position = models.position();
-        let day = state.engine.now().date_naive();
-        if let Some(data) = state.responses.get(&key, position, day) {
+        // Where things stand is read first: an answer computed while the log or the
+        // models move on is not kept.
+        let Some(basis) = basis_now(state, models) else {
+            return next.run(ctx, operation_name).await;
+        };
+        if let Some((data, reads)) = state.responses.get(&key, basis) {
+            for read in reads.iter() {
+                if let Err(error) = state
+                    .access_log
+                    .record_async(principal, read.operation, &read.youth)
+                    .await
+                {
+                    return Response::from_errors(vec![error.to_graphql().into_server_error(Pos::default())]);
+                }
+            }
             return Response::new(data);
         }
         let response = next.run(ctx, operation_name).await;
-        if response.errors.is_empty() && models.position() == position {
-            state.responses.put(key, position, day, response.data.clone());
+        if response.errors.is_empty() && basis_now(state, models) == Some(basis) {
+            state
+                .responses
+                .put(key, basis, response.data.clone(), self.reads.take());
         }
         response
     }
+}
+
+/// Where the log and the models stand now, and the day (None if the log does not answer).
+fn basis_now(state: &ApiState, models: &kui_engine::read_models::Projections) -> Option<Basis> {
+    Some(Basis {
+        head: state.engine.log().head_position().ok()?,
+        models: models.position(),
+        day: state.engine.now().date_naive(),
+    })
 }
 
 #[cfg(test)]
@@ -203,11 +281,11 @@ mod tests {
 
     fn only(query: &str, name: Option<&str>) -> bool {
         let document = parse_query(query).unwrap_or_else(|e| panic!("{e}"));
-        reports_only(&document, name)
+        keepable(&document, name)
     }
 
     #[test]
-    fn only_queries_of_report_fields_at_the_root_are_kept() {
+    fn only_queries_of_reports_and_single_cases_at_the_root_are_kept() {
         assert!(only("{ caseload { coordinators { name } } }", None));
         assert!(only(
             "query Q { a: teams { teams { team } } statistics { asOf } }",
@@ -217,11 +295,20 @@ mod tests {
             "{ caseload { ...Load } } fragment Load on CaseloadView { coordinators { name } }",
             None
         ));
-        assert!(!only(
+        assert!(only(
             r#"{ caseload { coordinators { name } } youth(id: "x") { name } }"#,
             None
         ));
+        assert!(only(
+            r#"{ a: youth(id: "x") { name } b: youth(cpr: "y") { name } }"#,
+            None
+        ));
         assert!(!only("{ youngPeople { totalCount } }", None));
+        assert!(!only(
+            r#"{ youth(id: "x") { name } history(youthId: "x") { events { type } } }"#,
+            None
+        ));
+        assert!(!only(r#"{ meeting(id: "x") { agenda { name } } }"#, None));
         assert!(!only(
             "{ ...Root } fragment Root on QueryRoot { caseload { departments { department } } }",
             None
@@ -236,22 +323,51 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_is_kept_for_its_position_and_day_only_and_the_cache_is_bounded() {
+    fn an_answer_is_kept_for_its_basis_only_with_its_reads_and_the_cache_is_bounded() {
         let cache = ResponseCache::default();
         let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default();
-        cache.put("q".into(), 5, day, Value::from(1));
-        assert_eq!(cache.get("q", 5, day), Some(Value::from(1)));
-        assert_eq!(cache.get("q", 6, day), None, "the models moved on");
+        let basis = Basis {
+            head: 9,
+            models: 5,
+            day,
+        };
+        let youth = YouthId(uuid::Uuid::from_u128(7));
+        let read = Read {
+            operation: "youth",
+            youth: vec![youth],
+        };
+        cache.put("q".into(), basis, Value::from(1), vec![read.clone()]);
+        let (data, reads) = cache.get("q", basis).unwrap_or_else(|| panic!("kept"));
+        assert_eq!(data, Value::from(1));
+        assert_eq!(&reads[..], &[read], "the reads to record again come with the answer");
+        assert_eq!(cache.get("q", Basis { head: 10, ..basis }), None, "the log moved on");
         assert_eq!(
-            cache.get("q", 5, day.succ_opt().unwrap_or_default()),
+            cache.get("q", Basis { models: 6, ..basis }),
             None,
-            "another day"
+            "the models moved on"
         );
-        assert_eq!(cache.get("r", 5, day), None);
+        let tomorrow = day.succ_opt().unwrap_or_default();
+        assert_eq!(cache.get("q", Basis { day: tomorrow, ..basis }), None, "another day");
+        assert_eq!(cache.get("r", basis), None);
         assert_eq!(cache.hits(), 1);
         for n in 0..ResponseCache::CAPACITY + 5 {
-            cache.put(format!("k{n}"), 1, day, Value::from(1));
+            cache.put(format!("k{n}"), basis, Value::from(1), Vec::new());
         }
         assert!(cache.lock().len() <= ResponseCache::CAPACITY);
+    }
+
+    #[test]
+    fn a_request_hands_over_the_reads_it_noted_once() {
+        let reads = CaseReads::default();
+        let youth = YouthId(uuid::Uuid::from_u128(3));
+        reads.clone().note("youth", &[youth]);
+        assert_eq!(
+            reads.take(),
+            vec![Read {
+                operation: "youth",
+                youth: vec![youth]
+            }]
+        );
+        assert!(reads.take().is_empty());
     }
 }

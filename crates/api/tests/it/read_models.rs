@@ -6,7 +6,7 @@ use chrono::Duration;
 use kui_domain::testing::noon;
 use serde_json::json;
 
-use crate::helpers::{code, spawn_app, TestApp, CPR_2008, ESBJERG};
+use crate::helpers::{code, spawn_app, TestApp, CPR_2008, ESBJERG, SONDERBORG};
 
 const REFER_AND_WAIT: &str = r#"
 mutation($cpr: String!, $name: String!) {
@@ -375,11 +375,54 @@ async fn repeated_report_queries_are_answered_from_memory_until_the_models_move(
         assert_eq!(theirs["caseload"]["unassignedCNeed"], json!([]), "{theirs}");
     }
 
-    // A query that reads a case beside a report is never kept: each read is recorded.
-    let mixed = "query($y: ID!) { caseload { departments { department } } youth(id: $y) { name } }";
+    // A query that reads a case beside a report is kept too, and each answer from memory
+    // records the read again, for its own caller (here another caseworker of the same
+    // municipality).
+    let mixed = "query($y: ID!) { caseload { departments { department } } youth(id: $y) { name version } }";
+    let (reads, hits) = (app.access_head(), app.response_hits());
+    let first = app.data(&app.caseworker(), mixed, json!({ "y": id })).await;
+    let adviser = app.token(kui_engine::Role::Caseworker, app.adviser, Some(SONDERBORG));
+    let second = app.data(&adviser, mixed, json!({ "y": id })).await;
+    assert_eq!(second, first);
+    assert_eq!(app.response_hits(), hits + 1, "the second answer comes from memory");
+    assert_eq!(app.access_head(), reads + 2, "both reads are recorded");
+    let records = app
+        .data(
+            &app.auditor(),
+            "query($y: ID!) { accessLog(youthId: $y) { staffId operation } }",
+            json!({ "y": id }),
+        )
+        .await;
+    let staff: Vec<_> = records["accessLog"]
+        .as_array()
+        .map(|records| records.iter().rev().take(2).map(|r| r["staffId"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        staff,
+        vec![json!(app.adviser.to_string()), json!(app.counsellor.to_string())],
+        "{records}"
+    );
+
+    // The case changes: the next answer is computed again and shows it.
+    app.data(
+        &app.caseworker(),
+        "mutation($y: ID!) { assessNeed(youthId: $y, level: B) { version } }",
+        json!({ "y": id }),
+    )
+    .await;
+    let changed = app.data(&app.caseworker(), mixed, json!({ "y": id })).await;
+    assert_ne!(changed["youth"]["version"], first["youth"]["version"], "{changed}");
+
+    // An analyst asking the same text gets the pseudonymised answer, kept apart.
+    let analyst = app.data(&app.analyst(), mixed, json!({ "y": id })).await;
+    assert_eq!(analyst["youth"]["name"], json!(null), "{analyst}");
+
+    // A query that reads cases in other ways is never kept: each read is recorded.
+    let history =
+        "query($y: ID!) { caseload { departments { department } } history(youthId: $y) { entries { position } } }";
     let (reads, hits) = (app.access_head(), app.response_hits());
     for _ in 0..2 {
-        app.data(&app.caseworker(), mixed, json!({ "y": id })).await;
+        app.data(&app.auditor(), history, json!({ "y": id })).await;
     }
     assert_eq!(app.response_hits(), hits);
     assert_eq!(app.access_head(), reads + 2);
