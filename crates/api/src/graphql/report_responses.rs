@@ -18,17 +18,19 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection};
 use async_graphql::{Pos, Request, Response, ServerResult, Value, Variables};
+use axum::body::Bytes;
 use chrono::NaiveDate;
 use kui_domain::YouthId;
 
 use crate::auth::Principal;
+use crate::error::ApiError;
 use crate::state::ApiState;
 
 /// The root fields whose answers may be kept: reports, which read no case.
@@ -48,11 +50,19 @@ const CASE_READS: &[&str] = &["youth"];
 /// Longer query texts are never kept.
 const MAX_QUERY_BYTES: usize = 16 * 1024;
 
-/// Kept answers, in [`ApiState::responses`].
+/// Kept answers, in [`ApiState::responses`], by query text and then by the rest of the
+/// key (operation, variables, role, municipality), so that a text never kept costs one
+/// lookup and no copy.
 #[derive(Default)]
 pub struct ResponseCache {
-    answers: Mutex<HashMap<String, Answer>>,
+    answers: Mutex<Answers>,
     hits: AtomicU64,
+}
+
+#[derive(Default)]
+struct Answers {
+    by_text: HashMap<String, HashMap<String, Arc<Answer>>>,
+    count: usize,
 }
 
 /// Where the log and the read models stood when an answer was computed, and the day.
@@ -66,7 +76,9 @@ struct Basis {
 struct Answer {
     basis: Basis,
     data: Value,
-    reads: Arc<[Read]>,
+    reads: Vec<Read>,
+    /// The HTTP body `{"data": ...}`, serialized on the first answer over HTTP.
+    body: OnceLock<Result<Bytes, String>>,
 }
 
 /// One recorded read: the operation and the young people it showed.
@@ -98,7 +110,7 @@ impl ResponseCache {
     /// The most answers kept; when full, the cache starts over.
     pub const CAPACITY: usize = 1024;
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Answer>> {
+    fn lock(&self) -> MutexGuard<'_, Answers> {
         lock(&self.answers)
     }
 
@@ -107,31 +119,86 @@ impl ResponseCache {
         self.hits.load(Ordering::Relaxed)
     }
 
-    /// The answer kept for `key` on `basis`, and the reads it recorded.
-    fn get(&self, key: &str, basis: Basis) -> Option<(Value, Arc<[Read]>)> {
+    /// The answer kept for `text` and the rest of the key on `basis`; the rest is only
+    /// built when answers for `text` are kept.
+    fn get(&self, text: &str, rest: impl FnOnce() -> String, basis: Basis) -> Option<Arc<Answer>> {
         let answers = self.lock();
-        let answer = answers.get(key)?;
+        let answer = answers.by_text.get(text)?.get(&rest())?;
         if answer.basis != basis {
             return None;
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
-        Some((answer.data.clone(), Arc::clone(&answer.reads)))
+        Some(Arc::clone(answer))
     }
 
-    fn put(&self, key: String, basis: Basis, data: Value, reads: Vec<Read>) {
+    fn put(&self, text: &str, rest: String, basis: Basis, data: Value, reads: Vec<Read>) {
+        let answer = Arc::new(Answer {
+            basis,
+            data,
+            reads,
+            body: OnceLock::new(),
+        });
         let mut answers = self.lock();
-        if answers.len() >= Self::CAPACITY && !answers.contains_key(&key) {
-            answers.clear();
+        let known = answers
+            .by_text
+            .get(text)
+            .is_some_and(|for_text| for_text.contains_key(&rest));
+        if answers.count >= Self::CAPACITY && !known {
+            *answers = Answers::default();
         }
-        answers.insert(
-            key,
-            Answer {
-                basis,
-                data,
-                reads: reads.into(),
-            },
-        );
+        if !known {
+            answers.count += 1;
+        }
+        answers.by_text.entry(text.to_owned()).or_default().insert(rest, answer);
     }
+}
+
+/// The part of the key after the query text: the operation, the variables and the
+/// caller's role and municipality.
+fn rest_of_key(operation: Option<&str>, variables: &Variables, principal: &Principal) -> String {
+    format!(
+        "{operation:?}\u{0}{variables}\u{0}{}\u{0}{:?}",
+        principal.role.as_str(),
+        principal.municipality.map(u16::from)
+    )
+}
+
+/// Answers a request over HTTP from the cache, before the GraphQL engine sees it: the
+/// kept answer's serialized body, once the reads it showed are recorded for `principal`.
+/// None when nothing is kept for it (the engine then runs, and may keep its answer).
+pub async fn answer_over_http(
+    state: &ApiState,
+    request: &Request,
+    principal: &Principal,
+) -> Option<Result<Bytes, ApiError>> {
+    if request.query.len() > MAX_QUERY_BYTES {
+        return None;
+    }
+    let basis = basis_now(state, state.engine.read_models()?)?;
+    let rest = || rest_of_key(request.operation_name.as_deref(), &request.variables, principal);
+    let answer = state.responses.get(&request.query, rest, basis)?;
+    for read in &answer.reads {
+        if let Err(error) = state
+            .access_log
+            .record_async(principal, read.operation, &read.youth)
+            .await
+        {
+            return Some(Err(error));
+        }
+    }
+    let body = answer.body.get_or_init(|| {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            data: &'a Value,
+        }
+        serde_json::to_vec(&Body { data: &answer.data })
+            .map(Bytes::from)
+            .map_err(|error| error.to_string())
+    });
+    Some(
+        body.clone()
+            .map_err(|reason| ApiError::internal(&std::io::Error::other(reason))),
+    )
 }
 
 /// The schema extension.
@@ -151,7 +218,8 @@ impl ExtensionFactory for ReportResponses {
 #[derive(Default)]
 struct ForRequest {
     operation_name: Mutex<Option<String>>,
-    key: Mutex<Option<String>>,
+    /// The query text and variables of a request that may be kept.
+    key: Mutex<Option<(String, Variables)>>,
     reads: CaseReads,
 }
 
@@ -213,7 +281,7 @@ impl Extension for ForRequest {
         let document = next.run(ctx, query, variables).await?;
         let name = lock(&self.operation_name).take();
         if query.len() <= MAX_QUERY_BYTES && keepable(&document, name.as_deref()) {
-            *lock(&self.key) = Some(format!("{query}\u{0}{name:?}\u{0}{variables}"));
+            *lock(&self.key) = Some((query.to_owned(), variables.clone()));
         }
         Ok(document)
     }
@@ -225,25 +293,22 @@ impl Extension for ForRequest {
         next: NextExecute<'_>,
     ) -> Response {
         let key = lock(&self.key).take();
-        let (Some(key), Some(principal), Some(state)) = (key, ctx.data_opt::<Principal>(), ctx.data_opt::<ApiState>())
+        let (Some((text, variables)), Some(principal), Some(state)) =
+            (key, ctx.data_opt::<Principal>(), ctx.data_opt::<ApiState>())
         else {
             return next.run(ctx, operation_name).await;
         };
         let Some(models) = state.engine.read_models() else {
             return next.run(ctx, operation_name).await;
         };
-        let key = format!(
-            "{key}\u{0}{}\u{0}{:?}",
-            principal.role.as_str(),
-            principal.municipality.map(u16::from)
-        );
+        let rest = rest_of_key(operation_name, &variables, principal);
         // Where things stand is read first: an answer computed while the log or the
         // models move on is not kept.
         let Some(basis) = basis_now(state, models) else {
             return next.run(ctx, operation_name).await;
         };
-        if let Some((data, reads)) = state.responses.get(&key, basis) {
-            for read in reads.iter() {
+        if let Some(answer) = state.responses.get(&text, || rest.clone(), basis) {
+            for read in &answer.reads {
                 if let Err(error) = state
                     .access_log
                     .record_async(principal, read.operation, &read.youth)
@@ -252,13 +317,13 @@ impl Extension for ForRequest {
                     return Response::from_errors(vec![error.to_graphql().into_server_error(Pos::default())]);
                 }
             }
-            return Response::new(data);
+            return Response::new(answer.data.clone());
         }
         let response = next.run(ctx, operation_name).await;
         if response.errors.is_empty() && basis_now(state, models) == Some(basis) {
             state
                 .responses
-                .put(key, basis, response.data.clone(), self.reads.take());
+                .put(&text, rest, basis, response.data.clone(), self.reads.take());
         }
         response
     }
@@ -336,24 +401,44 @@ mod tests {
             operation: "youth",
             youth: vec![youth],
         };
-        cache.put("q".into(), basis, Value::from(1), vec![read.clone()]);
-        let (data, reads) = cache.get("q", basis).unwrap_or_else(|| panic!("kept"));
-        assert_eq!(data, Value::from(1));
-        assert_eq!(&reads[..], &[read], "the reads to record again come with the answer");
-        assert_eq!(cache.get("q", Basis { head: 10, ..basis }), None, "the log moved on");
+        cache.put("q", "v".into(), basis, Value::from(1), vec![read.clone()]);
+        let get = |text: &str, rest: &str, basis| cache.get(text, || rest.to_owned(), basis);
+        let answer = get("q", "v", basis).unwrap_or_else(|| panic!("kept"));
+        assert_eq!(answer.data, Value::from(1));
         assert_eq!(
-            cache.get("q", Basis { models: 6, ..basis }),
-            None,
+            answer.reads,
+            vec![read],
+            "the reads to record again come with the answer"
+        );
+        assert!(get("q", "v", Basis { head: 10, ..basis }).is_none(), "the log moved on");
+        assert!(
+            get("q", "v", Basis { models: 6, ..basis }).is_none(),
             "the models moved on"
         );
         let tomorrow = day.succ_opt().unwrap_or_default();
-        assert_eq!(cache.get("q", Basis { day: tomorrow, ..basis }), None, "another day");
-        assert_eq!(cache.get("r", basis), None);
+        assert!(get("q", "v", Basis { day: tomorrow, ..basis }).is_none(), "another day");
+        assert!(get("q", "w", basis).is_none(), "other variables or another caller");
+        assert!(get("r", "v", basis).is_none());
+        let mut built = false;
+        assert!(cache
+            .get(
+                "never kept",
+                || {
+                    built = true;
+                    String::new()
+                },
+                basis
+            )
+            .is_none());
+        assert!(!built, "a text never kept builds no key");
         assert_eq!(cache.hits(), 1);
         for n in 0..ResponseCache::CAPACITY + 5 {
-            cache.put(format!("k{n}"), basis, Value::from(1), Vec::new());
+            cache.put(&format!("k{n}"), "v".into(), basis, Value::from(1), Vec::new());
         }
-        assert!(cache.lock().len() <= ResponseCache::CAPACITY);
+        let answers = cache.lock();
+        let held: usize = answers.by_text.values().map(HashMap::len).sum();
+        assert_eq!(held, answers.count);
+        assert!(held <= ResponseCache::CAPACITY);
     }
 
     #[test]
