@@ -81,6 +81,20 @@ struct Answer {
     body: OnceLock<Result<Bytes, String>>,
 }
 
+impl Answer {
+    /// Records, for `principal`, the reads of cases this answer showed: an answer from
+    /// memory is given only once they are recorded.
+    async fn record_reads(&self, state: &ApiState, principal: &Principal) -> Result<(), ApiError> {
+        for read in &self.reads {
+            state
+                .access_log
+                .record_async(principal, read.operation, &read.youth)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// One recorded read: the operation and the young people it showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Read {
@@ -177,14 +191,8 @@ pub async fn answer_over_http(
     let basis = basis_now(state, state.engine.read_models()?)?;
     let rest = || rest_of_key(request.operation_name.as_deref(), &request.variables, principal);
     let answer = state.responses.get(&request.query, rest, basis)?;
-    for read in &answer.reads {
-        if let Err(error) = state
-            .access_log
-            .record_async(principal, read.operation, &read.youth)
-            .await
-        {
-            return Some(Err(error));
-        }
+    if let Err(error) = answer.record_reads(state, principal).await {
+        return Some(Err(error));
     }
     let body = answer.body.get_or_init(|| {
         #[derive(serde::Serialize)]
@@ -308,16 +316,10 @@ impl Extension for ForRequest {
             return next.run(ctx, operation_name).await;
         };
         if let Some(answer) = state.responses.get(&text, || rest.clone(), basis) {
-            for read in &answer.reads {
-                if let Err(error) = state
-                    .access_log
-                    .record_async(principal, read.operation, &read.youth)
-                    .await
-                {
-                    return Response::from_errors(vec![error.to_graphql().into_server_error(Pos::default())]);
-                }
-            }
-            return Response::new(answer.data.clone());
+            return match answer.record_reads(state, principal).await {
+                Ok(()) => Response::new(answer.data.clone()),
+                Err(error) => Response::from_errors(vec![error.to_graphql().into_server_error(Pos::default())]),
+            };
         }
         let response = next.run(ctx, operation_name).await;
         if response.errors.is_empty() && basis_now(state, models) == Some(basis) {
