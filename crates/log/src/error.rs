@@ -64,6 +64,25 @@ pub enum LogError {
         path: PathBuf,
     },
 
+    /// The directory holds a log in an earlier on-disk format, which this build reads only
+    /// to upgrade it.
+    ///
+    /// Handling: upgrade the directory (it copies the records into the current format
+    /// and keeps every event and hash as it is), then open it again.
+    #[error("{} holds a log in an earlier format (segment format {format}), which must be upgraded before use", .path.display())]
+    EarlierFormat {
+        /// The log directory.
+        path: PathBuf,
+        /// The format version found.
+        format: u8,
+    },
+
+    /// The log was opened read-only; nothing can be appended.
+    ///
+    /// Handling: open it for writing (only one process can) to append.
+    #[error("the log is open read-only")]
+    ReadOnly,
+
     /// Stored data is damaged: a hash, link, position, version or index does not match.
     ///
     /// Handling: stop writing, keep the directory for inspection, restore from a backup

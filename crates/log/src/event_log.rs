@@ -109,8 +109,9 @@ pub trait EventLog: Send + Sync {
     /// Durable before it returns.
     fn import(&self, envelopes: &[Envelope]) -> Result<(), LogError>;
 
-    /// Walks the whole log: recomputes every hash and checks the prev-hash links,
-    /// gap-free positions, gap-free versions per stream and the stream index.
+    /// Walks the whole log, reading only: checks every stored byte the implementation
+    /// keeps (for the segment log: record lengths and checksums), recomputes every hash
+    /// and checks the prev-hash links, gap-free positions and gap-free versions per stream.
     ///
     /// `progress(position_reached)` is called every few thousand events.
     /// The first problem found is returned as [`LogError::Corrupt`] with its position.

@@ -38,7 +38,7 @@
 use std::collections::HashMap;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::codec::{self, index_key, index_prefix, parse_index_key};
+use crate::codec::{index_key, index_prefix, parse_index_key};
 use crate::error::LogError;
 use crate::types::StreamId;
 
@@ -163,7 +163,7 @@ impl StreamIndex {
     /// version order.
     pub(crate) fn entries(
         &self,
-        db: &sled::Db,
+        db: Option<&sled::Db>,
         stream: &StreamId,
         from: u64,
         max_position: u64,
@@ -174,22 +174,24 @@ impl StreamIndex {
         let mut entries = Vec::new();
         let mut last_stored = 0;
         let name = stream.as_str();
-        let start = match db.range(index_key(name, 0)..=index_key(name, from)).next_back() {
-            Some(item) => item?.0,
-            None => sled::IVec::from(index_key(name, from)),
-        };
-        for item in db.range(start..=sled::IVec::from(index_key(name, u64::MAX))) {
-            let (key, value) = item?;
-            let (_, block) = parse_block(&key, &value)?;
-            for entry in block {
-                last_stored = entry.version;
-                if entry.version < from {
-                    continue;
+        if let Some(db) = db {
+            let start = match db.range(index_key(name, 0)..=index_key(name, from)).next_back() {
+                Some(item) => item?.0,
+                None => sled::IVec::from(index_key(name, from)),
+            };
+            for item in db.range(start..=sled::IVec::from(index_key(name, u64::MAX))) {
+                let (key, value) = item?;
+                let (_, block) = parse_block(&key, &value)?;
+                for entry in block {
+                    last_stored = entry.version;
+                    if entry.version < from {
+                        continue;
+                    }
+                    if entry.position > max_position {
+                        return Ok(entries);
+                    }
+                    entries.push(entry);
                 }
-                if entry.position > max_position {
-                    return Ok(entries);
-                }
-                entries.push(entry);
             }
         }
         for entry in recent {
@@ -207,7 +209,7 @@ impl StreamIndex {
     /// The last version of `stream` whose position is <= `max_position`.
     pub(crate) fn last_version(
         &self,
-        db: &sled::Db,
+        db: Option<&sled::Db>,
         stream: &StreamId,
         max_position: u64,
     ) -> Result<Option<u64>, LogError> {
@@ -216,6 +218,9 @@ impl StreamIndex {
                 return Ok(Some(entry.version));
             }
         }
+        let Some(db) = db else {
+            return Ok(None);
+        };
         let name = stream.as_str();
         for item in db.range(index_prefix(name)..=index_key(name, u64::MAX)).rev() {
             let (key, value) = item?;
@@ -308,41 +313,6 @@ impl StreamIndex {
         });
         recent.entries -= removed;
     }
-
-    /// Calls `visit(stream, entry)` for every stored block entry, in key order, then for
-    /// every in-memory entry the blocks do not cover.
-    pub(crate) fn for_each_entry(
-        &self,
-        db: &sled::Db,
-        visit: &mut dyn FnMut(&str, IndexEntry) -> Result<(), LogError>,
-    ) -> Result<(), LogError> {
-        let recent: HashMap<StreamId, Vec<IndexEntry>> = self.read().streams.clone();
-        let mut last_stored: HashMap<String, u64> = HashMap::new();
-        for item in db.scan_prefix([codec::INDEX_PREFIX]) {
-            let (key, value) = item?;
-            let (stream, block) = parse_block(&key, &value)?;
-            let mut last = 0;
-            for entry in block {
-                last = entry.version;
-                visit(stream, entry)?;
-            }
-            match last_stored.get_mut(stream) {
-                Some(stored) => *stored = (*stored).max(last),
-                None => {
-                    last_stored.insert(stream.to_owned(), last);
-                }
-            }
-        }
-        for (stream, entries) in &recent {
-            let stored = last_stored.get(stream.as_str()).copied().unwrap_or(0);
-            for entry in entries {
-                if entry.version > stored {
-                    visit(stream.as_str(), *entry)?;
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -398,32 +368,27 @@ mod tests {
                 index.forget(position);
                 assert_eq!(index.pending(), 0);
             }
-            assert_eq!(index.entries(&db, &a, 1, u64::MAX).expect("entries"), expected_a);
+            assert_eq!(index.entries(Some(&db), &a, 1, u64::MAX).expect("entries"), expected_a);
         }
         // Blocks hold at most BLOCK_MAX_ENTRIES versions each.
         let blocks = db.scan_prefix(index_prefix("a")).count();
         assert_eq!(blocks, 400usize.div_ceil(BLOCK_MAX_ENTRIES));
         assert_eq!(
-            index.entries(&db, &a, 250, u64::MAX).expect("entries"),
+            index.entries(Some(&db), &a, 250, u64::MAX).expect("entries"),
             expected_a[249..].to_vec()
         );
         // The position bound cuts off newer entries, in blocks and in memory.
-        let bounded = index.entries(&db, &a, 1, 601).expect("entries");
+        let bounded = index.entries(Some(&db), &a, 1, 601).expect("entries");
         assert_eq!(
             bounded.last().map(|entry| (entry.version, entry.position)),
             Some((301, 601))
         );
-        assert_eq!(index.last_version(&db, &a, 601).expect("last"), Some(301));
-        assert_eq!(index.last_version(&db, &a, u64::MAX).expect("last"), Some(500));
-        assert_eq!(index.last_version(&db, &stream("c"), u64::MAX).expect("last"), None);
-        let mut visited = 0;
-        index
-            .for_each_entry(&db, &mut |_, _| {
-                visited += 1;
-                Ok(())
-            })
-            .expect("walk");
-        assert_eq!(visited, 1000);
+        assert_eq!(index.last_version(Some(&db), &a, 601).expect("last"), Some(301));
+        assert_eq!(index.last_version(Some(&db), &a, u64::MAX).expect("last"), Some(500));
+        assert_eq!(
+            index.last_version(Some(&db), &stream("c"), u64::MAX).expect("last"),
+            None
+        );
     }
 
     #[test]
@@ -432,7 +397,7 @@ mod tests {
         db.insert(index_key("a", 1), &[1, 2, 3][..]).expect("insert");
         let index = StreamIndex::default();
         assert!(matches!(
-            index.entries(&db, &stream("a"), 1, u64::MAX),
+            index.entries(Some(&db), &stream("a"), 1, u64::MAX),
             Err(LogError::Corrupt { .. })
         ));
     }

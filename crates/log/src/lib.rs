@@ -16,7 +16,10 @@
 //!   (group commit, pipelined with the next group's write).
 //! - Reads and subscriptions only ever show durable events, in position order, without
 //!   gaps or duplicates.
-//! - [`EventLog::verify`] recomputes the whole chain and the stream index.
+//! - Recovery after a crash cuts only a write that provably never finished; damage fails
+//!   the open naming the position, and only [`repair`] cuts it, keeping a copy.
+//! - [`EventLog::verify`] checks every stored byte and recomputes the whole chain;
+//!   [`SledLog::open_read_only`] lets it run without writing anything.
 //!
 //! Everything is synchronous (like sled): async callers run it on blocking threads.
 //!
@@ -31,6 +34,12 @@
 //!   protocol and the durability notes live in its docs.
 //! - `segment` (private): the segment file's record format, the chunk directory and the
 //!   command table.
+//! - `records` (private): reading records back, the acknowledgement watermark, and where
+//!   the records end (an interrupted write or damage).
+//! - `recovery` (private): what a log directory holds, and the records after the last
+//!   persist read back into memory on open.
+//! - [`repair`]: inspect and repair a damaged log, drop its derived data (reindex),
+//!   upgrade an earlier format.
 //! - `index` (private): the stream index, written in blocks, deferred from the hot path.
 //! - `writer` (private): the writer, flusher, acker and persister threads (group commit).
 //! - [`subscription`]: [`Subscription`], catch-up then live, by position.
@@ -47,6 +56,9 @@ mod error;
 mod event_log;
 mod index;
 pub mod ndjson;
+mod records;
+mod recovery;
+pub mod repair;
 mod segment;
 pub mod sled_log;
 pub mod subscription;
@@ -57,6 +69,7 @@ mod writer;
 pub use codec::envelope_hash;
 pub use error::LogError;
 pub use event_log::EventLog;
+pub use recovery::Interrupted;
 pub use sled_log::{Acknowledge, LogOptions, SledLog, WriteStats};
 pub use subscription::{Subscription, SubscriptionSource};
 pub use types::{

@@ -2,14 +2,21 @@
 //!
 //! # Format
 //!
-//! `events.seg` starts with an 8-byte header, [`SEGMENT_HEADER`] (`KUISEG` + 0x00 +
-//! format version 1), followed by records.
-//! A record is written by one group commit (a very large import or bulk load may be
-//! split into several records, always between requests):
+//! `events.seg` starts with a header block of [`HEADER_BLOCK`] (4096) bytes:
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0..8 | [`SEGMENT_MAGIC`] (`KUISEG` + 0x00) and the format version, [`FORMAT_VERSION`] (2) |
+//! | 512..576, 1024..1088 | the two slots of the acknowledgement watermark (module `records`) |
+//! | everything else | zeros |
+//!
+//! Records follow from byte 4096 on.
+//! A record is written by one group commit (a large group, import or request is split
+//! into several records of about [`SOFT_RECORD_BYTES`]):
 //!
 //! | field | encoding |
 //! |---|---|
-//! | body length | u32 BE, > 0 |
+//! | body length | u32 BE, 1 to [`MAX_RECORD_BODY`] |
 //! | checksum | u32 BE, CRC-32 (IEEE) of the body |
 //! | body | entries |
 //!
@@ -19,10 +26,16 @@
 //!   table, frames); the chunks of a log hold consecutive positions in file order.
 //! - tag 2, *command*: a command id (16 bytes) followed by the command's outcome as
 //!   JSON (as stored in sled under `c`); it always comes in the same record as the
-//!   events it wrote, after them.
+//!   last events it wrote, after them.
+//! - tag 3, *continues* (empty, always the record's last entry): the last request of this
+//!   record goes on in the next record. A request (an append or a whole import) is
+//!   atomic: after a crash, a record that continues counts only once the record that
+//!   ends its request is intact too.
 //!
-//! The CRC only tells a torn write from a complete one; the frames' SHA-256 chain is what
-//! protects the events (and is what [`crate::EventLog::verify`] checks).
+//! The CRC tells a complete record from a torn or damaged one; the frames' SHA-256 chain
+//! is what protects the events (and is what [`crate::EventLog::verify`] checks).
+//! Format 1 (an 8-byte header, records from byte 8, no watermark) is read only by
+//! `upgrade`, which copies its records into a format 2 file.
 //!
 //! # Derived data in sled
 //!
@@ -47,64 +60,30 @@ use crate::types::AppendOutcome;
 
 /// Name of the segment file inside the log directory.
 pub(crate) const SEGMENT_FILE: &str = "events.seg";
-/// The file header: magic and format version.
-pub(crate) const SEGMENT_HEADER: &[u8; 8] = b"KUISEG\x00\x01";
+/// The first seven bytes of every segment file; the eighth is the format version.
+pub(crate) const SEGMENT_MAGIC: &[u8; 7] = b"KUISEG\x00";
+/// The format this build writes.
+pub(crate) const FORMAT_VERSION: u8 = 2;
+/// Bytes before the first record (magic, version, watermark slots, zeros).
+pub(crate) const HEADER_BLOCK: u64 = 4096;
 /// Length of a record header (body length and checksum).
 pub(crate) const RECORD_HEADER_LEN: usize = 8;
 /// Entry tag of a chunk.
 pub(crate) const TAG_CHUNK: u8 = 1;
 /// Entry tag of a command outcome.
 pub(crate) const TAG_COMMAND: u8 = 2;
+/// Entry tag that says the record's last request continues in the next record.
+pub(crate) const TAG_CONTINUES: u8 = 3;
+/// A record is ended once it holds this many bytes (inside a request if need be).
+pub(crate) const SOFT_RECORD_BYTES: usize = 4 * 1024 * 1024;
+/// No record body is larger: [`SOFT_RECORD_BYTES`] plus one chunk holding the largest
+/// frame (a 16 MiB payload with its names and metadata) and the command entries of a
+/// group, with room to spare. A length field above it is damage, never an allocation.
+pub(crate) const MAX_RECORD_BODY: u64 = 40 * 1024 * 1024;
 
-/// The CRC-32 (IEEE, reflected) lookup tables for slicing-by-8: `CRC_TABLES[0]` is the
-/// classic byte table, `CRC_TABLES[k][n]` the CRC of byte `n` followed by `k` zero bytes.
-const CRC_TABLES: [[u32; 256]; 8] = {
-    let mut tables = [[0u32; 256]; 8];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
-            k += 1;
-        }
-        tables[0][n] = c;
-        n += 1;
-    }
-    let mut t = 1;
-    while t < 8 {
-        let mut n = 0;
-        while n < 256 {
-            let previous = tables[t - 1][n];
-            tables[t][n] = (previous >> 8) ^ tables[0][(previous & 0xff) as usize];
-            n += 1;
-        }
-        t += 1;
-    }
-    tables
-};
-
-/// CRC-32 (IEEE) of `bytes`, eight bytes per step.
+/// CRC-32 (IEEE) of `bytes`.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    let t = &CRC_TABLES;
-    let mut crc = !0u32;
-    let mut blocks = bytes.chunks_exact(8);
-    for block in &mut blocks {
-        let low = crc ^ u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
-        let high = u32::from_le_bytes([block[4], block[5], block[6], block[7]]);
-        crc = t[7][(low & 0xff) as usize]
-            ^ t[6][((low >> 8) & 0xff) as usize]
-            ^ t[5][((low >> 16) & 0xff) as usize]
-            ^ t[4][(low >> 24) as usize]
-            ^ t[3][(high & 0xff) as usize]
-            ^ t[2][((high >> 8) & 0xff) as usize]
-            ^ t[1][((high >> 16) & 0xff) as usize]
-            ^ t[0][(high >> 24) as usize];
-    }
-    for &byte in blocks.remainder() {
-        crc = t[0][((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
+    crc32fast::hash(bytes)
 }
 
 /// Where a chunk's bytes are in the segment.
@@ -186,6 +165,15 @@ impl RecordWriter {
         }
     }
 
+    /// Ends the open record with a *continues* entry: the request being written goes on
+    /// in the next record.
+    pub(crate) fn end_record_continued(&mut self) {
+        if self.open.is_some() {
+            self.entry(TAG_CONTINUES, 0);
+            self.end_record();
+        }
+    }
+
     /// Closes the open record (if any): fills in its length and checksum.
     pub(crate) fn end_record(&mut self) {
         let Some(start) = self.open.take() else {
@@ -220,6 +208,8 @@ pub(crate) enum Entry<'a> {
         command_id: Uuid,
         outcome: &'a [u8],
     },
+    /// The record's last request continues in the next record (always the last entry).
+    Continues,
 }
 
 /// Splits a record body into its entries (bounds-checked).
@@ -251,6 +241,12 @@ pub(crate) fn parse_entries(body: &[u8]) -> Result<Vec<Entry<'_>>, String> {
                     command_id,
                     outcome,
                 });
+            }
+            TAG_CONTINUES => {
+                if !bytes.is_empty() || end != body.len() {
+                    return Err("a continues entry that is not the record's last, empty entry".into());
+                }
+                entries.push(Entry::Continues);
             }
             other => return Err(format!("unknown record entry tag {other}")),
         }
@@ -292,11 +288,6 @@ impl<'a> WindowReader<'a> {
             start: 0,
             filled: 0,
         }
-    }
-
-    /// The bytes at `loc`.
-    pub(crate) fn get(&mut self, loc: ChunkLoc) -> std::io::Result<&[u8]> {
-        self.get_until(loc, u64::MAX)
     }
 
     /// The bytes at `loc`, when nothing beyond offset `end` will be asked for: a window
@@ -400,8 +391,11 @@ impl ChunkDirectory {
 
     /// Loads the persisted directory: the blocks, and the single-chunk entries older logs
     /// wrote.
-    pub(crate) fn load(db: &sled::Db) -> Result<ChunkDirectory, LogError> {
+    pub(crate) fn load(db: Option<&sled::Db>) -> Result<ChunkDirectory, LogError> {
         let mut chunks = BTreeMap::new();
+        let Some(db) = db else {
+            return Ok(ChunkDirectory::default());
+        };
         for item in db.scan_prefix([codec::EVENT_PREFIX]) {
             let (key, value) = item?;
             let malformed = || LogError::Corrupt {
@@ -464,7 +458,8 @@ pub(crate) struct CommandTable {
     persisted: OnceLock<RwLock<CommandPlaces>>,
     /// Held while the places load, so only one thread reads them.
     loading: Mutex<()>,
-    db: sled::Db,
+    /// Where the command blocks are (none for a log kept wholly in memory).
+    db: Option<sled::Db>,
 }
 
 /// Where each persisted command's outcome is in the segment.
@@ -488,7 +483,10 @@ impl CommandTable {
         if let Some(places) = self.persisted.get() {
             return Ok(places);
         }
-        let places = load_places(&self.db)?;
+        let places = match &self.db {
+            Some(db) => load_places(db)?,
+            None => CommandPlaces::default(),
+        };
         Ok(self.persisted.get_or_init(|| RwLock::new(places)))
     }
 
@@ -554,30 +552,13 @@ impl CommandTable {
     }
 
     /// A table over the command blocks in `db`, read on first use.
-    pub(crate) fn load(db: &sled::Db) -> CommandTable {
+    pub(crate) fn load(db: Option<&sled::Db>) -> CommandTable {
         CommandTable {
             recent: RwLock::default(),
             persisted: OnceLock::new(),
             loading: Mutex::new(()),
-            db: db.clone(),
+            db: db.cloned(),
         }
-    }
-
-    /// Every command: the recent ones with their outcome, the others with their place.
-    pub(crate) fn all(&self) -> Result<AllCommands, LogError> {
-        let recent = self
-            .read()
-            .iter()
-            .map(|(id, (outcome, _))| (*id, outcome.clone()))
-            .collect();
-        let persisted = self
-            .places()?
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-            .map(|(id, loc)| (*id, *loc))
-            .collect();
-        Ok((recent, persisted))
     }
 }
 
@@ -609,9 +590,6 @@ fn load_places(db: &sled::Db) -> Result<CommandPlaces, LogError> {
     }
     Ok(persisted)
 }
-
-/// Every command: (id, outcome) of the recent ones, (id, place) of the others.
-pub(crate) type AllCommands = (Vec<(Uuid, AppendOutcome)>, Vec<(Uuid, ChunkLoc)>);
 
 /// Key of the command block written by the persist up to `position`.
 fn command_block_key(position: u64) -> [u8; 9] {
@@ -659,12 +637,12 @@ mod tests {
         db.insert(codec::event_key(1), &loc(16).encode()).expect("insert");
         db.insert(codec::event_key(9), &loc(116).encode()).expect("insert");
         // Then persists that write blocks.
-        let directory = ChunkDirectory::load(&db).expect("load");
+        let directory = ChunkDirectory::load(Some(&db)).expect("load");
         directory.record(&[(20, loc(216)), (31, loc(316)), (40, loc(416))]);
         let mut batch = sled::Batch::default();
         assert_eq!(directory.stage_persist(9, 35, &mut batch), Some(31));
         db.apply_batch(batch).expect("apply");
-        let reloaded = ChunkDirectory::load(&db).expect("reload");
+        let reloaded = ChunkDirectory::load(Some(&db)).expect("reload");
         let firsts: Vec<u64> = reloaded.batch(1, 100, 10).into_iter().map(|(first, _)| first).collect();
         assert_eq!(firsts, vec![1, 9, 20, 31], "position 40 was not persisted");
         assert_eq!(reloaded.get(31), Some(loc(316)));
@@ -674,16 +652,6 @@ mod tests {
     fn crc32_matches_the_standard_check_value() {
         assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
         assert_eq!(crc32(b""), 0);
-        assert_eq!(crc32(b"The quick brown fox jumps over the lazy dog"), 0x414f_a339);
-        // Slicing-by-8 agrees with the bytewise definition at every length.
-        let data: Vec<u8> = (0..100u32).map(|n| (n * 37 % 251) as u8).collect();
-        for len in 0..data.len() {
-            let mut crc = !0u32;
-            for &byte in &data[..len] {
-                crc = CRC_TABLES[0][((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8);
-            }
-            assert_eq!(crc32(&data[..len]), !crc, "length {len}");
-        }
     }
 
     #[test]

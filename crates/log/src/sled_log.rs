@@ -3,21 +3,26 @@
 //!
 //! # Layout
 //!
-//! The log directory holds `events.seg`, the segment file, and a sled database.
-//! (ADR `docs/adr/0001-event-segments.md` explains why.)
+//! The log directory holds `events.seg`, the segment file, and `index/`, a sled database
+//! of derived data.
+//! (ADR `docs/adr/0001-event-segments.md` explains why, ADR
+//! `docs/adr/0002-recovery-without-silent-loss.md` how recovery avoids cutting an
+//! acknowledged event.)
 //!
 //! - `events.seg` (format in the private `segment` module) is the source of truth: a
-//!   header, then one record per group commit holding the group's chunks of event frames
-//!   (format in the private `codec` module) and the outcomes of its command ids.
+//!   4096-byte header block holding the acknowledgement watermark, then one record per
+//!   group commit holding the group's chunks of event frames (format in the private
+//!   `codec` module) and the outcomes of its command ids.
 //!   Records are only ever appended; a background thread keeps the file extended with
 //!   zeros at least 8 MiB ahead of the data (1 MiB at a time, each step synced) so that
 //!   neither a write nor a sync on the write path has to extend the file.
-//! - sled holds only data derived from the segment, plus the format marker
+//! - `index/` holds only data derived from the segment, plus the format marker
 //!   `m:format` = `kui-log/2`: the chunk directory (`e` + first position -> offset and
 //!   length in the segment), the stream index blocks (`s`, see the private `index`
 //!   module), the command blocks (`c`: command id -> place of its outcome in the
 //!   segment) and the marker `m:indexed` = (position P, segment offset O) saying that
 //!   all of this covers positions up to P, the segment up to byte O.
+//!   When it is missing, the next open rebuilds it from the segment.
 //!
 //! New derived data is kept in memory (where reads find it) and written to sled by a
 //! persister thread, the stream index insert by insert and then the rest in one batch
@@ -30,18 +35,17 @@
 //!
 //! # Recovery
 //!
-//! Opening the log reads `m:indexed` (none: P = 0, O = the end of the header), loads the
-//! chunk directory and command blocks, and reads the segment from O to its end record
-//! by record: it checks each record's CRC, recomputes every frame's hash and checks the
-//! prev-hash link and the position, and rebuilds the directory, stream index and command
-//! entries of these records in memory.
-//! A record that runs past the end of the file, or fails its CRC (or is zeros) without
-//! an intact record right after it, is the trace of a write that was never acknowledged:
-//! the file is truncated to the end of the last good record (and fsynced).
-//! A damaged record followed by an intact one is corruption: [`LogError::Corrupt`] naming
-//! the first position the damaged record should hold; acknowledged data is never
-//! dropped silently.
-//! A frame that fails its hash or link inside an intact record is corruption too.
+//! Opening the log reads the watermark and `m:indexed` (none: P = 0, O = the end of the
+//! header block), loads the chunk directory and command blocks, and reads the segment
+//! from O to its end record by record: it checks each record's CRC, recomputes every
+//! frame's hash and checks the prev-hash link and the position, and rebuilds the
+//! directory, stream index and command entries of these records in memory.
+//! Where the records end is decided by the private `records` module: an interrupted
+//! write after the watermark (zeros where the rest of a record should be) is cut off and
+//! reported ([`SledLog::interrupted`]); anything else that fails is
+//! [`LogError::Corrupt`] naming the position the damaged record should hold, and nothing
+//! is changed. The last event's hash is checked against the watermark.
+//! [`SledLog::open_read_only`] does the same from the header block on, writing nothing.
 //!
 //! # Write path
 //!
@@ -87,11 +91,9 @@
 //!   acknowledged events. A lost sled batch only means more of the segment is re-read on
 //!   the next open.
 //!
-//! Not covered: drives that ignore flush requests, and a damaged record *length* in the
-//! last acknowledged records (it looks like a torn write when it points past the end of
-//! the file).
-//! After a power loss, unsynced groups could reach the disk out of order (a damaged
-//! record followed by an intact one); the open then reports corruption rather than guess.
+//! Not covered: drives that ignore flush requests. After a power loss, the watermark on
+//! disk can lag the answers by the groups of one sync; damage of several bytes at the end
+//! of such a record could then look like an interrupted write (ADR 0002).
 //! The crash test (`tests/it/crash.rs` with the `kui-log-torture` binary) kills a writing
 //! process and checks that every acknowledged event and command id survives with a
 //! gap-free, verifying chain; it cannot simulate a power cut.
@@ -101,8 +103,9 @@
 //! With `acknowledge: Acknowledge::Written` an append is answered as soon as its group is
 //! written to the segment, and the sync follows as usual: the append survives a crash of
 //! the process (the bytes are in the OS), and a power loss can lose the groups of the
-//! last sync or two. Readers still see events only once they are synced. The API's
-//! access log can be opened so, for reads that should not wait for the disk.
+//! last sync or two. Readers still see events only once they are synced, and the
+//! watermark still marks the end of the synced records. The API's access log can be
+//! opened so, for reads that should not wait for the disk.
 
 use std::fs::{self, File};
 use std::ops::ControlFlow;
@@ -116,14 +119,13 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use crate::codec::{self, hash_canonical, split_frame, ChunkView, EVENT_PREFIX, MARKER_KEY, MARKER_VALUE, ZERO_HASH};
+use crate::codec::{self, ChunkView, MARKER_KEY, MARKER_VALUE, ZERO_HASH};
 use crate::error::LogError;
 use crate::event_log::EventLog;
-use crate::index::{IndexEntry, StreamIndex, INDEXED_KEY};
-use crate::segment::{
-    self, crc32, parse_entries, ChunkDirectory, ChunkLoc, CommandTable, Entry, WindowReader, RECORD_HEADER_LEN,
-    SEGMENT_FILE, SEGMENT_HEADER,
-};
+use crate::index::{StreamIndex, INDEXED_KEY};
+use crate::records::{self, HeaderBlock, WatermarkWriter};
+use crate::recovery::{self, Interrupted, Layout, Tail, INDEX_DIR};
+use crate::segment::{ChunkDirectory, CommandTable, WindowReader, FORMAT_VERSION, HEADER_BLOCK, SEGMENT_FILE};
 use crate::subscription::{Subscription, SubscriptionSource};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, EventRef, Position, StreamId, VerifyReport, Version};
 use crate::writer::{self, AppendCallback, AppendReply, ImportBatch, WriterMsg};
@@ -234,11 +236,17 @@ pub(crate) struct DurableState {
 
 /// State shared by the log handle, the writer and flusher threads and subscriptions.
 pub(crate) struct Shared {
-    pub(crate) db: sled::Db,
+    /// The derived data on disk; `None` for a read-only log, which keeps it in memory.
+    pub(crate) db: Option<sled::Db>,
     durable: Mutex<DurableState>,
     durable_changed: Condvar,
     /// Copy of the durable head position, for reads that need no hash.
     durable_position: AtomicU64,
+    /// Segment offset just after the last durable record.
+    durable_offset: AtomicU64,
+    /// Damage to the header block that did not stop the open (a damaged watermark slot
+    /// beside an intact one), for `verify` to report.
+    pub(crate) header_damage: Vec<String>,
     pub(crate) stats: StatCounters,
     /// The stream index (blocks in sled plus recent entries in memory).
     pub(crate) index: StreamIndex,
@@ -268,10 +276,17 @@ impl Shared {
         self.state().head
     }
 
-    /// Publishes a new durable head and wakes subscriptions.
-    pub(crate) fn set_durable(&self, head: (u64, [u8; 32])) {
+    /// Segment offset just after the last durable record.
+    pub(crate) fn durable_offset(&self) -> u64 {
+        self.durable_offset.load(Ordering::Acquire)
+    }
+
+    /// Publishes a new durable head (its records ending at segment offset `offset`) and
+    /// wakes subscriptions.
+    pub(crate) fn set_durable(&self, head: (u64, [u8; 32]), offset: u64) {
         let mut state = self.state();
         state.head = Some(head);
+        self.durable_offset.store(offset, Ordering::Release);
         self.durable_position.store(head.0, Ordering::Release);
         drop(state);
         self.durable_changed.notify_all();
@@ -474,7 +489,7 @@ impl Shared {
     fn read_stream(&self, stream: &StreamId, from: Version) -> Result<Vec<Envelope>, LogError> {
         let durable = self.durable_position();
         let mut cache = None;
-        let entries = self.index.entries(&self.db, stream, from.0, durable)?;
+        let entries = self.index.entries(self.db.as_ref(), stream, from.0, durable)?;
         let mut envelopes = Vec::with_capacity(entries.len());
         for entry in entries {
             let (version, position) = (entry.version, entry.position);
@@ -495,7 +510,7 @@ impl Shared {
 
     fn stream_version(&self, stream: &StreamId) -> Result<Option<Version>, LogError> {
         let durable = self.durable_position();
-        Ok(self.index.last_version(&self.db, stream, durable)?.map(Version))
+        Ok(self.index.last_version(self.db.as_ref(), stream, durable)?.map(Version))
     }
 
     fn command_outcome(&self, command_id: Uuid) -> Result<Option<AppendOutcome>, LogError> {
@@ -563,6 +578,10 @@ pub struct SledLog {
     extender: Option<JoinHandle<()>>,
     path: PathBuf,
     fsync: bool,
+    /// What the open found after the last complete request.
+    interrupted: Option<Interrupted>,
+    /// Opened with [`SledLog::open_read_only`].
+    read_only: bool,
 }
 
 impl std::fmt::Debug for SledLog {
@@ -573,48 +592,16 @@ impl std::fmt::Debug for SledLog {
     }
 }
 
-/// What `open` found at the path.
-enum DirectoryState {
-    Empty,
-    SledDatabase,
-}
-
-fn inspect_directory(path: &Path) -> Result<DirectoryState, LogError> {
-    let not_a_log = || LogError::NotALog {
-        path: path.to_path_buf(),
-    };
-    match fs::metadata(path) {
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(path).map_err(LogError::io)?;
-            return Ok(DirectoryState::Empty);
-        }
-        Err(error) => return Err(LogError::io(error)),
-        Ok(metadata) if !metadata.is_dir() => return Err(not_a_log()),
-        Ok(_) => {}
-    }
-    let mut entries = fs::read_dir(path).map_err(LogError::io)?;
-    if entries.next().is_none() {
-        return Ok(DirectoryState::Empty);
-    }
-    // Only let sled open something that already looks like a sled database: sled would
-    // happily create its files inside any directory.
-    if path.join("db").is_file() && path.join("conf").is_file() {
-        Ok(DirectoryState::SledDatabase)
-    } else {
-        Err(not_a_log())
-    }
-}
-
 /// How long `open` keeps retrying while the directory's lock is held.
 const LOCK_RETRY: Duration = Duration::from_millis(500);
 
 /// Opens sled, retrying briefly while the directory is locked: after a log in this
 /// process is closed, sled's IO threads can hold the lock file for a moment longer.
 /// A lock held by another process still fails, after [`LOCK_RETRY`].
-fn open_sled(path: &Path, options: &LogOptions) -> Result<sled::Db, LogError> {
+pub(crate) fn open_sled(path: &Path, cache_capacity_bytes: u64) -> Result<sled::Db, LogError> {
     let config = sled::Config::new()
         .path(path)
-        .cache_capacity(options.cache_capacity_bytes)
+        .cache_capacity(cache_capacity_bytes)
         .mode(sled::Mode::HighThroughput);
     let deadline = Instant::now() + LOCK_RETRY;
     loop {
@@ -643,261 +630,207 @@ fn read_persist_marker(db: &sled::Db) -> Result<Option<(u64, u64)>, LogError> {
         .flatten();
     parsed.map(Some).ok_or_else(|| LogError::Corrupt {
         position: None,
-        reason: "malformed m:indexed marker".into(),
+        reason: "malformed m:indexed marker in the derived data".into(),
     })
 }
 
-/// Opens the segment file, creating it (with its header, then fsyncing it and the
-/// directory) when `may_create` and it does not exist or holds less than its header.
-fn open_segment(path: &Path, dir: &Path, may_create: bool) -> Result<File, LogError> {
+/// Creates a new segment file (its header block written and synced, the directory
+/// synced).
+fn create_segment(path: &Path, dir: &Path) -> Result<File, LogError> {
     let file = fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .create(may_create)
-        .truncate(false)
-        .open(path);
-    let file = match file {
-        Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(LogError::Corrupt {
-                position: None,
-                reason: format!("the segment file {} is missing", path.display()),
-            })
-        }
-        Err(error) => return Err(LogError::io(error)),
-    };
-    let len = file.metadata().map_err(LogError::io)?.len();
-    if len < SEGMENT_HEADER.len() as u64 && may_create {
-        file.set_len(0).map_err(LogError::io)?;
-        file.write_all_at(SEGMENT_HEADER, 0).map_err(LogError::io)?;
-        file.sync_all().map_err(LogError::io)?;
-        sync_path(dir)?;
-        return Ok(file);
-    }
-    let mut header = [0u8; 8];
-    if segment::read_up_to(&file, &mut header, 0).map_err(LogError::io)? != header.len() || &header != SEGMENT_HEADER {
-        return Err(LogError::Corrupt {
-            position: None,
-            reason: format!("{} does not start with a kui segment header", path.display()),
-        });
-    }
+        .create_new(true)
+        .open(path)
+        .map_err(LogError::io)?;
+    file.write_all_at(&records::new_header_block(), 0)
+        .map_err(LogError::io)?;
+    file.sync_all().map_err(LogError::io)?;
+    sync_path(dir)?;
     Ok(file)
 }
 
-/// What recovery rebuilt from the segment tail.
-struct Tail {
-    next_position: u64,
-    last_hash: [u8; 32],
-    index: Vec<(StreamId, IndexEntry)>,
-    chunks: Vec<(u64, ChunkLoc)>,
-    commands: Vec<(Uuid, AppendOutcome, ChunkLoc)>,
-}
-
-/// Whether a complete, intact record starts at `offset`.
-fn valid_record_at(file: &File, offset: u64, len: u64) -> bool {
-    let mut header = [0u8; RECORD_HEADER_LEN];
-    if len.saturating_sub(offset) < RECORD_HEADER_LEN as u64 || file.read_exact_at(&mut header, offset).is_err() {
-        return false;
-    }
-    let body_len = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
-    let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-    if body_len == 0 || offset + RECORD_HEADER_LEN as u64 + body_len > len {
-        return false;
-    }
-    let mut body = vec![0; body_len as usize];
-    file.read_exact_at(&mut body, offset + RECORD_HEADER_LEN as u64).is_ok() && crc32(&body) == crc
-}
-
-impl Tail {
-    /// Checks and indexes the frames of one chunk that starts at segment offset `offset`.
-    fn chunk(&mut self, bytes: &[u8], offset: u64, envelope: &mut Envelope) -> Result<(), LogError> {
-        let first = self.next_position;
-        let chunk = ChunkView::parse(bytes)
-            .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
-        for index in 0..chunk.count() {
-            let position = first + index as u64;
-            let frame = chunk.frame(index);
-            let corrupt = |reason: String| LogError::corrupt_at(position, reason);
-            let (canonical, stored_hash) = split_frame(frame).map_err(corrupt)?;
-            if hash_canonical(canonical) != stored_hash {
-                return Err(corrupt(
-                    "hash mismatch: the stored event does not hash to its stored hash".into(),
-                ));
-            }
-            codec::decode_frame_into(frame, envelope).map_err(corrupt)?;
-            check_position(position, envelope)?;
-            if envelope.prev_hash != self.last_hash {
-                return Err(corrupt(format!(
-                    "broken link: prev_hash does not match the hash of position {}",
-                    position - 1
-                )));
-            }
-            self.index.push((
-                envelope.stream.clone(),
-                IndexEntry {
-                    version: envelope.version.0,
-                    position,
-                    chunk_first: first,
-                },
-            ));
-            self.last_hash = stored_hash;
+/// Opens an existing segment file and checks that it is format 2; returns it with what
+/// its header block holds.
+fn open_segment(path: &Path, dir: &Path, writable: bool) -> Result<(File, HeaderBlock), LogError> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(writable)
+        .open(path)
+        .map_err(LogError::io)?;
+    let not_a_segment = |reason: String| LogError::Corrupt {
+        position: None,
+        reason: format!("{}: {reason}", path.display()),
+    };
+    match records::format_version(&file).map_err(LogError::io)? {
+        Err(reason) => return Err(not_a_segment(reason)),
+        Ok(FORMAT_VERSION) => {}
+        Ok(1) => {
+            return Err(LogError::EarlierFormat {
+                path: dir.to_path_buf(),
+                format: 1,
+            })
         }
-        self.next_position = first + chunk.count() as u64;
-        let len = u32::try_from(bytes.len()).map_err(|_| LogError::corrupt_at(first, "oversized chunk"))?;
-        self.chunks.push((first, ChunkLoc { offset, len }));
-        Ok(())
-    }
-
-    /// Reads the records from `start` to the end of the segment; truncates a torn last
-    /// record. Returns the end of the last good record.
-    fn scan(&mut self, file: &File, start: u64) -> Result<u64, LogError> {
-        let len = file.metadata().map_err(LogError::io)?.len();
-        if start > len {
-            return Err(LogError::corrupt_at(
-                self.next_position,
-                format!("the segment ends at byte {len}, before the persisted offset {start}"),
-            ));
+        Ok(other) => {
+            return Err(not_a_segment(format!(
+                "segment format {other} is unknown to this build"
+            )))
         }
-        let mut offset = start;
-        let mut body = Vec::new();
-        let mut envelope = codec::blank_envelope();
-        while offset < len {
-            let mut header = [0u8; RECORD_HEADER_LEN];
-            if len - offset < RECORD_HEADER_LEN as u64 {
-                return truncate_torn(file, offset);
-            }
-            file.read_exact_at(&mut header, offset).map_err(LogError::io)?;
-            let body_len = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
-            let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-            let body_start = offset + RECORD_HEADER_LEN as u64;
-            let end = body_start + body_len;
-            if end > len {
-                // Runs past the end of the file: the trace of an unacknowledged write.
-                return truncate_torn(file, offset);
-            }
-            body.resize(body_len as usize, 0);
-            file.read_exact_at(&mut body, body_start).map_err(LogError::io)?;
-            let entries = if body_len > 0 && crc32(&body) == crc {
-                parse_entries(&body).ok()
-            } else {
-                None
-            };
-            let Some(entries) = entries else {
-                if end < len && valid_record_at(file, end, len) {
-                    return Err(LogError::corrupt_at(
-                        self.next_position,
-                        format!("the segment record at byte {offset} is damaged, and more records follow it"),
-                    ));
-                }
-                return truncate_torn(file, offset);
-            };
-            for entry in entries {
-                match entry {
-                    Entry::Chunk { at, bytes } => self.chunk(bytes, body_start + at as u64, &mut envelope)?,
-                    Entry::Command {
-                        at,
-                        command_id,
-                        outcome,
-                    } => {
-                        let loc = ChunkLoc {
-                            offset: body_start + at as u64,
-                            len: u32::try_from(16 + outcome.len()).unwrap_or(u32::MAX),
-                        };
-                        let outcome = codec::decode_outcome(outcome)
-                            .map_err(|reason| LogError::corrupt_at(self.next_position.saturating_sub(1), reason))?;
-                        self.commands.push((command_id, outcome, loc));
-                    }
-                }
-            }
-            offset = end;
-        }
-        Ok(offset)
     }
+    let header = records::read_header_block(&file)
+        .map_err(LogError::io)?
+        .map_err(not_a_segment)?;
+    Ok((file, header))
 }
 
-/// Cuts a torn record off the end of the segment (and syncs the new length).
-fn truncate_torn(file: &File, offset: u64) -> Result<u64, LogError> {
-    file.set_len(offset).map_err(LogError::io)?;
-    file.sync_all().map_err(LogError::io)?;
-    Ok(offset)
-}
-
-/// The position and hash of the event at `position`, read through the directory.
-fn event_hash_at(file: &File, directory: &ChunkDirectory, position: u64) -> Result<[u8; 32], LogError> {
-    let missing = || LogError::corrupt_at(position, "the chunk directory has no chunk holding the persisted head");
-    let (first, loc) = directory
-        .batch(position, position, 1)
-        .into_iter()
-        .next()
-        .ok_or_else(missing)?;
-    let mut bytes = vec![0; loc.len as usize];
-    file.read_exact_at(&mut bytes, loc.offset)
-        .map_err(|error| LogError::corrupt_at(first, format!("reading the chunk starting here: {error}")))?;
-    let chunk = ChunkView::parse(&bytes)
-        .map_err(|reason| LogError::corrupt_at(first, format!("chunk starting here: {reason}")))?;
-    let index = usize::try_from(position - first).unwrap_or(usize::MAX);
-    if index >= chunk.count() {
-        return Err(missing());
-    }
-    Ok(decode_at(position, chunk.frame(index))?.hash)
+/// Whether a log is opened to write or only to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
 }
 
 impl SledLog {
     /// Opens the log in directory `path`, creating it if it does not exist.
     ///
-    /// A new or empty directory becomes a new log (a format marker is written).
+    /// A new or empty directory becomes a new log.
     /// A non-empty directory that is not a kui log fails with [`LogError::NotALog`]
     /// without being touched.
-    /// On open, the head position and hash are recovered from the last chunk.
+    /// The derived data (in `index/`) is rebuilt from the segment when it is missing.
+    /// An interrupted write after the last acknowledged one is cut off (see
+    /// [`SledLog::interrupted`]); damage fails with [`LogError::Corrupt`] and changes
+    /// nothing.
     pub fn open(path: &Path, options: LogOptions) -> Result<SledLog, LogError> {
-        let state = inspect_directory(path)?;
-        let db = open_sled(path, &options)?;
-        match db.get(MARKER_KEY)? {
-            Some(marker) if marker.as_ref() == MARKER_VALUE => {}
-            Some(_) => {
+        SledLog::open_in(path, options, Access::ReadWrite)
+    }
+
+    /// Opens an existing log to read it, writing nothing: no file is changed, no lock is
+    /// taken (it can be opened beside a process writing the log; it then sees the
+    /// records complete when it opened) and the derived data is rebuilt in memory from
+    /// the segment. Appends fail with [`LogError::ReadOnly`].
+    ///
+    /// Damage fails with [`LogError::Corrupt`]; an interrupted write at the end is
+    /// reported by [`SledLog::interrupted`] and left in place.
+    pub fn open_read_only(path: &Path) -> Result<SledLog, LogError> {
+        let options = LogOptions {
+            fsync: false,
+            cache_capacity_bytes: 16 * 1024 * 1024,
+            persist_every_events: usize::MAX,
+            acknowledge: Acknowledge::Synced,
+        };
+        SledLog::open_in(path, options, Access::ReadOnly)
+    }
+
+    fn open_in(path: &Path, options: LogOptions, access: Access) -> Result<SledLog, LogError> {
+        let writable = access == Access::ReadWrite;
+        let segment_path = path.join(SEGMENT_FILE);
+        let (segment, header) = match recovery::inspect_directory(path)? {
+            Layout::New if writable => {
+                fs::create_dir_all(path).map_err(LogError::io)?;
+                let segment = create_segment(&segment_path, path)?;
+                (
+                    segment,
+                    HeaderBlock {
+                        watermark: None,
+                        damage: Vec::new(),
+                    },
+                )
+            }
+            Layout::New => {
                 return Err(LogError::NotALog {
                     path: path.to_path_buf(),
                 })
             }
-            None => {
-                let is_new = matches!(state, DirectoryState::Empty) || db.first()?.is_none();
-                if !is_new {
-                    return Err(LogError::NotALog {
-                        path: path.to_path_buf(),
-                    });
+            Layout::Existing => open_segment(&segment_path, path, writable)?,
+        };
+        let db = if writable {
+            let db = open_sled(&path.join(INDEX_DIR), options.cache_capacity_bytes)?;
+            match db.get(MARKER_KEY)? {
+                Some(marker) if marker.as_ref() == MARKER_VALUE => {}
+                Some(_) => {
+                    return Err(LogError::Corrupt {
+                        position: None,
+                        reason: format!(
+                            "the derived data in {} has an unknown format marker",
+                            path.join(INDEX_DIR).display()
+                        ),
+                    })
                 }
-                db.insert(MARKER_KEY, MARKER_VALUE)?;
-                db.flush()?;
+                None if db.first()?.is_none() => {
+                    db.insert(MARKER_KEY, MARKER_VALUE)?;
+                    db.flush()?;
+                }
+                None => {
+                    return Err(LogError::Corrupt {
+                        position: None,
+                        reason: format!(
+                            "the derived data in {} has no format marker",
+                            path.join(INDEX_DIR).display()
+                        ),
+                    })
+                }
             }
-        }
-        let persisted = read_persist_marker(&db)?;
-        let has_chunks = db.scan_prefix([EVENT_PREFIX]).next().is_some()
-            || db.scan_prefix([codec::DIRECTORY_PREFIX]).next().is_some();
-        let segment_path = path.join(SEGMENT_FILE);
-        let may_create = persisted.is_none() && !has_chunks;
-        let segment = open_segment(&segment_path, path, may_create)?;
-        let directory = ChunkDirectory::load(&db)?;
+            // The read-only log reads nothing from the directory's derived data: it keeps
+            // all of it in memory.
+            Some(db)
+        } else {
+            None
+        };
+        let persisted = match &db {
+            Some(db) => read_persist_marker(db)?,
+            None => None,
+        };
+        let directory = ChunkDirectory::load(db.as_ref())?;
         let persisted_chunks = directory.last().map_or(0, |(first, _)| first);
-        let (persisted_position, persisted_offset) = persisted.unwrap_or((0, SEGMENT_HEADER.len() as u64));
+        let (persisted_position, persisted_offset) = persisted.unwrap_or((0, HEADER_BLOCK));
+        let file_len = segment.metadata().map_err(LogError::io)?.len();
+        if persisted_offset > file_len {
+            return Err(LogError::corrupt_at(
+                persisted_position,
+                format!(
+                    "the segment ends at byte {file_len}, before byte {persisted_offset}, which the derived data records as written up to this position"
+                ),
+            ));
+        }
         let last_hash = if persisted_position > 0 {
-            event_hash_at(&segment, &directory, persisted_position)?
+            recovery::event_hash_at(&segment, &directory, persisted_position)?
         } else {
             ZERO_HASH
         };
-        let mut tail = Tail {
-            next_position: persisted_position + 1,
-            last_hash,
-            index: Vec::new(),
-            chunks: Vec::new(),
-            commands: Vec::new(),
-        };
-        let end_offset = tail.scan(&segment, persisted_offset)?;
+        let watermark = header.watermark.map(|(_, watermark)| watermark);
+        let vouched = watermark
+            .map_or(HEADER_BLOCK, |watermark| watermark.offset)
+            .max(persisted_offset);
+        let mut tail = Tail::new(persisted_position + 1, last_hash, writable);
+        let scanned = tail.scan(&segment, persisted_offset, file_len, vouched)?;
+        let mut interrupted = scanned.interrupted;
+        if let Some(found) = interrupted.as_mut() {
+            if writable {
+                recovery::cut_interrupted(&segment, found.offset)?;
+                found.cut = true;
+            }
+        }
         let head = (tail.next_position > 1).then_some((tail.next_position - 1, tail.last_hash));
         let index = StreamIndex::default();
         index.record(&tail.index);
         directory.record(&tail.chunks);
-        let commands = CommandTable::load(&db);
+        if let Some(watermark) = watermark.filter(|watermark| watermark.position > 0) {
+            let head_position = head.map_or(0, |(position, _)| position);
+            let stored = if watermark.position <= head_position {
+                Some(recovery::event_hash_at(&segment, &directory, watermark.position)?)
+            } else {
+                None
+            };
+            if stored != Some(watermark.hash) {
+                return Err(LogError::corrupt_at(
+                    watermark.position,
+                    "the acknowledgement watermark names this position with a hash the stored event does not have",
+                ));
+            }
+        }
+        let commands = CommandTable::load(db.as_ref());
         commands.record(tail.commands);
+        let end_offset = scanned.end_offset;
         let shared = Arc::new(Shared {
             db,
             durable: Mutex::new(DurableState {
@@ -906,23 +839,42 @@ impl SledLog {
             }),
             durable_changed: Condvar::new(),
             durable_position: AtomicU64::new(head.map_or(0, |(position, _)| position)),
+            durable_offset: AtomicU64::new(end_offset),
             stats: StatCounters::default(),
             index,
             segment: segment.try_clone().map_err(LogError::io)?,
             directory,
             commands,
+            header_damage: header.damage.clone(),
             #[cfg(test)]
             hold_syncs: Mutex::new(()),
         });
+        let mut log = SledLog {
+            shared: Arc::clone(&shared),
+            sender: None,
+            writer: None,
+            flusher: None,
+            acker: None,
+            persister: None,
+            extender: None,
+            path: path.to_path_buf(),
+            fsync: options.fsync,
+            interrupted,
+            read_only: !writable,
+        };
+        if !writable {
+            return Ok(log);
+        }
         let (sender, receiver) = mpsc::channel();
         let threads = writer::spawn(
-            Arc::clone(&shared),
+            shared,
             receiver,
             head,
             writer::FlushSettings {
                 fsync: options.fsync,
                 acknowledge: options.acknowledge,
                 sync_handle: segment.try_clone().map_err(LogError::io)?,
+                watermark: WatermarkWriter::new(segment.try_clone().map_err(LogError::io)?, header.watermark),
                 segment,
                 end_offset,
                 persisted_chunks,
@@ -930,17 +882,20 @@ impl SledLog {
             },
         )
         .map_err(LogError::io)?;
-        Ok(SledLog {
-            shared,
-            sender: Some(sender),
-            writer: Some(threads.writer),
-            flusher: Some(threads.flusher),
-            acker: Some(threads.acker),
-            persister: Some(threads.persister),
-            extender: Some(threads.extender),
-            path: path.to_path_buf(),
-            fsync: options.fsync,
-        })
+        log.sender = Some(sender);
+        log.writer = Some(threads.writer);
+        log.flusher = Some(threads.flusher);
+        log.acker = Some(threads.acker);
+        log.persister = Some(threads.persister);
+        log.extender = Some(threads.extender);
+        Ok(log)
+    }
+
+    /// The interrupted write found after the last complete request when the log was
+    /// opened: cut off by a writable open, left in place by a read-only one. Never an
+    /// acknowledged append.
+    pub fn interrupted(&self) -> Option<&Interrupted> {
+        self.interrupted.as_ref()
     }
 
     /// The directory this log lives in.
@@ -979,14 +934,26 @@ impl SledLog {
         } else if thread_panicked {
             Err(LogError::Closed)
         } else {
-            self.shared.db.flush().map(|_| ()).map_err(LogError::from)
+            match &self.shared.db {
+                Some(db) => db.flush().map(|_| ()).map_err(LogError::from),
+                None => Ok(()),
+            }
         };
         self.shared.mark_closed();
         result
     }
 
+    /// The error for a write that cannot be sent.
+    fn not_writing(&self) -> LogError {
+        if self.read_only {
+            LogError::ReadOnly
+        } else {
+            LogError::Closed
+        }
+    }
+
     fn send(&self, message: WriterMsg) -> Result<(), LogError> {
-        let sender = self.sender.as_ref().ok_or(LogError::Closed)?;
+        let sender = self.sender.as_ref().ok_or_else(|| self.not_writing())?;
         sender.send(message).map_err(|_| LogError::Closed)
     }
 
@@ -1025,7 +992,7 @@ impl EventLog for SledLog {
             return done(Err(error));
         }
         let Some(sender) = self.sender.as_ref() else {
-            return done(Err(LogError::Closed));
+            return done(Err(self.not_writing()));
         };
         let message = WriterMsg::Append {
             request,

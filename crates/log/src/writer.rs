@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::codec::{self, encode_frame, frame_len, ChunkBuilder, FrameFields};
 use crate::error::LogError;
 use crate::index::{Blocks, IndexEntry, INDEXED_KEY};
-use crate::segment::{ChunkLoc, RecordWriter};
+use crate::records::{Watermark, WatermarkWriter};
+use crate::segment::{ChunkLoc, RecordWriter, SOFT_RECORD_BYTES};
 use crate::sled_log::{Acknowledge, Shared, StatCounters};
 use crate::types::{AppendOutcome, AppendRequest, Envelope, Metadata, NewEvent, Position, StreamId, Version};
 
@@ -40,9 +41,9 @@ const MAX_CACHED_HEADS: usize = 1_000_000;
 const EXTEND_STEP: usize = 1024 * 1024;
 /// The extender keeps at least this many zero bytes written ahead of the writer.
 const EXTEND_AHEAD: u64 = 8 * 1024 * 1024;
-/// A large import or bulk load is written as several records of about this many bytes
-/// (cut between requests).
-const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+/// How long the flusher waits for another group, after answering one, before it syncs
+/// the acknowledgement watermark on its own: under load the next group's sync carries it.
+const IDLE_SYNC: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A request to the writer thread.
 pub(crate) enum WriterMsg {
@@ -254,6 +255,8 @@ struct AppliedGroup {
     completions: Vec<Completion>,
     /// The applied head after this group (None if it wrote nothing).
     head: Option<(u64, [u8; 32])>,
+    /// The segment offset after this group's records.
+    end_offset: u64,
 }
 
 #[derive(Default)]
@@ -284,20 +287,42 @@ impl FlushQueue {
         self.ready.notify_one();
     }
 
-    /// Blocks until there are groups to sync; None once the writer is gone and
-    /// everything is taken.
-    fn take(&self) -> Option<Vec<AppliedGroup>> {
+    /// Blocks until there are groups to sync (at most `idle` when given); `Done` once
+    /// the writer is gone and everything is taken.
+    fn take(&self, idle: Option<std::time::Duration>) -> Taken {
+        let deadline = idle.map(|idle| Instant::now() + idle);
         let mut state = self.lock();
         loop {
             if !state.groups.is_empty() {
-                return Some(std::mem::take(&mut state.groups));
+                return Taken::Groups(std::mem::take(&mut state.groups));
             }
             if state.writer_done {
-                return None;
+                return Taken::Done;
             }
-            state = self.ready.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = match deadline {
+                None => self.ready.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner()),
+                Some(deadline) => {
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    if remaining.is_zero() {
+                        return Taken::Idle;
+                    }
+                    self.ready
+                        .wait_timeout(state, remaining)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .0
+                }
+            };
         }
     }
+}
+
+/// What the flusher found waiting.
+enum Taken {
+    Groups(Vec<AppliedGroup>),
+    /// Nothing arrived within the idle time.
+    Idle,
+    /// The writer is gone and every group was taken.
+    Done,
 }
 
 impl FlushQueue {
@@ -333,6 +358,8 @@ pub(crate) struct FlushSettings {
     pub(crate) segment: File,
     /// The segment file again, for the flusher's `sync_data`.
     pub(crate) sync_handle: File,
+    /// Writes the acknowledgement watermark, after each sync and before its answers.
+    pub(crate) watermark: WatermarkWriter,
     /// Segment offset the next record goes to (the end of the last good record).
     pub(crate) end_offset: u64,
     /// Write the derived index data to sled after this many new events.
@@ -375,10 +402,12 @@ pub(crate) fn spawn(
         acknowledge,
         segment,
         sync_handle,
+        watermark,
         end_offset,
         persisted_chunks,
         persist_every,
     } = settings;
+
     let (persist_jobs, jobs) = mpsc::channel();
     let persist_in_flight = Arc::new(AtomicBool::new(false));
     let persister = Persister {
@@ -415,6 +444,7 @@ pub(crate) fn spawn(
         fsync,
         segment: sync_handle,
         acks,
+        watermark,
     };
     let flusher = std::thread::Builder::new()
         .name("kui-log-flusher".into())
@@ -514,6 +544,9 @@ impl Persister {
     /// Writes the in-memory derived data up to `job.up_to` to sled, the `m:indexed` marker
     /// in the last batch, then forgets it from memory.
     fn persist(&mut self, job: &PersistJob) -> Result<(), LogError> {
+        let Some(db) = self.shared.db.as_ref() else {
+            return Ok(());
+        };
         // The marker must never cover segment bytes that a power loss could take: sync
         // everything written so far first (one extra fsync per persist).
         if self.fsync {
@@ -523,9 +556,9 @@ impl Persister {
         // sled until all of it is applied. A crash before the marker's batch leaves blocks
         // that reads and the next persist recognise as stored.
         let mut blocks = Blocks::new();
-        self.shared.index.stage_flush(&self.shared.db, &mut blocks, job.up_to)?;
+        self.shared.index.stage_flush(db, &mut blocks, job.up_to)?;
         for (key, value) in blocks {
-            self.shared.db.insert(key, value)?;
+            db.insert(key, value)?;
         }
         let mut batch = sled::Batch::default();
         let last_chunk = self
@@ -537,7 +570,7 @@ impl Persister {
         marker[..8].copy_from_slice(&job.up_to.to_be_bytes());
         marker[8..].copy_from_slice(&job.end_offset.to_be_bytes());
         batch.insert(INDEXED_KEY, &marker);
-        self.shared.db.apply_batch(batch)?;
+        db.apply_batch(batch)?;
         self.shared.index.forget(job.up_to);
         self.shared.commands.forget(&commands)?;
         if let Some(last_chunk) = last_chunk {
@@ -626,12 +659,21 @@ impl Group {
         }
     }
 
-    /// Ends the open record once it is large; called between requests (and between the
-    /// envelopes of an import), so every append request is in one record.
+    /// Ends the open record once it is large; called between requests.
     fn cut_if_large(&mut self) {
-        if self.records.open_record_len() >= MAX_RECORD_BYTES {
+        if self.records.open_record_len() >= SOFT_RECORD_BYTES {
             self.close_chunk();
             self.records.end_record();
+        }
+    }
+
+    /// Ends the open record once it is large, inside a request: the record says that the
+    /// request continues in the next one, so that recovery keeps the request only when
+    /// all of it was written.
+    fn cut_within_request(&mut self) {
+        if self.records.open_record_len() >= SOFT_RECORD_BYTES {
+            self.close_chunk();
+            self.records.end_record_continued();
         }
     }
 
@@ -803,14 +845,19 @@ impl Writer {
         let completions = match self.acknowledge {
             Acknowledge::Synced => completions,
             Acknowledge::Written => {
-                // Answered now; the flusher still syncs the group and shows it to readers.
+                // Answered now; the flusher still syncs the group, moves the watermark
+                // and shows the group to readers.
                 for completion in completions {
                     completion.send();
                 }
                 Vec::new()
             }
         };
-        self.queue.push(AppliedGroup { completions, head });
+        self.queue.push(AppliedGroup {
+            completions,
+            head,
+            end_offset: self.end_offset,
+        });
         // Persisting the derived data overlaps with the flusher's sync of the group just
         // pushed.
         if self.shared.index.pending() >= self.persist_every {
@@ -895,7 +942,7 @@ impl Writer {
         let version = self
             .shared
             .index
-            .last_version(&self.shared.db, stream, u64::MAX)?
+            .last_version(self.shared.db.as_ref(), stream, u64::MAX)?
             .unwrap_or(0);
         self.heads.insert(stream.clone(), version);
         Ok(version)
@@ -944,6 +991,7 @@ impl Writer {
             };
             for (index, event) in stream_append.events.iter().enumerate() {
                 group.push_event(stream, base + 1 + index as u64, event);
+                group.cut_within_request();
             }
             let new_version = base + stream_append.events.len() as u64;
             group.heads.insert(stream.clone(), new_version);
@@ -1003,9 +1051,9 @@ impl Writer {
         }
         for item in &batch.items {
             group.push_frame(item);
-            // A very large import is split into several records; like before, only an
-            // import that fits one record is all-or-nothing after a crash.
-            group.cut_if_large();
+            // An import is one request: split into records that say it continues, it
+            // stays all-or-nothing after a crash.
+            group.cut_within_request();
         }
         for (stream, version) in planned {
             group.heads.insert(stream.clone(), version);
@@ -1110,12 +1158,30 @@ struct Flusher {
     segment: File,
     /// Answers go to the acker thread.
     acks: Sender<Vec<Completion>>,
+    /// The acknowledgement watermark: the end of the synced records, written after each
+    /// sync and before its answers.
+    watermark: WatermarkWriter,
 }
 
 impl Flusher {
     fn run(mut self) {
         let mut previous_groups = 0;
-        while let Some(mut groups) = self.queue.take() {
+        // Whether a watermark was written since the last sync.
+        let mut watermark_unsynced = false;
+        loop {
+            let idle = (watermark_unsynced && self.fsync).then_some(IDLE_SYNC);
+            let mut groups = match self.queue.take(idle) {
+                Taken::Groups(groups) => groups,
+                Taken::Idle => {
+                    // Nothing followed the last answered group: make its watermark durable.
+                    if let Err(reason) = self.make_durable() {
+                        self.shared.fail(reason);
+                    }
+                    watermark_unsynced = false;
+                    continue;
+                }
+                Taken::Done => break,
+            };
             if self.fsync && previous_groups > 1 {
                 std::thread::sleep(std::time::Duration::from_micros(LINGER_MICROS));
                 groups.extend(self.queue.take_ready());
@@ -1127,10 +1193,28 @@ impl Flusher {
                 Some(reason) => Err(reason),
                 None => self.make_durable(),
             };
+            let head = groups.iter().rev().find_map(|group| group.head);
+            let end_offset = groups.iter().map(|group| group.end_offset).max().unwrap_or(0);
+            let synced = synced.and_then(|()| {
+                watermark_unsynced = false;
+                match head {
+                    Some((position, hash)) => {
+                        watermark_unsynced = true;
+                        self.watermark
+                            .write(Watermark {
+                                offset: end_offset,
+                                position,
+                                hash,
+                            })
+                            .map_err(|error| format!("writing the acknowledgement watermark failed: {error}"))
+                    }
+                    None => Ok(()),
+                }
+            });
             match synced {
                 Ok(()) => {
-                    if let Some(head) = groups.iter().rev().find_map(|group| group.head) {
-                        self.shared.set_durable(head);
+                    if let Some(head) = head {
+                        self.shared.set_durable(head, end_offset);
                     }
                     let completions = groups.into_iter().flat_map(|group| group.completions).collect();
                     // The acker only stops after the flusher, so this cannot fail.
@@ -1144,6 +1228,11 @@ impl Flusher {
                         }
                     }
                 }
+            }
+        }
+        if watermark_unsynced && self.shared.failure().is_none() {
+            if let Err(reason) = self.make_durable() {
+                self.shared.fail(reason);
             }
         }
     }

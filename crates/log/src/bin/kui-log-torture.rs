@@ -8,7 +8,8 @@
 //! Opens (or creates) a durable log in `<log-dir>` and appends from `threads` threads
 //! (default 16) until it is killed: single events, several events to one stream (with
 //! an exact expected version, so some conflict) and multi-stream appends, some with
-//! command ids and some resending an earlier command id.
+//! command ids and some resending an earlier command id, and now and then one request of
+//! several megabytes, which the log writes as records that continue one another.
 //!
 //! For every acknowledged (durable) append it prints one line to stdout and flushes it:
 //!
@@ -63,13 +64,20 @@ fn stream(rng: &mut Rng) -> StreamId {
     StreamId::new(format!("torture-{}", rng.below(STREAMS))).expect("torture stream ids are valid")
 }
 
-fn new_event(thread: u64, counter: u64) -> NewEvent {
+/// One request in this many is a large one.
+const LARGE_EVERY: u64 = 4000;
+/// Events of a large request, and the padding of each (together about 5 MB: more than one
+/// segment record).
+const LARGE_EVENTS: u64 = 60;
+const LARGE_PAD: usize = 80_000;
+
+fn new_event(thread: u64, counter: u64, pad: usize) -> NewEvent {
     let at = DateTime::from_timestamp(1_767_225_600, 0).expect("a fixed, valid timestamp");
     NewEvent {
         event_id: Uuid::now_v7(),
         event_type: "TortureEvent".into(),
         schema_version: 1,
-        payload: format!(r#"{{"thread":{thread},"n":{counter}}}"#).into_bytes(),
+        payload: format!(r#"{{"thread":{thread},"n":{counter},"pad":"{}"}}"#, "x".repeat(pad)).into_bytes(),
         metadata: Metadata {
             actor: Actor {
                 staff_id: None,
@@ -86,14 +94,25 @@ fn new_event(thread: u64, counter: u64) -> NewEvent {
 }
 
 fn request(log: &SledLog, rng: &mut Rng, thread: u64, counter: &mut u64) -> Result<AppendRequest, LogError> {
-    let mut events = |n: u64| -> Vec<NewEvent> {
+    let mut events_padded = |n: u64, pad: usize| -> Vec<NewEvent> {
         (0..n)
             .map(|_| {
                 *counter += 1;
-                new_event(thread, *counter)
+                new_event(thread, *counter, pad)
             })
             .collect()
     };
+    if rng.below(LARGE_EVERY) == 0 {
+        return Ok(AppendRequest {
+            command_id: Some(Uuid::from_u64_pair(rng.next(), rng.next())),
+            streams: vec![StreamAppend {
+                stream: stream(rng),
+                expected: ExpectedVersion::Any,
+                events: events_padded(LARGE_EVENTS, LARGE_PAD),
+            }],
+        });
+    }
+    let mut events = |n: u64| events_padded(n, 0);
     let streams = match rng.below(10) {
         0..=5 => vec![StreamAppend {
             stream: stream(rng),

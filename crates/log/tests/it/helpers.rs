@@ -121,19 +121,46 @@ pub fn assert_gap_free_chain(events: &[Envelope]) {
     }
 }
 
-/// A raw sled handle on a closed log's directory, for tampering.
+/// A raw sled handle on a closed log's derived data (`<log>/index`), for tampering.
 ///
 /// Retries for a moment: sled's IO threads may hold the directory lock briefly after
 /// the log is closed.
 pub fn raw_sled(path: &Path) -> sled::Db {
+    let path = path.join("index");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
-        match sled::open(path) {
+        match sled::open(&path) {
             Ok(db) => return db,
             Err(_) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
             Err(error) => panic!("cannot open {} with sled: {error}", path.display()),
         }
+    }
+}
+
+/// Overwrites bytes of a closed log's segment at `offset`, inside a record, and gives
+/// that record the checksum of its new bytes: tampering that the record checksum does
+/// not show, for the checks behind it (hashes, links).
+pub fn tamper_record(path: &Path, offset: u64, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path.join("events.seg"))
+        .expect("open the segment");
+    file.write_all_at(bytes, offset).expect("tamper");
+    let segment = std::fs::read(path.join("events.seg")).expect("read");
+    let mut at = 4096usize;
+    loop {
+        let len = u32::from_be_bytes(segment[at..at + 4].try_into().expect("4 bytes")) as usize;
+        assert!(len > 0, "offset {offset} is not inside a record");
+        let end = at + 8 + len;
+        if (at as u64..end as u64).contains(&offset) {
+            let crc = crc32fast::hash(&segment[at + 8..end]);
+            file.write_all_at(&crc.to_be_bytes(), at as u64 + 4).expect("checksum");
+            return;
+        }
+        at = end;
     }
 }

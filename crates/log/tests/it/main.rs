@@ -2,6 +2,7 @@
 
 mod append;
 mod crash;
+mod damage;
 mod helpers;
 mod ndjson;
 mod read;
