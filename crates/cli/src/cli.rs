@@ -37,8 +37,15 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Replay one young person's full history across streams (the auditor's view).
     History(HistoryArgs),
-    /// Check the hash chain and every invariant; exits non-zero naming the first bad position.
+    /// Check every stored byte, the hash chain and every invariant, writing nothing (also
+    /// beside a running server); exits 1 naming the first bad position.
     Verify,
+    /// Show what cutting a damaged log would lose and, confirmed, cut it (a copy is kept).
+    Repair(RepairArgs),
+    /// Drop the derived index data of the logs; the next command rebuilds it from the events.
+    Reindex,
+    /// Convert a data directory written by an earlier kui to the current format.
+    Upgrade,
     /// Record every age milestone (18th birthday, end of the age band) due by a date.
     Tick(TickArgs),
     /// Write the whole log as NDJSON, one event per line.
@@ -55,6 +62,14 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+/// `kui repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Cut without asking (otherwise the cut is shown and confirmed on the terminal).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `kui rebuild`.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_engine::{Clock, Engine, FixedClock, RandomIds, SystemClock};
-use kui_log::{Acknowledge, LogOptions, SledLog};
+use kui_log::{Acknowledge, Interrupted, LogError, LogOptions, SledLog};
 use kui_projections::{DirectoryStore, Opened, Options as ProjectionOptions, Projections};
 
 /// Opens (or creates) the log in `data` and builds an engine over it.
@@ -25,12 +25,54 @@ pub fn clock(now: Option<&str>) -> Result<Arc<dyn Clock>> {
 
 /// Opens (or creates) the log in `data` and builds an engine over it with `clock`.
 pub fn engine_with(data: &Path, clock: Arc<dyn Clock>) -> Result<(Engine, Arc<SledLog>)> {
-    let log = Arc::new(
-        SledLog::open(data, LogOptions::durable())
-            .with_context(|| format!("cannot open the kui log in {}", data.display()))?,
-    );
+    let log = Arc::new(open_log(data, LogOptions::durable())?);
     let engine = Engine::new(log.clone(), clock, Arc::new(RandomIds));
     Ok((engine, log))
+}
+
+/// Opens (or creates) the log in `path` for writing; says what to do when it cannot, and
+/// reports an interrupted write the open cut off.
+pub fn open_log(path: &Path, options: LogOptions) -> Result<SledLog> {
+    let log = SledLog::open(path, options).map_err(|error| explain(path, error))?;
+    if let Some(found) = log.interrupted() {
+        eprintln!("note: {}", describe_interrupted(path, found));
+    }
+    Ok(log)
+}
+
+/// What an interrupted write at the end of a log is, in a sentence.
+pub fn describe_interrupted(path: &Path, found: &Interrupted) -> String {
+    format!(
+        "{}: the last write ({} bytes at segment byte {}, position {} on) was interrupted before it was acknowledged; {}",
+        path.display(),
+        found.bytes,
+        found.offset,
+        found.first_position,
+        if found.cut {
+            "it was cut off"
+        } else {
+            "the next command that writes cuts it off"
+        }
+    )
+}
+
+/// An open error with what the operator can do about it.
+pub fn explain(path: &Path, error: LogError) -> anyhow::Error {
+    let hint = match &error {
+        LogError::EarlierFormat { .. } => {
+            Some("run `kui upgrade` to convert it (every event and hash is kept; stop any server first)")
+        }
+        LogError::Corrupt { .. } => {
+            Some("nothing was changed; `kui verify` names the damage, `kui repair` shows what cutting it would lose")
+        }
+        LogError::NotALog { .. } => Some("check --data (or KUI_DATA): it must name a kui data directory"),
+        _ => None,
+    };
+    let context = match hint {
+        Some(hint) => format!("cannot open the kui log in {} ({hint})", path.display()),
+        None => format!("cannot open the kui log in {}", path.display()),
+    };
+    anyhow::Error::new(error).context(context)
 }
 
 /// The read models of the log in `data`: restored from `<data>/projections`, caught up
@@ -76,9 +118,7 @@ pub fn access_log(data: &Path, acknowledge: Acknowledge) -> Result<Arc<SledLog>>
         acknowledge,
         ..LogOptions::durable()
     };
-    Ok(Arc::new(SledLog::open(&path, options).with_context(|| {
-        format!("cannot open the access log in {}", path.display())
-    })?))
+    Ok(Arc::new(open_log(&path, options)?))
 }
 
 /// Parses `--now`: RFC 3339, or a date meaning noon UTC that day.
@@ -91,6 +131,17 @@ pub fn parse_now(text: &str) -> Result<DateTime<Utc>> {
     date.and_hms_opt(12, 0, 0)
         .map(|t| t.and_utc())
         .context("--now is out of range")
+}
+
+/// The logs of a data directory: the event log, and the access log beside it (when there
+/// is one).
+pub fn logs(data: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
+    let mut logs = vec![("event log", data.to_path_buf())];
+    let access = data.join("access");
+    if access.exists() {
+        logs.push(("access log", access));
+    }
+    logs
 }
 
 /// Whether the data directory holds no log yet.

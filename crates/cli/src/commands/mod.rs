@@ -4,6 +4,7 @@ mod demo;
 mod demo_tokens;
 mod history;
 mod init;
+mod maintenance;
 mod report;
 mod serve;
 mod transfer;
@@ -25,6 +26,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Summary => demo::summary(&cli.data, now),
         Command::History(args) => history::run(&cli.data, now, args),
         Command::Verify => verify::verify(&cli.data, now),
+        Command::Repair(args) => maintenance::repair(&cli.data, &args),
+        Command::Reindex => maintenance::reindex(&cli.data),
+        Command::Upgrade => maintenance::upgrade(&cli.data),
         Command::Tick(args) => verify::tick(&cli.data, now, args),
         Command::Export(args) => transfer::export(&cli.data, now, args),
         Command::Import(args) => transfer::import(&cli.data, now, args),

@@ -2,59 +2,104 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
-use kui_engine::EngineError;
-use kui_log::LogError;
+use kui_engine::{Engine, EngineError, RandomIds};
+use kui_log::{EventLog, LogError};
 
 use crate::cli::TickArgs;
 use crate::{open, progress};
 
+/// Checks the event log (every stored byte, the chain, the invariants) and the access log
+/// (every stored byte, the chain), through read-only opens: no file is written, and a
+/// running server is no obstacle.
 pub fn verify(data: &Path, now: Option<&str>) -> Result<ExitCode> {
     if open::is_fresh(data) {
         bail!("{} holds no kui log", data.display());
     }
-    let (engine, log) = open::engine(data, now)?;
-    let total = kui_log::EventLog::head(log.as_ref())?.map(|(p, _)| p.0).unwrap_or(0);
-    let bar = progress::events(total, "verifying");
-    let result = engine.verify(&mut |stage, position| {
-        bar.set_message(stage);
-        bar.set_position(position);
-    });
-    bar.finish_and_clear();
-    match result {
-        Ok(verified) => {
-            let head = verified
-                .log
-                .head
-                .map(|(p, h)| format!("{} ({})", p.0, kui_engine::history::hex(&h)));
-            println!(
-                "ok: {} events in {} streams; {} young people and {} meetings satisfy every invariant; head {}",
-                verified.log.events,
-                verified.log.streams,
-                verified.youth,
-                verified.meetings,
-                head.unwrap_or_else(|| "-".into())
-            );
-            Ok(ExitCode::SUCCESS)
+    let mut failed = false;
+    for (what, path) in open::logs(data) {
+        let log = match kui_log::SledLog::open_read_only(&path) {
+            Ok(log) => Arc::new(log),
+            Err(LogError::Corrupt { position, reason }) => {
+                report_failure(what, position, &reason);
+                failed = true;
+                continue;
+            }
+            Err(error) => return Err(open::explain(&path, error)),
+        };
+        if let Some(found) = log.interrupted() {
+            println!("note: {}", open::describe_interrupted(&path, found));
         }
-        Err(EngineError::Log(LogError::Corrupt {
-            position: Some(position),
-            reason,
-        })) => {
-            eprintln!("FAILED at position {position}: {reason}");
-            Ok(ExitCode::from(1))
+        let total = log.head()?.map_or(0, |(position, _)| position.0);
+        let bar = progress::events(total, "verifying");
+        let result = if what == "event log" {
+            let engine = Engine::new(log.clone(), open::clock(now)?, Arc::new(RandomIds));
+            engine
+                .verify(&mut |stage, position| {
+                    bar.set_message(stage);
+                    bar.set_position(position);
+                })
+                .map(|verified| {
+                    format!(
+                        "{} events in {} streams; {} young people and {} meetings satisfy every invariant; head {}",
+                        verified.log.events,
+                        verified.log.streams,
+                        verified.youth,
+                        verified.meetings,
+                        head_text(verified.log.head)
+                    )
+                })
+        } else {
+            log.verify(&mut |position| bar.set_position(position))
+                .map(|verified| {
+                    format!(
+                        "{} records of reads in {} streams; head {}",
+                        verified.events,
+                        verified.streams,
+                        head_text(verified.head)
+                    )
+                })
+                .map_err(EngineError::from)
+        };
+        bar.finish_and_clear();
+        match result {
+            Ok(summary) => println!("ok: {what}: {summary}"),
+            Err(EngineError::Log(LogError::Corrupt { position, reason })) => {
+                report_failure(what, position, &reason);
+                failed = true;
+            }
+            Err(EngineError::Invariant { position, reason }) => {
+                report_failure(what, Some(position), &reason);
+                failed = true;
+            }
+            Err(EngineError::Decode { position, source }) => {
+                report_failure(what, Some(position), &source.to_string());
+                failed = true;
+            }
+            Err(other) => return Err(other.into()),
         }
-        Err(EngineError::Invariant { position, reason }) => {
-            eprintln!("FAILED at position {position}: {reason}");
-            Ok(ExitCode::from(1))
-        }
-        Err(EngineError::Decode { position, source }) => {
-            eprintln!("FAILED at position {position}: {source}");
-            Ok(ExitCode::from(1))
-        }
-        Err(other) => Err(other.into()),
     }
+    if failed {
+        eprintln!("nothing was changed; `kui repair` shows what cutting the damage would lose");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_failure(what: &str, position: Option<u64>, reason: &str) {
+    match position {
+        Some(position) => eprintln!("FAILED: {what} at position {position}: {reason}"),
+        None => eprintln!("FAILED: {what}: {reason}"),
+    }
+}
+
+fn head_text(head: Option<(kui_log::Position, [u8; 32])>) -> String {
+    head.map_or_else(
+        || "-".into(),
+        |(position, hash)| format!("{} ({})", position.0, kui_engine::history::hex(&hash)),
+    )
 }
 
 pub fn tick(data: &Path, now: Option<&str>, args: TickArgs) -> Result<ExitCode> {
