@@ -59,12 +59,15 @@ impl Principal {
         Actor::staff(self.staff, self.role, self.department)
     }
 
+    /// The principal a token's claims name. Every claim must be written exactly as the
+    /// API documents it (no surrounding space, no other case): a signed value that only
+    /// resembles a role is not a role the issuer granted.
     fn from_claims(claims: &Claims) -> Result<Principal, ApiError> {
         let bad = |reason: String| ApiError::Unauthenticated { reason };
-        let staff: StaffId = claims
-            .sub
-            .parse()
-            .map_err(|_| bad("the token's sub is not a staff id".into()))?;
+        let staff: StaffId = Some(claims.sub.as_str())
+            .filter(|sub| sub.trim() == *sub)
+            .and_then(|sub| sub.parse().ok())
+            .ok_or_else(|| bad("the token's sub is not a staff id".into()))?;
         let role: Role = claims
             .role
             .parse()
@@ -72,12 +75,16 @@ impl Principal {
         if role == Role::System {
             return Err(bad("the system role cannot be given to a token".into()));
         }
-        let department: Department = claims.department.parse().map_err(|_| {
-            bad(format!(
-                "the token's department {:?} is not a department",
-                claims.department
-            ))
-        })?;
+        let department = Department::ALL
+            .iter()
+            .copied()
+            .find(|department| department.as_str() == claims.department)
+            .ok_or_else(|| {
+                bad(format!(
+                    "the token's department {:?} is not a department",
+                    claims.department
+                ))
+            })?;
         let municipality = claims
             .municipality
             .map(MunicipalityCode::new)
@@ -360,6 +367,35 @@ mod tests {
         );
         assert!(auth.authenticate_header(Some("Basic abc")).is_err());
         assert!(auth.authenticate_header(None).is_err());
+    }
+
+    #[test]
+    fn roles_and_departments_must_match_exactly() {
+        let auth = authenticator();
+        for role in [" admin ", "Admin", "admin\n", "ADMIN", " caseworker"] {
+            let mut near_miss = claims(tomorrow());
+            near_miss.role = role.into();
+            let token = sign_hs256(&near_miss, SECRET).unwrap_or_default();
+            assert!(
+                matches!(auth.authenticate(&token), Err(ApiError::Unauthenticated { reason }) if reason.contains("role")),
+                "{role:?}"
+            );
+        }
+        for department in ["UU", " uu", "uu\n"] {
+            let mut near_miss = claims(tomorrow());
+            near_miss.department = department.into();
+            let token = sign_hs256(&near_miss, SECRET).unwrap_or_default();
+            assert!(auth.authenticate(&token).is_err(), "{department:?}");
+        }
+        let mut spaced = claims(tomorrow());
+        spaced.sub = format!(" {} ", spaced.sub);
+        let token = sign_hs256(&spaced, SECRET).unwrap_or_default();
+        assert!(auth.authenticate(&token).is_err());
+        // Token-file entries are held to the same rule when the file is loaded.
+        let mut entry = claims(tomorrow());
+        entry.role = "Admin".into();
+        let json = serde_json::json!({ "t": entry }).to_string();
+        assert!(authenticator().with_token_file(&json).is_err());
     }
 
     #[test]

@@ -182,14 +182,31 @@ impl TestApp {
     }
 
     pub fn token_expiring(&self, role: Role, staff: StaffId, municipality: Option<u16>, valid: Duration) -> String {
-        let claims = Claims {
+        let mut claims = self.claims(role.as_str(), staff, municipality);
+        claims.exp = Some((self.now() + valid).timestamp());
+        self.sign(&claims)
+    }
+
+    /// The claims of [`TestApp::token`] with `role` as written, for tests that sign
+    /// variations of them.
+    pub fn claims(&self, role: &str, staff: StaffId, municipality: Option<u16>) -> Claims {
+        Claims {
             sub: staff.to_string(),
-            role: role.as_str().into(),
+            role: role.into(),
             department: "uu".into(),
             municipality,
-            exp: Some((kui_engine::Clock::now(self.clock.as_ref()) + valid).timestamp()),
-        };
-        sign_hs256(&claims, SECRET).unwrap_or_else(|e| panic!("{e}"))
+            exp: Some((self.now() + Duration::hours(1)).timestamp()),
+        }
+    }
+
+    /// Signs `claims` with the server's secret.
+    pub fn sign(&self, claims: &Claims) -> String {
+        sign_hs256(claims, SECRET).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The server's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        kui_engine::Clock::now(self.clock.as_ref())
     }
 
     /// The Sønderborg counsellor (a caseworker).

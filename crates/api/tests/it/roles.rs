@@ -197,3 +197,19 @@ async fn another_municipality_s_cases_do_not_exist_for_a_caseworker() {
         .await;
     assert!(own.get("errors").is_none(), "{own}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_claim_must_name_a_role_exactly() {
+    let app = spawn_app().await;
+    let query = "{ statistics { viborg { total } } }";
+    for role in [" admin ", "Admin", "admin\n", "ADMIN", "admin "] {
+        let token = app.sign(&app.claims(role, staff(91), None));
+        let reply = app.post(&token, query, json!({})).await;
+        assert_eq!(reply.status, 401, "{role:?}: {}", reply.body);
+        assert_eq!(code(&reply.json()), "UNAUTHENTICATED", "{role:?}");
+    }
+    let exact = app.sign(&app.claims("admin", staff(91), None));
+    let reply = app.post(&exact, query, json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.json().get("errors").is_none(), "{}", reply.body);
+}
