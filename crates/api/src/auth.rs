@@ -38,6 +38,43 @@ pub struct Claims {
     /// Expiry, seconds since the Unix epoch; required in JWTs, optional in the token file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
+    /// Not before, seconds since the Unix epoch: an issuer that hands out a token ahead of
+    /// its validity sets it, and the token is refused until then (less [`CLOCK_SKEW_SECONDS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Issued at, seconds since the Unix epoch: a token issued later than now (beyond
+    /// [`CLOCK_SKEW_SECONDS`]) comes from a clock that is wrong or a forger, and is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+}
+
+/// How far the issuer's clock may run ahead of the server's, in seconds, for `nbf` and
+/// `iat`. Expiry gets no leeway: a token is never accepted after its `exp`.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+
+impl Claims {
+    /// Checks the time claims against `now` (seconds since the Unix epoch). `exp` is
+    /// required unless the claims come from the token file, which the operators control.
+    fn check_times(&self, now: i64, exp_required: bool) -> Result<(), ApiError> {
+        let refuse = |reason: &str| {
+            Err(ApiError::Unauthenticated {
+                reason: reason.to_owned(),
+            })
+        };
+        match self.exp {
+            None if exp_required => return refuse("the token has no exp claim"),
+            Some(exp) if exp <= now => return refuse("the token has expired"),
+            _ => {}
+        }
+        let latest_accepted = now.saturating_add(CLOCK_SKEW_SECONDS);
+        if self.nbf.is_some_and(|nbf| nbf > latest_accepted) {
+            return refuse("the token is not valid yet (nbf)");
+        }
+        if self.iat.is_some_and(|iat| iat > latest_accepted) {
+            return refuse("the token is issued in the future (iat)");
+        }
+        Ok(())
+    }
 }
 
 /// The authenticated caller.
@@ -207,10 +244,9 @@ impl Authenticator {
         }
     }
 
-    /// Checks a bare token: an entry of the token file, or an HS256 JWT.
+    /// Checks a bare token: an entry of the token file, or an HS256 JWT, and its time
+    /// claims against the injected clock.
     pub fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
-        let now = self.clock.now().timestamp();
-        let expired = |exp: Option<i64>| exp.is_some_and(|exp| exp <= now);
         // Compare against every entry so the time taken does not depend on which matched.
         let mut found: Option<&Claims> = None;
         for (known, claims) in self.tokens.iter() {
@@ -222,16 +258,7 @@ impl Authenticator {
             Some(claims) => claims.clone(),
             None => verify_hs256(token, &self.secret)?,
         };
-        if claims.exp.is_none() && found.is_none() {
-            return Err(ApiError::Unauthenticated {
-                reason: "the token has no exp claim".into(),
-            });
-        }
-        if expired(claims.exp) {
-            return Err(ApiError::Unauthenticated {
-                reason: "the token has expired".into(),
-            });
-        }
+        claims.check_times(self.clock.now().timestamp(), found.is_none())?;
         Principal::from_claims(&claims)
     }
 }
@@ -333,7 +360,14 @@ mod tests {
             department: "uu".into(),
             municipality: Some(540),
             exp: Some(exp),
+            nbf: None,
+            iat: None,
         }
+    }
+
+    /// The authenticator's "now", seconds since the epoch.
+    fn now() -> i64 {
+        tomorrow() - 86_400
     }
 
     fn tomorrow() -> i64 {
@@ -396,6 +430,50 @@ mod tests {
         entry.role = "Admin".into();
         let json = serde_json::json!({ "t": entry }).to_string();
         assert!(authenticator().with_token_file(&json).is_err());
+    }
+
+    #[test]
+    fn not_before_and_issued_at_are_checked_with_a_small_clock_skew() {
+        let auth = authenticator();
+        let with = |nbf: Option<i64>, iat: Option<i64>| {
+            let mut timed = claims(tomorrow());
+            timed.nbf = nbf;
+            timed.iat = iat;
+            auth.authenticate(&sign_hs256(&timed, SECRET).unwrap_or_default())
+        };
+        let skew = CLOCK_SKEW_SECONDS;
+        assert!(with(Some(now() - 3_600), Some(now() - 3_600)).is_ok());
+        assert!(with(Some(now() + skew), None).is_ok(), "within the skew");
+        assert!(with(None, Some(now() + skew)).is_ok(), "within the skew");
+        assert!(
+            matches!(with(Some(now() + skew + 1), None), Err(ApiError::Unauthenticated { reason }) if reason.contains("nbf"))
+        );
+        assert!(
+            matches!(with(Some(now() + 3_600), None), Err(ApiError::Unauthenticated { reason }) if reason.contains("nbf"))
+        );
+        assert!(
+            matches!(with(None, Some(now() + skew + 1)), Err(ApiError::Unauthenticated { reason }) if reason.contains("iat"))
+        );
+        // Expiry has no leeway.
+        let mut expired = claims(now());
+        expired.iat = Some(now() - 60);
+        assert!(auth.authenticate(&sign_hs256(&expired, SECRET).unwrap_or_default()).is_err());
+        // A JWT without exp stays refused.
+        let mut forever = claims(0);
+        forever.exp = None;
+        assert!(
+            matches!(auth.authenticate(&sign_hs256(&forever, SECRET).unwrap_or_default()), Err(ApiError::Unauthenticated { reason }) if reason.contains("exp"))
+        );
+    }
+
+    #[test]
+    fn token_file_entries_honour_not_before_too() {
+        let mut entry = claims(tomorrow());
+        entry.exp = None;
+        entry.nbf = Some(now() + 3_600);
+        let json = serde_json::json!({ "later-token": entry }).to_string();
+        let auth = authenticator().with_token_file(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert!(auth.authenticate("later-token").is_err());
     }
 
     #[test]

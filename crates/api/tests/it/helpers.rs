@@ -196,6 +196,8 @@ impl TestApp {
             department: "uu".into(),
             municipality,
             exp: Some((self.now() + Duration::hours(1)).timestamp()),
+            nbf: None,
+            iat: None,
         }
     }
 
