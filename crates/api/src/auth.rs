@@ -208,7 +208,7 @@ impl Authenticator {
         Ok(self)
     }
 
-    /// The server secret, for keyed pseudonyms.
+    /// The server secret, which also keys the pseudonyms (`privacy`).
     pub(crate) fn secret(&self) -> &[u8] {
         &self.secret
     }
@@ -323,18 +323,6 @@ pub fn sign_hs256(claims: &Claims, secret: &[u8]) -> Result<String, ApiError> {
     mac.update(signing_input.as_bytes());
     let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
     Ok(format!("{signing_input}.{signature}"))
-}
-
-/// A keyed pseudonym: HMAC-SHA256 of `subject` with the server secret, shortened.
-/// The same subject always gets the same pseudonym on the same server secret.
-pub(crate) fn pseudonym(secret: &[u8], subject: &str) -> String {
-    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
-        return "p-unavailable".into();
-    };
-    mac.update(subject.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("p-{hex}")
 }
 
 #[cfg(test)]
@@ -486,12 +474,5 @@ mod tests {
         assert!(auth.authenticate("demo-tokem").is_err());
         let bad = serde_json::json!({ "t": { "sub": "x", "role": "caseworker", "department": "uu" } }).to_string();
         assert!(authenticator().with_token_file(&bad).is_err());
-    }
-
-    #[test]
-    fn pseudonyms_are_stable_and_keyed() {
-        assert_eq!(pseudonym(SECRET, "a"), pseudonym(SECRET, "a"));
-        assert_ne!(pseudonym(SECRET, "a"), pseudonym(SECRET, "b"));
-        assert_ne!(pseudonym(SECRET, "a"), pseudonym(b"other", "a"));
     }
 }

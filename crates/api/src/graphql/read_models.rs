@@ -23,8 +23,9 @@ use tokio::sync::mpsc;
 use super::caller;
 use super::enums::{Department, Forum, NeedLevel, Team};
 use crate::access::{authorize, Operation, Scope};
-use crate::auth::{pseudonym, Principal};
+use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::privacy::Disclosure;
 use crate::state::{blocking, ApiState};
 
 /// Largest page of `youngPeople`.
@@ -77,18 +78,18 @@ pub enum SchemeState {
 pub struct PersonRef {
     /// The young person's id (null when pseudonymised).
     pub id: Option<ID>,
-    /// A stable keyed pseudonym.
+    /// A stable keyed pseudonym, the same as the case's `pseudonym`.
     pub pseudonym: String,
     /// Name (null when pseudonymised).
     pub name: Option<String>,
 }
 
 fn person(state: &ApiState, scope: Scope, youth: YouthId, name: &str) -> PersonRef {
-    let hidden = scope == Scope::Pseudonymised;
+    let disclosure = Disclosure::new(state, scope);
     PersonRef {
-        id: (!hidden).then(|| ID(youth.to_string())),
-        pseudonym: pseudonym(state.auth.secret(), &youth.to_string()),
-        name: (!hidden).then(|| name.to_owned()),
+        id: disclosure.personal(Some(ID(youth.to_string()))),
+        pseudonym: disclosure.youth_pseudonym(youth),
+        name: disclosure.personal(Some(name.to_owned())),
     }
 }
 

@@ -15,8 +15,8 @@ use super::enums::{
 };
 use crate::access::Scope;
 use crate::access_log::AccessRecord;
-use crate::auth::pseudonym;
 use crate::error::ApiError;
+use crate::privacy::Disclosure;
 
 /// A young person's case as it stands now (folded from the `youth-<id>` stream).
 ///
@@ -80,7 +80,7 @@ impl YouthCase {
     /// A stable keyed pseudonym of the id: the same young person always has the same one.
     async fn pseudonym(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let (state, _) = super::caller(ctx)?;
-        Ok(pseudonym(state.auth.secret(), &format!("youth:{}", self.youth_id.0)))
+        Ok(Disclosure::new(state, self.scope).youth_pseudonym(self.youth_id))
     }
 
     /// The transition alarms open today (empty when the server runs without read models).

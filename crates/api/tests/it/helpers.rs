@@ -291,6 +291,17 @@ impl TestApp {
         response["data"].clone()
     }
 
+    /// Waits until the read models have applied everything written so far.
+    pub async fn settle(&self) {
+        let (engine, head) = (self.engine.clone(), self.head());
+        let caught_up = tokio::task::spawn_blocking(move || {
+            engine.wait_for_read_models(head, std::time::Duration::from_secs(10))
+        })
+        .await
+        .unwrap_or(false);
+        assert!(caught_up, "the read models did not reach position {head}");
+    }
+
     /// The case log's head position.
     pub fn head(&self) -> u64 {
         self.log.head().ok().flatten().map_or(0, |(p, _)| p.0)

@@ -211,3 +211,22 @@ async fn with_written_acknowledgements_reads_are_recorded_once_the_access_log_sy
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_young_person_has_one_pseudonym_in_lists_and_in_their_case() {
+    let app = spawn_app().await;
+    let id = app.refer(CPR_2008).await;
+    app.settle().await;
+    let analyst = app.analyst();
+    let case = app
+        .data(&analyst, "query($y: ID!) { youth(id: $y) { pseudonym } }", json!({ "y": id }))
+        .await;
+    let listed = app
+        .data(&analyst, "{ youngPeople { edges { node { person { pseudonym } } } } }", json!({}))
+        .await;
+    assert_eq!(
+        listed["youngPeople"]["edges"][0]["node"]["person"]["pseudonym"],
+        case["youth"]["pseudonym"],
+        "{listed}"
+    );
+}
