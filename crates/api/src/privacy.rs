@@ -6,11 +6,19 @@
 //! - A young person is named by a keyed pseudonym (`p-` and 24 hex digits) only; id,
 //!   name, CPR number and birth date are withheld. The pseudonym is the same in every
 //!   answer that shows the person: their case and every list.
+//! - Every date in a record about one person (a due date, the day an alarm opened, a team
+//!   move, membership since, a referral, a plan action) is coarsened to the first day of
+//!   its month; the field keeps its type. Age in whole years and many of these dates are
+//!   derived from the birth date (an alarm due on the 18th birthday, a team move on it, a
+//!   deadline at the 17th), so a day beside a pseudonym would give the birthday away.
+//!   Dates that describe the report (`asOf`) or a group (a team's last and next meeting,
+//!   the months of statistics) are not about one person and stay exact.
 //!
 //! Every other grant sees records as they are. The pseudonyms are HMAC-SHA256 keyed with
 //! the server secret, so they are stable for as long as the secret is, and cannot be
 //! recomputed from an id without it.
 
+use chrono::{Datelike, NaiveDate};
 use hmac::{Hmac, Mac};
 use kui_domain::YouthId;
 use sha2::Sha256;
@@ -25,6 +33,7 @@ const PSEUDONYM_HEX: usize = 24;
 #[derive(Clone, Copy)]
 pub(crate) struct Disclosure<'a> {
     secret: &'a [u8],
+    scope: Scope,
     pseudonymise: bool,
 }
 
@@ -38,8 +47,14 @@ impl<'a> Disclosure<'a> {
     pub(crate) fn keyed(secret: &'a [u8], scope: Scope) -> Disclosure<'a> {
         Disclosure {
             secret,
+            scope,
             pseudonymise: scope == Scope::Pseudonymised,
         }
+    }
+
+    /// The scope the reader acts in, for what is worked out later (a case's alarms).
+    pub(crate) fn scope(self) -> Scope {
+        self.scope
     }
 
     /// `value`, or nothing for a pseudonymised reader: for ids, names, CPR numbers, birth
@@ -57,6 +72,25 @@ impl<'a> Disclosure<'a> {
     pub(crate) fn youth_pseudonym(self, youth: YouthId) -> String {
         keyed_pseudonym(self.secret, "p-", &format!("youth:{}", youth.0))
     }
+
+    /// A date in a record about one person as the reader may see it: exact, or the first
+    /// day of its month.
+    pub(crate) fn date(self, date: NaiveDate) -> NaiveDate {
+        if self.pseudonymise {
+            first_of_month(date)
+        } else {
+            date
+        }
+    }
+
+    /// [`Disclosure::date`] of an optional date.
+    pub(crate) fn date_opt(self, date: Option<NaiveDate>) -> Option<NaiveDate> {
+        date.map(|date| self.date(date))
+    }
+}
+
+fn first_of_month(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).expect("every month has a first day")
 }
 
 /// `prefix` and the first hex digits of HMAC-SHA256 of `subject` keyed with `secret`.
@@ -80,6 +114,22 @@ mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a valid test date")
+    }
+
+    #[test]
+    fn analysts_see_dates_by_month_and_others_exactly() {
+        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
+        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        assert_eq!(analyst.date(day(2026, 3, 17)), day(2026, 3, 1));
+        assert_eq!(analyst.date(day(2024, 2, 29)), day(2024, 2, 1));
+        assert_eq!(analyst.date(day(2026, 12, 31)), day(2026, 12, 1));
+        assert_eq!(analyst.date_opt(None), None);
+        assert_eq!(auditor.date(day(2026, 3, 17)), day(2026, 3, 17));
+        assert_eq!(auditor.date_opt(Some(day(2026, 3, 17))), Some(day(2026, 3, 17)));
+    }
 
     #[test]
     fn pseudonyms_are_stable_and_keyed() {

@@ -175,7 +175,7 @@ pub struct TeamMemberView {
     pub age: u32,
     /// Why this team: `age`, `school_status` or `explicit`.
     pub reason: Option<String>,
-    /// Member since.
+    /// Member since (for analysts the first day of that month).
     pub since: Option<NaiveDate>,
 }
 
@@ -188,7 +188,7 @@ pub struct TeamMoveView {
     pub from: Team,
     /// To.
     pub to: Team,
-    /// The day (the 18th birthday).
+    /// The day (the 18th birthday; for analysts the first day of that month).
     pub on: NaiveDate,
 }
 
@@ -326,9 +326,9 @@ pub struct AlarmView {
     pub person: PersonRef,
     /// Municipality code.
     pub municipality: u16,
-    /// The deadline.
+    /// The deadline (for analysts the first day of that month).
     pub due: NaiveDate,
-    /// The day it opened.
+    /// The day it opened (for analysts the first day of that month).
     pub opened_on: NaiveDate,
     /// Who should act (staff id), when known.
     pub act: Option<ID>,
@@ -339,12 +339,13 @@ pub struct AlarmView {
 }
 
 fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
+    let disclosure = Disclosure::new(state, scope);
     AlarmView {
         rule: alarm.rule.into(),
         person: person(state, scope, alarm.youth_id, &alarm.name),
         municipality: alarm.municipality.get(),
-        due: alarm.due,
-        opened_on: alarm.opened_on,
+        due: disclosure.date(alarm.due),
+        opened_on: disclosure.date(alarm.opened_on),
         act: alarm.act.map(|s| ID(s.to_string())),
         act_as: alarm.act_as.to_owned(),
         detail: (scope != Scope::Pseudonymised).then(|| alarm.detail.clone()),
@@ -646,6 +647,7 @@ impl ReadModelQuery {
         let municipality = municipality_for(scope, municipality)?;
         let key = format!("teams:{municipality:?}:{scope:?}:{within_days}:{members_limit}");
         Ok(live_report(state, key, move |state, models, today| {
+            let disclosure = Disclosure::new(state, scope);
             let report = models
                 .teams
                 .report(&models.directory, &models.meetings, municipality, today, within_days);
@@ -668,7 +670,7 @@ impl ReadModelQuery {
                                 person: person(state, scope, m.youth_id, &m.name),
                                 age: m.age,
                                 reason: m.reason.map(|r| r.to_string()),
-                                since: m.since,
+                                since: disclosure.date_opt(m.since),
                             })
                             .collect(),
                     })
@@ -680,7 +682,7 @@ impl ReadModelQuery {
                         person: person(state, scope, m.youth_id, &m.name),
                         from: m.from.into(),
                         to: m.to.into(),
-                        on: m.on,
+                        on: disclosure.date(m.on),
                     })
                     .collect(),
             }

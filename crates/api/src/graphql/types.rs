@@ -21,8 +21,9 @@ use crate::privacy::Disclosure;
 /// A young person's case as it stands now (folded from the `youth-<id>` stream).
 ///
 /// For analysts the record is pseudonymised: `id`, `name`, `cpr`, `birthDate`,
-/// `eighteenthBirthday`, the plan's goals and action descriptions are null, and
-/// `pseudonym` is the only handle.
+/// `eighteenthBirthday`, the plan's goals and action descriptions are null, `pseudonym`
+/// is the only handle, and the remaining dates (`firstReferredOn`, plan action `due`,
+/// `openAlarms`) are the first day of their month (`api::privacy`).
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(complex)]
 pub struct YouthCase {
@@ -62,7 +63,7 @@ pub struct YouthCase {
     pub destination: Option<Destination>,
     /// Referrals, re-openings included.
     pub referrals: u32,
-    /// The first referral's day.
+    /// The first referral's day (for analysts the first day of that month).
     pub first_referred_on: Option<NaiveDate>,
     /// The stream's version: send it as `expectedVersion` to write on what you read.
     pub version: u64,
@@ -125,17 +126,22 @@ pub struct PlanActionView {
     pub department: Department,
     /// The responsible staff member.
     pub responsible: Option<ID>,
-    /// Due date.
+    /// Due date (for analysts the first day of that month).
     pub due: Option<NaiveDate>,
     /// Status.
     pub status: ActionStatus,
 }
 
 impl YouthCase {
-    /// The case of `youth` (`youth_id`) at `version` as seen on `today` by a reader with
-    /// `scope`: pseudonymised for analysts.
-    pub fn of(youth_id: YouthId, youth: &Youth, version: u64, today: NaiveDate, scope: Scope) -> YouthCase {
-        let pseudonymise = scope == Scope::Pseudonymised;
+    /// The case of `youth` (`youth_id`) at `version` as seen on `today` by a reader
+    /// with `disclosure`: pseudonymised for analysts.
+    pub(crate) fn of(
+        youth_id: YouthId,
+        youth: &Youth,
+        version: u64,
+        today: NaiveDate,
+        disclosure: Disclosure<'_>,
+    ) -> YouthCase {
         let id = youth_id.0.to_string();
         let birth = youth.birth_date();
         let (coordinator_status, coordinator_id, release_reason) = match youth.coordinator {
@@ -147,12 +153,12 @@ impl YouthCase {
             CoordinatorState::Released(reason) => (CoordinatorStatus::Released, None, Some(reason.into())),
         };
         YouthCase {
-            id: show(pseudonymise, Some(ID(id))),
-            name: show(pseudonymise, Some(youth.name.clone())),
-            cpr: show(pseudonymise, youth.cpr.as_ref().map(|c| c.formatted())),
-            birth_date: show(pseudonymise, birth),
+            id: disclosure.personal(Some(ID(id))),
+            name: disclosure.personal(Some(youth.name.clone())),
+            cpr: disclosure.personal(youth.cpr.as_ref().map(|c| c.formatted())),
+            birth_date: disclosure.personal(birth),
             age: birth.map(|b| age_on(b, today)).unwrap_or(0),
-            eighteenth_birthday: show(pseudonymise, birth.map(|b| birthday_at(b, 18))),
+            eighteenth_birthday: disclosure.personal(birth.map(|b| birthday_at(b, 18))),
             municipality: youth.municipality.map(u16::from),
             status: match youth.status {
                 DomainCaseStatus::Closed => CaseStatus::Closed,
@@ -171,16 +177,16 @@ impl YouthCase {
             plan: youth.plan.as_ref().map(|(kind, plan)| PlanView {
                 revision: youth.plan_revision,
                 kind: (*kind).into(),
-                goals: show(pseudonymise, Some(plan.goals.clone())),
+                goals: disclosure.personal(Some(plan.goals.clone())),
                 goal_count: u32::try_from(plan.goals.len()).unwrap_or(u32::MAX),
                 actions: plan
                     .actions
                     .iter()
                     .map(|action| PlanActionView {
-                        description: show(pseudonymise, Some(action.description.clone())),
+                        description: disclosure.personal(Some(action.description.clone())),
                         department: action.department.into(),
                         responsible: action.responsible.map(|s| ID(s.to_string())),
-                        due: action.due,
+                        due: disclosure.date_opt(action.due),
                         status: action.status.into(),
                     })
                     .collect(),
@@ -188,20 +194,11 @@ impl YouthCase {
             turned_eighteen: youth.turned_eighteen,
             destination: youth.destination.map(Into::into),
             referrals: youth.referrals,
-            first_referred_on: youth.first_referred_on,
+            first_referred_on: disclosure.date_opt(youth.first_referred_on),
             version,
             youth_id,
-            scope,
+            scope: disclosure.scope(),
         }
-    }
-}
-
-/// `value`, or nothing when the record is pseudonymised.
-fn show<T>(pseudonymise: bool, value: Option<T>) -> Option<T> {
-    if pseudonymise {
-        None
-    } else {
-        value
     }
 }
 

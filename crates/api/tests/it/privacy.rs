@@ -1,8 +1,10 @@
-//! Analysts see pseudonyms only; every read of a case is recorded before it is answered.
+//! Analysts see pseudonyms only, dates beside them by the month, and lists in pseudonym
+//! order; every read of a case is recorded before it is answered.
 
-use serde_json::json;
+use kui_domain::testing::noon;
+use serde_json::{json, Value};
 
-use crate::helpers::{code, spawn_app, CPR_2008};
+use crate::helpers::{code, spawn_app, TestApp, CPR_2008};
 
 const FULL_YOUTH: &str = r#"query($y: ID!) {
   youth(id: $y) {
@@ -229,4 +231,286 @@ async fn a_young_person_has_one_pseudonym_in_lists_and_in_their_case() {
         case["youth"]["pseudonym"],
         "{listed}"
     );
+}
+
+/// Born 17 March 2008: 17 on 17 March 2025, 18 on 17 March 2026.
+const CPR_IDA: &str = "170308-4562";
+/// Born 17 February 2009: 17 on 17 February 2026.
+const CPR_BO: &str = "170209-4563";
+
+/// The birthdays of the fixture's young people, and the days derived from them that the
+/// alarms carry: none of these may reach an analyst.
+const BIRTHDAYS: [&str; 8] = [
+    "2008-03-17", // Ida's birth date
+    "2025-03-17", // her 17th birthday
+    "2026-03-17", // her 18th birthday: the alarm's due date and her team move
+    "2025-09-17", // six months before: the day her 18th-birthday alarm opened
+    "2009-02-17", // Bo's birth date
+    "2026-02-17", // his 17th birthday: the coordinating team's deadline
+    "2026-02-18", // the day after: the day that alarm opened
+    "2027-02-17", // his 18th birthday
+];
+
+/// Fields whose dates describe the report or a group, not a person.
+const REPORT_DATES: [&str; 3] = ["asOf", "lastMeeting", "nextMeeting"];
+
+struct People {
+    ida: String,
+    bo: String,
+}
+
+async fn refer_named(app: &TestApp, cpr: &str, name: &str) -> String {
+    let data = app
+        .data(
+            &app.caseworker(),
+            r#"mutation($cpr: String!, $name: String!) {
+                 refer(input: {cpr: $cpr, name: $name, schoolStatus: IN_EDUCATION}) { aggregateId } }"#,
+            json!({ "cpr": cpr, "name": name }),
+        )
+        .await;
+    data["refer"]["aggregateId"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Ida (18 on 17 March 2026, C need, a plan) and Bo (17 on 17 February 2026, a
+/// coordinating team decided at a K-meeting without a first meeting, and a coordinator),
+/// all written on 15 January 2026.
+async fn people(app: &TestApp) -> People {
+    let ida = refer_named(app, CPR_IDA, "Ida Holm").await;
+    let bo = refer_named(app, CPR_BO, "Bo Lind").await;
+    let caseworker = app.caseworker();
+    app.data(
+        &caseworker,
+        "mutation($y: ID!) { assessNeed(youthId: $y, level: C) { version } }",
+        json!({ "y": ida }),
+    )
+    .await;
+    app.data(
+        &caseworker,
+        r#"mutation($y: ID!) { updatePlan(youthId: $y, input: {kind: EDUCATION_PLAN, goals: ["a trade"],
+             actions: [{description: "visit the technical school", department: UU, due: "2026-06-17"}]}) { version } }"#,
+        json!({ "y": ida }),
+    )
+    .await;
+    let meeting = "0190f000-0000-7000-8000-00000000d017";
+    app.data(
+        &app.team_lead(),
+        r#"mutation($m: ID!) { scheduleMeeting(meetingId: $m, input: {forum: K_MEETING, date: "2026-01-20", slotMinutes: 120}) { version } }"#,
+        json!({ "m": meeting }),
+    )
+    .await;
+    app.data(
+        &caseworker,
+        "mutation($m: ID!, $y: ID!) { tableCase(meetingId: $m, youthId: $y) { version } }",
+        json!({ "m": meeting, "y": bo }),
+    )
+    .await;
+    app.data(
+        &app.team_lead(),
+        r#"mutation($m: ID!, $y: ID!, $lead: ID!) {
+             recordMeetingDecision(meetingId: $m, input: {youthId: $y, lead: $lead,
+               actions: [{what: "compose the coordinating team", department: UU, who: $lead}]}) { version } }"#,
+        json!({ "m": meeting, "y": bo, "lead": app.counsellor.to_string() }),
+    )
+    .await;
+    app.data(
+        &caseworker,
+        "mutation($y: ID!) { offerCoordinator(youthId: $y) { version } }",
+        json!({ "y": bo }),
+    )
+    .await;
+    app.data(
+        &caseworker,
+        "mutation($y: ID!, $c: ID!) { assignCoordinator(youthId: $y, coordinator: $c) { version } }",
+        json!({ "y": bo, "c": app.adviser.to_string() }),
+    )
+    .await;
+    app.settle().await;
+    People { ida, bo }
+}
+
+const TEAMS: &str = "{ teams(withinDays: 120) { asOf teams { team memberCount lastMeeting nextMeeting
+    members { person { id name pseudonym } age reason since } } moving { person { id name pseudonym } from to on } } }";
+const ALARMS: &str = "query($asOf: NaiveDate) { alarms(asOf: $asOf) {
+    rule person { id name pseudonym } municipality due openedOn act actAs detail } }";
+const ALARM_FEED: &str = "subscription { alarms { change position
+    alarm { rule person { id name pseudonym } municipality due openedOn act actAs detail } } }";
+const CASELOAD: &str = "{ caseload { coordinators { staff name department active capacity overCapacity }
+    departments { department coordinators coordinated caseworkerCases } unassignedCNeed { person { id name pseudonym } scheme } } }";
+const YOUNG_PEOPLE: &str = "{ youngPeople { totalCount edges { cursor node { person { id name pseudonym } age
+    municipality open team needLevel scheme coordinator coordinatorDepartment coordinatingCaseworker openAlarms } } } }";
+const CASE: &str = "query($y: ID!) { youth(id: $y) { id pseudonym name birthDate age eighteenthBirthday firstReferredOn
+    coordinator { status staffId } coordinatingCaseworker plan { actions { responsible due } }
+    openAlarms { rule due openedOn act actAs } } }";
+
+/// Every date in `answer` finer than a month outside [`REPORT_DATES`], with its path.
+fn days_beside_people(answer: &Value) -> Vec<String> {
+    fn walk(value: &Value, path: &str, found: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                for (key, value) in fields {
+                    if !REPORT_DATES.contains(&key.as_str()) {
+                        walk(value, &format!("{path}.{key}"), found);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{index}]"), found);
+                }
+            }
+            Value::String(text) => {
+                let bytes = text.as_bytes();
+                let is_date = bytes.len() == 10
+                    && bytes
+                        .iter()
+                        .enumerate()
+                        .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+                if is_date && !text.ends_with("-01") {
+                    found.push(format!("{path}: {text}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(answer, "", &mut found);
+    found
+}
+
+/// Fails unless `answer` holds no birthday, no day derived from one and no date finer
+/// than a month beside a person.
+fn assert_no_day_beside_a_pseudonym(what: &str, answer: &Value) {
+    let text = answer.to_string();
+    for day in BIRTHDAYS {
+        assert!(!text.contains(day), "{what}: {day} reached an analyst: {answer:#}");
+    }
+    let days = days_beside_people(answer);
+    assert!(days.is_empty(), "{what}: days beside a pseudonym {days:?}: {answer:#}");
+    for name in ["Ida", "Holm", "Bo Lind"] {
+        assert!(!text.contains(name), "{what}: {name} reached an analyst: {answer:#}");
+    }
+}
+
+fn rules(alarms: &Value) -> Vec<String> {
+    alarms
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|alarm| alarm["rule"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The first `count` changes of the alarm feed, as `token` sees them.
+async fn alarm_feed(app: &TestApp, token: &str, count: usize) -> Value {
+    let mut client = app
+        .websocket(json!({ "Authorization": format!("Bearer {token}") }))
+        .await;
+    assert_eq!(
+        client.next().await.map(|m| m["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    client
+        .send(json!({ "id": "feed", "type": "subscribe", "payload": { "query": ALARM_FEED } }))
+        .await;
+    let mut changes = Vec::new();
+    while changes.len() < count {
+        let message = client.next().await.unwrap_or_else(|| panic!("the feed closed"));
+        assert_eq!(message["type"], "next", "{message}");
+        changes.push(message["payload"]["data"]["alarms"].clone());
+    }
+    client.close().await;
+    Value::Array(changes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_see_no_date_finer_than_a_month_beside_a_pseudonym() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let analyst = app.analyst();
+
+    // 15 January 2026.
+    let teams = app.data(&analyst, TEAMS, json!({})).await;
+    assert_no_day_beside_a_pseudonym("teams", &teams);
+    assert_eq!(teams["teams"]["moving"][0]["on"], "2026-03-01", "{teams}");
+    assert_eq!(teams["teams"]["asOf"], "2026-01-15", "the report's own date stays exact");
+    let today = app.data(&analyst, ALARMS, json!({})).await;
+    assert_no_day_beside_a_pseudonym("alarms today", &today);
+    assert!(rules(&today["alarms"]).contains(&"EIGHTEEN_WITHOUT_ADULT_OWNER".to_owned()), "{today}");
+    let ahead = app.data(&analyst, ALARMS, json!({ "asOf": "2026-03-01" })).await;
+    assert_no_day_beside_a_pseudonym("alarms as of 1 March", &ahead);
+    assert!(rules(&ahead["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{ahead}");
+    for query in [CASELOAD, YOUNG_PEOPLE] {
+        let answer = app.data(&analyst, query, json!({})).await;
+        assert_no_day_beside_a_pseudonym(query, &answer);
+    }
+    for youth in [&people.ida, &people.bo] {
+        let case = app.data(&analyst, CASE, json!({ "y": youth })).await;
+        assert_no_day_beside_a_pseudonym("youth", &case);
+        assert_eq!(case["youth"]["firstReferredOn"], "2026-01-01", "{case}");
+    }
+    let count = today["alarms"].as_array().map_or(0, Vec::len);
+    let feed = alarm_feed(&app, &analyst, count).await;
+    assert_no_day_beside_a_pseudonym("the alarm feed", &feed);
+
+    // 2 March 2026: Bo's coordinating team has not met by his 17th birthday.
+    app.clock.set(noon(2026, 3, 2));
+    let analyst = app.analyst();
+    let today = app.data(&analyst, ALARMS, json!({})).await;
+    assert_no_day_beside_a_pseudonym("alarms on 2 March", &today);
+    assert!(rules(&today["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{today}");
+    let past = app.data(&analyst, ALARMS, json!({ "asOf": "2026-02-20" })).await;
+    assert_no_day_beside_a_pseudonym("alarms as of 20 February", &past);
+    assert!(rules(&past["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{past}");
+    let teams = app.data(&analyst, TEAMS, json!({})).await;
+    assert_no_day_beside_a_pseudonym("teams on 2 March", &teams);
+    let count = today["alarms"].as_array().map_or(0, Vec::len);
+    let feed = alarm_feed(&app, &analyst, count).await;
+    assert_no_day_beside_a_pseudonym("the alarm feed on 2 March", &feed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_roles_still_see_exact_dates() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    for token in [app.caseworker(), app.auditor()] {
+        let teams = app.data(&token, TEAMS, json!({})).await;
+        let moving = &teams["teams"]["moving"][0];
+        assert_eq!(moving["person"]["name"], "Ida Holm", "{teams}");
+        assert_eq!(moving["on"], "2026-03-17");
+        let since: Vec<&str> = teams["teams"]["teams"][1]["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["since"].as_str())
+            .collect();
+        assert_eq!(since, ["2026-01-15", "2026-01-15"], "{teams}");
+        let alarms = app.data(&token, ALARMS, json!({})).await;
+        let eighteen = alarms["alarms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["rule"] == "EIGHTEEN_WITHOUT_ADULT_OWNER")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(eighteen["due"], "2026-03-17", "{alarms}");
+        assert_eq!(eighteen["openedOn"], "2025-09-17");
+        let ahead = app.data(&token, ALARMS, json!({ "asOf": "2026-03-01" })).await;
+        let team = ahead["alarms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["rule"] == "COORDINATING_TEAM_NOT_MET")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!((&team["due"], &team["openedOn"]), (&json!("2026-02-17"), &json!("2026-02-18")), "{ahead}");
+        let case = app.data(&token, CASE, json!({ "y": people.ida })).await;
+        assert_eq!(case["youth"]["birthDate"], "2008-03-17");
+        assert_eq!(case["youth"]["firstReferredOn"], "2026-01-15");
+        assert_eq!(case["youth"]["plan"]["actions"][0]["due"], "2026-06-17");
+    }
+    let count = app.data(&app.caseworker(), ALARMS, json!({})).await["alarms"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let feed = alarm_feed(&app, &app.caseworker(), count).await;
+    assert!(feed.to_string().contains("2026-03-17"), "{feed}");
 }
