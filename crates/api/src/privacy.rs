@@ -13,6 +13,9 @@
 //!   deadline at the 17th), so a day beside a pseudonym would give the birthday away.
 //!   Dates that describe the report (`asOf`) or a group (a team's last and next meeting,
 //!   the months of statistics) are not about one person and stay exact.
+//! - Lists of people are ordered by pseudonym, after the month where the list is ordered
+//!   by date, so a row's position reveals neither the alphabetical rank of a name nor the
+//!   day of a date. Offsets into such a list (cursors, limits) count in that order.
 //!
 //! Every other grant sees records as they are. The pseudonyms are HMAC-SHA256 keyed with
 //! the server secret, so they are stable for as long as the secret is, and cannot be
@@ -87,6 +90,20 @@ impl<'a> Disclosure<'a> {
     pub(crate) fn date_opt(self, date: Option<NaiveDate>) -> Option<NaiveDate> {
         date.map(|date| self.date(date))
     }
+
+    /// Puts a list of people in the order the reader may see. Readers who see names keep
+    /// the list's own order (by name, or by date); a pseudonymised reader gets the rows by
+    /// the month of `key`'s date (for lists ordered by date), then by pseudonym, then by
+    /// `key`'s tie-breaker.
+    pub(crate) fn order<T, K: Ord>(self, rows: &mut [T], key: impl Fn(&T) -> (Option<NaiveDate>, YouthId, K)) {
+        if !self.pseudonymise {
+            return;
+        }
+        rows.sort_by_cached_key(|row| {
+            let (date, youth, tie) = key(row);
+            (date.map(first_of_month), self.youth_pseudonym(youth), tie)
+        });
+    }
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {
@@ -129,6 +146,23 @@ mod tests {
         assert_eq!(analyst.date_opt(None), None);
         assert_eq!(auditor.date(day(2026, 3, 17)), day(2026, 3, 17));
         assert_eq!(auditor.date_opt(Some(day(2026, 3, 17))), Some(day(2026, 3, 17)));
+    }
+
+    #[test]
+    fn analysts_get_lists_by_month_then_pseudonym_and_others_as_they_were() {
+        let youth = |n: u128| YouthId(uuid::Uuid::from_u128(n));
+        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
+        let mut rows: Vec<(NaiveDate, YouthId)> = (1..=20u32).map(|n| (day(2026, 3, 28 - n), youth(n.into()))).collect();
+        rows.push((day(2026, 2, 28), youth(99)));
+        let before = rows.clone();
+        Disclosure::keyed(SECRET, Scope::Everywhere).order(&mut rows, |&(on, who)| (Some(on), who, ()));
+        assert_eq!(rows, before, "other readers keep the list's order");
+        analyst.order(&mut rows, |&(on, who)| (Some(on), who, ()));
+        assert_eq!(rows[0].1, youth(99), "February before March");
+        let march: Vec<String> = rows[1..].iter().map(|(_, who)| analyst.youth_pseudonym(*who)).collect();
+        let mut sorted = march.clone();
+        sorted.sort();
+        assert_eq!(march, sorted, "within a month, by pseudonym");
     }
 
     #[test]

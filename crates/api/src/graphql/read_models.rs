@@ -141,7 +141,7 @@ pub struct PageInfo {
 /// A page of young people.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct YouthConnection {
-    /// The rows of this page, by name.
+    /// The rows of this page, by name (for analysts by pseudonym).
     pub edges: Vec<YouthEdge>,
     /// Paging.
     pub page_info: PageInfo,
@@ -162,7 +162,7 @@ pub struct TeamView {
     pub last_meeting: Option<NaiveDate>,
     /// The next scheduled meeting.
     pub next_meeting: Option<NaiveDate>,
-    /// Members (at most `membersLimit`, by name).
+    /// Members (at most `membersLimit`, by name; for analysts by pseudonym).
     pub members: Vec<TeamMemberView>,
 }
 
@@ -199,7 +199,7 @@ pub struct TeamsView {
     pub as_of: NaiveDate,
     /// Teams 1, 2 and 3.
     pub teams: Vec<TeamView>,
-    /// Who moves team within `withinDays`.
+    /// Who moves team within `withinDays`, by day (for analysts by month, then pseudonym).
     pub moving: Vec<TeamMoveView>,
 }
 
@@ -313,7 +313,8 @@ pub struct CaseloadView {
     pub coordinators: Vec<CoordinatorLoadView>,
     /// Per department.
     pub departments: Vec<DepartmentLoadView>,
-    /// C-need young people with an open case and no coordinator.
+    /// C-need young people with an open case and no coordinator, by name (for analysts
+    /// by pseudonym).
     pub unassigned_c_need: Vec<UnassignedView>,
 }
 
@@ -352,16 +353,21 @@ fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
     }
 }
 
+/// `alarms` (by due date) in the order the reader may see them: for analysts by the
+/// month they are due, then by pseudonym and rule.
+fn in_order(state: &ApiState, scope: Scope, mut alarms: Vec<Alarm>) -> Vec<Alarm> {
+    Disclosure::new(state, scope).order(&mut alarms, |alarm| (Some(alarm.due), alarm.youth_id, alarm.rule));
+    alarms
+}
+
 /// The alarms open today for one young person (none without read models).
 pub(crate) fn open_alarms_of(state: &ApiState, scope: Scope, youth: YouthId) -> Vec<AlarmView> {
     let Some(read_models) = state.engine.read_models() else {
         return Vec::new();
     };
     let today = state.engine.now().date_naive();
-    read_models
-        .read()
-        .transitions
-        .alarms_of(youth, today)
+    let alarms = read_models.read().transitions.alarms_of(youth, today);
+    in_order(state, scope, alarms)
         .iter()
         .map(|alarm| alarm_view(state, scope, alarm))
         .collect()
@@ -540,8 +546,9 @@ pub struct ReadModelQuery;
 
 #[Object]
 impl ReadModelQuery {
-    /// Young people matching every filter given, by name, a page at a time (`first` at
-    /// most 200; pass the last `cursor` as `after`). Reads are recorded in the access log.
+    /// Young people matching every filter given, by name (for analysts by pseudonym), a
+    /// page at a time (`first` at most 200; pass the last `cursor` as `after`). Reads are
+    /// recorded in the access log.
     #[allow(clippy::too_many_arguments)]
     async fn young_people(
         &self,
@@ -587,7 +594,8 @@ impl ReadModelQuery {
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
             let (rows, total) = with_models(&state, None, None, |models, today| {
-                let rows = models.young_people(&filter, today);
+                let mut rows = models.young_people(&filter, today);
+                Disclosure::new(&state, scope).order(&mut rows, |row| (None, row.youth_id, ()));
                 let total = rows.len();
                 (
                     rows.into_iter()
@@ -633,8 +641,8 @@ impl ReadModelQuery {
         .await?)
     }
 
-    /// Teams 1-3 now: members (by name, at most `membersLimit` each), cadence, last and
-    /// next meeting, and who moves team within `withinDays`.
+    /// Teams 1-3 now: members (by name, for analysts by pseudonym; at most `membersLimit`
+    /// each), cadence, last and next meeting, and who moves team within `withinDays`.
     async fn teams(
         &self,
         ctx: &Context<'_>,
@@ -662,10 +670,13 @@ impl ReadModelQuery {
                         cadence_days: team.cadence_days,
                         last_meeting: team.last_meeting,
                         next_meeting: team.next_meeting,
-                        members: team
-                            .members
-                            .iter()
-                            .take(members_limit)
+                        members: {
+                            let mut members: Vec<_> = team.members.iter().collect();
+                            disclosure.order(&mut members, |m| (None, m.youth_id, ()));
+                            members
+                        }
+                        .into_iter()
+                        .take(members_limit)
                             .map(|m| TeamMemberView {
                                 person: person(state, scope, m.youth_id, &m.name),
                                 age: m.age,
@@ -675,10 +686,13 @@ impl ReadModelQuery {
                             .collect(),
                     })
                     .collect(),
-                moving: report
-                    .moving
-                    .iter()
-                    .map(|m| TeamMoveView {
+                moving: {
+                    let mut moving: Vec<_> = report.moving.iter().collect();
+                    disclosure.order(&mut moving, |m| (Some(m.on), m.youth_id, ()));
+                    moving
+                }
+                .into_iter()
+                .map(|m| TeamMoveView {
                         person: person(state, scope, m.youth_id, &m.name),
                         from: m.from.into(),
                         to: m.to.into(),
@@ -766,10 +780,13 @@ impl ReadModelQuery {
                         caseworker_cases: count(d.caseworker_cases),
                     })
                     .collect(),
-                unassigned_c_need: report
-                    .unassigned_c_need
-                    .iter()
-                    .map(|u| UnassignedView {
+                unassigned_c_need: {
+                    let mut unassigned: Vec<_> = report.unassigned_c_need.iter().collect();
+                    Disclosure::new(state, scope).order(&mut unassigned, |u| (None, u.youth_id, ()));
+                    unassigned
+                }
+                .into_iter()
+                .map(|u| UnassignedView {
                         person: person(state, scope, u.youth_id, &u.name),
                         scheme: u.scheme.into(),
                     })
@@ -805,8 +822,8 @@ impl ReadModelQuery {
         Ok(coordinator_load_view(&load))
     }
 
-    /// Open transition alarms on `asOf` (default today), by due date, optionally of one
-    /// rule; at most `limit`.
+    /// Open transition alarms on `asOf` (default today), by due date (for analysts by
+    /// month due, then pseudonym), optionally of one rule; at most `limit`.
     async fn alarms(
         &self,
         ctx: &Context<'_>,
@@ -822,10 +839,8 @@ impl ReadModelQuery {
         let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
         Ok(blocking(move || {
             with_models(&state, Some(key), as_of, |models, day| {
-                models
-                    .transitions
-                    .report(municipality, rule.map(Into::into), day)
-                    .alarms
+                let report = models.transitions.report(municipality, rule.map(Into::into), day);
+                in_order(&state, scope, report.alarms)
                     .iter()
                     .take(limit)
                     .map(|alarm| alarm_view(&state, scope, alarm))
@@ -965,7 +980,8 @@ fn follow_alarms(
         let models = projections.read();
         let today = state.engine.now().date_naive();
         let mut open = Open::new();
-        for alarm in models.transitions.alarms(today).into_iter().filter(|a| mine(a)) {
+        let alarms = models.transitions.alarms(today).into_iter().filter(|a| mine(a)).collect();
+        for alarm in in_order(state, scope, alarms) {
             if !send(AlarmChangeKind::Opened, None, &alarm) {
                 return;
             }

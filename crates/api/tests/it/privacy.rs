@@ -514,3 +514,101 @@ async fn other_roles_still_see_exact_dates() {
     let feed = alarm_feed(&app, &app.caseworker(), count).await;
     assert!(feed.to_string().contains("2026-03-17"), "{feed}");
 }
+
+/// Seven young people referred in alphabetical order of name, all 16 on the tests' day.
+const ALPHABET: [(&str, &str); 7] = [
+    ("050509-4001", "Anna Berg"),
+    ("060509-4002", "Bent Carlsen"),
+    ("070509-4003", "Clara Dahl"),
+    ("080509-4004", "Dennis Eriksen"),
+    ("090509-4005", "Eva Friis"),
+    ("100509-4006", "Frank Gregersen"),
+    ("110509-4007", "Gitte Hansen"),
+];
+
+fn pseudonyms_of(people: &Value) -> Vec<String> {
+    people
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| {
+            row.pointer("/node/person/pseudonym")
+                .or_else(|| row.pointer("/person/pseudonym"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+fn sorted(list: &[String]) -> Vec<String> {
+    let mut sorted = list.to_vec();
+    sorted.sort();
+    sorted
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_list_people_in_pseudonym_order_with_working_cursors() {
+    let app = spawn_app().await;
+    for (cpr, name) in ALPHABET {
+        let youth = refer_named(&app, cpr, name).await;
+        app.data(
+            &app.caseworker(),
+            "mutation($y: ID!) { assessNeed(youthId: $y, level: C) { version } }",
+            json!({ "y": youth }),
+        )
+        .await;
+    }
+    app.settle().await;
+    let page = "query($after: String) { youngPeople(first: 3, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { cursor node { person { id name pseudonym } } } } }";
+
+    // Others page by name.
+    let by_name = app.data(&app.caseworker(), page, json!({})).await;
+    let names: Vec<&str> = by_name["youngPeople"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|edge| edge["node"]["person"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Anna Berg", "Bent Carlsen", "Clara Dahl"]);
+    let everyone = app.data(&app.caseworker(), YOUNG_PEOPLE, json!({})).await;
+    let in_name_order = pseudonyms_of(&everyone["youngPeople"]["edges"]);
+    assert_eq!(in_name_order.len(), ALPHABET.len());
+    assert_ne!(in_name_order, sorted(&in_name_order), "the fixture must tell the two orders apart");
+
+    // Analysts page by pseudonym, and the cursors walk the whole list once.
+    let analyst = app.analyst();
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    for _ in 0..ALPHABET.len() {
+        let answer = app.data(&analyst, page, json!({ "after": after })).await;
+        let connection = &answer["youngPeople"];
+        assert_eq!(connection["totalCount"], ALPHABET.len(), "{answer}");
+        assert!(!answer.to_string().contains("Berg"), "{answer}");
+        seen.extend(pseudonyms_of(&connection["edges"]));
+        after = connection["pageInfo"]["endCursor"].clone();
+        if connection["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+    }
+    assert_eq!(seen, sorted(&in_name_order));
+
+    // The other lists of people an analyst reads are in pseudonym order too.
+    let teams = app
+        .data(
+            &analyst,
+            "{ teams(membersLimit: 4) { teams { memberCount members { person { pseudonym } } } } }",
+            json!({}),
+        )
+        .await;
+    let team_2 = &teams["teams"]["teams"][1];
+    assert_eq!(team_2["memberCount"], ALPHABET.len(), "{teams}");
+    assert_eq!(pseudonyms_of(&team_2["members"]), sorted(&in_name_order)[..4]);
+    let caseload = app.data(&analyst, CASELOAD, json!({})).await;
+    assert_eq!(pseudonyms_of(&caseload["caseload"]["unassignedCNeed"]), sorted(&in_name_order));
+    // Referred and assessed the same day, their alarms fall due the same day: by pseudonym.
+    let alarms = app
+        .data(&analyst, r#"{ alarms(rule: TRANSITION_FORM_MISSING, asOf: "2026-03-01") { person { pseudonym } } }"#, json!({}))
+        .await;
+    assert_eq!(pseudonyms_of(&alarms["alarms"]), sorted(&in_name_order), "{alarms}");
+}
