@@ -6,6 +6,11 @@
 //! - A young person is named by a keyed pseudonym (`p-` and 24 hex digits) only; id,
 //!   name, CPR number and birth date are withheld. The pseudonym is the same in every
 //!   answer that shows the person: their case and every list.
+//! - A staff member is named by a keyed staff pseudonym (`s-` and 24 hex digits) wherever
+//!   a staff id would appear, and staff names are withheld: the matrix gives analysts no
+//!   `read staff`, and an id would let anyone holding a staff list put a name to it.
+//!   Analysts pass the staff pseudonym where an argument names a staff member. What an
+//!   analyst learns about staff is a workload: department, cases, capacity.
 //! - Every date in a record about one person (a due date, the day an alarm opened, a team
 //!   move, membership since, a referral, a plan action) is coarsened to the first day of
 //!   its month; the field keeps its type. Age in whole years and many of these dates are
@@ -21,12 +26,14 @@
 //! the server secret, so they are stable for as long as the secret is, and cannot be
 //! recomputed from an id without it.
 
+use async_graphql::ID;
 use chrono::{Datelike, NaiveDate};
 use hmac::{Hmac, Mac};
-use kui_domain::YouthId;
+use kui_domain::{StaffId, YouthId};
 use sha2::Sha256;
 
 use crate::access::Scope;
+use crate::error::ApiError;
 use crate::state::ApiState;
 
 /// Hex digits of the digest a pseudonym keeps: 96 bits, plenty to tell people apart.
@@ -76,6 +83,48 @@ impl<'a> Disclosure<'a> {
         keyed_pseudonym(self.secret, "p-", &format!("youth:{}", youth.0))
     }
 
+    /// The staff member's pseudonym, apart from every young person's (another prefix and
+    /// subject).
+    pub(crate) fn staff_pseudonym(self, staff: StaffId) -> String {
+        keyed_pseudonym(self.secret, "s-", &format!("staff:{}", staff.0))
+    }
+
+    /// A staff member as the reader may name them: the id, or the staff pseudonym.
+    pub(crate) fn staff(self, staff: StaffId) -> ID {
+        if self.pseudonymise {
+            ID(self.staff_pseudonym(staff))
+        } else {
+            ID(staff.to_string())
+        }
+    }
+
+    /// Reads an argument that names a staff member the way the reader names staff: a
+    /// staff id, or for a pseudonymised reader a staff pseudonym. `INVALID_INPUT` naming
+    /// `field` otherwise.
+    pub(crate) fn staff_argument(self, argument: &ID, field: &str) -> Result<StaffArgument, ApiError> {
+        if !self.pseudonymise {
+            return crate::graphql::parse_id::<StaffId>(argument, field).map(StaffArgument::Id);
+        }
+        if is_pseudonym(&argument.0, "s-") {
+            Ok(StaffArgument::Pseudonym(argument.0.clone()))
+        } else {
+            Err(ApiError::invalid(field, "analysts name staff by their staff pseudonym"))
+        }
+    }
+
+    /// Puts a list of staff members in the order the reader may see: the list's own for
+    /// readers who see ids; for a pseudonymised reader by `key`'s first part (what the
+    /// list is ordered by), then by staff pseudonym.
+    pub(crate) fn order_staff<T, K: Ord>(self, rows: &mut [T], key: impl Fn(&T) -> (K, StaffId)) {
+        if !self.pseudonymise {
+            return;
+        }
+        rows.sort_by_cached_key(|row| {
+            let (first, staff) = key(row);
+            (first, self.staff_pseudonym(staff))
+        });
+    }
+
     /// A date in a record about one person as the reader may see it: exact, or the first
     /// day of its month.
     pub(crate) fn date(self, date: NaiveDate) -> NaiveDate {
@@ -104,6 +153,42 @@ impl<'a> Disclosure<'a> {
             (date.map(first_of_month), self.youth_pseudonym(youth), tie)
         });
     }
+}
+
+/// A staff member named in an argument, as [`Disclosure::staff_argument`] read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StaffArgument {
+    /// By id.
+    Id(StaffId),
+    /// By staff pseudonym: found only by comparing it with the pseudonyms of known staff.
+    Pseudonym(String),
+}
+
+impl StaffArgument {
+    /// The staff member meant, among `known` for a pseudonym (`None`: nobody there has it).
+    /// An id is taken as given: whether it is known is the caller's question.
+    pub(crate) fn resolve(&self, disclosure: Disclosure<'_>, known: impl IntoIterator<Item = StaffId>) -> Option<StaffId> {
+        match self {
+            StaffArgument::Id(staff) => Some(*staff),
+            StaffArgument::Pseudonym(pseudonym) => known
+                .into_iter()
+                .find(|staff| disclosure.staff_pseudonym(*staff) == *pseudonym),
+        }
+    }
+
+    /// What the argument names, for `NOT_FOUND` messages and cache keys.
+    pub(crate) fn label(&self) -> String {
+        match self {
+            StaffArgument::Id(staff) => staff.to_string(),
+            StaffArgument::Pseudonym(pseudonym) => pseudonym.clone(),
+        }
+    }
+}
+
+fn is_pseudonym(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix).is_some_and(|hex| {
+        hex.len() == PSEUDONYM_HEX && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {
@@ -163,6 +248,32 @@ mod tests {
         let mut sorted = march.clone();
         sorted.sort();
         assert_eq!(march, sorted, "within a month, by pseudonym");
+    }
+
+    #[test]
+    fn analysts_name_staff_by_pseudonym_in_answers_and_arguments() {
+        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
+        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        let known = [StaffId(uuid::Uuid::from_u128(1)), StaffId(uuid::Uuid::from_u128(2))];
+        let pseudonym = analyst.staff_pseudonym(known[1]);
+        assert!(is_pseudonym(&pseudonym, "s-"), "{pseudonym}");
+        assert_eq!(analyst.staff(known[1]), ID(pseudonym.clone()));
+        assert_eq!(auditor.staff(known[1]), ID(known[1].to_string()));
+        assert_ne!(pseudonym[2..], analyst.youth_pseudonym(YouthId(known[1].0))[2..]);
+
+        let wanted = analyst.staff_argument(&ID(pseudonym), "staff").ok();
+        assert_eq!(wanted.and_then(|w| w.resolve(analyst, known)), Some(known[1]));
+        let stranger = analyst.staff_pseudonym(StaffId(uuid::Uuid::from_u128(3)));
+        let unknown = analyst.staff_argument(&ID(stranger), "staff").ok();
+        assert_eq!(unknown.map(|u| u.resolve(analyst, known)), Some(None));
+        let by_id = ID(known[0].to_string());
+        assert!(matches!(
+            analyst.staff_argument(&by_id, "staff"),
+            Err(ApiError::InvalidInput { .. })
+        ));
+        let as_given = auditor.staff_argument(&by_id, "staff").ok();
+        assert_eq!(as_given.and_then(|a| a.resolve(auditor, [])), Some(known[0]));
+        assert!(auditor.staff_argument(&ID("s-nonsense".into()), "staff").is_err());
     }
 
     #[test]

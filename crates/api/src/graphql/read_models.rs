@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_graphql::{Context, Enum, Object, SimpleObject, Subscription, ID};
 use chrono::NaiveDate;
 use futures_util::Stream;
-use kui_domain::{MunicipalityCode, StaffId, YouthId};
+use kui_domain::{MunicipalityCode, YouthId};
 use kui_engine::read_models::models::alarms::{Alarm, Rule};
 use kui_engine::read_models::models::caseload::CoordinatorLoad;
 use kui_engine::read_models::queries::YouthFilter;
@@ -110,11 +110,11 @@ pub struct YouthRowView {
     pub need_level: Option<NeedLevel>,
     /// The coordinator scheme.
     pub scheme: SchemeState,
-    /// The coordinator's staff id.
+    /// The coordinator's staff id (for analysts their staff pseudonym).
     pub coordinator: Option<ID>,
     /// The coordinator's department.
     pub coordinator_department: Option<Department>,
-    /// The coordinating caseworker's staff id.
+    /// The coordinating caseworker's staff id (for analysts their staff pseudonym).
     pub coordinating_caseworker: Option<ID>,
     /// Open transition alarms on the report date.
     pub open_alarms: u32,
@@ -259,10 +259,11 @@ pub struct MeetingsView {
 /// A coordinator's load.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CoordinatorLoadView {
-    /// Staff id.
+    /// Staff id (for analysts the staff pseudonym, which `coordinatorLoad` and the
+    /// `coordinator` filter of `youngPeople` accept from them).
     pub staff: ID,
-    /// Name.
-    pub name: String,
+    /// Name (null for analysts, who may not read staff).
+    pub name: Option<String>,
     /// Department.
     pub department: Option<Department>,
     /// Open cases coordinated.
@@ -273,10 +274,10 @@ pub struct CoordinatorLoadView {
     pub over_capacity: bool,
 }
 
-fn coordinator_load_view(load: &CoordinatorLoad) -> CoordinatorLoadView {
+fn coordinator_load_view(disclosure: Disclosure<'_>, load: &CoordinatorLoad) -> CoordinatorLoadView {
     CoordinatorLoadView {
-        staff: ID(load.staff_id.to_string()),
-        name: load.name.clone(),
+        staff: disclosure.staff(load.staff_id),
+        name: disclosure.personal(Some(load.name.clone())),
         department: load.department.map(Into::into),
         active: count(load.active),
         capacity: u32::from(load.capacity),
@@ -309,7 +310,8 @@ pub struct UnassignedView {
 /// The caseload.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CaseloadView {
-    /// Per coordinator, most loaded first.
+    /// Per coordinator, most loaded first (for analysts named by staff pseudonym, in
+    /// pseudonym order among equals).
     pub coordinators: Vec<CoordinatorLoadView>,
     /// Per department.
     pub departments: Vec<DepartmentLoadView>,
@@ -331,7 +333,7 @@ pub struct AlarmView {
     pub due: NaiveDate,
     /// The day it opened (for analysts the first day of that month).
     pub opened_on: NaiveDate,
-    /// Who should act (staff id), when known.
+    /// Who should act (staff id; for analysts the staff pseudonym), when known.
     pub act: Option<ID>,
     /// In which capacity.
     pub act_as: String,
@@ -347,7 +349,7 @@ fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
         municipality: alarm.municipality.get(),
         due: disclosure.date(alarm.due),
         opened_on: disclosure.date(alarm.opened_on),
-        act: alarm.act.map(|s| ID(s.to_string())),
+        act: alarm.act.map(|staff| disclosure.staff(staff)),
         act_as: alarm.act_as.to_owned(),
         detail: (scope != Scope::Pseudonymised).then(|| alarm.detail.clone()),
     }
@@ -567,14 +569,15 @@ impl ReadModelQuery {
     ) -> async_graphql::Result<YouthConnection> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
-        let filter = YouthFilter {
+        let coordinator = coordinator
+            .map(|id| Disclosure::new(state, scope).staff_argument(&id, "coordinator"))
+            .transpose()?;
+        let mut filter = YouthFilter {
             municipality: municipality_for(scope, municipality)?,
             open,
             team: team.map(Into::into),
             need: need_level.map(Into::into),
-            coordinator: coordinator
-                .map(|id| super::parse_id::<StaffId>(&id, "coordinator"))
-                .transpose()?,
+            coordinator: None,
             department: department.map(Into::into),
             min_age,
             max_age,
@@ -593,9 +596,19 @@ impl ReadModelQuery {
         };
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
+            let disclosure = Disclosure::new(&state, scope);
             let (rows, total) = with_models(&state, None, None, |models, today| {
+                let known = || models.directory.staff.keys().copied();
+                filter.coordinator = match &coordinator {
+                    None => None,
+                    Some(wanted) => match wanted.resolve(disclosure, known()) {
+                        Some(staff) => Some(staff),
+                        // A pseudonym nobody has coordinates nobody.
+                        None => return (Vec::new(), 0),
+                    },
+                };
                 let mut rows = models.young_people(&filter, today);
-                Disclosure::new(&state, scope).order(&mut rows, |row| (None, row.youth_id, ()));
+                disclosure.order(&mut rows, |row| (None, row.youth_id, ()));
                 let total = rows.len();
                 (
                     rows.into_iter()
@@ -622,9 +635,9 @@ impl ReadModelQuery {
                         team: row.team.map(Into::into),
                         need_level: row.need.map(Into::into),
                         scheme: row.scheme.into(),
-                        coordinator: row.coordinator.map(|(s, _)| ID(s.to_string())),
+                        coordinator: row.coordinator.map(|(staff, _)| disclosure.staff(staff)),
                         coordinator_department: row.coordinator.map(|(_, d)| d.into()),
-                        coordinating_caseworker: row.caseworker.map(|(s, _)| ID(s.to_string())),
+                        coordinating_caseworker: row.caseworker.map(|(staff, _)| disclosure.staff(staff)),
                         open_alarms: count(row.open_alarms),
                     },
                 })
@@ -768,8 +781,14 @@ impl ReadModelQuery {
         let key = format!("caseload:{municipality:?}:{scope:?}");
         Ok(live_report(state, key, move |state, models, _| {
             let report = models.caseload.report(&models.directory, municipality);
+            let disclosure = Disclosure::new(state, scope);
+            let mut coordinators: Vec<_> = report.coordinators.iter().collect();
+            disclosure.order_staff(&mut coordinators, |load| (std::cmp::Reverse(load.active), load.staff_id));
             CaseloadView {
-                coordinators: report.coordinators.iter().map(coordinator_load_view).collect(),
+                coordinators: coordinators
+                    .into_iter()
+                    .map(|load| coordinator_load_view(disclosure, load))
+                    .collect(),
                 departments: report
                     .departments
                     .iter()
@@ -797,18 +816,21 @@ impl ReadModelQuery {
     }
 
     /// One coordinator's caseload: the open cases they coordinate against their capacity.
+    /// Analysts name the coordinator by staff pseudonym and get no name back.
     /// `NOT_FOUND` for staff not registered (or, for municipal roles, registered in
     /// another municipality).
     async fn coordinator_load(&self, ctx: &Context<'_>, staff: ID) -> async_graphql::Result<CoordinatorLoadView> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
-        let staff_id = super::parse_id::<StaffId>(&staff, "staff")?;
+        let disclosure = Disclosure::new(state, scope);
+        let wanted = disclosure.staff_argument(&staff, "staff")?;
         // An in-memory lookup, cached until the models move on: answered in place.
         let found = with_models(
             state,
-            Some(format!("coordinator-load:{staff_id}")),
+            Some(format!("coordinator-load:{}", wanted.label())),
             None,
             |models, _| {
+                let staff_id = wanted.resolve(disclosure, models.directory.staff.keys().copied())?;
                 let municipality = models.directory.staff.get(&staff_id).map(|row| row.municipality);
                 models
                     .caseload
@@ -816,10 +838,10 @@ impl ReadModelQuery {
                     .zip(municipality)
             },
         )?;
-        let not_found = || format!("staff member {staff_id}");
+        let not_found = || format!("staff member {}", wanted.label());
         let (load, municipality) = found.ok_or_else(|| ApiError::not_found(not_found()))?;
         scope.require(Some(municipality), not_found)?;
-        Ok(coordinator_load_view(&load))
+        Ok(coordinator_load_view(disclosure, &load))
     }
 
     /// Open transition alarms on `asOf` (default today), by due date (for analysts by

@@ -22,8 +22,9 @@ use crate::privacy::Disclosure;
 ///
 /// For analysts the record is pseudonymised: `id`, `name`, `cpr`, `birthDate`,
 /// `eighteenthBirthday`, the plan's goals and action descriptions are null, `pseudonym`
-/// is the only handle, and the remaining dates (`firstReferredOn`, plan action `due`,
-/// `openAlarms`) are the first day of their month (`api::privacy`).
+/// is the only handle, staff are named by staff pseudonym, and the remaining dates
+/// (`firstReferredOn`, plan action `due`, `openAlarms`) are the first day of their month
+/// (`api::privacy`).
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(complex)]
 pub struct YouthCase {
@@ -53,7 +54,7 @@ pub struct YouthCase {
     pub consent: bool,
     /// The coordinator scheme.
     pub coordinator: CoordinatorView,
-    /// The coordinating caseworker.
+    /// The coordinating caseworker (staff id; for analysts the staff pseudonym).
     pub coordinating_caseworker: Option<ID>,
     /// The current plan.
     pub plan: Option<PlanView>,
@@ -96,7 +97,7 @@ impl YouthCase {
 pub struct CoordinatorView {
     /// Where it stands.
     pub status: CoordinatorStatus,
-    /// The assigned coordinator (staff id).
+    /// The assigned coordinator (staff id; for analysts the staff pseudonym).
     pub staff_id: Option<ID>,
     /// Why the last coordinator stopped.
     pub release_reason: Option<ReleaseReason>,
@@ -124,7 +125,7 @@ pub struct PlanActionView {
     pub description: Option<String>,
     /// The department delivering it.
     pub department: Department,
-    /// The responsible staff member.
+    /// The responsible staff member (staff id; for analysts the staff pseudonym).
     pub responsible: Option<ID>,
     /// Due date (for analysts the first day of that month).
     pub due: Option<NaiveDate>,
@@ -147,7 +148,7 @@ impl YouthCase {
         let (coordinator_status, coordinator_id, release_reason) = match youth.coordinator {
             CoordinatorState::None => (CoordinatorStatus::None, None, None),
             CoordinatorState::Offered => (CoordinatorStatus::Offered, None, None),
-            CoordinatorState::Assigned(staff) => (CoordinatorStatus::Assigned, Some(ID(staff.to_string())), None),
+            CoordinatorState::Assigned(staff) => (CoordinatorStatus::Assigned, Some(disclosure.staff(staff)), None),
             CoordinatorState::Declined => (CoordinatorStatus::Declined, None, None),
             CoordinatorState::NotRelevant => (CoordinatorStatus::NotRelevant, None, None),
             CoordinatorState::Released(reason) => (CoordinatorStatus::Released, None, Some(reason.into())),
@@ -173,7 +174,7 @@ impl YouthCase {
                 staff_id: coordinator_id,
                 release_reason,
             },
-            coordinating_caseworker: youth.coordinating_caseworker.map(|s| ID(s.to_string())),
+            coordinating_caseworker: youth.coordinating_caseworker.map(|staff| disclosure.staff(staff)),
             plan: youth.plan.as_ref().map(|(kind, plan)| PlanView {
                 revision: youth.plan_revision,
                 kind: (*kind).into(),
@@ -185,7 +186,7 @@ impl YouthCase {
                     .map(|action| PlanActionView {
                         description: disclosure.personal(Some(action.description.clone())),
                         department: action.department.into(),
-                        responsible: action.responsible.map(|s| ID(s.to_string())),
+                        responsible: action.responsible.map(|staff| disclosure.staff(staff)),
                         due: disclosure.date_opt(action.due),
                         status: action.status.into(),
                     })

@@ -612,3 +612,106 @@ async fn analysts_list_people_in_pseudonym_order_with_working_cursors() {
         .await;
     assert_eq!(pseudonyms_of(&alarms["alarms"]), sorted(&in_name_order), "{alarms}");
 }
+
+/// Fails if `answer` names a staff member or gives a staff id: analysts may not read staff.
+fn assert_no_staff_beside_a_pseudonym(app: &TestApp, what: &str, answer: &Value) {
+    let text = answer.to_string();
+    for name in ["Mette Holm", "Jonas Krogh", "Lise Dam", "Ole Bak", "Mette", "Jonas"] {
+        assert!(!text.contains(name), "{what}: {name} reached an analyst: {answer:#}");
+    }
+    for staff in [app.counsellor, app.adviser, app.lead, app.esbjerg_caseworker] {
+        let id = staff.0.to_string();
+        assert!(!text.contains(&id), "{what}: staff id {id} reached an analyst: {answer:#}");
+    }
+}
+
+const COORDINATOR_LOAD: &str =
+    "query($s: ID!) { coordinatorLoad(staff: $s) { staff name department active capacity overCapacity } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_see_staff_by_pseudonym_and_no_staff_name() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let analyst = app.analyst();
+
+    let caseload = app.data(&analyst, CASELOAD, json!({})).await;
+    let coordinator = caseload["caseload"]["coordinators"][0].clone();
+    assert_eq!(coordinator["name"], Value::Null, "{caseload}");
+    assert_eq!(coordinator["active"], 1);
+    assert_eq!(coordinator["department"], "JOB_CENTRE");
+    let pseudonym = coordinator["staff"].as_str().unwrap_or_default().to_owned();
+    assert!(pseudonym.starts_with("s-") && pseudonym.len() == 26, "{pseudonym}");
+
+    // The pseudonym is the analyst's handle on the coordinator.
+    let load = app.data(&analyst, COORDINATOR_LOAD, json!({ "s": pseudonym })).await;
+    assert_eq!(load["coordinatorLoad"], coordinator, "{load}");
+    let coordinated = app
+        .data(
+            &analyst,
+            "query($c: ID!) { youngPeople(coordinator: $c) { totalCount edges { node { coordinator person { pseudonym } } } } }",
+            json!({ "c": pseudonym }),
+        )
+        .await;
+    assert_eq!(coordinated["youngPeople"]["totalCount"], 1, "{coordinated}");
+    assert_eq!(coordinated["youngPeople"]["edges"][0]["node"]["coordinator"], pseudonym.as_str());
+    let bo = app.data(&analyst, CASE, json!({ "y": people.bo })).await;
+    assert_eq!(bo["youth"]["coordinator"]["staffId"], pseudonym.as_str(), "{bo}");
+    assert_eq!(
+        coordinated["youngPeople"]["edges"][0]["node"]["person"]["pseudonym"],
+        bo["youth"]["pseudonym"]
+    );
+
+    // Every answer an analyst gets: no staff name or id, no day beside a pseudonym.
+    let answers = [
+        ("caseload", caseload),
+        ("coordinatorLoad", load),
+        ("youngPeople by coordinator", coordinated),
+        ("youth", bo),
+        ("youth", app.data(&analyst, CASE, json!({ "y": people.ida })).await),
+        ("youngPeople", app.data(&analyst, YOUNG_PEOPLE, json!({})).await),
+        ("teams", app.data(&analyst, TEAMS, json!({})).await),
+        ("alarms", app.data(&analyst, ALARMS, json!({})).await),
+        (
+            "alarms as of 1 March",
+            app.data(&analyst, ALARMS, json!({ "asOf": "2026-03-01" })).await,
+        ),
+    ];
+    for (what, answer) in &answers {
+        assert_no_staff_beside_a_pseudonym(&app, what, answer);
+        assert_no_day_beside_a_pseudonym(what, answer);
+    }
+    let acting = answers[7].1["alarms"][0]["act"].as_str().unwrap_or_default().to_owned();
+    assert!(acting.starts_with("s-"), "{}", answers[7].1);
+    let count = answers[7].1["alarms"].as_array().map_or(0, Vec::len);
+    let feed = alarm_feed(&app, &analyst, count).await;
+    assert_no_staff_beside_a_pseudonym(&app, "the alarm feed", &feed);
+
+    // Analysts name staff by pseudonym only; one nobody has is not found.
+    let by_id = app
+        .gql(&analyst, COORDINATOR_LOAD, json!({ "s": app.adviser.to_string() }))
+        .await;
+    assert_eq!(code(&by_id), "INVALID_INPUT", "{by_id}");
+    let unknown = app
+        .gql(&analyst, COORDINATOR_LOAD, json!({ "s": format!("s-{}", "0".repeat(24)) }))
+        .await;
+    assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
+    let nobody = app
+        .data(
+            &analyst,
+            "query($c: ID!) { youngPeople(coordinator: $c) { totalCount } }",
+            json!({ "c": format!("s-{}", "0".repeat(24)) }),
+        )
+        .await;
+    assert_eq!(nobody["youngPeople"]["totalCount"], 0);
+
+    // Other roles still see names and ids.
+    let theirs = app.data(&app.caseworker(), CASELOAD, json!({})).await;
+    assert_eq!(theirs["caseload"]["coordinators"][0]["name"], "Jonas Krogh", "{theirs}");
+    assert_eq!(theirs["caseload"]["coordinators"][0]["staff"], app.adviser.to_string());
+    let load = app
+        .data(&app.caseworker(), COORDINATOR_LOAD, json!({ "s": app.adviser.to_string() }))
+        .await;
+    assert_eq!(load["coordinatorLoad"]["name"], "Jonas Krogh");
+    let case = app.data(&app.auditor(), CASE, json!({ "y": people.bo })).await;
+    assert_eq!(case["youth"]["coordinator"]["staffId"], app.adviser.to_string());
+}
