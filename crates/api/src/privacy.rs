@@ -18,6 +18,13 @@
 //!   deadline at the 17th), so a day beside a pseudonym would give the birthday away.
 //!   Dates that describe the report (`asOf`) or a group (a team's last and next meeting,
 //!   the months of statistics) are not about one person and stay exact.
+//!   Two dates of one record a fixed day apart are coarsened together: an alarm that
+//!   opens the day after it falls due shows as opening in the month it fell due, since
+//!   coarsening each on its own would show where a month ends.
+//! - Dates an analyst chooses are taken by the month as well: `alarms(asOf:)` and
+//!   `statistics(asOf:)` are read as the last day of their month, and
+//!   `teams(withinDays:)` reaches to the end of a month, so that stepping a date a day at
+//!   a time shows nothing a month does not.
 //! - Lists of people are ordered by pseudonym, after the month where the list is ordered
 //!   by date, so a row's position reveals neither the alphabetical rank of a name nor the
 //!   day of a date. Offsets into such a list (cursors, limits) count in that order.
@@ -27,12 +34,13 @@
 //! recomputed from an id without it.
 
 use async_graphql::ID;
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use hmac::{Hmac, Mac};
 use kui_domain::{StaffId, YouthId};
 use sha2::Sha256;
 
-use crate::access::Scope;
+use crate::access::{grant, Grant, Operation, Scope};
+use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::ApiState;
 
@@ -51,6 +59,16 @@ impl<'a> Disclosure<'a> {
     /// The disclosure for a reader acting in `scope` on `state`'s server secret.
     pub(crate) fn new(state: &'a ApiState, scope: Scope) -> Disclosure<'a> {
         Disclosure::keyed(state.auth.secret(), scope)
+    }
+
+    /// The disclosure for `principal` on a question every role may ask (statistics):
+    /// pseudonymised for the roles the matrix gives pseudonymised cases.
+    pub(crate) fn for_principal(state: &'a ApiState, principal: &Principal) -> Disclosure<'a> {
+        let scope = match grant(principal.role, Operation::ReadCase) {
+            Grant::Pseudo => Scope::Pseudonymised,
+            Grant::Own | Grant::All | Grant::Deny => Scope::Everywhere,
+        };
+        Disclosure::new(state, scope)
     }
 
     /// The disclosure for a reader acting in `scope`, with the pseudonyms keyed by `secret`.
@@ -140,6 +158,43 @@ impl<'a> Disclosure<'a> {
         date.map(|date| self.date(date))
     }
 
+    /// `date`, which may lie just after `bound` in the same record (an alarm opens the day
+    /// after it falls due), as the reader may see it: exact, or the month of the earlier
+    /// of the two. Coarsened on its own, a date one day after the last of a month would
+    /// show in the next month and give that day away.
+    pub(crate) fn date_not_after(self, date: NaiveDate, bound: NaiveDate) -> NaiveDate {
+        if self.pseudonymise {
+            first_of_month(date.min(bound))
+        } else {
+            date
+        }
+    }
+
+    /// A report date the reader chose, as the report is computed for them: as given, or
+    /// the last day of its month (a month as it ended, the way reports are read), so that
+    /// asking day after day about the same month gives the same answer.
+    pub(crate) fn as_of(self, date: NaiveDate) -> NaiveDate {
+        if self.pseudonymise {
+            last_of_month(date)
+        } else {
+            date
+        }
+    }
+
+    /// A window of `within_days` from `today` the reader chose: as given, or stretched to
+    /// the last day of the month it ends in, so that widening it a day at a time shows
+    /// nothing a month does not.
+    pub(crate) fn window_days(self, today: NaiveDate, within_days: u32) -> u32 {
+        if !self.pseudonymise {
+            return within_days;
+        }
+        today
+            .checked_add_days(Days::new(u64::from(within_days)))
+            .map(last_of_month)
+            .and_then(|end| u32::try_from((end - today).num_days()).ok())
+            .unwrap_or(within_days)
+    }
+
     /// Puts a list of people in the order the reader may see. Readers who see names keep
     /// the list's own order (by name, or by date); a pseudonymised reader gets the rows by
     /// the month of `key`'s date (for lists ordered by date), then by pseudonym, then by
@@ -195,6 +250,14 @@ fn first_of_month(date: NaiveDate) -> NaiveDate {
     date.with_day(1).expect("every month has a first day")
 }
 
+/// The last day of `date`'s month; `date` itself in the last month chrono can represent.
+fn last_of_month(date: NaiveDate) -> NaiveDate {
+    first_of_month(date)
+        .checked_add_months(Months::new(1))
+        .and_then(|next_month| next_month.pred_opt())
+        .unwrap_or(date)
+}
+
 /// `prefix` and the first hex digits of HMAC-SHA256 of `subject` keyed with `secret`.
 fn keyed_pseudonym(secret: &[u8], prefix: &str, subject: &str) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
@@ -219,6 +282,34 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("a valid test date")
+    }
+
+    #[test]
+    fn dates_a_day_apart_are_coarsened_together() {
+        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
+        // Due on the last day of February, opened on the first of March.
+        assert_eq!(analyst.date_not_after(day(2026, 3, 1), day(2026, 2, 28)), day(2026, 2, 1));
+        // Opened six months before it falls due.
+        assert_eq!(analyst.date_not_after(day(2025, 9, 17), day(2026, 3, 17)), day(2025, 9, 1));
+        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        assert_eq!(auditor.date_not_after(day(2026, 3, 1), day(2026, 2, 28)), day(2026, 3, 1));
+    }
+
+    #[test]
+    fn dates_analysts_choose_are_taken_by_the_month() {
+        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
+        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        assert_eq!(analyst.as_of(day(2026, 3, 16)), day(2026, 3, 31));
+        assert_eq!(analyst.as_of(day(2024, 2, 1)), day(2024, 2, 29));
+        assert_eq!(analyst.as_of(day(2026, 12, 31)), day(2026, 12, 31));
+        assert_eq!(auditor.as_of(day(2026, 3, 16)), day(2026, 3, 16));
+        let today = day(2026, 1, 15);
+        // 15 January + 60 days is 16 March: the window reaches to 31 March.
+        for within in [60, 61, 75] {
+            assert_eq!(analyst.window_days(today, within), 75, "{within}");
+        }
+        assert_eq!(analyst.window_days(today, 0), 16);
+        assert_eq!(auditor.window_days(today, 60), 60);
     }
 
     #[test]

@@ -331,7 +331,8 @@ pub struct AlarmView {
     pub municipality: u16,
     /// The deadline (for analysts the first day of that month).
     pub due: NaiveDate,
-    /// The day it opened (for analysts the first day of that month).
+    /// The day it opened (for analysts the first day of that month, or of the month it
+    /// fell due if that is earlier).
     pub opened_on: NaiveDate,
     /// Who should act (staff id; for analysts the staff pseudonym), when known.
     pub act: Option<ID>,
@@ -348,7 +349,7 @@ fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
         person: person(state, scope, alarm.youth_id, &alarm.name),
         municipality: alarm.municipality.get(),
         due: disclosure.date(alarm.due),
-        opened_on: disclosure.date(alarm.opened_on),
+        opened_on: disclosure.date_not_after(alarm.opened_on, alarm.due),
         act: alarm.act.map(|staff| disclosure.staff(staff)),
         act_as: alarm.act_as.to_owned(),
         detail: (scope != Scope::Pseudonymised).then(|| alarm.detail.clone()),
@@ -655,7 +656,8 @@ impl ReadModelQuery {
     }
 
     /// Teams 1-3 now: members (by name, for analysts by pseudonym; at most `membersLimit`
-    /// each), cadence, last and next meeting, and who moves team within `withinDays`.
+    /// each), cadence, last and next meeting, and who moves team within `withinDays` (for
+    /// analysts to the end of the month that window ends in).
     async fn teams(
         &self,
         ctx: &Context<'_>,
@@ -669,6 +671,7 @@ impl ReadModelQuery {
         let key = format!("teams:{municipality:?}:{scope:?}:{within_days}:{members_limit}");
         Ok(live_report(state, key, move |state, models, today| {
             let disclosure = Disclosure::new(state, scope);
+            let within_days = disclosure.window_days(today, within_days);
             let report = models
                 .teams
                 .report(&models.directory, &models.meetings, municipality, today, within_days);
@@ -844,8 +847,9 @@ impl ReadModelQuery {
         Ok(coordinator_load_view(disclosure, &load))
     }
 
-    /// Open transition alarms on `asOf` (default today), by due date (for analysts by
-    /// month due, then pseudonym), optionally of one rule; at most `limit`.
+    /// Open transition alarms on `asOf` (default today; for analysts the last day of the
+    /// month of `asOf`), by due date (for analysts by month due, then pseudonym),
+    /// optionally of one rule; at most `limit`.
     async fn alarms(
         &self,
         ctx: &Context<'_>,
@@ -857,6 +861,7 @@ impl ReadModelQuery {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
+        let as_of = as_of.map(|date| Disclosure::new(state, scope).as_of(date));
         let state = state.clone();
         let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
         Ok(blocking(move || {
@@ -873,7 +878,8 @@ impl ReadModelQuery {
     }
 
     /// The Viborg table, hand-over timeliness and monthly flows as of `asOf` (default
-    /// today). Aggregates only: every role may ask.
+    /// today; for analysts the last day of the month of `asOf`). Aggregates only: every
+    /// role may ask.
     async fn statistics(
         &self,
         ctx: &Context<'_>,
@@ -887,6 +893,7 @@ impl ReadModelQuery {
             }
             _ => municipality_for(Scope::Everywhere, municipality)?,
         };
+        let as_of = as_of.map(|date| Disclosure::for_principal(state, principal).as_of(date));
         let state = state.clone();
         Ok(blocking(move || {
             let projections = read_models(&state)?;

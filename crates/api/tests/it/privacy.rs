@@ -291,27 +291,7 @@ async fn people(app: &TestApp) -> People {
         json!({ "y": ida }),
     )
     .await;
-    let meeting = "0190f000-0000-7000-8000-00000000d017";
-    app.data(
-        &app.team_lead(),
-        r#"mutation($m: ID!) { scheduleMeeting(meetingId: $m, input: {forum: K_MEETING, date: "2026-01-20", slotMinutes: 120}) { version } }"#,
-        json!({ "m": meeting }),
-    )
-    .await;
-    app.data(
-        &caseworker,
-        "mutation($m: ID!, $y: ID!) { tableCase(meetingId: $m, youthId: $y) { version } }",
-        json!({ "m": meeting, "y": bo }),
-    )
-    .await;
-    app.data(
-        &app.team_lead(),
-        r#"mutation($m: ID!, $y: ID!, $lead: ID!) {
-             recordMeetingDecision(meetingId: $m, input: {youthId: $y, lead: $lead,
-               actions: [{what: "compose the coordinating team", department: UU, who: $lead}]}) { version } }"#,
-        json!({ "m": meeting, "y": bo, "lead": app.counsellor.to_string() }),
-    )
-    .await;
+    compose_coordinating_team(app, &bo, "0190f000-0000-7000-8000-00000000d017").await;
     app.data(
         &caseworker,
         "mutation($y: ID!) { offerCoordinator(youthId: $y) { version } }",
@@ -326,6 +306,31 @@ async fn people(app: &TestApp) -> People {
     .await;
     app.settle().await;
     People { ida, bo }
+}
+
+/// Tables `youth` at a K-meeting and records a coordinating team with the counsellor as
+/// lead and no first meeting: it must meet by the 17th birthday.
+async fn compose_coordinating_team(app: &TestApp, youth: &str, meeting: &str) {
+    app.data(
+        &app.team_lead(),
+        r#"mutation($m: ID!) { scheduleMeeting(meetingId: $m, input: {forum: K_MEETING, date: "2026-01-20", slotMinutes: 120}) { version } }"#,
+        json!({ "m": meeting }),
+    )
+    .await;
+    app.data(
+        &app.caseworker(),
+        "mutation($m: ID!, $y: ID!) { tableCase(meetingId: $m, youthId: $y) { version } }",
+        json!({ "m": meeting, "y": youth }),
+    )
+    .await;
+    app.data(
+        &app.team_lead(),
+        r#"mutation($m: ID!, $y: ID!, $lead: ID!) {
+             recordMeetingDecision(meetingId: $m, input: {youthId: $y, lead: $lead,
+               actions: [{what: "compose the coordinating team", department: UU, who: $lead}]}) { version } }"#,
+        json!({ "m": meeting, "y": youth, "lead": app.counsellor.to_string() }),
+    )
+    .await;
 }
 
 const TEAMS: &str = "{ teams(withinDays: 120) { asOf teams { team memberCount lastMeeting nextMeeting
@@ -459,7 +464,7 @@ async fn analysts_see_no_date_finer_than_a_month_beside_a_pseudonym() {
     assert_no_day_beside_a_pseudonym("alarms on 2 March", &today);
     assert!(rules(&today["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{today}");
     let past = app.data(&analyst, ALARMS, json!({ "asOf": "2026-02-20" })).await;
-    assert_no_day_beside_a_pseudonym("alarms as of 20 February", &past);
+    assert_no_day_beside_a_pseudonym("alarms as of February, folded from the log", &past);
     assert!(rules(&past["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{past}");
     let teams = app.data(&analyst, TEAMS, json!({})).await;
     assert_no_day_beside_a_pseudonym("teams on 2 March", &teams);
@@ -714,4 +719,87 @@ async fn analysts_see_staff_by_pseudonym_and_no_staff_name() {
     assert_eq!(load["coordinatorLoad"]["name"], "Jonas Krogh");
     let case = app.data(&app.auditor(), CASE, json!({ "y": people.bo })).await;
     assert_eq!(case["youth"]["coordinator"]["staffId"], app.adviser.to_string());
+}
+
+/// Born 28 February 2009: 17 on the last day of February 2026.
+const CPR_LIV: &str = "280209-4564";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_cannot_find_a_day_by_stepping_dates_or_by_a_month_s_end() {
+    let app = spawn_app().await;
+    people(&app).await;
+    let liv = refer_named(&app, CPR_LIV, "Liv Moe").await;
+    compose_coordinating_team(&app, &liv, "0190f000-0000-7000-8000-00000000d028").await;
+    app.settle().await;
+    let (analyst, caseworker) = (app.analyst(), app.caseworker());
+    let team_alarms = "query($asOf: NaiveDate) { alarms(rule: COORDINATING_TEAM_NOT_MET, asOf: $asOf) {
+        person { pseudonym } due openedOn } }";
+
+    // Bo's coordinating team is overdue from 18 February, the day after his 17th birthday:
+    // a caseworker sees the day it opens, an analyst the same answer all month.
+    let on = |token: &str, day: &str| {
+        let app = &app;
+        let (token, day) = (token.to_owned(), day.to_owned());
+        async move { app.data(&token, team_alarms, json!({ "asOf": day })).await }
+    };
+    assert_ne!(on(&caseworker, "2026-02-17").await, on(&caseworker, "2026-02-18").await);
+    let analyst_days = [
+        on(&analyst, "2026-02-02").await,
+        on(&analyst, "2026-02-17").await,
+        on(&analyst, "2026-02-18").await,
+        on(&analyst, "2026-02-28").await,
+    ];
+    assert!(analyst_days.iter().all(|answer| *answer == analyst_days[0]), "{analyst_days:?}");
+
+    // Ida turns 18 on 17 March, 61 days after 15 January: a caseworker sees her in the
+    // move list from a window of 61 days, an analyst from any window ending in March.
+    let moving = |token: &str, days: u32| {
+        let app = &app;
+        let token = token.to_owned();
+        async move {
+            let query = "query($d: Int!) { teams(withinDays: $d) { moving { person { pseudonym } on } } }";
+            app.data(&token, query, json!({ "d": days })).await["teams"]["moving"]
+                .as_array()
+                .map_or(0, Vec::len)
+        }
+    };
+    assert_eq!((moving(&caseworker, 60).await, moving(&caseworker, 61).await), (0, 1));
+    assert_eq!((moving(&analyst, 45).await, moving(&analyst, 60).await, moving(&analyst, 61).await), (1, 1, 1));
+    assert_eq!(moving(&analyst, 30).await, 0, "a window ending in February");
+
+    // Liv's team was due on 28 February, her 17th birthday, and the alarm opened on
+    // 1 March: an analyst sees both in February, so the month's end does not show.
+    let theirs = on(&caseworker, "2026-03-05").await;
+    let days: Vec<(Value, Value)> = theirs["alarms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| (a["due"].clone(), a["openedOn"].clone()))
+        .collect();
+    assert!(days.contains(&(json!("2026-02-28"), json!("2026-03-01"))), "{theirs}");
+    let ours = on(&analyst, "2026-03-05").await;
+    assert_no_day_beside_a_pseudonym("alarms as of 5 March", &ours);
+    for alarm in ours["alarms"].as_array().into_iter().flatten() {
+        assert_eq!((&alarm["due"], &alarm["openedOn"]), (&json!("2026-02-01"), &json!("2026-02-01")), "{ours}");
+    }
+    assert_eq!(ours["alarms"].as_array().map_or(0, Vec::len), 2, "Bo's and Liv's: {ours}");
+
+    // Statistics are aggregates, but a count that moves on a given day would still date
+    // whoever moved it: an analyst's asOf is the month's end.
+    let statistics = |token: &str, day: &str| {
+        let app = &app;
+        let (token, day) = (token.to_owned(), day.to_owned());
+        async move {
+            let query = "query($d: NaiveDate) { statistics(asOf: $d) { asOf viborg { referred } eighteenthBirthdays } }";
+            app.data(&token, query, json!({ "d": day })).await["statistics"].clone()
+        }
+    };
+    let before = statistics(&caseworker, "2026-01-14").await;
+    assert_eq!(before["viborg"]["referred"], 0, "{before}");
+    assert_eq!(statistics(&caseworker, "2026-01-15").await["viborg"]["referred"], 3);
+    for day in ["2026-01-02", "2026-01-14", "2026-01-15"] {
+        let theirs = statistics(&analyst, day).await;
+        assert_eq!(theirs["asOf"], "2026-01-31", "{theirs}");
+        assert_eq!(theirs["viborg"]["referred"], 3, "{theirs}");
+    }
 }
