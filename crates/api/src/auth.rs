@@ -451,7 +451,9 @@ mod tests {
         // Expiry has no leeway.
         let mut expired = claims(now());
         expired.iat = Some(now() - 60);
-        assert!(auth.authenticate(&sign_hs256(&expired, SECRET).unwrap_or_default()).is_err());
+        assert!(auth
+            .authenticate(&sign_hs256(&expired, SECRET).unwrap_or_default())
+            .is_err());
         // A JWT without exp stays refused.
         let mut forever = claims(0);
         forever.exp = None;

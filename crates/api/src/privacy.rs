@@ -13,9 +13,9 @@
 //!   analyst learns about staff is a workload: department, cases, capacity.
 //! - Every date in a record about one person (a due date, the day an alarm opened, a team
 //!   move, membership since, a referral, a plan action) is coarsened to the first day of
-//!   its month; the field keeps its type. Age in whole years and many of these dates are
-//!   derived from the birth date (an alarm due on the 18th birthday, a team move on it, a
-//!   deadline at the 17th), so a day beside a pseudonym would give the birthday away.
+//!   its month; the field keeps its type. Many of these dates follow from the birth date
+//!   (an alarm due on the 18th birthday, a team move on it, a deadline at the 17th), so a
+//!   day beside a pseudonym would give the birthday away.
 //!   Dates that describe the report (`asOf`) or a group (a team's last and next meeting,
 //!   the months of statistics) are not about one person and stay exact.
 //!   Two dates of one record a fixed day apart are coarsened together: an alarm that
@@ -28,6 +28,10 @@
 //! - Lists of people are ordered by pseudonym, after the month where the list is ordered
 //!   by date, so a row's position reveals neither the alphabetical rank of a name nor the
 //!   day of a date. Offsets into such a list (cursors, limits) count in that order.
+//!
+//! The rule is about what an answer shows: what changes on a birthday (the recorded 18th
+//! birthday, a team handover, an age, an alarm) changes that day for every reader, so an
+//! analyst who asks daily can still tell the day (docs/api.md says so).
 //!
 //! Every other grant sees records as they are. The pseudonyms are HMAC-SHA256 keyed with
 //! the server secret, so they are stable for as long as the secret is, and cannot be
@@ -130,17 +134,18 @@ impl<'a> Disclosure<'a> {
         }
     }
 
-    /// Puts a list of staff members in the order the reader may see: the list's own for
+    /// A list of staff members in the order the reader may see: the list's own for
     /// readers who see ids; for a pseudonymised reader by `key`'s first part (what the
     /// list is ordered by), then by staff pseudonym.
-    pub(crate) fn order_staff<T, K: Ord>(self, rows: &mut [T], key: impl Fn(&T) -> (K, StaffId)) {
-        if !self.pseudonymise {
-            return;
+    pub(crate) fn staff_ordered<T, K: Ord>(self, rows: &[T], key: impl Fn(&T) -> (K, StaffId)) -> Vec<&T> {
+        let mut rows: Vec<&T> = rows.iter().collect();
+        if self.pseudonymise {
+            rows.sort_by_cached_key(|row| {
+                let (first, staff) = key(row);
+                (first, self.staff_pseudonym(staff))
+            });
         }
-        rows.sort_by_cached_key(|row| {
-            let (first, staff) = key(row);
-            (first, self.staff_pseudonym(staff))
-        });
+        rows
     }
 
     /// A date in a record about one person as the reader may see it: exact, or the first
@@ -208,6 +213,13 @@ impl<'a> Disclosure<'a> {
             (date.map(first_of_month), self.youth_pseudonym(youth), tie)
         });
     }
+
+    /// [`Disclosure::order`] for a list the caller only borrows.
+    pub(crate) fn ordered<T, K: Ord>(self, rows: &[T], key: impl Fn(&T) -> (Option<NaiveDate>, YouthId, K)) -> Vec<&T> {
+        let mut rows: Vec<&T> = rows.iter().collect();
+        self.order(&mut rows, |row| key(row));
+        rows
+    }
 }
 
 /// A staff member named in an argument, as [`Disclosure::staff_argument`] read it.
@@ -222,7 +234,11 @@ pub(crate) enum StaffArgument {
 impl StaffArgument {
     /// The staff member meant, among `known` for a pseudonym (`None`: nobody there has it).
     /// An id is taken as given: whether it is known is the caller's question.
-    pub(crate) fn resolve(&self, disclosure: Disclosure<'_>, known: impl IntoIterator<Item = StaffId>) -> Option<StaffId> {
+    pub(crate) fn resolve(
+        &self,
+        disclosure: Disclosure<'_>,
+        known: impl IntoIterator<Item = StaffId>,
+    ) -> Option<StaffId> {
         match self {
             StaffArgument::Id(staff) => Some(*staff),
             StaffArgument::Pseudonym(pseudonym) => known
@@ -288,11 +304,20 @@ mod tests {
     fn dates_a_day_apart_are_coarsened_together() {
         let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
         // Due on the last day of February, opened on the first of March.
-        assert_eq!(analyst.date_not_after(day(2026, 3, 1), day(2026, 2, 28)), day(2026, 2, 1));
+        assert_eq!(
+            analyst.date_not_after(day(2026, 3, 1), day(2026, 2, 28)),
+            day(2026, 2, 1)
+        );
         // Opened six months before it falls due.
-        assert_eq!(analyst.date_not_after(day(2025, 9, 17), day(2026, 3, 17)), day(2025, 9, 1));
+        assert_eq!(
+            analyst.date_not_after(day(2025, 9, 17), day(2026, 3, 17)),
+            day(2025, 9, 1)
+        );
         let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
-        assert_eq!(auditor.date_not_after(day(2026, 3, 1), day(2026, 2, 28)), day(2026, 3, 1));
+        assert_eq!(
+            auditor.date_not_after(day(2026, 3, 1), day(2026, 2, 28)),
+            day(2026, 3, 1)
+        );
     }
 
     #[test]
@@ -328,7 +353,8 @@ mod tests {
     fn analysts_get_lists_by_month_then_pseudonym_and_others_as_they_were() {
         let youth = |n: u128| YouthId(uuid::Uuid::from_u128(n));
         let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
-        let mut rows: Vec<(NaiveDate, YouthId)> = (1..=20u32).map(|n| (day(2026, 3, 28 - n), youth(n.into()))).collect();
+        let mut rows: Vec<(NaiveDate, YouthId)> =
+            (1..=20u32).map(|n| (day(2026, 3, 28 - n), youth(n.into()))).collect();
         rows.push((day(2026, 2, 28), youth(99)));
         let before = rows.clone();
         Disclosure::keyed(SECRET, Scope::Everywhere).order(&mut rows, |&(on, who)| (Some(on), who, ()));
@@ -377,6 +403,9 @@ mod tests {
         assert_ne!(analyst.youth_pseudonym(a), other_key.youth_pseudonym(a));
         assert_eq!(analyst.youth_pseudonym(a).len(), 2 + PSEUDONYM_HEX);
         assert_eq!(analyst.personal(Some("Emil")), None);
-        assert_eq!(Disclosure::keyed(SECRET, Scope::Everywhere).personal(Some("Emil")), Some("Emil"));
+        assert_eq!(
+            Disclosure::keyed(SECRET, Scope::Everywhere).personal(Some("Emil")),
+            Some("Emil")
+        );
     }
 }

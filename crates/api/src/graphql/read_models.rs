@@ -6,6 +6,7 @@
 //! analysts get pseudonyms instead of names and ids. Statistics are aggregates: every
 //! role may read them.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -686,13 +687,10 @@ impl ReadModelQuery {
                         cadence_days: team.cadence_days,
                         last_meeting: team.last_meeting,
                         next_meeting: team.next_meeting,
-                        members: {
-                            let mut members: Vec<_> = team.members.iter().collect();
-                            disclosure.order(&mut members, |m| (None, m.youth_id, ()));
-                            members
-                        }
-                        .into_iter()
-                        .take(members_limit)
+                        members: disclosure
+                            .ordered(&team.members, |m| (None, m.youth_id, ()))
+                            .into_iter()
+                            .take(members_limit)
                             .map(|m| TeamMemberView {
                                 person: person(state, scope, m.youth_id, &m.name),
                                 age: m.age,
@@ -702,13 +700,10 @@ impl ReadModelQuery {
                             .collect(),
                     })
                     .collect(),
-                moving: {
-                    let mut moving: Vec<_> = report.moving.iter().collect();
-                    disclosure.order(&mut moving, |m| (Some(m.on), m.youth_id, ()));
-                    moving
-                }
-                .into_iter()
-                .map(|m| TeamMoveView {
+                moving: disclosure
+                    .ordered(&report.moving, |m| (Some(m.on), m.youth_id, ()))
+                    .into_iter()
+                    .map(|m| TeamMoveView {
                         person: person(state, scope, m.youth_id, &m.name),
                         from: m.from.into(),
                         to: m.to.into(),
@@ -785,10 +780,9 @@ impl ReadModelQuery {
         Ok(live_report(state, key, move |state, models, _| {
             let report = models.caseload.report(&models.directory, municipality);
             let disclosure = Disclosure::new(state, scope);
-            let mut coordinators: Vec<_> = report.coordinators.iter().collect();
-            disclosure.order_staff(&mut coordinators, |load| (std::cmp::Reverse(load.active), load.staff_id));
             CaseloadView {
-                coordinators: coordinators
+                coordinators: disclosure
+                    .staff_ordered(&report.coordinators, |load| (Reverse(load.active), load.staff_id))
                     .into_iter()
                     .map(|load| coordinator_load_view(disclosure, load))
                     .collect(),
@@ -802,13 +796,10 @@ impl ReadModelQuery {
                         caseworker_cases: count(d.caseworker_cases),
                     })
                     .collect(),
-                unassigned_c_need: {
-                    let mut unassigned: Vec<_> = report.unassigned_c_need.iter().collect();
-                    Disclosure::new(state, scope).order(&mut unassigned, |u| (None, u.youth_id, ()));
-                    unassigned
-                }
-                .into_iter()
-                .map(|u| UnassignedView {
+                unassigned_c_need: disclosure
+                    .ordered(&report.unassigned_c_need, |u| (None, u.youth_id, ()))
+                    .into_iter()
+                    .map(|u| UnassignedView {
                         person: person(state, scope, u.youth_id, &u.name),
                         scheme: u.scheme.into(),
                     })
@@ -1009,7 +1000,12 @@ fn follow_alarms(
         let models = projections.read();
         let today = state.engine.now().date_naive();
         let mut open = Open::new();
-        let alarms = models.transitions.alarms(today).into_iter().filter(|a| mine(a)).collect();
+        let alarms = models
+            .transitions
+            .alarms(today)
+            .into_iter()
+            .filter(|a| mine(a))
+            .collect();
         for alarm in in_order(state, scope, alarms) {
             if !send(AlarmChangeKind::Opened, None, &alarm) {
                 return;

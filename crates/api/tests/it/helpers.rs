@@ -294,11 +294,10 @@ impl TestApp {
     /// Waits until the read models have applied everything written so far.
     pub async fn settle(&self) {
         let (engine, head) = (self.engine.clone(), self.head());
-        let caught_up = tokio::task::spawn_blocking(move || {
-            engine.wait_for_read_models(head, std::time::Duration::from_secs(10))
-        })
-        .await
-        .unwrap_or(false);
+        let caught_up =
+            tokio::task::spawn_blocking(move || engine.wait_for_read_models(head, std::time::Duration::from_secs(10)))
+                .await
+                .unwrap_or(false);
         assert!(caught_up, "the read models did not reach position {head}");
     }
 

@@ -221,14 +221,21 @@ async fn a_young_person_has_one_pseudonym_in_lists_and_in_their_case() {
     app.settle().await;
     let analyst = app.analyst();
     let case = app
-        .data(&analyst, "query($y: ID!) { youth(id: $y) { pseudonym } }", json!({ "y": id }))
+        .data(
+            &analyst,
+            "query($y: ID!) { youth(id: $y) { pseudonym } }",
+            json!({ "y": id }),
+        )
         .await;
     let listed = app
-        .data(&analyst, "{ youngPeople { edges { node { person { pseudonym } } } } }", json!({}))
+        .data(
+            &analyst,
+            "{ youngPeople { edges { node { person { pseudonym } } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
-        listed["youngPeople"]["edges"][0]["node"]["person"]["pseudonym"],
-        case["youth"]["pseudonym"],
+        listed["youngPeople"]["edges"][0]["node"]["person"]["pseudonym"], case["youth"]["pseudonym"],
         "{listed}"
     );
 }
@@ -366,10 +373,13 @@ fn days_beside_people(answer: &Value) -> Vec<String> {
             Value::String(text) => {
                 let bytes = text.as_bytes();
                 let is_date = bytes.len() == 10
-                    && bytes
-                        .iter()
-                        .enumerate()
-                        .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+                    && bytes.iter().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            *b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    });
                 if is_date && !text.ends_with("-01") {
                     found.push(format!("{path}: {text}"));
                 }
@@ -437,13 +447,22 @@ async fn analysts_see_no_date_finer_than_a_month_beside_a_pseudonym() {
     let teams = app.data(&analyst, TEAMS, json!({})).await;
     assert_no_day_beside_a_pseudonym("teams", &teams);
     assert_eq!(teams["teams"]["moving"][0]["on"], "2026-03-01", "{teams}");
-    assert_eq!(teams["teams"]["asOf"], "2026-01-15", "the report's own date stays exact");
+    assert_eq!(
+        teams["teams"]["asOf"], "2026-01-15",
+        "the report's own date stays exact"
+    );
     let today = app.data(&analyst, ALARMS, json!({})).await;
     assert_no_day_beside_a_pseudonym("alarms today", &today);
-    assert!(rules(&today["alarms"]).contains(&"EIGHTEEN_WITHOUT_ADULT_OWNER".to_owned()), "{today}");
+    assert!(
+        rules(&today["alarms"]).contains(&"EIGHTEEN_WITHOUT_ADULT_OWNER".to_owned()),
+        "{today}"
+    );
     let ahead = app.data(&analyst, ALARMS, json!({ "asOf": "2026-03-01" })).await;
     assert_no_day_beside_a_pseudonym("alarms as of 1 March", &ahead);
-    assert!(rules(&ahead["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{ahead}");
+    assert!(
+        rules(&ahead["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()),
+        "{ahead}"
+    );
     for query in [CASELOAD, YOUNG_PEOPLE] {
         let answer = app.data(&analyst, query, json!({})).await;
         assert_no_day_beside_a_pseudonym(query, &answer);
@@ -462,10 +481,16 @@ async fn analysts_see_no_date_finer_than_a_month_beside_a_pseudonym() {
     let analyst = app.analyst();
     let today = app.data(&analyst, ALARMS, json!({})).await;
     assert_no_day_beside_a_pseudonym("alarms on 2 March", &today);
-    assert!(rules(&today["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{today}");
+    assert!(
+        rules(&today["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()),
+        "{today}"
+    );
     let past = app.data(&analyst, ALARMS, json!({ "asOf": "2026-02-20" })).await;
     assert_no_day_beside_a_pseudonym("alarms as of February, folded from the log", &past);
-    assert!(rules(&past["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()), "{past}");
+    assert!(
+        rules(&past["alarms"]).contains(&"COORDINATING_TEAM_NOT_MET".to_owned()),
+        "{past}"
+    );
     let teams = app.data(&analyst, TEAMS, json!({})).await;
     assert_no_day_beside_a_pseudonym("teams on 2 March", &teams);
     let count = today["alarms"].as_array().map_or(0, Vec::len);
@@ -507,7 +532,11 @@ async fn other_roles_still_see_exact_dates() {
             .find(|a| a["rule"] == "COORDINATING_TEAM_NOT_MET")
             .cloned()
             .unwrap_or_default();
-        assert_eq!((&team["due"], &team["openedOn"]), (&json!("2026-02-17"), &json!("2026-02-18")), "{ahead}");
+        assert_eq!(
+            (&team["due"], &team["openedOn"]),
+            (&json!("2026-02-17"), &json!("2026-02-18")),
+            "{ahead}"
+        );
         let case = app.data(&token, CASE, json!({ "y": people.ida })).await;
         assert_eq!(case["youth"]["birthDate"], "2008-03-17");
         assert_eq!(case["youth"]["firstReferredOn"], "2026-01-15");
@@ -579,7 +608,11 @@ async fn analysts_list_people_in_pseudonym_order_with_working_cursors() {
     let everyone = app.data(&app.caseworker(), YOUNG_PEOPLE, json!({})).await;
     let in_name_order = pseudonyms_of(&everyone["youngPeople"]["edges"]);
     assert_eq!(in_name_order.len(), ALPHABET.len());
-    assert_ne!(in_name_order, sorted(&in_name_order), "the fixture must tell the two orders apart");
+    assert_ne!(
+        in_name_order,
+        sorted(&in_name_order),
+        "the fixture must tell the two orders apart"
+    );
 
     // Analysts page by pseudonym, and the cursors walk the whole list once.
     let analyst = app.analyst();
@@ -610,10 +643,17 @@ async fn analysts_list_people_in_pseudonym_order_with_working_cursors() {
     assert_eq!(team_2["memberCount"], ALPHABET.len(), "{teams}");
     assert_eq!(pseudonyms_of(&team_2["members"]), sorted(&in_name_order)[..4]);
     let caseload = app.data(&analyst, CASELOAD, json!({})).await;
-    assert_eq!(pseudonyms_of(&caseload["caseload"]["unassignedCNeed"]), sorted(&in_name_order));
+    assert_eq!(
+        pseudonyms_of(&caseload["caseload"]["unassignedCNeed"]),
+        sorted(&in_name_order)
+    );
     // Referred and assessed the same day, their alarms fall due the same day: by pseudonym.
     let alarms = app
-        .data(&analyst, r#"{ alarms(rule: TRANSITION_FORM_MISSING, asOf: "2026-03-01") { person { pseudonym } } }"#, json!({}))
+        .data(
+            &analyst,
+            r#"{ alarms(rule: TRANSITION_FORM_MISSING, asOf: "2026-03-01") { person { pseudonym } } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(pseudonyms_of(&alarms["alarms"]), sorted(&in_name_order), "{alarms}");
 }
@@ -626,7 +666,10 @@ fn assert_no_staff_beside_a_pseudonym(app: &TestApp, what: &str, answer: &Value)
     }
     for staff in [app.counsellor, app.adviser, app.lead, app.esbjerg_caseworker] {
         let id = staff.0.to_string();
-        assert!(!text.contains(&id), "{what}: staff id {id} reached an analyst: {answer:#}");
+        assert!(
+            !text.contains(&id),
+            "{what}: staff id {id} reached an analyst: {answer:#}"
+        );
     }
 }
 
@@ -658,7 +701,10 @@ async fn analysts_see_staff_by_pseudonym_and_no_staff_name() {
         )
         .await;
     assert_eq!(coordinated["youngPeople"]["totalCount"], 1, "{coordinated}");
-    assert_eq!(coordinated["youngPeople"]["edges"][0]["node"]["coordinator"], pseudonym.as_str());
+    assert_eq!(
+        coordinated["youngPeople"]["edges"][0]["node"]["coordinator"],
+        pseudonym.as_str()
+    );
     let bo = app.data(&analyst, CASE, json!({ "y": people.bo })).await;
     assert_eq!(bo["youth"]["coordinator"]["staffId"], pseudonym.as_str(), "{bo}");
     assert_eq!(
@@ -697,7 +743,11 @@ async fn analysts_see_staff_by_pseudonym_and_no_staff_name() {
         .await;
     assert_eq!(code(&by_id), "INVALID_INPUT", "{by_id}");
     let unknown = app
-        .gql(&analyst, COORDINATOR_LOAD, json!({ "s": format!("s-{}", "0".repeat(24)) }))
+        .gql(
+            &analyst,
+            COORDINATOR_LOAD,
+            json!({ "s": format!("s-{}", "0".repeat(24)) }),
+        )
         .await;
     assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
     let nobody = app
@@ -714,7 +764,11 @@ async fn analysts_see_staff_by_pseudonym_and_no_staff_name() {
     assert_eq!(theirs["caseload"]["coordinators"][0]["name"], "Jonas Krogh", "{theirs}");
     assert_eq!(theirs["caseload"]["coordinators"][0]["staff"], app.adviser.to_string());
     let load = app
-        .data(&app.caseworker(), COORDINATOR_LOAD, json!({ "s": app.adviser.to_string() }))
+        .data(
+            &app.caseworker(),
+            COORDINATOR_LOAD,
+            json!({ "s": app.adviser.to_string() }),
+        )
         .await;
     assert_eq!(load["coordinatorLoad"]["name"], "Jonas Krogh");
     let case = app.data(&app.auditor(), CASE, json!({ "y": people.bo })).await;
@@ -749,7 +803,10 @@ async fn analysts_cannot_find_a_day_by_stepping_dates_or_by_a_month_s_end() {
         on(&analyst, "2026-02-18").await,
         on(&analyst, "2026-02-28").await,
     ];
-    assert!(analyst_days.iter().all(|answer| *answer == analyst_days[0]), "{analyst_days:?}");
+    assert!(
+        analyst_days.iter().all(|answer| *answer == analyst_days[0]),
+        "{analyst_days:?}"
+    );
 
     // Ida turns 18 on 17 March, 61 days after 15 January: a caseworker sees her in the
     // move list from a window of 61 days, an analyst from any window ending in March.
@@ -764,7 +821,14 @@ async fn analysts_cannot_find_a_day_by_stepping_dates_or_by_a_month_s_end() {
         }
     };
     assert_eq!((moving(&caseworker, 60).await, moving(&caseworker, 61).await), (0, 1));
-    assert_eq!((moving(&analyst, 45).await, moving(&analyst, 60).await, moving(&analyst, 61).await), (1, 1, 1));
+    assert_eq!(
+        (
+            moving(&analyst, 45).await,
+            moving(&analyst, 60).await,
+            moving(&analyst, 61).await
+        ),
+        (1, 1, 1)
+    );
     assert_eq!(moving(&analyst, 30).await, 0, "a window ending in February");
 
     // Liv's team was due on 28 February, her 17th birthday, and the alarm opened on
@@ -780,9 +844,17 @@ async fn analysts_cannot_find_a_day_by_stepping_dates_or_by_a_month_s_end() {
     let ours = on(&analyst, "2026-03-05").await;
     assert_no_day_beside_a_pseudonym("alarms as of 5 March", &ours);
     for alarm in ours["alarms"].as_array().into_iter().flatten() {
-        assert_eq!((&alarm["due"], &alarm["openedOn"]), (&json!("2026-02-01"), &json!("2026-02-01")), "{ours}");
+        assert_eq!(
+            (&alarm["due"], &alarm["openedOn"]),
+            (&json!("2026-02-01"), &json!("2026-02-01")),
+            "{ours}"
+        );
     }
-    assert_eq!(ours["alarms"].as_array().map_or(0, Vec::len), 2, "Bo's and Liv's: {ours}");
+    assert_eq!(
+        ours["alarms"].as_array().map_or(0, Vec::len),
+        2,
+        "Bo's and Liv's: {ours}"
+    );
 
     // Statistics are aggregates, but a count that moves on a given day would still date
     // whoever moved it: an analyst's asOf is the month's end.
@@ -790,7 +862,8 @@ async fn analysts_cannot_find_a_day_by_stepping_dates_or_by_a_month_s_end() {
         let app = &app;
         let (token, day) = (token.to_owned(), day.to_owned());
         async move {
-            let query = "query($d: NaiveDate) { statistics(asOf: $d) { asOf viborg { referred } eighteenthBirthdays } }";
+            let query =
+                "query($d: NaiveDate) { statistics(asOf: $d) { asOf viborg { referred } eighteenthBirthdays } }";
             app.data(&token, query, json!({ "d": day })).await["statistics"].clone()
         }
     };
