@@ -4,7 +4,8 @@
 //! integrators. `own` means: only young people, meetings, staff and settings of the
 //! caller's own municipality (anything else does not exist for the caller: `NOT_FOUND`);
 //! `all` means every municipality; `pseudo` means pseudonymised records only (no name,
-//! no CPR number, no birth date, no free text, a keyed pseudonym instead of the id).
+//! no CPR number, no birth date, no free text, a keyed pseudonym instead of the id, staff
+//! by pseudonym, dates by the month: `privacy` decides what exactly).
 //!
 //! | operation            | caseworker | coordinator | team_lead | youth_coordinator | auditor | analyst | admin |
 //! |----------------------|------------|-------------|-----------|-------------------|---------|---------|-------|

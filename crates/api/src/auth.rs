@@ -3,6 +3,12 @@
 //!
 //! A token becomes a [`Principal`]: the staff member, role, department and municipality
 //! every permission check and every recorded event uses.
+//!
+//! HS256 is verified here by hand with `hmac`, `sha2` and `base64`, which the API needs
+//! anyway: the `jsonwebtoken` crate would bring a whole crypto provider for the one
+//! algorithm kui accepts (ring's C and assembly in version 9; in version 10 RustCrypto's
+//! RSA, ECDSA and EdDSA, or aws-lc's C build, and Rust 1.85). Claims are matched exactly,
+//! and `exp`, `nbf` and `iat` are checked against the injected clock.
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,6 +44,43 @@ pub struct Claims {
     /// Expiry, seconds since the Unix epoch; required in JWTs, optional in the token file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
+    /// Not before, seconds since the Unix epoch: an issuer that hands out a token ahead of
+    /// its validity sets it, and the token is refused until then (less [`CLOCK_SKEW_SECONDS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Issued at, seconds since the Unix epoch: a token issued later than now (beyond
+    /// [`CLOCK_SKEW_SECONDS`]) comes from a clock that is wrong or a forger, and is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+}
+
+/// How far the issuer's clock may run ahead of the server's, in seconds, for `nbf` and
+/// `iat`. Expiry gets no leeway: a token is never accepted after its `exp`.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+
+impl Claims {
+    /// Checks the time claims against `now` (seconds since the Unix epoch). `exp` is
+    /// required unless the claims come from the token file, which the operators control.
+    fn check_times(&self, now: i64, exp_required: bool) -> Result<(), ApiError> {
+        let refuse = |reason: &str| {
+            Err(ApiError::Unauthenticated {
+                reason: reason.to_owned(),
+            })
+        };
+        match self.exp {
+            None if exp_required => return refuse("the token has no exp claim"),
+            Some(exp) if exp <= now => return refuse("the token has expired"),
+            _ => {}
+        }
+        let latest_accepted = now.saturating_add(CLOCK_SKEW_SECONDS);
+        if self.nbf.is_some_and(|nbf| nbf > latest_accepted) {
+            return refuse("the token is not valid yet (nbf)");
+        }
+        if self.iat.is_some_and(|iat| iat > latest_accepted) {
+            return refuse("the token is issued in the future (iat)");
+        }
+        Ok(())
+    }
 }
 
 /// The authenticated caller.
@@ -59,12 +102,15 @@ impl Principal {
         Actor::staff(self.staff, self.role, self.department)
     }
 
+    /// The principal a token's claims name. Every claim must be written exactly as the
+    /// API documents it (no surrounding space, no other case): a signed value that only
+    /// resembles a role is not a role the issuer granted.
     fn from_claims(claims: &Claims) -> Result<Principal, ApiError> {
         let bad = |reason: String| ApiError::Unauthenticated { reason };
-        let staff: StaffId = claims
-            .sub
-            .parse()
-            .map_err(|_| bad("the token's sub is not a staff id".into()))?;
+        let staff: StaffId = Some(claims.sub.as_str())
+            .filter(|sub| sub.trim() == *sub)
+            .and_then(|sub| sub.parse().ok())
+            .ok_or_else(|| bad("the token's sub is not a staff id".into()))?;
         let role: Role = claims
             .role
             .parse()
@@ -72,12 +118,16 @@ impl Principal {
         if role == Role::System {
             return Err(bad("the system role cannot be given to a token".into()));
         }
-        let department: Department = claims.department.parse().map_err(|_| {
-            bad(format!(
-                "the token's department {:?} is not a department",
-                claims.department
-            ))
-        })?;
+        let department = Department::ALL
+            .iter()
+            .copied()
+            .find(|department| department.as_str() == claims.department)
+            .ok_or_else(|| {
+                bad(format!(
+                    "the token's department {:?} is not a department",
+                    claims.department
+                ))
+            })?;
         let municipality = claims
             .municipality
             .map(MunicipalityCode::new)
@@ -164,7 +214,7 @@ impl Authenticator {
         Ok(self)
     }
 
-    /// The server secret, for keyed pseudonyms.
+    /// The server secret, which also keys the pseudonyms (`privacy`).
     pub(crate) fn secret(&self) -> &[u8] {
         &self.secret
     }
@@ -200,10 +250,9 @@ impl Authenticator {
         }
     }
 
-    /// Checks a bare token: an entry of the token file, or an HS256 JWT.
+    /// Checks a bare token: an entry of the token file, or an HS256 JWT, and its time
+    /// claims against the injected clock.
     pub fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
-        let now = self.clock.now().timestamp();
-        let expired = |exp: Option<i64>| exp.is_some_and(|exp| exp <= now);
         // Compare against every entry so the time taken does not depend on which matched.
         let mut found: Option<&Claims> = None;
         for (known, claims) in self.tokens.iter() {
@@ -215,16 +264,7 @@ impl Authenticator {
             Some(claims) => claims.clone(),
             None => verify_hs256(token, &self.secret)?,
         };
-        if claims.exp.is_none() && found.is_none() {
-            return Err(ApiError::Unauthenticated {
-                reason: "the token has no exp claim".into(),
-            });
-        }
-        if expired(claims.exp) {
-            return Err(ApiError::Unauthenticated {
-                reason: "the token has expired".into(),
-            });
-        }
+        claims.check_times(self.clock.now().timestamp(), found.is_none())?;
         Principal::from_claims(&claims)
     }
 }
@@ -291,18 +331,6 @@ pub fn sign_hs256(claims: &Claims, secret: &[u8]) -> Result<String, ApiError> {
     Ok(format!("{signing_input}.{signature}"))
 }
 
-/// A keyed pseudonym: HMAC-SHA256 of `subject` with the server secret, shortened.
-/// The same subject always gets the same pseudonym on the same server secret.
-pub(crate) fn pseudonym(secret: &[u8], subject: &str) -> String {
-    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
-        return "p-unavailable".into();
-    };
-    mac.update(subject.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("p-{hex}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,7 +354,14 @@ mod tests {
             department: "uu".into(),
             municipality: Some(540),
             exp: Some(exp),
+            nbf: None,
+            iat: None,
         }
+    }
+
+    /// The authenticator's "now", seconds since the epoch.
+    fn now() -> i64 {
+        tomorrow() - 86_400
     }
 
     fn tomorrow() -> i64 {
@@ -363,6 +398,81 @@ mod tests {
     }
 
     #[test]
+    fn roles_and_departments_must_match_exactly() {
+        let auth = authenticator();
+        for role in [" admin ", "Admin", "admin\n", "ADMIN", " caseworker"] {
+            let mut near_miss = claims(tomorrow());
+            near_miss.role = role.into();
+            let token = sign_hs256(&near_miss, SECRET).unwrap_or_default();
+            assert!(
+                matches!(auth.authenticate(&token), Err(ApiError::Unauthenticated { reason }) if reason.contains("role")),
+                "{role:?}"
+            );
+        }
+        for department in ["UU", " uu", "uu\n"] {
+            let mut near_miss = claims(tomorrow());
+            near_miss.department = department.into();
+            let token = sign_hs256(&near_miss, SECRET).unwrap_or_default();
+            assert!(auth.authenticate(&token).is_err(), "{department:?}");
+        }
+        let mut spaced = claims(tomorrow());
+        spaced.sub = format!(" {} ", spaced.sub);
+        let token = sign_hs256(&spaced, SECRET).unwrap_or_default();
+        assert!(auth.authenticate(&token).is_err());
+        // Token-file entries are held to the same rule when the file is loaded.
+        let mut entry = claims(tomorrow());
+        entry.role = "Admin".into();
+        let json = serde_json::json!({ "t": entry }).to_string();
+        assert!(authenticator().with_token_file(&json).is_err());
+    }
+
+    #[test]
+    fn not_before_and_issued_at_are_checked_with_a_small_clock_skew() {
+        let auth = authenticator();
+        let with = |nbf: Option<i64>, iat: Option<i64>| {
+            let mut timed = claims(tomorrow());
+            timed.nbf = nbf;
+            timed.iat = iat;
+            auth.authenticate(&sign_hs256(&timed, SECRET).unwrap_or_default())
+        };
+        let skew = CLOCK_SKEW_SECONDS;
+        assert!(with(Some(now() - 3_600), Some(now() - 3_600)).is_ok());
+        assert!(with(Some(now() + skew), None).is_ok(), "within the skew");
+        assert!(with(None, Some(now() + skew)).is_ok(), "within the skew");
+        assert!(
+            matches!(with(Some(now() + skew + 1), None), Err(ApiError::Unauthenticated { reason }) if reason.contains("nbf"))
+        );
+        assert!(
+            matches!(with(Some(now() + 3_600), None), Err(ApiError::Unauthenticated { reason }) if reason.contains("nbf"))
+        );
+        assert!(
+            matches!(with(None, Some(now() + skew + 1)), Err(ApiError::Unauthenticated { reason }) if reason.contains("iat"))
+        );
+        // Expiry has no leeway.
+        let mut expired = claims(now());
+        expired.iat = Some(now() - 60);
+        assert!(auth
+            .authenticate(&sign_hs256(&expired, SECRET).unwrap_or_default())
+            .is_err());
+        // A JWT without exp stays refused.
+        let mut forever = claims(0);
+        forever.exp = None;
+        assert!(
+            matches!(auth.authenticate(&sign_hs256(&forever, SECRET).unwrap_or_default()), Err(ApiError::Unauthenticated { reason }) if reason.contains("exp"))
+        );
+    }
+
+    #[test]
+    fn token_file_entries_honour_not_before_too() {
+        let mut entry = claims(tomorrow());
+        entry.exp = None;
+        entry.nbf = Some(now() + 3_600);
+        let json = serde_json::json!({ "later-token": entry }).to_string();
+        let auth = authenticator().with_token_file(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert!(auth.authenticate("later-token").is_err());
+    }
+
+    #[test]
     fn token_file_entries_authenticate_and_are_validated() {
         let mut entry = claims(tomorrow());
         entry.exp = None;
@@ -372,12 +482,5 @@ mod tests {
         assert!(auth.authenticate("demo-tokem").is_err());
         let bad = serde_json::json!({ "t": { "sub": "x", "role": "caseworker", "department": "uu" } }).to_string();
         assert!(authenticator().with_token_file(&bad).is_err());
-    }
-
-    #[test]
-    fn pseudonyms_are_stable_and_keyed() {
-        assert_eq!(pseudonym(SECRET, "a"), pseudonym(SECRET, "a"));
-        assert_ne!(pseudonym(SECRET, "a"), pseudonym(SECRET, "b"));
-        assert_ne!(pseudonym(SECRET, "a"), pseudonym(b"other", "a"));
     }
 }

@@ -15,8 +15,10 @@
 //! Layout:
 //! - `graphql`: the schema (queries, mutations, subscription, output types), no HTTP.
 //! - `http`: the axum router (`router`), GraphiQL, WebSocket, health and readiness, `serve`.
-//! - `auth`: bearer tokens to a `Principal`; HS256 by hand; pseudonyms.
+//! - `auth`: bearer tokens to a `Principal`; HS256 by hand.
 //! - `access`: the permission matrix and municipality scoping.
+//! - `privacy`: what a pseudonymised reader (an analyst) sees of records about people:
+//!   the one place that hides, pseudonymises and orders them.
 //! - `access_log`: `CaseRead` records in the second log.
 //! - `state`: `ApiState`, `Limits`, the `Readiness` and `ProjectionWaiter` seams, the
 //!   blocking helper.
@@ -29,6 +31,7 @@ pub mod auth;
 pub mod error;
 pub mod graphql;
 pub mod http;
+mod privacy;
 pub mod state;
 
 pub use access_log::AccessLog;

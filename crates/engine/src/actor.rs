@@ -63,13 +63,15 @@ impl fmt::Display for Role {
     }
 }
 
+/// Parses a stored name exactly: no trimming, no case folding. A role decides what a
+/// caller may do, so `" admin "` or `"Admin"` in a token is refused rather than guessed.
 impl FromStr for Role {
     type Err = InvalidInput;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Role::ALL
             .iter()
             .copied()
-            .find(|r| r.as_str() == s.trim())
+            .find(|r| r.as_str() == s)
             .ok_or_else(|| InvalidInput::new("role", format!("{s:?} is not a role")))
     }
 }
@@ -109,6 +111,21 @@ impl Actor {
             staff_id: self.staff.map(|s| s.to_string()),
             role: self.role.as_str().to_owned(),
             department: self.department.map(|d| d.as_str().to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_from_their_exact_stored_names_only() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(*role));
+        }
+        for near_miss in [" admin ", "Admin", "admin\n", "ADMIN", "team-lead", ""] {
+            assert!(near_miss.parse::<Role>().is_err(), "{near_miss:?}");
         }
     }
 }

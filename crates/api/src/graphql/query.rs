@@ -15,6 +15,7 @@ use super::types::{AccessRecordView, HistoryView, MeetingView, StaffView, Verify
 use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
 use crate::error::ApiError;
+use crate::privacy::Disclosure;
 use crate::state::blocking;
 
 /// The root query.
@@ -68,7 +69,8 @@ impl CaseQuery {
             _ => return Err(ApiError::not_found(format!("young person {youth_id}")).into()),
         };
         scope.require(youth.municipality, || format!("young person {youth_id}"))?;
-        let case = YouthCase::of(youth_id, &youth, version, state.engine.now().date_naive(), scope);
+        let today = state.engine.now().date_naive();
+        let case = YouthCase::of(youth_id, &youth, version, today, Disclosure::new(state, scope));
         // Answered only once the read is durably recorded.
         state.access_log.record_async(principal, "youth", &[youth_id]).await?;
         if let Some(reads) = ctx.data_opt::<CaseReads>() {

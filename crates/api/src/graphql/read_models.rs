@@ -6,6 +6,7 @@
 //! analysts get pseudonyms instead of names and ids. Statistics are aggregates: every
 //! role may read them.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use async_graphql::{Context, Enum, Object, SimpleObject, Subscription, ID};
 use chrono::NaiveDate;
 use futures_util::Stream;
-use kui_domain::{MunicipalityCode, StaffId, YouthId};
+use kui_domain::{MunicipalityCode, YouthId};
 use kui_engine::read_models::models::alarms::{Alarm, Rule};
 use kui_engine::read_models::models::caseload::CoordinatorLoad;
 use kui_engine::read_models::queries::YouthFilter;
@@ -23,8 +24,9 @@ use tokio::sync::mpsc;
 use super::caller;
 use super::enums::{Department, Forum, NeedLevel, Team};
 use crate::access::{authorize, Operation, Scope};
-use crate::auth::{pseudonym, Principal};
+use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::privacy::Disclosure;
 use crate::state::{blocking, ApiState};
 
 /// Largest page of `youngPeople`.
@@ -77,18 +79,18 @@ pub enum SchemeState {
 pub struct PersonRef {
     /// The young person's id (null when pseudonymised).
     pub id: Option<ID>,
-    /// A stable keyed pseudonym.
+    /// A stable keyed pseudonym, the same as the case's `pseudonym`.
     pub pseudonym: String,
     /// Name (null when pseudonymised).
     pub name: Option<String>,
 }
 
 fn person(state: &ApiState, scope: Scope, youth: YouthId, name: &str) -> PersonRef {
-    let hidden = scope == Scope::Pseudonymised;
+    let disclosure = Disclosure::new(state, scope);
     PersonRef {
-        id: (!hidden).then(|| ID(youth.to_string())),
-        pseudonym: pseudonym(state.auth.secret(), &youth.to_string()),
-        name: (!hidden).then(|| name.to_owned()),
+        id: disclosure.personal(Some(ID(youth.to_string()))),
+        pseudonym: disclosure.youth_pseudonym(youth),
+        name: disclosure.personal(Some(name.to_owned())),
     }
 }
 
@@ -109,11 +111,11 @@ pub struct YouthRowView {
     pub need_level: Option<NeedLevel>,
     /// The coordinator scheme.
     pub scheme: SchemeState,
-    /// The coordinator's staff id.
+    /// The coordinator's staff id (for analysts their staff pseudonym).
     pub coordinator: Option<ID>,
     /// The coordinator's department.
     pub coordinator_department: Option<Department>,
-    /// The coordinating caseworker's staff id.
+    /// The coordinating caseworker's staff id (for analysts their staff pseudonym).
     pub coordinating_caseworker: Option<ID>,
     /// Open transition alarms on the report date.
     pub open_alarms: u32,
@@ -140,7 +142,7 @@ pub struct PageInfo {
 /// A page of young people.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct YouthConnection {
-    /// The rows of this page, by name.
+    /// The rows of this page, by name (for analysts by pseudonym).
     pub edges: Vec<YouthEdge>,
     /// Paging.
     pub page_info: PageInfo,
@@ -161,7 +163,7 @@ pub struct TeamView {
     pub last_meeting: Option<NaiveDate>,
     /// The next scheduled meeting.
     pub next_meeting: Option<NaiveDate>,
-    /// Members (at most `membersLimit`, by name).
+    /// Members (at most `membersLimit`, by name; for analysts by pseudonym).
     pub members: Vec<TeamMemberView>,
 }
 
@@ -174,7 +176,7 @@ pub struct TeamMemberView {
     pub age: u32,
     /// Why this team: `age`, `school_status` or `explicit`.
     pub reason: Option<String>,
-    /// Member since.
+    /// Member since (for analysts the first day of that month).
     pub since: Option<NaiveDate>,
 }
 
@@ -187,7 +189,7 @@ pub struct TeamMoveView {
     pub from: Team,
     /// To.
     pub to: Team,
-    /// The day (the 18th birthday).
+    /// The day (the 18th birthday; for analysts the first day of that month).
     pub on: NaiveDate,
 }
 
@@ -198,7 +200,7 @@ pub struct TeamsView {
     pub as_of: NaiveDate,
     /// Teams 1, 2 and 3.
     pub teams: Vec<TeamView>,
-    /// Who moves team within `withinDays`.
+    /// Who moves team within `withinDays`, by day (for analysts by month, then pseudonym).
     pub moving: Vec<TeamMoveView>,
 }
 
@@ -258,10 +260,11 @@ pub struct MeetingsView {
 /// A coordinator's load.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CoordinatorLoadView {
-    /// Staff id.
+    /// Staff id (for analysts the staff pseudonym, which `coordinatorLoad` and the
+    /// `coordinator` filter of `youngPeople` accept from them).
     pub staff: ID,
-    /// Name.
-    pub name: String,
+    /// Name (null for analysts, who may not read staff).
+    pub name: Option<String>,
     /// Department.
     pub department: Option<Department>,
     /// Open cases coordinated.
@@ -272,10 +275,10 @@ pub struct CoordinatorLoadView {
     pub over_capacity: bool,
 }
 
-fn coordinator_load_view(load: &CoordinatorLoad) -> CoordinatorLoadView {
+fn coordinator_load_view(disclosure: Disclosure<'_>, load: &CoordinatorLoad) -> CoordinatorLoadView {
     CoordinatorLoadView {
-        staff: ID(load.staff_id.to_string()),
-        name: load.name.clone(),
+        staff: disclosure.staff(load.staff_id),
+        name: disclosure.personal(Some(load.name.clone())),
         department: load.department.map(Into::into),
         active: count(load.active),
         capacity: u32::from(load.capacity),
@@ -308,11 +311,13 @@ pub struct UnassignedView {
 /// The caseload.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CaseloadView {
-    /// Per coordinator, most loaded first.
+    /// Per coordinator, most loaded first (for analysts named by staff pseudonym, in
+    /// pseudonym order among equals).
     pub coordinators: Vec<CoordinatorLoadView>,
     /// Per department.
     pub departments: Vec<DepartmentLoadView>,
-    /// C-need young people with an open case and no coordinator.
+    /// C-need young people with an open case and no coordinator, by name (for analysts
+    /// by pseudonym).
     pub unassigned_c_need: Vec<UnassignedView>,
 }
 
@@ -325,11 +330,12 @@ pub struct AlarmView {
     pub person: PersonRef,
     /// Municipality code.
     pub municipality: u16,
-    /// The deadline.
+    /// The deadline (for analysts the first day of that month).
     pub due: NaiveDate,
-    /// The day it opened.
+    /// The day it opened (for analysts the first day of that month, or of the month it
+    /// fell due if that is earlier).
     pub opened_on: NaiveDate,
-    /// Who should act (staff id), when known.
+    /// Who should act (staff id; for analysts the staff pseudonym), when known.
     pub act: Option<ID>,
     /// In which capacity.
     pub act_as: String,
@@ -338,16 +344,24 @@ pub struct AlarmView {
 }
 
 fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
+    let disclosure = Disclosure::new(state, scope);
     AlarmView {
         rule: alarm.rule.into(),
         person: person(state, scope, alarm.youth_id, &alarm.name),
         municipality: alarm.municipality.get(),
-        due: alarm.due,
-        opened_on: alarm.opened_on,
-        act: alarm.act.map(|s| ID(s.to_string())),
+        due: disclosure.date(alarm.due),
+        opened_on: disclosure.date_not_after(alarm.opened_on, alarm.due),
+        act: alarm.act.map(|staff| disclosure.staff(staff)),
         act_as: alarm.act_as.to_owned(),
         detail: (scope != Scope::Pseudonymised).then(|| alarm.detail.clone()),
     }
+}
+
+/// `alarms` (by due date) in the order the reader may see them: for analysts by the
+/// month they are due, then by pseudonym and rule.
+fn in_order(state: &ApiState, scope: Scope, mut alarms: Vec<Alarm>) -> Vec<Alarm> {
+    Disclosure::new(state, scope).order(&mut alarms, |alarm| (Some(alarm.due), alarm.youth_id, alarm.rule));
+    alarms
 }
 
 /// The alarms open today for one young person (none without read models).
@@ -356,10 +370,8 @@ pub(crate) fn open_alarms_of(state: &ApiState, scope: Scope, youth: YouthId) -> 
         return Vec::new();
     };
     let today = state.engine.now().date_naive();
-    read_models
-        .read()
-        .transitions
-        .alarms_of(youth, today)
+    let alarms = read_models.read().transitions.alarms_of(youth, today);
+    in_order(state, scope, alarms)
         .iter()
         .map(|alarm| alarm_view(state, scope, alarm))
         .collect()
@@ -538,8 +550,9 @@ pub struct ReadModelQuery;
 
 #[Object]
 impl ReadModelQuery {
-    /// Young people matching every filter given, by name, a page at a time (`first` at
-    /// most 200; pass the last `cursor` as `after`). Reads are recorded in the access log.
+    /// Young people matching every filter given, by name (for analysts by pseudonym), a
+    /// page at a time (`first` at most 200; pass the last `cursor` as `after`). Reads are
+    /// recorded in the access log.
     #[allow(clippy::too_many_arguments)]
     async fn young_people(
         &self,
@@ -558,14 +571,15 @@ impl ReadModelQuery {
     ) -> async_graphql::Result<YouthConnection> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
-        let filter = YouthFilter {
+        let coordinator = coordinator
+            .map(|id| Disclosure::new(state, scope).staff_argument(&id, "coordinator"))
+            .transpose()?;
+        let mut filter = YouthFilter {
             municipality: municipality_for(scope, municipality)?,
             open,
             team: team.map(Into::into),
             need: need_level.map(Into::into),
-            coordinator: coordinator
-                .map(|id| super::parse_id::<StaffId>(&id, "coordinator"))
-                .transpose()?,
+            coordinator: None,
             department: department.map(Into::into),
             min_age,
             max_age,
@@ -584,8 +598,19 @@ impl ReadModelQuery {
         };
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
+            let disclosure = Disclosure::new(&state, scope);
             let (rows, total) = with_models(&state, None, None, |models, today| {
-                let rows = models.young_people(&filter, today);
+                let known = || models.directory.staff.keys().copied();
+                filter.coordinator = match &coordinator {
+                    None => None,
+                    Some(wanted) => match wanted.resolve(disclosure, known()) {
+                        Some(staff) => Some(staff),
+                        // A pseudonym nobody has coordinates nobody.
+                        None => return (Vec::new(), 0),
+                    },
+                };
+                let mut rows = models.young_people(&filter, today);
+                disclosure.order(&mut rows, |row| (None, row.youth_id, ()));
                 let total = rows.len();
                 (
                     rows.into_iter()
@@ -612,9 +637,9 @@ impl ReadModelQuery {
                         team: row.team.map(Into::into),
                         need_level: row.need.map(Into::into),
                         scheme: row.scheme.into(),
-                        coordinator: row.coordinator.map(|(s, _)| ID(s.to_string())),
+                        coordinator: row.coordinator.map(|(staff, _)| disclosure.staff(staff)),
                         coordinator_department: row.coordinator.map(|(_, d)| d.into()),
-                        coordinating_caseworker: row.caseworker.map(|(s, _)| ID(s.to_string())),
+                        coordinating_caseworker: row.caseworker.map(|(staff, _)| disclosure.staff(staff)),
                         open_alarms: count(row.open_alarms),
                     },
                 })
@@ -631,8 +656,9 @@ impl ReadModelQuery {
         .await?)
     }
 
-    /// Teams 1-3 now: members (by name, at most `membersLimit` each), cadence, last and
-    /// next meeting, and who moves team within `withinDays`.
+    /// Teams 1-3 now: members (by name, for analysts by pseudonym; at most `membersLimit`
+    /// each), cadence, last and next meeting, and who moves team within `withinDays` (for
+    /// analysts to the end of the month that window ends in).
     async fn teams(
         &self,
         ctx: &Context<'_>,
@@ -645,6 +671,8 @@ impl ReadModelQuery {
         let municipality = municipality_for(scope, municipality)?;
         let key = format!("teams:{municipality:?}:{scope:?}:{within_days}:{members_limit}");
         Ok(live_report(state, key, move |state, models, today| {
+            let disclosure = Disclosure::new(state, scope);
+            let within_days = disclosure.window_days(today, within_days);
             let report = models
                 .teams
                 .report(&models.directory, &models.meetings, municipality, today, within_days);
@@ -659,27 +687,27 @@ impl ReadModelQuery {
                         cadence_days: team.cadence_days,
                         last_meeting: team.last_meeting,
                         next_meeting: team.next_meeting,
-                        members: team
-                            .members
-                            .iter()
+                        members: disclosure
+                            .ordered(&team.members, |m| (None, m.youth_id, ()))
+                            .into_iter()
                             .take(members_limit)
                             .map(|m| TeamMemberView {
                                 person: person(state, scope, m.youth_id, &m.name),
                                 age: m.age,
                                 reason: m.reason.map(|r| r.to_string()),
-                                since: m.since,
+                                since: disclosure.date_opt(m.since),
                             })
                             .collect(),
                     })
                     .collect(),
-                moving: report
-                    .moving
-                    .iter()
+                moving: disclosure
+                    .ordered(&report.moving, |m| (Some(m.on), m.youth_id, ()))
+                    .into_iter()
                     .map(|m| TeamMoveView {
                         person: person(state, scope, m.youth_id, &m.name),
                         from: m.from.into(),
                         to: m.to.into(),
-                        on: m.on,
+                        on: disclosure.date(m.on),
                     })
                     .collect(),
             }
@@ -751,8 +779,13 @@ impl ReadModelQuery {
         let key = format!("caseload:{municipality:?}:{scope:?}");
         Ok(live_report(state, key, move |state, models, _| {
             let report = models.caseload.report(&models.directory, municipality);
+            let disclosure = Disclosure::new(state, scope);
             CaseloadView {
-                coordinators: report.coordinators.iter().map(coordinator_load_view).collect(),
+                coordinators: disclosure
+                    .staff_ordered(&report.coordinators, |load| (Reverse(load.active), load.staff_id))
+                    .into_iter()
+                    .map(|load| coordinator_load_view(disclosure, load))
+                    .collect(),
                 departments: report
                     .departments
                     .iter()
@@ -763,9 +796,9 @@ impl ReadModelQuery {
                         caseworker_cases: count(d.caseworker_cases),
                     })
                     .collect(),
-                unassigned_c_need: report
-                    .unassigned_c_need
-                    .iter()
+                unassigned_c_need: disclosure
+                    .ordered(&report.unassigned_c_need, |u| (None, u.youth_id, ()))
+                    .into_iter()
                     .map(|u| UnassignedView {
                         person: person(state, scope, u.youth_id, &u.name),
                         scheme: u.scheme.into(),
@@ -777,18 +810,21 @@ impl ReadModelQuery {
     }
 
     /// One coordinator's caseload: the open cases they coordinate against their capacity.
+    /// Analysts name the coordinator by staff pseudonym and get no name back.
     /// `NOT_FOUND` for staff not registered (or, for municipal roles, registered in
     /// another municipality).
     async fn coordinator_load(&self, ctx: &Context<'_>, staff: ID) -> async_graphql::Result<CoordinatorLoadView> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
-        let staff_id = super::parse_id::<StaffId>(&staff, "staff")?;
+        let disclosure = Disclosure::new(state, scope);
+        let wanted = disclosure.staff_argument(&staff, "staff")?;
         // An in-memory lookup, cached until the models move on: answered in place.
         let found = with_models(
             state,
-            Some(format!("coordinator-load:{staff_id}")),
+            Some(format!("coordinator-load:{}", wanted.label())),
             None,
             |models, _| {
+                let staff_id = wanted.resolve(disclosure, models.directory.staff.keys().copied())?;
                 let municipality = models.directory.staff.get(&staff_id).map(|row| row.municipality);
                 models
                     .caseload
@@ -796,14 +832,15 @@ impl ReadModelQuery {
                     .zip(municipality)
             },
         )?;
-        let not_found = || format!("staff member {staff_id}");
+        let not_found = || format!("staff member {}", wanted.label());
         let (load, municipality) = found.ok_or_else(|| ApiError::not_found(not_found()))?;
         scope.require(Some(municipality), not_found)?;
-        Ok(coordinator_load_view(&load))
+        Ok(coordinator_load_view(disclosure, &load))
     }
 
-    /// Open transition alarms on `asOf` (default today), by due date, optionally of one
-    /// rule; at most `limit`.
+    /// Open transition alarms on `asOf` (default today; for analysts the last day of the
+    /// month of `asOf`), by due date (for analysts by month due, then pseudonym),
+    /// optionally of one rule; at most `limit`.
     async fn alarms(
         &self,
         ctx: &Context<'_>,
@@ -815,14 +852,13 @@ impl ReadModelQuery {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
+        let as_of = as_of.map(|date| Disclosure::new(state, scope).as_of(date));
         let state = state.clone();
         let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
         Ok(blocking(move || {
             with_models(&state, Some(key), as_of, |models, day| {
-                models
-                    .transitions
-                    .report(municipality, rule.map(Into::into), day)
-                    .alarms
+                let report = models.transitions.report(municipality, rule.map(Into::into), day);
+                in_order(&state, scope, report.alarms)
                     .iter()
                     .take(limit)
                     .map(|alarm| alarm_view(&state, scope, alarm))
@@ -833,7 +869,8 @@ impl ReadModelQuery {
     }
 
     /// The Viborg table, hand-over timeliness and monthly flows as of `asOf` (default
-    /// today). Aggregates only: every role may ask.
+    /// today; for analysts the last day of the month of `asOf`). Aggregates only: every
+    /// role may ask.
     async fn statistics(
         &self,
         ctx: &Context<'_>,
@@ -847,6 +884,7 @@ impl ReadModelQuery {
             }
             _ => municipality_for(Scope::Everywhere, municipality)?,
         };
+        let as_of = as_of.map(|date| Disclosure::for_principal(state, principal).as_of(date));
         let state = state.clone();
         Ok(blocking(move || {
             let projections = read_models(&state)?;
@@ -962,7 +1000,13 @@ fn follow_alarms(
         let models = projections.read();
         let today = state.engine.now().date_naive();
         let mut open = Open::new();
-        for alarm in models.transitions.alarms(today).into_iter().filter(|a| mine(a)) {
+        let alarms = models
+            .transitions
+            .alarms(today)
+            .into_iter()
+            .filter(|a| mine(a))
+            .collect();
+        for alarm in in_order(state, scope, alarms) {
             if !send(AlarmChangeKind::Opened, None, &alarm) {
                 return;
             }

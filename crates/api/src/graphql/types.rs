@@ -15,14 +15,16 @@ use super::enums::{
 };
 use crate::access::Scope;
 use crate::access_log::AccessRecord;
-use crate::auth::pseudonym;
 use crate::error::ApiError;
+use crate::privacy::Disclosure;
 
 /// A young person's case as it stands now (folded from the `youth-<id>` stream).
 ///
 /// For analysts the record is pseudonymised: `id`, `name`, `cpr`, `birthDate`,
-/// `eighteenthBirthday`, the plan's goals and action descriptions are null, and
-/// `pseudonym` is the only handle.
+/// `eighteenthBirthday`, the plan's goals and action descriptions are null, `pseudonym`
+/// is the only handle, staff are named by staff pseudonym, and the remaining dates
+/// (`firstReferredOn`, plan action `due`, `openAlarms`) are the first day of their month
+/// (`api::privacy`).
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(complex)]
 pub struct YouthCase {
@@ -52,7 +54,7 @@ pub struct YouthCase {
     pub consent: bool,
     /// The coordinator scheme.
     pub coordinator: CoordinatorView,
-    /// The coordinating caseworker.
+    /// The coordinating caseworker (staff id; for analysts the staff pseudonym).
     pub coordinating_caseworker: Option<ID>,
     /// The current plan.
     pub plan: Option<PlanView>,
@@ -62,7 +64,7 @@ pub struct YouthCase {
     pub destination: Option<Destination>,
     /// Referrals, re-openings included.
     pub referrals: u32,
-    /// The first referral's day.
+    /// The first referral's day (for analysts the first day of that month).
     pub first_referred_on: Option<NaiveDate>,
     /// The stream's version: send it as `expectedVersion` to write on what you read.
     pub version: u64,
@@ -80,7 +82,7 @@ impl YouthCase {
     /// A stable keyed pseudonym of the id: the same young person always has the same one.
     async fn pseudonym(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let (state, _) = super::caller(ctx)?;
-        Ok(pseudonym(state.auth.secret(), &format!("youth:{}", self.youth_id.0)))
+        Ok(Disclosure::new(state, self.scope).youth_pseudonym(self.youth_id))
     }
 
     /// The transition alarms open today (empty when the server runs without read models).
@@ -95,7 +97,7 @@ impl YouthCase {
 pub struct CoordinatorView {
     /// Where it stands.
     pub status: CoordinatorStatus,
-    /// The assigned coordinator (staff id).
+    /// The assigned coordinator (staff id; for analysts the staff pseudonym).
     pub staff_id: Option<ID>,
     /// Why the last coordinator stopped.
     pub release_reason: Option<ReleaseReason>,
@@ -123,36 +125,41 @@ pub struct PlanActionView {
     pub description: Option<String>,
     /// The department delivering it.
     pub department: Department,
-    /// The responsible staff member.
+    /// The responsible staff member (staff id; for analysts the staff pseudonym).
     pub responsible: Option<ID>,
-    /// Due date.
+    /// Due date (for analysts the first day of that month).
     pub due: Option<NaiveDate>,
     /// Status.
     pub status: ActionStatus,
 }
 
 impl YouthCase {
-    /// The case of `youth` (`youth_id`) at `version` as seen on `today` by a reader with
-    /// `scope`: pseudonymised for analysts.
-    pub fn of(youth_id: YouthId, youth: &Youth, version: u64, today: NaiveDate, scope: Scope) -> YouthCase {
-        let pseudonymise = scope == Scope::Pseudonymised;
+    /// The case of `youth` (`youth_id`) at `version` as seen on `today` by a reader
+    /// with `disclosure`: pseudonymised for analysts.
+    pub(crate) fn of(
+        youth_id: YouthId,
+        youth: &Youth,
+        version: u64,
+        today: NaiveDate,
+        disclosure: Disclosure<'_>,
+    ) -> YouthCase {
         let id = youth_id.0.to_string();
         let birth = youth.birth_date();
         let (coordinator_status, coordinator_id, release_reason) = match youth.coordinator {
             CoordinatorState::None => (CoordinatorStatus::None, None, None),
             CoordinatorState::Offered => (CoordinatorStatus::Offered, None, None),
-            CoordinatorState::Assigned(staff) => (CoordinatorStatus::Assigned, Some(ID(staff.to_string())), None),
+            CoordinatorState::Assigned(staff) => (CoordinatorStatus::Assigned, Some(disclosure.staff(staff)), None),
             CoordinatorState::Declined => (CoordinatorStatus::Declined, None, None),
             CoordinatorState::NotRelevant => (CoordinatorStatus::NotRelevant, None, None),
             CoordinatorState::Released(reason) => (CoordinatorStatus::Released, None, Some(reason.into())),
         };
         YouthCase {
-            id: show(pseudonymise, Some(ID(id))),
-            name: show(pseudonymise, Some(youth.name.clone())),
-            cpr: show(pseudonymise, youth.cpr.as_ref().map(|c| c.formatted())),
-            birth_date: show(pseudonymise, birth),
+            id: disclosure.personal(Some(ID(id))),
+            name: disclosure.personal(Some(youth.name.clone())),
+            cpr: disclosure.personal(youth.cpr.as_ref().map(|c| c.formatted())),
+            birth_date: disclosure.personal(birth),
             age: birth.map(|b| age_on(b, today)).unwrap_or(0),
-            eighteenth_birthday: show(pseudonymise, birth.map(|b| birthday_at(b, 18))),
+            eighteenth_birthday: disclosure.personal(birth.map(|b| birthday_at(b, 18))),
             municipality: youth.municipality.map(u16::from),
             status: match youth.status {
                 DomainCaseStatus::Closed => CaseStatus::Closed,
@@ -167,20 +174,20 @@ impl YouthCase {
                 staff_id: coordinator_id,
                 release_reason,
             },
-            coordinating_caseworker: youth.coordinating_caseworker.map(|s| ID(s.to_string())),
+            coordinating_caseworker: youth.coordinating_caseworker.map(|staff| disclosure.staff(staff)),
             plan: youth.plan.as_ref().map(|(kind, plan)| PlanView {
                 revision: youth.plan_revision,
                 kind: (*kind).into(),
-                goals: show(pseudonymise, Some(plan.goals.clone())),
+                goals: disclosure.personal(Some(plan.goals.clone())),
                 goal_count: u32::try_from(plan.goals.len()).unwrap_or(u32::MAX),
                 actions: plan
                     .actions
                     .iter()
                     .map(|action| PlanActionView {
-                        description: show(pseudonymise, Some(action.description.clone())),
+                        description: disclosure.personal(Some(action.description.clone())),
                         department: action.department.into(),
-                        responsible: action.responsible.map(|s| ID(s.to_string())),
-                        due: action.due,
+                        responsible: action.responsible.map(|staff| disclosure.staff(staff)),
+                        due: disclosure.date_opt(action.due),
                         status: action.status.into(),
                     })
                     .collect(),
@@ -188,20 +195,11 @@ impl YouthCase {
             turned_eighteen: youth.turned_eighteen,
             destination: youth.destination.map(Into::into),
             referrals: youth.referrals,
-            first_referred_on: youth.first_referred_on,
+            first_referred_on: disclosure.date_opt(youth.first_referred_on),
             version,
             youth_id,
-            scope,
+            scope: disclosure.scope(),
         }
-    }
-}
-
-/// `value`, or nothing when the record is pseudonymised.
-fn show<T>(pseudonymise: bool, value: Option<T>) -> Option<T> {
-    if pseudonymise {
-        None
-    } else {
-        value
     }
 }
 

@@ -182,14 +182,33 @@ impl TestApp {
     }
 
     pub fn token_expiring(&self, role: Role, staff: StaffId, municipality: Option<u16>, valid: Duration) -> String {
-        let claims = Claims {
+        let mut claims = self.claims(role.as_str(), staff, municipality);
+        claims.exp = Some((self.now() + valid).timestamp());
+        self.sign(&claims)
+    }
+
+    /// The claims of [`TestApp::token`] with `role` as written, for tests that sign
+    /// variations of them.
+    pub fn claims(&self, role: &str, staff: StaffId, municipality: Option<u16>) -> Claims {
+        Claims {
             sub: staff.to_string(),
-            role: role.as_str().into(),
+            role: role.into(),
             department: "uu".into(),
             municipality,
-            exp: Some((kui_engine::Clock::now(self.clock.as_ref()) + valid).timestamp()),
-        };
-        sign_hs256(&claims, SECRET).unwrap_or_else(|e| panic!("{e}"))
+            exp: Some((self.now() + Duration::hours(1)).timestamp()),
+            nbf: None,
+            iat: None,
+        }
+    }
+
+    /// Signs `claims` with the server's secret.
+    pub fn sign(&self, claims: &Claims) -> String {
+        sign_hs256(claims, SECRET).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The server's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        kui_engine::Clock::now(self.clock.as_ref())
     }
 
     /// The Sønderborg counsellor (a caseworker).
@@ -270,6 +289,16 @@ impl TestApp {
         let response = self.gql(token, query, variables).await;
         assert!(response.get("errors").is_none(), "errors: {response:#}");
         response["data"].clone()
+    }
+
+    /// Waits until the read models have applied everything written so far.
+    pub async fn settle(&self) {
+        let (engine, head) = (self.engine.clone(), self.head());
+        let caught_up =
+            tokio::task::spawn_blocking(move || engine.wait_for_read_models(head, std::time::Duration::from_secs(10)))
+                .await
+                .unwrap_or(false);
+        assert!(caught_up, "the read models did not reach position {head}");
     }
 
     /// The case log's head position.

@@ -29,6 +29,8 @@ async fn missing_bad_and_expired_tokens_are_unauthenticated() {
             department: "uu".into(),
             municipality: None,
             exp: Some(4_000_000_000),
+            nbf: None,
+            iat: None,
         },
         b"a different secret, long enough to be accepted",
     )

@@ -197,3 +197,54 @@ async fn another_municipality_s_cases_do_not_exist_for_a_caseworker() {
         .await;
     assert!(own.get("errors").is_none(), "{own}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_claim_must_name_a_role_exactly() {
+    let app = spawn_app().await;
+    let query = "{ statistics { viborg { total } } }";
+    for role in [" admin ", "Admin", "admin\n", "ADMIN", "admin "] {
+        let token = app.sign(&app.claims(role, staff(91), None));
+        let reply = app.post(&token, query, json!({})).await;
+        assert_eq!(reply.status, 401, "{role:?}: {}", reply.body);
+        assert_eq!(code(&reply.json()), "UNAUTHENTICATED", "{role:?}");
+    }
+    let exact = app.sign(&app.claims("admin", staff(91), None));
+    let reply = app.post(&exact, query, json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.json().get("errors").is_none(), "{}", reply.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_before_and_issued_at_are_checked_against_the_server_clock() {
+    let app = spawn_app().await;
+    let query = "{ statistics { viborg { total } } }";
+    let now = app.now().timestamp();
+    let skew = kui_api::auth::CLOCK_SKEW_SECONDS;
+    let cases = [
+        ("nbf in an hour", Some(now + 3_600), None, 401),
+        ("nbf just beyond the skew", Some(now + skew + 1), None, 401),
+        ("nbf within the skew", Some(now + skew - 1), None, 200),
+        ("nbf passed", Some(now - 600), None, 200),
+        ("iat beyond the skew", None, Some(now + skew + 1), 401),
+        ("iat within the skew", None, Some(now + 30), 200),
+        ("iat passed", None, Some(now - 600), 200),
+    ];
+    for (case, nbf, iat, status) in cases {
+        let mut claims = app.claims("admin", staff(91), None);
+        claims.nbf = nbf;
+        claims.iat = iat;
+        let reply = app.post(&app.sign(&claims), query, json!({})).await;
+        assert_eq!(reply.status, status, "{case}: {}", reply.body);
+        if status == 401 {
+            assert_eq!(code(&reply.json()), "UNAUTHENTICATED", "{case}");
+        }
+    }
+    // The same token becomes valid once the server's clock reaches its nbf.
+    let mut later = app.claims("admin", staff(91), None);
+    later.nbf = Some(now + 600);
+    later.exp = Some(now + 7_200);
+    let token = app.sign(&later);
+    assert_eq!(app.post(&token, query, json!({})).await.status, 401);
+    app.clock.set(app.now() + chrono::Duration::seconds(600));
+    assert_eq!(app.post(&token, query, json!({})).await.status, 200);
+}

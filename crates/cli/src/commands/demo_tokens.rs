@@ -68,6 +68,8 @@ pub fn ensure(engine: &Engine, data: &Path) -> Result<Vec<(String, String)>> {
             department,
             municipality: Some(municipality),
             exp: None,
+            nbf: None,
+            iat: None,
         };
         tokens.insert(token, claims);
     }
