@@ -105,8 +105,6 @@ pub struct ApiState {
     pub projections: Arc<dyn ProjectionWaiter>,
     /// Read-model reports computed at a log position, reused until the models move on.
     pub reports: Arc<ReportCache>,
-    /// Whole answers to report queries, reused until the models move on.
-    pub responses: Arc<crate::graphql::report_responses::ResponseCache>,
 }
 
 /// Reports (teams, caseload, alarms, ...) computed from the read models, each kept with
@@ -231,7 +229,6 @@ impl ApiState {
             readiness: Arc::new(readiness),
             projections,
             reports: Arc::default(),
-            responses: Arc::default(),
         }
     }
 

@@ -10,8 +10,6 @@
 //! - `types`, `enums`: output types and enums.
 //! - `codes`: the extension that gives engine-raised errors a code.
 //! - `parse_cache`: the extension that parses each distinct query text once.
-//! - `report_responses`: the extension that answers repeated report queries from memory
-//!   while the read models stay where they were.
 //!
 //! Every resolver finds the [`ApiState`] in the schema's data and the caller's
 //! [`Principal`] in the request's data (put there by `api::http` after authentication).
@@ -22,7 +20,6 @@ mod mutation;
 mod parse_cache;
 mod query;
 pub mod read_models;
-pub mod report_responses;
 mod subscription;
 pub mod types;
 
@@ -49,8 +46,6 @@ pub fn build_schema(state: ApiState) -> ApiSchema {
     let limits = state.limits.clone();
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .extension(codes::ErrorCodes)
-        // Before the parse cache, which answers without calling the extensions after it.
-        .extension(report_responses::ReportResponses)
         .extension(parse_cache::ParseCache::default())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

@@ -10,7 +10,6 @@ use kui_domain::{Cpr, Event, MeetingId, Staff, StaffId, YouthId};
 use kui_engine::EngineError;
 use kui_log::{LogError, StreamId, Version};
 
-use super::report_responses::CaseReads;
 use super::types::{AccessRecordView, HistoryView, MeetingView, StaffView, VerifyView, YouthCase};
 use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
@@ -71,9 +70,6 @@ impl CaseQuery {
         let case = YouthCase::of(youth_id, &youth, version, state.engine.now().date_naive(), scope);
         // Answered only once the read is durably recorded.
         state.access_log.record_async(principal, "youth", &[youth_id]).await?;
-        if let Some(reads) = ctx.data_opt::<CaseReads>() {
-            reads.note("youth", &[youth_id]);
-        }
         Ok(case)
     }
 

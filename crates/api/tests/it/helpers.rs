@@ -277,11 +277,6 @@ impl TestApp {
         self.log.head().ok().flatten().map_or(0, |(p, _)| p.0)
     }
 
-    /// How many queries the server answered from its response cache.
-    pub fn response_hits(&self) -> u64 {
-        self.state.responses.hits()
-    }
-
     /// The access log's head position.
     pub fn access_head(&self) -> u64 {
         self.access.head().ok().flatten().map_or(0, |(p, _)| p.0)
