@@ -28,6 +28,44 @@ pub const CODE_FORBIDDEN: &str = "FORBIDDEN";
 pub const CODE_CONTENTION: &str = "CONTENTION";
 /// `extensions.code` of everything else; details are in the server's log only.
 pub const CODE_INTERNAL: &str = "INTERNAL";
+/// `extensions.code` of a query whose fragments expand to more fields than allowed.
+pub const CODE_QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
+/// `extensions.code` of an operation with more root fields than allowed.
+pub const CODE_TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
+/// `extensions.code` of an operation with more aliases than allowed.
+pub const CODE_TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+
+/// Which limit on the shape of a query a request exceeded (`docs/api.md` lists the values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryLimit {
+    /// Fields in the whole document once every fragment spread is expanded.
+    ExpandedFields,
+    /// Fields at the root of the operation, once fragments are expanded.
+    RootFields,
+    /// Aliased fields in the operation, once fragments are expanded.
+    Aliases,
+}
+
+impl QueryLimit {
+    /// The stable `extensions.code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            QueryLimit::ExpandedFields => CODE_QUERY_TOO_LARGE,
+            QueryLimit::RootFields => CODE_TOO_MANY_ROOT_FIELDS,
+            QueryLimit::Aliases => CODE_TOO_MANY_ALIASES,
+        }
+    }
+}
+
+impl std::fmt::Display for QueryLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            QueryLimit::ExpandedFields => "fields once its fragments are expanded",
+            QueryLimit::RootFields => "root fields",
+            QueryLimit::Aliases => "aliases",
+        })
+    }
+}
 
 /// Why an API call failed.
 #[derive(Debug, Error)]
@@ -98,6 +136,19 @@ pub enum ApiError {
         /// How many attempts the engine made.
         attempts: u32,
     },
+    /// The query is larger than a limit allows; it was refused before it was validated or
+    /// run, so nothing was read or written.
+    ///
+    /// Handling: split the query into smaller requests; `limit` is the value that applies.
+    #[error("the query has {actual} {limit}, at most {max} are allowed")]
+    OverLimit {
+        /// Which limit.
+        limit: QueryLimit,
+        /// What the query has (saturated at `u64::MAX`).
+        actual: u64,
+        /// The most allowed.
+        max: u64,
+    },
     /// Anything else: storage failure, undecodable stored event, a bug.
     ///
     /// Handling: retry later with the same `commandId`; report the incident id to the
@@ -120,6 +171,7 @@ impl ApiError {
             ApiError::Unauthenticated { .. } => CODE_UNAUTHENTICATED,
             ApiError::Forbidden { .. } => CODE_FORBIDDEN,
             ApiError::Contention { .. } => CODE_CONTENTION,
+            ApiError::OverLimit { limit, .. } => limit.code(),
             ApiError::Internal { .. } => CODE_INTERNAL,
         }
     }
@@ -177,6 +229,10 @@ impl ApiError {
                 ApiError::Rejected { rule, .. } => extensions.set("rule", *rule),
                 ApiError::Internal { incident } => extensions.set("incident", incident.to_string()),
                 ApiError::Contention { attempts } => extensions.set("attempts", *attempts),
+                ApiError::OverLimit { actual, max, .. } => {
+                    extensions.set("limit", *max);
+                    extensions.set("actual", *actual);
+                }
                 ApiError::NotFound { .. } | ApiError::Unauthenticated { .. } | ApiError::Forbidden { .. } => {}
             }
         })

@@ -10,6 +10,8 @@
 //! - `types`, `enums`: output types and enums.
 //! - `codes`: the extension that gives engine-raised errors a code.
 //! - `parse_cache`: the extension that parses each distinct query text once.
+//! - `query_limits`: the extension that refuses over-limit queries before they are
+//!   validated (fragments expanded, root fields, aliases).
 //!
 //! Every resolver finds the [`ApiState`] in the schema's data and the caller's
 //! [`Principal`] in the request's data (put there by `api::http` after authentication).
@@ -19,6 +21,7 @@ pub mod enums;
 mod mutation;
 mod parse_cache;
 mod query;
+pub mod query_limits;
 pub mod read_models;
 mod subscription;
 pub mod types;
@@ -46,7 +49,9 @@ pub fn build_schema(state: ApiState) -> ApiSchema {
     let limits = state.limits.clone();
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .extension(codes::ErrorCodes)
+        // The parse cache hands kept documents to the query limits, which come after it.
         .extension(parse_cache::ParseCache::default())
+        .extension(query_limits::QueryLimits::new(&limits))
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)

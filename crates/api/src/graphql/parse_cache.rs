@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::mem::size_of;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::extensions::{
@@ -45,6 +46,8 @@ type OperationKey = (String, Option<String>);
 pub struct ParseCache {
     documents: Arc<Mutex<Kept<String, ExecutableDocument>>>,
     validations: Arc<Mutex<Kept<OperationKey, ValidationResult>>>,
+    /// Requests handed a kept document.
+    hits: Arc<AtomicU64>,
 }
 
 impl Default for ParseCache {
@@ -52,6 +55,7 @@ impl Default for ParseCache {
         ParseCache {
             documents: Arc::new(Mutex::new(Kept::new(DOCUMENT_BUDGET))),
             validations: Arc::new(Mutex::new(Kept::new(VALIDATION_BUDGET))),
+            hits: Arc::default(),
         }
     }
 }
@@ -104,6 +108,10 @@ impl ParseCache {
         lock(&self.documents).get(query).cloned()
     }
 
+    fn contains(&self, query: &str) -> bool {
+        lock(&self.documents).get(query).is_some()
+    }
+
     fn put(&self, query: &str, document: &ExecutableDocument) {
         if query.len() <= MAX_QUERY_BYTES {
             let bytes = size_of::<(String, ExecutableDocument)>() + query.len() + footprint(document);
@@ -114,6 +122,11 @@ impl ParseCache {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         lock(&self.documents).entries.len()
+    }
+
+    #[cfg(test)]
+    fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     #[cfg(test)]
@@ -281,9 +294,15 @@ impl Extension for ForRequest {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        request: Request,
+        mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        // Handed over in the request, so that the extensions after this one (the query
+        // limits) see the document and the parse step takes it instead of parsing.
+        if let Some(document) = self.cache.get(&request.query) {
+            self.cache.hits.fetch_add(1, Ordering::Relaxed);
+            request.set_parsed_query(document);
+        }
         let request = next.run(ctx, request).await?;
         if request.variables.is_empty() && request.query.len() <= MAX_QUERY_BYTES {
             *lock(&self.operation) = Some((request.query.clone(), request.operation_name.clone()));
@@ -298,11 +317,12 @@ impl Extension for ForRequest {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if let Some(document) = self.cache.get(query) {
-            return Ok(document);
-        }
+        // A kept document comes in the request (see `prepare_request`); the parse step's
+        // checks (recursion depth, directives) run on it again, in time linear in it.
         let document = next.run(ctx, query, variables).await?;
-        self.cache.put(query, &document);
+        if !self.cache.contains(query) {
+            self.cache.put(query, &document);
+        }
         Ok(document)
     }
 
@@ -331,7 +351,7 @@ impl Extension for ForRequest {
 mod tests {
     use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema};
 
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
@@ -344,52 +364,40 @@ mod tests {
         }
     }
 
-    /// Counts the parses and validations that reach it (it sits after the cache in the
-    /// chain).
+    /// Counts the validations that reach it (it sits after the cache in the chain).
     #[derive(Clone, Default)]
-    struct CountParses(Arc<AtomicUsize>, Arc<AtomicUsize>);
+    struct CountValidations(Arc<AtomicUsize>);
 
-    impl ExtensionFactory for CountParses {
+    impl ExtensionFactory for CountValidations {
         fn create(&self) -> Arc<dyn Extension> {
             Arc::new(self.clone())
         }
     }
 
     #[async_trait::async_trait]
-    impl Extension for CountParses {
-        async fn parse_query(
-            &self,
-            ctx: &ExtensionContext<'_>,
-            query: &str,
-            variables: &Variables,
-            next: NextParseQuery<'_>,
-        ) -> ServerResult<ExecutableDocument> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            next.run(ctx, query, variables).await
-        }
-
+    impl Extension for CountValidations {
         async fn validation(
             &self,
             ctx: &ExtensionContext<'_>,
             next: NextValidation<'_>,
         ) -> Result<ValidationResult, Vec<ServerError>> {
-            self.1.fetch_add(1, Ordering::SeqCst);
+            self.0.fetch_add(1, Ordering::SeqCst);
             next.run(ctx).await
         }
     }
 
-    fn schema(cache: &ParseCache, parses: &CountParses) -> Schema<Query, EmptyMutation, EmptySubscription> {
+    fn schema(cache: &ParseCache, counts: &CountValidations) -> Schema<Query, EmptyMutation, EmptySubscription> {
         Schema::build(Query, EmptyMutation, EmptySubscription)
             .extension(cache.clone())
-            .extension(parses.clone())
+            .extension(counts.clone())
             .limit_depth(3)
             .finish()
     }
 
     #[tokio::test]
     async fn a_text_is_parsed_once_and_answers_with_each_requests_variables() {
-        let (cache, parses) = (ParseCache::default(), CountParses::default());
-        let schema = schema(&cache, &parses);
+        let (cache, counts) = (ParseCache::default(), CountValidations::default());
+        let schema = schema(&cache, &counts);
         let query = "query Echo($text: String!) { echo(text: $text) }";
         for text in ["first", "second"] {
             let variables = Variables::from_json(serde_json::json!({ "text": text }));
@@ -400,18 +408,14 @@ mod tests {
                 Some(serde_json::json!({ "echo": text }))
             );
         }
-        assert_eq!(
-            parses.0.load(Ordering::SeqCst),
-            1,
-            "the second request is served from the cache"
-        );
+        assert_eq!(cache.hits(), 1, "the second request is handed the kept document");
         assert_eq!(cache.len(), 1);
     }
 
     #[tokio::test]
     async fn a_cached_text_is_still_validated_and_bad_texts_are_not_kept() {
-        let (cache, parses) = (ParseCache::default(), CountParses::default());
-        let schema = schema(&cache, &parses);
+        let (cache, counts) = (ParseCache::default(), CountValidations::default());
+        let schema = schema(&cache, &counts);
         let query = "query Echo($text: String!) { echo(text: $text) }";
         let ok = schema
             .execute(Request::new(query).variables(Variables::from_json(serde_json::json!({ "text": "x" }))))
@@ -423,12 +427,12 @@ mod tests {
         let broken = schema.execute(Request::new("{ echo(text: ")).await;
         assert!(!broken.errors.is_empty());
         assert_eq!(cache.len(), 1);
-        assert_eq!(parses.0.load(Ordering::SeqCst), 2, "the bad text reached the parser");
+        assert_eq!(cache.hits(), 1, "only the known text is handed over");
     }
 
     #[tokio::test]
     async fn a_text_without_variables_is_validated_once_per_operation() {
-        let (cache, counts) = (ParseCache::default(), CountParses::default());
+        let (cache, counts) = (ParseCache::default(), CountValidations::default());
         let schema = schema(&cache, &counts);
         let query = r#"query A { echo(text: "a") } query B { echo(text: "b") }"#;
         for (operation, expected) in [("A", "a"), ("B", "b"), ("A", "a"), ("B", "b")] {
@@ -439,15 +443,15 @@ mod tests {
                 Some(serde_json::json!({ "echo": expected }))
             );
         }
-        assert_eq!(counts.1.load(Ordering::SeqCst), 2, "one validation per operation");
+        assert_eq!(counts.0.load(Ordering::SeqCst), 2, "one validation per operation");
         assert_eq!(cache.validated(), 2);
     }
 
     #[tokio::test]
     async fn requests_with_variables_and_failed_validations_are_validated_every_time() {
-        let (cache, counts) = (ParseCache::default(), CountParses::default());
+        let (cache, counts) = (ParseCache::default(), CountValidations::default());
         let schema = schema(&cache, &counts);
-        let validations = || counts.1.load(Ordering::SeqCst);
+        let validations = || counts.0.load(Ordering::SeqCst);
         let query = "query Echo($text: String!) { echo(text: $text) }";
         for _ in 0..2 {
             let variables = Variables::from_json(serde_json::json!({ "text": "x" }));
@@ -493,7 +497,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_documents_kept_stay_within_their_budget_in_bytes() {
-        let (cache, counts) = (ParseCache::default(), CountParses::default());
+        let (cache, counts) = (ParseCache::default(), CountValidations::default());
         let schema = schema(&cache, &counts);
         // Each text is as long as may be kept and parses into a large document.
         let fields = " a".repeat(MAX_QUERY_BYTES / 2 - 64);

@@ -179,3 +179,86 @@ async fn the_router_answers_without_a_socket() {
     let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
     assert_eq!(body["data"]["verifyLog"]["ok"], true, "{body}");
 }
+
+/// `depth` fragments on the root, each spreading the one before twice: the document is a
+/// few lines and expands to 2^depth copies of `leaf`.
+fn fragment_bomb(depth: usize, leaf: &str) -> String {
+    let mut query = format!("query($y: ID!) {{ ...F{depth} }}\nfragment F0 on QueryRoot {{ {leaf} }}\n");
+    for level in 1..=depth {
+        query.push_str(&format!(
+            "fragment F{level} on QueryRoot {{ ...F{below} ...F{below} }}\n",
+            below = level - 1
+        ));
+    }
+    query
+}
+
+/// `count` root fields `field`, each under its own alias.
+fn aliased(count: usize, field: &str) -> String {
+    let fields: Vec<String> = (0..count).map(|n| format!("a{n}: {field}")).collect();
+    format!("{{ {} }}", fields.join(" "))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fragment_bombs_are_refused_before_they_expand() {
+    let app = spawn_app().await;
+    let id = app.refer(CPR_2008).await;
+    let (head, reads) = (app.head(), app.access_head());
+    // A case read at the bottom: had any of it run, the read would be in the access log.
+    for depth in [22, 40] {
+        let query = fragment_bomb(depth, "__typename youth(id: $y) { name }");
+        let started = std::time::Instant::now();
+        let refused = app.gql(&app.caseworker(), &query, json!({ "y": id })).await;
+        let elapsed = started.elapsed();
+        assert_eq!(code(&refused), "QUERY_TOO_LARGE", "{refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["limit"], 2_000);
+        assert!(refused["data"].is_null(), "{refused}");
+        assert!(
+            elapsed < std::time::Duration::from_secs(2),
+            "depth {depth}: {elapsed:?}"
+        );
+    }
+    // Spreading itself, a fragment would expand for ever.
+    let cycle = "query($y: ID!) { ...A } fragment A on QueryRoot { youth(id: $y) { name } ...B } \
+                 fragment B on QueryRoot { ...A }";
+    let refused = app.gql(&app.caseworker(), cycle, json!({ "y": id })).await;
+    assert_eq!(code(&refused), "INVALID_INPUT", "{refused}");
+    assert_eq!(
+        (app.head(), app.access_head()),
+        (head, reads),
+        "nothing written, nothing read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_aliases_of_one_field_are_refused_and_nothing_is_read() {
+    let app = spawn_app().await;
+    let id = app.refer(CPR_2008).await;
+    let (head, reads) = (app.head(), app.access_head());
+
+    // A thousand case reads in one 40 KB request would write a thousand access records.
+    let youth = aliased(1_000, &format!("youth(id: \"{id}\") {{ name }}"));
+    let refused = app.gql(&app.caseworker(), &youth, json!({})).await;
+    assert_eq!(code(&refused), "TOO_MANY_ROOT_FIELDS", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["actual"], 1_000);
+
+    let alarms = aliased(500, "alarms(asOf: \"2025-06-30\") { due }");
+    let refused = app.gql(&app.caseworker(), &alarms, json!({})).await;
+    assert_eq!(code(&refused), "TOO_MANY_ROOT_FIELDS", "{refused}");
+
+    let verifications = aliased(1_000, "verifyLog { ok }");
+    let refused = app.gql(&app.auditor(), &verifications, json!({})).await;
+    assert_eq!(code(&refused), "TOO_MANY_ROOT_FIELDS", "{refused}");
+
+    // Aliases below the root count too.
+    let names: Vec<String> = (0..101).map(|n| format!("n{n}: name")).collect();
+    let nested = format!("{{ youth(id: \"{id}\") {{ {} }} }}", names.join(" "));
+    let refused = app.gql(&app.caseworker(), &nested, json!({})).await;
+    assert_eq!(code(&refused), "TOO_MANY_ALIASES", "{refused}");
+
+    assert_eq!(
+        (app.head(), app.access_head()),
+        (head, reads),
+        "no access record written"
+    );
+}

@@ -1,0 +1,420 @@
+//! Refuses a query whose size is over a limit before anything expands its fragments.
+//!
+//! async-graphql expands fragment spreads wherever it walks a document: the recursion
+//! check that runs with the parse, the validation rules that count depth and complexity,
+//! and the executor. A document of a few dozen fragments, each spreading the one before
+//! twice, expands to millions of fields, and those walks take seconds and gigabytes
+//! before any limit of theirs is checked. This extension measures the parsed document
+//! in `prepare_request`, before the parse step's own checks and before validation, with
+//! each fragment definition walked once and its totals reused at every spread: time and
+//! memory are linear in the text whatever it expands to.
+//!
+//! It refuses, in this order:
+//! - a fragment that spreads itself, directly or through others (`INVALID_INPUT`): every
+//!   expanding walk would recurse for ever;
+//! - a document that expands to more than `max_fields` fields (`QUERY_TOO_LARGE`), every
+//!   operation and fragment definition counted (validation walks each of them);
+//! - an operation with more than `max_root_fields` root fields (`TOO_MANY_ROOT_FIELDS`) or
+//!   more than `max_aliases` aliases (`TOO_MANY_ALIASES`), fragments expanded: aliases
+//!   are how one request asks for the same expensive field many times.
+//!
+//! The parse cache, before this extension in the chain, hands over a kept document, so
+//! a text sent again is measured without being parsed again.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Pos, Request, ServerResult};
+
+use crate::error::{ApiError, QueryLimit};
+use crate::state::Limits;
+
+/// The schema extension.
+pub struct QueryLimits {
+    limits: Arc<Limits>,
+}
+
+impl QueryLimits {
+    /// The extension enforcing `limits`.
+    pub fn new(limits: &Limits) -> Self {
+        QueryLimits {
+            limits: Arc::new(limits.clone()),
+        }
+    }
+}
+
+impl ExtensionFactory for QueryLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ForRequest {
+            limits: Arc::clone(&self.limits),
+        })
+    }
+}
+
+struct ForRequest {
+    limits: Arc<Limits>,
+}
+
+#[async_trait::async_trait]
+impl Extension for ForRequest {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let operation_name = request.operation_name.clone();
+        // Parsed here unless the parse cache handed over a kept document; the document
+        // stays in the request, so it is not parsed again.
+        let document = request.parsed_query()?;
+        check(document, operation_name.as_deref(), &self.limits)
+            .map_err(|error| error.to_graphql().into_server_error(Pos::default()))?;
+        next.run(ctx, request).await
+    }
+}
+
+/// Measures `document` and checks it against `limits`.
+pub(crate) fn check(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    limits: &Limits,
+) -> Result<(), ApiError> {
+    let measure = measure(document, operation_name)?;
+    let over = |limit: QueryLimit, actual: u64, max: u64| {
+        if actual > max {
+            Err(ApiError::OverLimit { limit, actual, max })
+        } else {
+            Ok(())
+        }
+    };
+    over(QueryLimit::ExpandedFields, measure.expanded_fields, limits.max_fields)?;
+    over(QueryLimit::RootFields, measure.root_fields, limits.max_root_fields)?;
+    over(QueryLimit::Aliases, measure.aliases, limits.max_aliases)?;
+    Ok(())
+}
+
+/// What a document expands to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Measure {
+    /// Fields of every operation and fragment definition, spreads expanded.
+    pub expanded_fields: u64,
+    /// Root fields of the operation to run (the largest, when the name does not pick one).
+    pub root_fields: u64,
+    /// Aliased fields of the operation to run (the most, likewise).
+    pub aliases: u64,
+}
+
+/// What one selection set expands to. Counts saturate: a small document can expand to
+/// more fields than a `u64` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Tally {
+    /// Fields, spreads expanded.
+    fields: u64,
+    /// Fields with an alias.
+    aliases: u64,
+    /// Fields at the top of the set (root fields, for an operation's set).
+    top: u64,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.fields = self.fields.saturating_add(other.fields);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.top = self.top.saturating_add(other.top);
+    }
+}
+
+/// Measures `document`, refusing fragment cycles.
+pub(crate) fn measure(document: &ExecutableDocument, operation_name: Option<&str>) -> Result<Measure, ApiError> {
+    let mut fragments: HashMap<&str, Tally> = HashMap::with_capacity(document.fragments.len());
+    for name in fragment_order(document)? {
+        if let Some(fragment) = document.fragments.get(name) {
+            let tally = walk(&fragment.node.selection_set.node, &fragments);
+            fragments.insert(name, tally);
+        }
+    }
+    let mut expanded_fields = fragments
+        .values()
+        .fold(0_u64, |total, tally| total.saturating_add(tally.fields));
+    let selected = selected(document, operation_name);
+    let mut chosen = Tally::default();
+    for (_, operation) in document.operations.iter() {
+        let tally = walk(&operation.node.selection_set.node, &fragments);
+        expanded_fields = expanded_fields.saturating_add(tally.fields);
+        // Without an operation by that name (the executor refuses it), every one counts.
+        if selected.is_none_or(|selected| std::ptr::eq(selected, &operation.node)) {
+            chosen.top = chosen.top.max(tally.top);
+            chosen.aliases = chosen.aliases.max(tally.aliases);
+        }
+    }
+    Ok(Measure {
+        expanded_fields,
+        root_fields: chosen.top,
+        aliases: chosen.aliases,
+    })
+}
+
+/// The operation a request with `operation_name` runs, as the executor picks it.
+fn selected<'a>(document: &'a ExecutableDocument, operation_name: Option<&str>) -> Option<&'a OperationDefinition> {
+    match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), None) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|operation| &operation.node),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
+        }
+        _ => None,
+    }
+}
+
+/// The tally of `set`, with the tallies of the fragments it spreads taken from
+/// `fragments` (a spread of a fragment not there counts nothing: validation refuses an
+/// unknown fragment). Recurses only into nested fields, whose depth the parser bounds.
+fn walk(set: &SelectionSet, fragments: &HashMap<&str, Tally>) -> Tally {
+    let mut tally = Tally::default();
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let below = walk(&field.node.selection_set.node, fragments);
+                tally.add(Tally {
+                    fields: below.fields.saturating_add(1),
+                    aliases: below.aliases.saturating_add(u64::from(field.node.alias.is_some())),
+                    top: 1,
+                });
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(spread) = fragments.get(spread.node.fragment_name.node.as_str()) {
+                    tally.add(*spread);
+                }
+            }
+            Selection::InlineFragment(inline) => tally.add(walk(&inline.node.selection_set.node, fragments)),
+        }
+    }
+    tally
+}
+
+/// The fragment definitions in an order where each comes after every fragment it
+/// spreads, or the first fragment found to spread itself. Iterative, so a long chain of
+/// fragments cannot exhaust the stack.
+fn fragment_order(document: &ExecutableDocument) -> Result<Vec<&str>, ApiError> {
+    let spreads: HashMap<&str, Vec<&str>> = document
+        .fragments
+        .iter()
+        .map(|(name, fragment)| {
+            let mut names = Vec::new();
+            spreads_in(&fragment.node.selection_set.node, &mut names, &mut HashSet::new());
+            (name.as_str(), names)
+        })
+        .collect();
+    #[derive(PartialEq)]
+    enum Mark {
+        Open,
+        Done,
+    }
+    let mut marks: HashMap<&str, Mark> = HashMap::with_capacity(spreads.len());
+    let mut order = Vec::with_capacity(spreads.len());
+    for start in spreads.keys() {
+        if marks.contains_key(start) {
+            continue;
+        }
+        marks.insert(start, Mark::Open);
+        // Each entry: a fragment and how many of its spreads were followed.
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        while let Some(&(name, followed)) = stack.last() {
+            let next = spreads.get(name).and_then(|names| names.get(followed)).copied();
+            let Some(next) = next else {
+                marks.insert(name, Mark::Done);
+                order.push(name);
+                stack.pop();
+                continue;
+            };
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            if !spreads.contains_key(next) {
+                continue;
+            }
+            match marks.get(next) {
+                Some(Mark::Open) => {
+                    return Err(ApiError::invalid("query", format!("fragment {next} spreads itself")));
+                }
+                Some(Mark::Done) => {}
+                None => {
+                    marks.insert(next, Mark::Open);
+                    stack.push((next, 0));
+                }
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// The fragments `set` spreads, each once, in order.
+fn spreads_in<'a>(set: &'a SelectionSet, names: &mut Vec<&'a str>, seen: &mut HashSet<&'a str>) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => spreads_in(&field.node.selection_set.node, names, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if seen.insert(name) {
+                    names.push(name);
+                }
+            }
+            Selection::InlineFragment(inline) => spreads_in(&inline.node.selection_set.node, names, seen),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    fn measured(query: &str, operation: Option<&str>) -> Result<Measure, ApiError> {
+        let document = parse_query(query).unwrap_or_else(|e| panic!("{e}"));
+        measure(&document, operation)
+    }
+
+    fn fields(query: &str) -> u64 {
+        measured(query, None).unwrap_or_else(|e| panic!("{e}")).expanded_fields
+    }
+
+    /// `depth` fragments, each spreading the one before `width` times.
+    fn bomb(depth: usize, width: usize) -> String {
+        let mut query = format!("{{ ...F{depth} }}\nfragment F0 on QueryRoot {{ __typename }}\n");
+        for level in 1..=depth {
+            let spreads = vec![format!("...F{}", level - 1); width].join(" ");
+            query.push_str(&format!("fragment F{level} on QueryRoot {{ {spreads} }}\n"));
+        }
+        query
+    }
+
+    #[test]
+    fn plain_fields_are_counted_once_each() {
+        let measure = measured("{ a b: c { d e { f } } g }", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            measure,
+            Measure {
+                expanded_fields: 6,
+                root_fields: 3,
+                aliases: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_fragment_counts_at_every_spread_and_once_as_a_definition() {
+        // The operation: x, y and F (a, b) twice under x and y; the definition: a, b.
+        let query = "{ x { ...F } y { ...F } } fragment F on T { a b }";
+        assert_eq!(fields(query), 2 + 2 * 2 + 2);
+        // Spread at the root, its fields are root fields.
+        let root = measured("{ ...R z } fragment R on QueryRoot { p: a q: b }", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((root.root_fields, root.aliases), (3, 2));
+    }
+
+    #[test]
+    fn diamonds_are_counted_as_expanded_and_walked_once() {
+        // D spreads B and C, each of which spreads A: A's three fields appear twice in D.
+        let query = "{ ...D } fragment A on Q { a b c } fragment B on Q { ...A } fragment C on Q { ...A x } \
+                     fragment D on Q { ...B ...C }";
+        // Operation 7, D 7, C 4, B 3, A 3.
+        assert_eq!(fields(query), 7 + 7 + 4 + 3 + 3);
+    }
+
+    #[test]
+    fn doubling_fragments_are_counted_exactly_without_expanding_them() {
+        // F_k expands to 2^k fields; the document is F_0 .. F_n plus the operation.
+        let total = |n: u32| (0..=n).map(|k| 1_u64 << k).sum::<u64>() + (1 << n);
+        assert_eq!(fields(&bomb(22, 2)), total(22));
+        let started = std::time::Instant::now();
+        assert_eq!(fields(&bomb(40, 2)), total(40));
+        assert_eq!(fields(&bomb(200, 3)), u64::MAX, "saturates");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn fragments_spreading_themselves_are_refused() {
+        for query in [
+            "{ ...A } fragment A on Q { a ...A }",
+            "{ ...A } fragment A on Q { b { ...B } } fragment B on Q { ...C } fragment C on Q { c ...A }",
+            // Unused fragments are walked by validation too.
+            "{ a } fragment A on Q { ...B } fragment B on Q { ... on Q { ...A } }",
+        ] {
+            let refused = measured(query, None);
+            assert!(
+                matches!(&refused, Err(ApiError::InvalidInput { reason, .. }) if reason.contains("spreads itself")),
+                "{query}: {refused:?}"
+            );
+        }
+        // A diamond is no cycle, nor is a spread of a fragment that does not exist.
+        assert!(measured(
+            "{ ...B ...C } fragment B on Q { ...A } fragment C on Q { ...A } fragment A on Q { a }",
+            None
+        )
+        .is_ok());
+        assert!(measured("{ ...Missing }", None).is_ok());
+    }
+
+    #[test]
+    fn a_long_chain_of_fragments_does_not_exhaust_the_stack() {
+        let mut query = String::from("{ ...F5000 } fragment F0 on Q { a }\n");
+        for level in 1..=5_000 {
+            query.push_str(&format!("fragment F{level} on Q {{ ...F{} }}\n", level - 1));
+        }
+        assert_eq!(fields(&query), 5_002);
+    }
+
+    #[test]
+    fn only_the_operation_to_run_counts_for_root_fields_and_aliases() {
+        let query = "query A { a b c } query B { x: a }";
+        let a = measured(query, Some("A")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((a.root_fields, a.aliases, a.expanded_fields), (3, 0, 4));
+        let b = measured(query, Some("B")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((b.root_fields, b.aliases), (1, 1));
+        let unknown = measured(query, Some("C")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((unknown.root_fields, unknown.aliases), (3, 1), "the most of any");
+    }
+
+    #[test]
+    fn limits_are_checked_in_order_with_their_values() {
+        let limits = Limits {
+            max_fields: 10,
+            max_root_fields: 3,
+            max_aliases: 1,
+            ..Limits::recommended()
+        };
+        let check = |query: &str| {
+            let document = parse_query(query).unwrap_or_else(|e| panic!("{e}"));
+            check(&document, None, &limits)
+        };
+        assert!(check("{ a b { c } }").is_ok());
+        assert!(matches!(
+            check(&bomb(4, 2)),
+            Err(ApiError::OverLimit {
+                limit: QueryLimit::ExpandedFields,
+                actual: 47,
+                max: 10
+            })
+        ));
+        assert!(matches!(
+            check("{ a b c d }"),
+            Err(ApiError::OverLimit {
+                limit: QueryLimit::RootFields,
+                actual: 4,
+                max: 3
+            })
+        ));
+        assert!(matches!(
+            check("{ x: a y: b }"),
+            Err(ApiError::OverLimit {
+                limit: QueryLimit::Aliases,
+                actual: 2,
+                max: 1
+            })
+        ));
+    }
+}
