@@ -34,6 +34,9 @@ pub const CODE_QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
 pub const CODE_TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
 /// `extensions.code` of an operation with more aliases than allowed.
 pub const CODE_TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+/// `extensions.code` of an operation that costs more than allowed (weighted cost, case
+/// reads or verifications per request).
+pub const CODE_QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 
 /// Which limit on the shape of a query a request exceeded (`docs/api.md` lists the values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,12 @@ pub enum QueryLimit {
     RootFields,
     /// Aliased fields in the operation, once fragments are expanded.
     Aliases,
+    /// Root fields that read and record one case (`youth`, `history`, `meeting`).
+    CaseReads,
+    /// `verifyLog` fields.
+    Verifications,
+    /// The operation's weighted cost.
+    Cost,
 }
 
 impl QueryLimit {
@@ -53,6 +62,19 @@ impl QueryLimit {
             QueryLimit::ExpandedFields => CODE_QUERY_TOO_LARGE,
             QueryLimit::RootFields => CODE_TOO_MANY_ROOT_FIELDS,
             QueryLimit::Aliases => CODE_TOO_MANY_ALIASES,
+            QueryLimit::CaseReads | QueryLimit::Verifications | QueryLimit::Cost => CODE_QUERY_TOO_COMPLEX,
+        }
+    }
+
+    /// A stable name for programs (`extensions.what`): codes can be shared by limits.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryLimit::ExpandedFields => "expandedFields",
+            QueryLimit::RootFields => "rootFields",
+            QueryLimit::Aliases => "aliases",
+            QueryLimit::CaseReads => "caseReads",
+            QueryLimit::Verifications => "verifyLog",
+            QueryLimit::Cost => "cost",
         }
     }
 }
@@ -63,6 +85,9 @@ impl std::fmt::Display for QueryLimit {
             QueryLimit::ExpandedFields => "fields once its fragments are expanded",
             QueryLimit::RootFields => "root fields",
             QueryLimit::Aliases => "aliases",
+            QueryLimit::CaseReads => "reads of single cases (youth, history, meeting)",
+            QueryLimit::Verifications => "verifyLog fields",
+            QueryLimit::Cost => "units of cost",
         })
     }
 }
@@ -140,7 +165,7 @@ pub enum ApiError {
     /// run, so nothing was read or written.
     ///
     /// Handling: split the query into smaller requests; `limit` is the value that applies.
-    #[error("the query has {actual} {limit}, at most {max} are allowed")]
+    #[error("the query has {actual} {limit}; the limit is {max}")]
     OverLimit {
         /// Which limit.
         limit: QueryLimit,
@@ -229,7 +254,8 @@ impl ApiError {
                 ApiError::Rejected { rule, .. } => extensions.set("rule", *rule),
                 ApiError::Internal { incident } => extensions.set("incident", incident.to_string()),
                 ApiError::Contention { attempts } => extensions.set("attempts", *attempts),
-                ApiError::OverLimit { actual, max, .. } => {
+                ApiError::OverLimit { limit, actual, max } => {
+                    extensions.set("what", limit.name());
                     extensions.set("limit", *max);
                     extensions.set("actual", *actual);
                 }

@@ -18,8 +18,6 @@ use crate::error::ApiError;
 pub struct Limits {
     /// Deepest selection nesting accepted.
     pub max_depth: usize,
-    /// Highest query complexity accepted (one per field, lists count as given by the schema).
-    pub max_complexity: usize,
     /// Most fields a document may expand to, every operation and fragment definition
     /// counted with its spreads expanded (validation walks them all that way): checked on
     /// the parsed document before anything else, in time linear in the text.
@@ -28,6 +26,13 @@ pub struct Limits {
     pub max_root_fields: u64,
     /// Most aliased fields in an operation, once fragments are expanded.
     pub max_aliases: u64,
+    /// Most root fields of one request that read and record one case (`youth`,
+    /// `history`, `meeting`): each appends to the access log before it answers.
+    pub max_case_reads: u64,
+    /// Most `verifyLog` fields of one request: each re-reads the whole log.
+    pub max_verifications: u64,
+    /// Highest weighted cost of an operation (`graphql/cost.rs` has the weights).
+    pub max_cost: u64,
     /// Most directives on one field.
     pub max_directives: usize,
     /// Largest request body, in bytes (also the largest WebSocket message).
@@ -39,15 +44,18 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Depth 12, complexity 2000, 2,000 expanded fields, 100 root fields, 100 aliases,
-    /// 8 directives per field, 256 KiB bodies, introspection on, 5 s projection waits.
+    /// Depth 12, 2,000 expanded fields, 100 root fields, 100 aliases, 50 case reads, one
+    /// `verifyLog`, cost 5,000, 8 directives per field, 256 KiB bodies, introspection on,
+    /// 5 s projection waits.
     pub fn recommended() -> Limits {
         Limits {
             max_depth: 12,
-            max_complexity: 2_000,
             max_fields: 2_000,
             max_root_fields: 100,
             max_aliases: 100,
+            max_case_reads: 50,
+            max_verifications: 1,
+            max_cost: 5_000,
             max_directives: 8,
             max_body_bytes: 256 * 1024,
             introspection: true,

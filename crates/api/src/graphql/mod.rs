@@ -11,12 +11,14 @@
 //! - `codes`: the extension that gives engine-raised errors a code.
 //! - `parse_cache`: the extension that parses each distinct query text once.
 //! - `query_limits`: the extension that refuses over-limit queries before they are
-//!   validated (fragments expanded, root fields, aliases).
+//!   validated (fragments expanded, root fields, aliases, weighted cost).
+//! - `cost`: the weights of fields and the schema's shape they are read against.
 //!
 //! Every resolver finds the [`ApiState`] in the schema's data and the caller's
 //! [`Principal`] in the request's data (put there by `api::http` after authentication).
 
 mod codes;
+pub mod cost;
 pub mod enums;
 mod mutation;
 mod parse_cache;
@@ -43,17 +45,17 @@ use crate::state::ApiState;
 /// The kui schema.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema over `state`, with its limits (depth, complexity, directives,
+/// The schema over `state`, with its limits (query size and cost, depth, directives,
 /// introspection) applied.
 pub fn build_schema(state: ApiState) -> ApiSchema {
     let limits = state.limits.clone();
+    let shape = cost::Shape::of(&sdl()).expect("async-graphql's SDL of this schema parses (a test checks it)");
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .extension(codes::ErrorCodes)
         // The parse cache hands kept documents to the query limits, which come after it.
         .extension(parse_cache::ParseCache::default())
-        .extension(query_limits::QueryLimits::new(&limits))
+        .extension(query_limits::QueryLimits::new(&limits, shape))
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
         .data(state);
     if !limits.introspection {

@@ -1,4 +1,5 @@
-//! Refuses a query whose size is over a limit before anything expands its fragments.
+//! Refuses a query whose size or cost is over a limit before anything expands its
+//! fragments.
 //!
 //! async-graphql expands fragment spreads wherever it walks a document: the recursion
 //! check that runs with the parse, the validation rules that count depth and complexity,
@@ -16,7 +17,10 @@
 //!   operation and fragment definition counted (validation walks each of them);
 //! - an operation with more than `max_root_fields` root fields (`TOO_MANY_ROOT_FIELDS`) or
 //!   more than `max_aliases` aliases (`TOO_MANY_ALIASES`), fragments expanded: aliases
-//!   are how one request asks for the same expensive field many times.
+//!   are how one request asks for the same expensive field many times;
+//! - more than `max_case_reads` root fields that read and record one case, or more than
+//!   `max_verifications` `verifyLog`, or a weighted cost over `max_cost` (all
+//!   `QUERY_TOO_COMPLEX`; the weights are in `graphql/cost.rs`).
 //!
 //! The parse cache, before this extension in the chain, hands over a kept document, so
 //! a text sent again is measured without being parsed again.
@@ -26,23 +30,26 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Pos, Request, ServerResult};
+use async_graphql::{Pos, Request, ServerResult, Variables};
 
+use super::cost::{Arguments, Paged, Shape, CASE_READS, INTROSPECTION};
 use crate::error::{ApiError, QueryLimit};
 use crate::state::Limits;
 
 /// The schema extension.
 pub struct QueryLimits {
     limits: Arc<Limits>,
+    shape: Arc<Shape>,
 }
 
 impl QueryLimits {
-    /// The extension enforcing `limits`.
-    pub fn new(limits: &Limits) -> Self {
+    /// The extension enforcing `limits`, weighing fields by the schema's `shape`.
+    pub fn new(limits: &Limits, shape: Shape) -> Self {
         QueryLimits {
             limits: Arc::new(limits.clone()),
+            shape: Arc::new(shape),
         }
     }
 }
@@ -51,12 +58,14 @@ impl ExtensionFactory for QueryLimits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ForRequest {
             limits: Arc::clone(&self.limits),
+            shape: Arc::clone(&self.shape),
         })
     }
 }
 
 struct ForRequest {
     limits: Arc<Limits>,
+    shape: Arc<Shape>,
 }
 
 #[async_trait::async_trait]
@@ -68,22 +77,34 @@ impl Extension for ForRequest {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let operation_name = request.operation_name.clone();
+        let variables = std::mem::take(&mut request.variables);
         // Parsed here unless the parse cache handed over a kept document; the document
         // stays in the request, so it is not parsed again.
-        let document = request.parsed_query()?;
-        check(document, operation_name.as_deref(), &self.limits)
-            .map_err(|error| error.to_graphql().into_server_error(Pos::default()))?;
+        let checked = request.parsed_query().and_then(|document| {
+            check(
+                &self.shape,
+                document,
+                operation_name.as_deref(),
+                &variables,
+                &self.limits,
+            )
+            .map_err(|error| error.to_graphql().into_server_error(Pos::default()))
+        });
+        request.variables = variables;
+        checked?;
         next.run(ctx, request).await
     }
 }
 
 /// Measures `document` and checks it against `limits`.
 pub(crate) fn check(
+    shape: &Shape,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
+    variables: &Variables,
     limits: &Limits,
 ) -> Result<(), ApiError> {
-    let measure = measure(document, operation_name)?;
+    let measure = measure(shape, document, operation_name, variables)?;
     let over = |limit: QueryLimit, actual: u64, max: u64| {
         if actual > max {
             Err(ApiError::OverLimit { limit, actual, max })
@@ -94,18 +115,32 @@ pub(crate) fn check(
     over(QueryLimit::ExpandedFields, measure.expanded_fields, limits.max_fields)?;
     over(QueryLimit::RootFields, measure.root_fields, limits.max_root_fields)?;
     over(QueryLimit::Aliases, measure.aliases, limits.max_aliases)?;
+    over(QueryLimit::CaseReads, measure.case_reads, limits.max_case_reads)?;
+    over(
+        QueryLimit::Verifications,
+        measure.verifications,
+        limits.max_verifications,
+    )?;
+    over(QueryLimit::Cost, measure.cost, limits.max_cost)?;
     Ok(())
 }
 
-/// What a document expands to.
+/// What a document expands to and costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Measure {
     /// Fields of every operation and fragment definition, spreads expanded.
     pub expanded_fields: u64,
-    /// Root fields of the operation to run (the largest, when the name does not pick one).
+    /// Root fields of the operation to run (the largest, when the name does not pick one;
+    /// likewise below).
     pub root_fields: u64,
-    /// Aliased fields of the operation to run (the most, likewise).
+    /// Aliased fields of the operation to run.
     pub aliases: u64,
+    /// Its root fields that read and record one case.
+    pub case_reads: u64,
+    /// Its `verifyLog` fields.
+    pub verifications: u64,
+    /// Its weighted cost.
+    pub cost: u64,
 }
 
 /// What one selection set expands to. Counts saturate: a small document can expand to
@@ -118,6 +153,14 @@ struct Tally {
     aliases: u64,
     /// Fields at the top of the set (root fields, for an operation's set).
     top: u64,
+    /// Root fields that read one case.
+    case_reads: u64,
+    /// Root `verifyLog` fields.
+    verifications: u64,
+    /// Weighted cost, outside the lists a root field's argument sizes.
+    cost: u64,
+    /// Weighted cost of one item of those lists, for the root field to multiply.
+    per_item: u64,
 }
 
 impl Tally {
@@ -125,37 +168,140 @@ impl Tally {
         self.fields = self.fields.saturating_add(other.fields);
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.top = self.top.saturating_add(other.top);
+        self.case_reads = self.case_reads.saturating_add(other.case_reads);
+        self.verifications = self.verifications.saturating_add(other.verifications);
+        self.cost = self.cost.saturating_add(other.cost);
+        self.per_item = self.per_item.saturating_add(other.per_item);
     }
 }
 
 /// Measures `document`, refusing fragment cycles.
-pub(crate) fn measure(document: &ExecutableDocument, operation_name: Option<&str>) -> Result<Measure, ApiError> {
-    let mut fragments: HashMap<&str, Tally> = HashMap::with_capacity(document.fragments.len());
+pub(crate) fn measure(
+    shape: &Shape,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> Result<Measure, ApiError> {
+    let mut walker = Walker {
+        shape,
+        variables,
+        fragments: HashMap::with_capacity(document.fragments.len()),
+    };
     for name in fragment_order(document)? {
         if let Some(fragment) = document.fragments.get(name) {
-            let tally = walk(&fragment.node.selection_set.node, &fragments);
-            fragments.insert(name, tally);
+            let on = fragment.node.type_condition.node.on.node.as_str();
+            let tally = walker.walk(&fragment.node.selection_set.node, Some(on));
+            walker.fragments.insert(name, tally);
         }
     }
-    let mut expanded_fields = fragments
+    let mut expanded_fields = walker
+        .fragments
         .values()
         .fold(0_u64, |total, tally| total.saturating_add(tally.fields));
     let selected = selected(document, operation_name);
-    let mut chosen = Tally::default();
+    let mut chosen = Measure::default();
     for (_, operation) in document.operations.iter() {
-        let tally = walk(&operation.node.selection_set.node, &fragments);
+        let root = shape.root(operation.node.ty);
+        let tally = walker.walk(&operation.node.selection_set.node, root);
         expanded_fields = expanded_fields.saturating_add(tally.fields);
         // Without an operation by that name (the executor refuses it), every one counts.
         if selected.is_none_or(|selected| std::ptr::eq(selected, &operation.node)) {
-            chosen.top = chosen.top.max(tally.top);
+            chosen.root_fields = chosen.root_fields.max(tally.top);
             chosen.aliases = chosen.aliases.max(tally.aliases);
+            chosen.case_reads = chosen.case_reads.max(tally.case_reads);
+            chosen.verifications = chosen.verifications.max(tally.verifications);
+            chosen.cost = chosen.cost.max(tally.cost.saturating_add(tally.per_item));
         }
     }
     Ok(Measure {
         expanded_fields,
-        root_fields: chosen.top,
-        aliases: chosen.aliases,
+        ..chosen
     })
+}
+
+/// Walks selection sets knowing their types, with the tallies of the fragments walked
+/// so far.
+struct Walker<'a> {
+    shape: &'a Shape,
+    variables: &'a Variables,
+    fragments: HashMap<&'a str, Tally>,
+}
+
+impl Walker<'_> {
+    /// The tally of `set`, of type `ty` (`None` when unknown: an introspection type or a
+    /// field the schema lacks, which validation refuses), with the tallies of the
+    /// fragments it spreads taken from those walked before (a spread of a fragment not
+    /// there counts nothing: validation refuses an unknown fragment). Recurses only into
+    /// nested fields, whose depth the parser bounds.
+    fn walk(&self, set: &SelectionSet, ty: Option<&str>) -> Tally {
+        let mut tally = Tally::default();
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => tally.add(self.field(&field.node, ty)),
+                Selection::FragmentSpread(spread) => {
+                    if let Some(spread) = self.fragments.get(spread.node.fragment_name.node.as_str()) {
+                        tally.add(*spread);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    let on = inline.node.type_condition.as_ref().map(|on| on.node.on.node.as_str());
+                    tally.add(self.walk(&inline.node.selection_set.node, on.or(ty)));
+                }
+            }
+        }
+        tally
+    }
+
+    /// The tally of one field of `ty`.
+    fn field(&self, field: &Field, ty: Option<&str>) -> Tally {
+        let name = field.name.node.as_str();
+        let returns = ty.and_then(|ty| self.shape.returns(ty, name));
+        let below = self.walk(&field.selection_set.node, returns);
+        let mut tally = Tally {
+            fields: below.fields.saturating_add(1),
+            aliases: below.aliases.saturating_add(u64::from(field.alias.is_some())),
+            top: 1,
+            ..Tally::default()
+        };
+        if INTROSPECTION.contains(&name) {
+            return tally;
+        }
+        let root = ty.and_then(|ty| Some((ty, self.shape.root_kind(ty)?)));
+        match root {
+            Some((ty, kind)) => {
+                let arguments = Arguments {
+                    given: &field.arguments,
+                    variables: self.variables,
+                };
+                let page = match kind {
+                    OperationType::Query => self.shape.page(ty, name, &arguments),
+                    _ => None,
+                };
+                let selection = match page {
+                    Some(Paged { length, whole: true }) => {
+                        length.saturating_mul(below.cost.saturating_add(below.per_item))
+                    }
+                    Some(Paged { length, whole: false }) => {
+                        below.cost.saturating_add(length.saturating_mul(below.per_item))
+                    }
+                    None => below.cost.saturating_add(below.per_item),
+                };
+                tally.cost = Shape::root_weight(kind, name, &arguments).saturating_add(selection);
+                let query = kind == OperationType::Query;
+                tally.case_reads = u64::from(query && CASE_READS.contains(&name));
+                tally.verifications = u64::from(query && name == "verifyLog");
+            }
+            None if ty.is_some_and(|ty| Shape::is_paged_list(ty, name)) => {
+                tally.cost = 1;
+                tally.per_item = below.cost.saturating_add(below.per_item);
+            }
+            None => {
+                tally.cost = below.cost.saturating_add(1);
+                tally.per_item = below.per_item;
+            }
+        }
+        tally
+    }
 }
 
 /// The operation a request with `operation_name` runs, as the executor picks it.
@@ -168,32 +314,6 @@ fn selected<'a>(document: &'a ExecutableDocument, operation_name: Option<&str>) 
         }
         _ => None,
     }
-}
-
-/// The tally of `set`, with the tallies of the fragments it spreads taken from
-/// `fragments` (a spread of a fragment not there counts nothing: validation refuses an
-/// unknown fragment). Recurses only into nested fields, whose depth the parser bounds.
-fn walk(set: &SelectionSet, fragments: &HashMap<&str, Tally>) -> Tally {
-    let mut tally = Tally::default();
-    for selection in &set.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                let below = walk(&field.node.selection_set.node, fragments);
-                tally.add(Tally {
-                    fields: below.fields.saturating_add(1),
-                    aliases: below.aliases.saturating_add(u64::from(field.node.alias.is_some())),
-                    top: 1,
-                });
-            }
-            Selection::FragmentSpread(spread) => {
-                if let Some(spread) = fragments.get(spread.node.fragment_name.node.as_str()) {
-                    tally.add(*spread);
-                }
-            }
-            Selection::InlineFragment(inline) => tally.add(walk(&inline.node.selection_set.node, fragments)),
-        }
-    }
-    tally
 }
 
 /// The fragment definitions in an order where each comes after every fragment it
@@ -274,9 +394,23 @@ mod tests {
 
     use super::*;
 
-    fn measured(query: &str, operation: Option<&str>) -> Result<Measure, ApiError> {
+    fn shape() -> Shape {
+        Shape::of(&crate::graphql::sdl()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn measured_with(query: &str, operation: Option<&str>, variables: serde_json::Value) -> Result<Measure, ApiError> {
         let document = parse_query(query).unwrap_or_else(|e| panic!("{e}"));
-        measure(&document, operation)
+        measure(&shape(), &document, operation, &Variables::from_json(variables))
+    }
+
+    fn measured(query: &str, operation: Option<&str>) -> Result<Measure, ApiError> {
+        measured_with(query, operation, serde_json::json!({}))
+    }
+
+    fn cost(query: &str, variables: serde_json::Value) -> u64 {
+        measured_with(query, None, variables)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .cost
     }
 
     fn fields(query: &str) -> u64 {
@@ -297,12 +431,8 @@ mod tests {
     fn plain_fields_are_counted_once_each() {
         let measure = measured("{ a b: c { d e { f } } g }", None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            measure,
-            Measure {
-                expanded_fields: 6,
-                root_fields: 3,
-                aliases: 1
-            }
+            (measure.expanded_fields, measure.root_fields, measure.aliases),
+            (6, 3, 1)
         );
     }
 
@@ -380,41 +510,104 @@ mod tests {
     }
 
     #[test]
+    fn root_fields_cost_their_weight_and_their_selection() {
+        let none = serde_json::json!({});
+        assert_eq!(cost(r#"{ youth(id: "x") { name team } }"#, none.clone()), 10 + 2);
+        assert_eq!(cost("{ verifyLog { ok } }", none.clone()), 1_000 + 1);
+        assert_eq!(
+            cost("{ __typename caseload { departments { department } } }", none.clone()),
+            1 + 20 + 2
+        );
+        let refer = r#"mutation { refer(input: {cpr: "x", name: "y", schoolStatus: IN_EDUCATION}) { position } }"#;
+        assert_eq!(cost(refer, none.clone()), 20 + 1);
+        assert_eq!(cost("subscription { events { position } }", none), 100 + 1);
+    }
+
+    #[test]
+    fn a_list_sized_by_its_argument_counts_its_items_that_many_times() {
+        let none = serde_json::json!({});
+        // `first` sizes `edges`: each edge costs `edges`' selection; `totalCount` once.
+        let page = "{ youngPeople(first: 200) { totalCount edges { node { age team } } } }";
+        assert_eq!(cost(page, none.clone()), 50 + 1 + 1 + 200 * 3);
+        // The schema's default (50) when not given; the same through a fragment.
+        let fragment = "{ youngPeople { ...Page } } fragment Page on YouthConnection { edges { node { age team } } }";
+        assert_eq!(cost(fragment, none.clone()), 50 + 1 + 50 * 3);
+        // From a variable.
+        let variable = "query($n: Int!) { youngPeople(first: $n) { edges { cursor } } }";
+        assert_eq!(cost(variable, serde_json::json!({ "n": 10 })), 50 + 1 + 10);
+        // `alarms` is the list itself: `limit` (default 100) times its selection.
+        assert_eq!(cost("{ alarms { due rule } }", none.clone()), 20 + 100 * 2);
+        assert_eq!(cost("{ alarms(limit: 5) { due rule } }", none.clone()), 20 + 5 * 2);
+        // `membersLimit` sizes each team's `members`, not the report around them.
+        let teams = "{ teams(membersLimit: 10) { asOf teams { team members { age } } } }";
+        assert_eq!(cost(teams, none), 20 + 1 + (1 + 1 + 1) + 10);
+    }
+
+    #[test]
+    fn a_report_as_of_a_date_costs_a_refold() {
+        let query = "query($d: NaiveDate) { alarms(asOf: $d, limit: 1) { due } }";
+        assert_eq!(cost(query, serde_json::json!({ "d": "2025-06-30" })), 20 + 1_000 + 1);
+        assert_eq!(cost(query, serde_json::json!({ "d": null })), 20 + 1);
+        assert_eq!(cost(query, serde_json::json!({})), 20 + 1);
+        assert_eq!(
+            cost(
+                r#"{ alarms(asOf: "2025-06-30", limit: 1) { due } }"#,
+                serde_json::json!({})
+            ),
+            1_021
+        );
+    }
+
+    #[test]
+    fn introspection_costs_nothing_but_its_fields_are_counted() {
+        let measure =
+            measured("{ __schema { types { name fields { name } } } }", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((measure.cost, measure.expanded_fields), (0, 5));
+    }
+
+    #[test]
+    fn case_reads_and_verifications_are_counted_through_fragments() {
+        let query = r#"{ a: youth(id: "x") { name } ...R verifyLog { ok } }
+                       fragment R on QueryRoot { b: history(youthId: "x") { youthId } c: meeting(id: "m") { id } }"#;
+        let measure = measured(query, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((measure.case_reads, measure.verifications), (3, 1));
+    }
+
+    #[test]
     fn limits_are_checked_in_order_with_their_values() {
         let limits = Limits {
             max_fields: 10,
             max_root_fields: 3,
             max_aliases: 1,
+            max_case_reads: 1,
+            max_verifications: 1,
+            max_cost: 1_500,
             ..Limits::recommended()
         };
+        let shape = shape();
         let check = |query: &str| {
             let document = parse_query(query).unwrap_or_else(|e| panic!("{e}"));
-            check(&document, None, &limits)
+            check(&shape, &document, None, &Variables::default(), &limits)
         };
         assert!(check("{ a b { c } }").is_ok());
-        assert!(matches!(
-            check(&bomb(4, 2)),
-            Err(ApiError::OverLimit {
-                limit: QueryLimit::ExpandedFields,
-                actual: 47,
-                max: 10
-            })
-        ));
-        assert!(matches!(
-            check("{ a b c d }"),
-            Err(ApiError::OverLimit {
-                limit: QueryLimit::RootFields,
-                actual: 4,
-                max: 3
-            })
-        ));
-        assert!(matches!(
-            check("{ x: a y: b }"),
-            Err(ApiError::OverLimit {
-                limit: QueryLimit::Aliases,
-                actual: 2,
-                max: 1
-            })
-        ));
+        let refused = |query: &str| match check(query) {
+            Err(ApiError::OverLimit { limit, actual, max }) => Some((limit, actual, max)),
+            _ => None,
+        };
+        assert_eq!(refused(&bomb(4, 2)), Some((QueryLimit::ExpandedFields, 47, 10)));
+        assert_eq!(refused("{ a b c d }"), Some((QueryLimit::RootFields, 4, 3)));
+        assert_eq!(refused("{ x: a y: b }"), Some((QueryLimit::Aliases, 2, 1)));
+        assert_eq!(
+            refused(r#"{ youth(id: "x") { name } history(youthId: "x") { youthId } }"#),
+            Some((QueryLimit::CaseReads, 2, 1))
+        );
+        assert_eq!(
+            refused("{ verifyLog { ok } v: verifyLog { ok } }"),
+            Some((QueryLimit::Verifications, 2, 1))
+        );
+        assert_eq!(
+            refused(r#"{ verifyLog { ok } alarms(asOf: "2025-01-01", limit: 1) { due } }"#),
+            Some((QueryLimit::Cost, 1_001 + 1_021, 1_500))
+        );
     }
 }

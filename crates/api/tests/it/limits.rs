@@ -262,3 +262,119 @@ async fn many_aliases_of_one_field_are_refused_and_nothing_is_read() {
         "no access record written"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expensive_fields_are_weighed_and_capped_per_request() {
+    let app = spawn_app().await;
+    let id = app.refer(CPR_2008).await;
+    let (head, reads) = (app.head(), app.access_head());
+    let what = |response: &serde_json::Value| response["errors"][0]["extensions"]["what"].clone();
+
+    let youth = aliased(51, &format!("youth(id: \"{id}\") {{ name }}"));
+    let refused = app.gql(&app.caseworker(), &youth, json!({})).await;
+    assert_eq!(code(&refused), "QUERY_TOO_COMPLEX", "{refused}");
+    assert_eq!(
+        (what(&refused), refused["errors"][0]["extensions"]["limit"].clone()),
+        (json!("caseReads"), json!(50))
+    );
+
+    let verifications = aliased(2, "verifyLog { ok }");
+    let refused = app.gql(&app.auditor(), &verifications, json!({})).await;
+    assert_eq!(code(&refused), "QUERY_TOO_COMPLEX", "{refused}");
+    assert_eq!(what(&refused), json!("verifyLog"));
+
+    // Each report as of a past date folds the whole log again.
+    let refolds = aliased(5, "alarms(asOf: \"2025-06-30\") { due }");
+    let refused = app.gql(&app.caseworker(), &refolds, json!({})).await;
+    assert_eq!(code(&refused), "QUERY_TOO_COMPLEX", "{refused}");
+    assert_eq!(what(&refused), json!("cost"));
+
+    // A list costs its page: the most `alarms` may ask for is bounded by the budget.
+    let long = app
+        .gql(&app.caseworker(), "{ alarms(limit: 100000) { due rule } }", json!({}))
+        .await;
+    assert_eq!(code(&long), "QUERY_TOO_COMPLEX", "{long}");
+
+    assert_eq!(
+        (app.head(), app.access_head()),
+        (head, reads),
+        "nothing written, nothing read"
+    );
+
+    // At the cap, every read is answered and recorded.
+    let fifty = aliased(50, &format!("youth(id: \"{id}\") {{ name }}"));
+    let answered = app.data(&app.caseworker(), &fifty, json!({})).await;
+    assert_eq!(answered["a49"]["name"], "Emil Jensen", "{answered}");
+    assert_eq!(app.access_head(), reads + 50);
+}
+
+/// Every query the guide, the demo and the load scripts show, with the ids of a case,
+/// its staff and a meeting filled in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_queries_are_answered_within_the_limits() {
+    let app = spawn_app().await;
+    let id = app.refer(CPR_2008).await;
+    let meeting = app
+        .data(
+            &app.team_lead(),
+            r#"mutation { scheduleMeeting(input: {forum: K_MEETING, date: "2026-01-20", slotMinutes: 120}) { aggregateId } }"#,
+            json!({}),
+        )
+        .await["scheduleMeeting"]["aggregateId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (staff, adviser) = (app.counsellor.to_string(), app.adviser.to_string());
+    let queries: Vec<(String, String)> = vec![
+        // docs/api.md, Reading.
+        (app.caseworker(), format!(r#"{{ youth(id: "{id}") {{ name age team needLevel consent coordinator {{ status staffId }}
+            plan {{ revision kind goals actions {{ description department due status }} }} version }} }}"#)),
+        (app.caseworker(), format!(r#"{{ youth(cpr: "{CPR_2008}") {{ id status }} }}"#)),
+        (app.caseworker(), format!(r#"{{ meeting(id: "{meeting}") {{ forum date slotMinutes agendaMinutes status
+            agenda {{ youthId presenter minutes complex decided }} decisions {{ youthId coordinator actions {{ what }} }} }} }}"#)),
+        (app.caseworker(), format!(r#"{{ staff(id: "{staff}") {{ name department municipality capacity active }} }}"#)),
+        // docs/api.md, the read models.
+        (app.caseworker(), "{ youngPeople(team: TEAM_2, needLevel: C, hasAlarm: true, minAge: 15, maxAge: 17, first: 50) {
+            totalCount pageInfo { hasNextPage endCursor }
+            edges { cursor node { person { id name } age team needLevel scheme coordinator openAlarms } } } }".into()),
+        (app.caseworker(), "{ teams(withinDays: 90) { teams { team memberCount cadenceDays lastMeeting nextMeeting }
+            moving { person { name } from to on } } }".into()),
+        (app.caseworker(), "{ meetings(forum: K_MEETING) { upcoming { id date cases bookedMinutes slotMinutes overSlot }
+            followUps { person { name } followUp overdue } } }".into()),
+        (app.caseworker(), "{ caseload { coordinators { name active capacity overCapacity } departments { department coordinated }
+            unassignedCNeed { person { name } scheme } } }".into()),
+        (app.caseworker(), format!(r#"{{ coordinatorLoad(staff: "{adviser}") {{ name department active capacity overCapacity }} }}"#)),
+        (app.caseworker(), r#"{ alarms(rule: EIGHTEEN_WITHOUT_ADULT_OWNER, asOf: "2026-06-30") { person { name } due openedOn act actAs detail } }"#.into()),
+        (app.analyst(), r#"{ statistics(asOf: "2026-10-31") {
+            viborg { assigned declined notRelevant completed total coordinators referred }
+            eighteenthBirthdays handedOverOnTime shareOnTime
+            months { month referrals meetingsHeld destinations positiveDestinations viborg { assigned total } } } }"#.into()),
+        // docs/api.md, the auditor's replay (also the demo's second and third queries).
+        (app.auditor(), format!(r#"{{
+            history(youthId: "{id}", asOf: "2026-02-28") {{
+              entries {{ position stream version type occurredAt recordedAt
+                        actor {{ staffId role department }} commandId causationId correlationId
+                        summary payload hash }}
+              state {{ status team coordinator plan turnedEighteen }}
+            }}
+            accessLog(youthId: "{id}") {{ at staffId role department municipality operation }}
+            verifyLog {{ ok events headPosition headHash firstBadPosition problem }} }}"#)),
+        // The demo's first query and the load scripts.
+        (app.caseworker(), format!(r#"{{ youth(id: "{id}") {{ name age team needLevel coordinator {{ status staffId }} plan {{ revision kind goals }} version }} }}"#)),
+        (app.caseworker(), format!(r#"{{ youth(id: "{id}") {{ name team needLevel coordinator {{ status }} version }} }}"#)),
+        (app.caseworker(), "{ caseload { coordinators { name active capacity overCapacity } departments { department coordinated } } }".into()),
+        // A full page of young people with every column, beside the reports.
+        (app.caseworker(), "{ youngPeople(first: 200) { totalCount pageInfo { hasNextPage endCursor }
+            edges { cursor node { person { id pseudonym name } age municipality open team needLevel scheme
+              coordinator coordinatorDepartment coordinatingCaseworker openAlarms } } }
+            teams { teams { team memberCount members { person { name } age reason since } } }
+            caseload { departments { department coordinated } } }".into()),
+    ];
+    for (token, query) in &queries {
+        let response = app.gql(token, query, json!({})).await;
+        assert!(response.get("errors").is_none(), "{query}\n{response:#}");
+    }
+    let refer = "mutation Refer($input: ReferInput!) { refer(input: $input) { position } }";
+    let input = json!({ "input": { "cpr": "020308-4322", "name": "Anna Berg", "schoolStatus": "IN_EDUCATION" } });
+    app.data(&app.caseworker(), refer, input).await;
+}
