@@ -34,6 +34,10 @@ pub const CODE_QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
 pub const CODE_TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
 /// `extensions.code` of an operation with more aliases than allowed.
 pub const CODE_TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+/// `extensions.code` of a request that did not finish within its deadline.
+pub const CODE_DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
+/// `extensions.code` of a request refused because too many like it are running.
+pub const CODE_BUSY: &str = "BUSY";
 /// `extensions.code` of an operation that costs more than allowed (weighted cost, case
 /// reads or verifications per request).
 pub const CODE_QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
@@ -174,6 +178,28 @@ pub enum ApiError {
         /// The most allowed.
         max: u64,
     },
+    /// The request did not finish within its deadline; its work was dropped. A mutation
+    /// may or may not have been written.
+    ///
+    /// Handling: ask for less or retry later; resend a mutation with the same `commandId`
+    /// (it is answered, not run twice, if it was written).
+    #[error("the request did not finish within its deadline of {} ms", .deadline.as_millis())]
+    DeadlineExceeded {
+        /// The deadline that passed.
+        deadline: std::time::Duration,
+    },
+    /// Work given up because the request that waited for it has gone (its deadline passed
+    /// or its client left); no client sees it.
+    #[error("the request was given up before its work finished")]
+    Abandoned,
+    /// Too many requests like this one are running or waiting; nothing was done.
+    ///
+    /// Handling: retry after a moment.
+    #[error("too many {what} are running; retry later")]
+    Busy {
+        /// What is running.
+        what: &'static str,
+    },
     /// Anything else: storage failure, undecodable stored event, a bug.
     ///
     /// Handling: retry later with the same `commandId`; report the incident id to the
@@ -197,6 +223,8 @@ impl ApiError {
             ApiError::Forbidden { .. } => CODE_FORBIDDEN,
             ApiError::Contention { .. } => CODE_CONTENTION,
             ApiError::OverLimit { limit, .. } => limit.code(),
+            ApiError::DeadlineExceeded { .. } | ApiError::Abandoned => CODE_DEADLINE_EXCEEDED,
+            ApiError::Busy { .. } => CODE_BUSY,
             ApiError::Internal { .. } => CODE_INTERNAL,
         }
     }
@@ -259,7 +287,14 @@ impl ApiError {
                     extensions.set("limit", *max);
                     extensions.set("actual", *actual);
                 }
-                ApiError::NotFound { .. } | ApiError::Unauthenticated { .. } | ApiError::Forbidden { .. } => {}
+                ApiError::DeadlineExceeded { deadline } => {
+                    extensions.set("deadlineMs", u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX));
+                }
+                ApiError::NotFound { .. }
+                | ApiError::Unauthenticated { .. }
+                | ApiError::Forbidden { .. }
+                | ApiError::Abandoned
+                | ApiError::Busy { .. } => {}
             }
         })
     }

@@ -41,12 +41,19 @@ pub struct Limits {
     pub introspection: bool,
     /// How long a mutation with `waitForProjections` waits at most.
     pub projection_wait: Duration,
+    /// How long a query or mutation may run; past it the request is answered with
+    /// `DEADLINE_EXCEEDED` and its work is dropped (folds stop, see [`FoldGate`]).
+    pub deadline: Duration,
+    /// Folds of the whole log (reports as of a past date) that may run at once.
+    pub max_folds: usize,
+    /// Requests that may wait for a fold to start; beyond them a request is `BUSY`.
+    pub max_waiting_folds: usize,
 }
 
 impl Limits {
     /// Depth 12, 2,000 expanded fields, 100 root fields, 100 aliases, 50 case reads, one
     /// `verifyLog`, cost 5,000, 8 directives per field, 256 KiB bodies, introspection on,
-    /// 5 s projection waits.
+    /// 5 s projection waits, a 30 s deadline, 2 folds at once and 8 waiting.
     pub fn recommended() -> Limits {
         Limits {
             max_depth: 12,
@@ -60,6 +67,9 @@ impl Limits {
             max_body_bytes: 256 * 1024,
             introspection: true,
             projection_wait: Duration::from_secs(5),
+            deadline: Duration::from_secs(30),
+            max_folds: 2,
+            max_waiting_folds: 8,
         }
     }
 }
@@ -124,6 +134,58 @@ pub struct ApiState {
     pub projections: Arc<dyn ProjectionWaiter>,
     /// Read-model reports computed at a log position, reused until the models move on.
     pub reports: Arc<ReportCache>,
+    /// Admits folds of the whole log, a few at a time.
+    pub folds: Arc<FoldGate>,
+}
+
+/// Admits the folds of the whole log that requests start (a report as of a past date
+/// folds every event again, seconds of a core on a large log): at most `running` at
+/// once and `waiting` more in line; a request beyond them is refused with `BUSY` rather
+/// than queued without bound. A request that is dropped while in line leaves it.
+pub struct FoldGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+}
+
+/// Leaves the line of a [`FoldGate`] when dropped, whether the request got its turn or
+/// was dropped while waiting.
+struct InLine<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for InLine<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl FoldGate {
+    /// A gate for `running` folds at once and `waiting` more in line.
+    pub fn new(running: usize, waiting: usize) -> FoldGate {
+        FoldGate {
+            permits: Arc::new(tokio::sync::Semaphore::new(running)),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting: waiting,
+        }
+    }
+
+    /// A permit to fold, once one is free: hold it until the fold has ended (move it to
+    /// the blocking thread that folds). `BUSY` when the line is full.
+    pub async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            return Ok(permit);
+        }
+        let ahead = self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _in_line = InLine(&self.waiting);
+        if ahead >= self.max_waiting {
+            return Err(ApiError::Busy {
+                what: "reports as of a past date",
+            });
+        }
+        Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|closed| ApiError::internal(&closed))
+    }
 }
 
 /// Reports (teams, caseload, alarms, ...) computed from the read models, each kept with
@@ -244,6 +306,7 @@ impl ApiState {
             engine,
             access_log,
             auth,
+            folds: Arc::new(FoldGate::new(limits.max_folds, limits.max_waiting_folds)),
             limits,
             readiness: Arc::new(readiness),
             projections,
@@ -340,6 +403,36 @@ mod tests {
         assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
         let gates = cache.computing.lock().map(|gates| gates.len()).unwrap_or(usize::MAX);
         assert_eq!(gates, 0, "no gate is left behind");
+    }
+
+    #[tokio::test]
+    async fn the_fold_gate_admits_some_lines_up_some_and_refuses_the_rest() {
+        let gate = Arc::new(FoldGate::new(1, 1));
+        let running = gate.enter().await.map_err(|e| e.to_string());
+        assert!(running.is_ok(), "the first is admitted");
+        // The second waits in line; while it does, a third is refused.
+        let waiting = {
+            let gate = Arc::clone(&gate);
+            tokio::spawn(async move { gate.enter().await.map(|_| ()).map_err(|e| e.to_string()) })
+        };
+        while gate.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(gate.enter().await, Err(ApiError::Busy { .. })));
+        // The one in line gets its turn when the running fold ends.
+        drop(running);
+        assert_eq!(waiting.await.ok(), Some(Ok(())));
+        assert_eq!(gate.waiting.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_while_in_line_leaves_it() {
+        let gate = FoldGate::new(0, 1);
+        let waited = tokio::time::timeout(Duration::from_millis(20), gate.enter()).await;
+        assert!(waited.is_err(), "nothing runs, so it waits");
+        assert_eq!(gate.waiting.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let again = tokio::time::timeout(Duration::from_millis(20), gate.enter()).await;
+        assert!(again.is_err(), "waits again rather than being refused");
     }
 
     #[test]

@@ -13,12 +13,14 @@
 //! - `query_limits`: the extension that refuses over-limit queries before they are
 //!   validated (fragments expanded, root fields, aliases, weighted cost).
 //! - `cost`: the weights of fields and the schema's shape they are read against.
+//! - `deadline`: the extension that gives every query and mutation a deadline.
 //!
 //! Every resolver finds the [`ApiState`] in the schema's data and the caller's
 //! [`Principal`] in the request's data (put there by `api::http` after authentication).
 
 mod codes;
 pub mod cost;
+mod deadline;
 pub mod enums;
 mod mutation;
 mod parse_cache;
@@ -52,6 +54,7 @@ pub fn build_schema(state: ApiState) -> ApiSchema {
     let shape = cost::Shape::of(&sdl()).expect("async-graphql's SDL of this schema parses (a test checks it)");
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .extension(codes::ErrorCodes)
+        .extension(deadline::Deadline(limits.deadline))
         // The parse cache hands kept documents to the query limits, which come after it.
         .extension(parse_cache::ParseCache::default())
         .extension(query_limits::QueryLimits::new(&limits, shape))

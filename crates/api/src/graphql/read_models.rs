@@ -7,6 +7,7 @@
 //! role may read them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -470,25 +471,17 @@ fn municipality_for(scope: Scope, asked: Option<u16>) -> Result<Option<Municipal
     }
 }
 
-/// Runs `work` on the models as of `as_of` (a past date folds the log up to it; today
-/// or later reads the live models). Live results are cached under `key` until the models
-/// move on or the day changes.
+/// Runs `work` on the live models for `on` (today unless given: a date today or later;
+/// a past date is [`as_of_past`]'s). Results are cached under `key` until the models move
+/// on or the day changes.
 fn with_models<T: Clone + Send + Sync + 'static>(
     state: &ApiState,
     key: Option<String>,
-    as_of: Option<NaiveDate>,
+    on: Option<NaiveDate>,
     work: impl FnOnce(&ReadModels, NaiveDate) -> T,
 ) -> Result<T, ApiError> {
     let projections = read_models(state)?;
-    let today = state.engine.now().date_naive();
-    let day = match as_of {
-        Some(date) if date < today => {
-            let models = Projections::as_of(projections.log().as_ref(), date, 2, &mut |_, _| {})?;
-            return Ok(work(&models, date));
-        }
-        Some(date) => date,
-        None => today,
-    };
+    let day = on.unwrap_or_else(|| state.engine.now().date_naive());
     // The position is read first: a report computed while the models move on is labelled
     // with the older position and simply computed again next time.
     let position = projections.position();
@@ -498,6 +491,41 @@ fn with_models<T: Clone + Send + Sync + 'static>(
             .get_or(key, position, day, || work(&projections.read(), day)),
         None => work(&projections.read(), day),
     })
+}
+
+/// Runs `work` on the models as they stood at the end of `date`, a past day: a fold of
+/// the whole log, admitted by the fold gate (a few at once, `BUSY` beyond its line) and
+/// stopped as soon as the request is dropped (its deadline passed or its client left),
+/// so that no fold keeps a core busy for a result nobody reads.
+async fn as_of_past<T: Send + 'static>(
+    state: &ApiState,
+    date: NaiveDate,
+    work: impl FnOnce(&ReadModels) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let log = Arc::clone(read_models(state)?.log());
+    let permit = state.folds.enter().await?;
+    let stop = StopOnDrop::default();
+    let stopped = Arc::clone(&stop.0);
+    let answer = blocking(move || {
+        // Held until the fold has ended, even when nobody waits for it any more.
+        let _permit = permit;
+        let models = Projections::as_of_until(log.as_ref(), date, 2, &mut |_, _| {}, &stopped)?;
+        Ok(work(&models))
+    })
+    .await;
+    drop(stop);
+    answer
+}
+
+/// Sets its flag when dropped: the request's side of a fold's stop flag, dropped with
+/// the request's future, whether it finished or was given up.
+#[derive(Default)]
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The report cached under `key`, if the models have not moved since it was computed
@@ -528,7 +556,11 @@ async fn live_report<T: Send + Sync + 'static>(
 
 impl From<kui_engine::read_models::ProjectionError> for ApiError {
     fn from(error: kui_engine::read_models::ProjectionError) -> Self {
-        kui_engine::EngineError::from(error).into()
+        match error {
+            // Only a request that has gone stops a fold: nobody sees this, nothing to log.
+            kui_engine::read_models::ProjectionError::Stopped => ApiError::Abandoned,
+            other => kui_engine::EngineError::from(other).into(),
+        }
     }
 }
 
@@ -816,20 +848,29 @@ impl ReadModelQuery {
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
         let state = state.clone();
-        let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
-        Ok(blocking(move || {
-            with_models(&state, Some(key), as_of, |models, day| {
-                models
-                    .transitions
-                    .report(municipality, rule.map(Into::into), day)
-                    .alarms
-                    .iter()
-                    .take(limit)
-                    .map(|alarm| alarm_view(&state, scope, alarm))
-                    .collect()
-            })
-        })
-        .await?)
+        let report = move |state: &ApiState, models: &ReadModels, day: NaiveDate| -> Vec<AlarmView> {
+            models
+                .transitions
+                .report(municipality, rule.map(Into::into), day)
+                .alarms
+                .iter()
+                .take(limit)
+                .map(|alarm| alarm_view(state, scope, alarm))
+                .collect()
+        };
+        match as_of {
+            Some(date) if date < state.engine.now().date_naive() => {
+                let for_views = state.clone();
+                Ok(as_of_past(&state, date, move |models| report(&for_views, models, date)).await?)
+            }
+            on => {
+                let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
+                Ok(
+                    blocking(move || with_models(&state, Some(key), on, |models, day| report(&state, models, day)))
+                        .await?,
+                )
+            }
+        }
     }
 
     /// The Viborg table, hand-over timeliness and monthly flows as of `asOf` (default

@@ -378,3 +378,50 @@ async fn the_documented_queries_are_answered_within_the_limits() {
     let input = json!({ "input": { "cpr": "020308-4322", "name": "Anna Berg", "schoolStatus": "IN_EDUCATION" } });
     app.data(&app.caseworker(), refer, input).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_its_deadline_is_answered_at_the_deadline() {
+    // No fold may run and one request may wait for one: it waits for ever, so only its
+    // deadline answers it. It then leaves the line, so the next request waits too
+    // instead of being refused.
+    let deadline = std::time::Duration::from_millis(300);
+    let app = spawn_with(Limits {
+        max_folds: 0,
+        max_waiting_folds: 1,
+        deadline,
+        ..Limits::recommended()
+    })
+    .await;
+    let past = r#"{ alarms(asOf: "2025-06-30") { due } }"#;
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        let late = app.gql(&app.caseworker(), past, json!({})).await;
+        let elapsed = started.elapsed();
+        assert_eq!(code(&late), "DEADLINE_EXCEEDED", "{late}");
+        assert_eq!(late["errors"][0]["extensions"]["deadlineMs"], 300);
+        assert!(late["data"].is_null(), "{late}");
+        assert!(elapsed >= deadline && elapsed < deadline * 5, "{elapsed:?}");
+    }
+    // What finishes in time is answered as usual.
+    app.data(&app.caseworker(), "{ alarms { due } }", json!({})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folds_of_the_whole_log_beyond_the_line_are_busy() {
+    let past = r#"{ alarms(asOf: "2025-06-30") { due } }"#;
+    // No fold may run and nobody may wait: refused at once.
+    let full = spawn_with(Limits {
+        max_folds: 0,
+        max_waiting_folds: 0,
+        ..Limits::recommended()
+    })
+    .await;
+    let busy = full.gql(&full.caseworker(), past, json!({})).await;
+    assert_eq!(code(&busy), "BUSY", "{busy}");
+    // Today's report needs no fold.
+    full.data(&full.caseworker(), "{ alarms { due } }", json!({})).await;
+
+    // With the recommended limits a report as of a past date is answered.
+    let open = spawn_app().await;
+    open.data(&open.caseworker(), past, json!({})).await;
+}
