@@ -136,6 +136,32 @@ pub struct ApiState {
     pub reports: Arc<ReportCache>,
     /// Admits folds of the whole log, a few at a time.
     pub folds: Arc<FoldGate>,
+    /// The log's verification, one at a time for every caller.
+    pub verifications: Arc<Verifications>,
+}
+
+/// `verifyLog` re-reads and re-hashes the whole log: it runs once at a time for every
+/// caller. A caller waits for the verification running (and then takes its outcome if
+/// the log has not moved since), and an outcome is reused while the log's head stays
+/// where it was verified. The verification runs to its end even if every caller leaves,
+/// so its outcome serves the next one.
+#[derive(Default)]
+pub struct Verifications {
+    /// The last outcome with the head it was computed at; locked while one runs.
+    pub(crate) last: Arc<tokio::sync::Mutex<Option<(u64, crate::graphql::types::VerifyView)>>>,
+    runs: std::sync::atomic::AtomicU64,
+}
+
+impl Verifications {
+    /// How many verifications ran.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Counts one run.
+    pub(crate) fn started(&self) {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Admits the folds of the whole log that requests start (a report as of a past date
@@ -307,6 +333,7 @@ impl ApiState {
             access_log,
             auth,
             folds: Arc::new(FoldGate::new(limits.max_folds, limits.max_waiting_folds)),
+            verifications: Arc::default(),
             limits,
             readiness: Arc::new(readiness),
             projections,

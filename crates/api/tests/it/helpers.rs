@@ -277,6 +277,11 @@ impl TestApp {
         self.log.head().ok().flatten().map_or(0, |(p, _)| p.0)
     }
 
+    /// How many times the server verified the log.
+    pub fn verifications(&self) -> u64 {
+        self.state.verifications.runs()
+    }
+
     /// The access log's head position.
     pub fn access_head(&self) -> u64 {
         self.access.head().ok().flatten().map_or(0, |(p, _)| p.0)

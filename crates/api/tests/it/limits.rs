@@ -425,3 +425,24 @@ async fn folds_of_the_whole_log_beyond_the_line_are_busy() {
     let open = spawn_app().await;
     open.data(&open.caseworker(), past, json!({})).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_verifications_share_one_run_while_the_log_stays_put() {
+    let app = spawn_app().await;
+    app.refer(CPR_2008).await;
+    let query = "{ verifyLog { ok events headPosition } }";
+    let (token, other) = (app.auditor(), app.admin());
+    let (first, second) = tokio::join!(app.data(&token, query, json!({})), app.data(&other, query, json!({})));
+    assert_eq!(first, second);
+    assert_eq!(first["verifyLog"]["ok"], true, "{first}");
+    assert_eq!(first["verifyLog"]["headPosition"], app.head());
+    assert_eq!(app.verifications(), 1, "one verification for both callers");
+    app.data(&token, query, json!({})).await;
+    assert_eq!(app.verifications(), 1, "the log has not moved: the outcome is reused");
+
+    // Once the log moves, the next caller verifies again, up to the new head.
+    app.refer("020308-4322").await;
+    let after = app.data(&token, query, json!({})).await;
+    assert_eq!(after["verifyLog"]["headPosition"], app.head());
+    assert_eq!(app.verifications(), 2);
+}
