@@ -30,6 +30,8 @@ pub const CODE_CONTENTION: &str = "CONTENTION";
 pub const CODE_INTERNAL: &str = "INTERNAL";
 /// `extensions.code` of a query whose fragments expand to more fields than allowed.
 pub const CODE_QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
+/// `extensions.code` of an operation nested deeper than allowed.
+pub const CODE_QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
 /// `extensions.code` of an operation with more root fields than allowed.
 pub const CODE_TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
 /// `extensions.code` of an operation with more aliases than allowed.
@@ -47,6 +49,8 @@ pub const CODE_QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 pub enum QueryLimit {
     /// Fields in the whole document once every fragment spread is expanded.
     ExpandedFields,
+    /// Nesting of fields in the operation, introspection not counted.
+    Depth,
     /// Fields at the root of the operation, once fragments are expanded.
     RootFields,
     /// Aliased fields in the operation, once fragments are expanded.
@@ -64,6 +68,7 @@ impl QueryLimit {
     pub fn code(self) -> &'static str {
         match self {
             QueryLimit::ExpandedFields => CODE_QUERY_TOO_LARGE,
+            QueryLimit::Depth => CODE_QUERY_TOO_DEEP,
             QueryLimit::RootFields => CODE_TOO_MANY_ROOT_FIELDS,
             QueryLimit::Aliases => CODE_TOO_MANY_ALIASES,
             QueryLimit::CaseReads | QueryLimit::Verifications | QueryLimit::Cost => CODE_QUERY_TOO_COMPLEX,
@@ -74,6 +79,7 @@ impl QueryLimit {
     pub fn name(self) -> &'static str {
         match self {
             QueryLimit::ExpandedFields => "expandedFields",
+            QueryLimit::Depth => "depth",
             QueryLimit::RootFields => "rootFields",
             QueryLimit::Aliases => "aliases",
             QueryLimit::CaseReads => "caseReads",
@@ -87,6 +93,7 @@ impl std::fmt::Display for QueryLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             QueryLimit::ExpandedFields => "fields once its fragments are expanded",
+            QueryLimit::Depth => "levels of nesting",
             QueryLimit::RootFields => "root fields",
             QueryLimit::Aliases => "aliases",
             QueryLimit::CaseReads => "reads of single cases (youth, history, meeting)",

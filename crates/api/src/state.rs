@@ -16,8 +16,9 @@ use crate::error::ApiError;
 /// values the CLI uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Deepest selection nesting accepted.
-    pub max_depth: usize,
+    /// Deepest nesting of fields accepted, introspection (`__schema`, `__type`) not
+    /// counted.
+    pub max_depth: u64,
     /// Most fields a document may expand to, every operation and fragment definition
     /// counted with its spreads expanded (validation walks them all that way): checked on
     /// the parsed document before anything else, in time linear in the text.

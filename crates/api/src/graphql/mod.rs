@@ -11,7 +11,7 @@
 //! - `codes`: the extension that gives engine-raised errors a code.
 //! - `parse_cache`: the extension that parses each distinct query text once.
 //! - `query_limits`: the extension that refuses over-limit queries before they are
-//!   validated (fragments expanded, root fields, aliases, weighted cost).
+//!   validated (fragments expanded, depth, root fields, aliases, weighted cost).
 //! - `cost`: the weights of fields and the schema's shape they are read against.
 //! - `deadline`: the extension that gives every query and mutation a deadline.
 //!
@@ -58,7 +58,6 @@ pub fn build_schema(state: ApiState) -> ApiSchema {
         // The parse cache hands kept documents to the query limits, which come after it.
         .extension(parse_cache::ParseCache::default())
         .extension(query_limits::QueryLimits::new(&limits, shape))
-        .limit_depth(limits.max_depth)
         .limit_directives(limits.max_directives)
         .data(state);
     if !limits.introspection {

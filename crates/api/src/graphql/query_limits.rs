@@ -15,6 +15,9 @@
 //!   expanding walk would recurse for ever;
 //! - a document that expands to more than `max_fields` fields (`QUERY_TOO_LARGE`), every
 //!   operation and fragment definition counted (validation walks each of them);
+//! - an operation nested deeper than `max_depth` (`QUERY_TOO_DEEP`), not counting
+//!   introspection (`__schema`, `__type`): the query graphql-js builds for GraphiQL and
+//!   code generators nests `ofType` nine levels deep, and its answer is small and fixed;
 //! - an operation with more than `max_root_fields` root fields (`TOO_MANY_ROOT_FIELDS`) or
 //!   more than `max_aliases` aliases (`TOO_MANY_ALIASES`), fragments expanded: aliases
 //!   are how one request asks for the same expensive field many times;
@@ -113,6 +116,7 @@ pub(crate) fn check(
         }
     };
     over(QueryLimit::ExpandedFields, measure.expanded_fields, limits.max_fields)?;
+    over(QueryLimit::Depth, measure.depth, limits.max_depth)?;
     over(QueryLimit::RootFields, measure.root_fields, limits.max_root_fields)?;
     over(QueryLimit::Aliases, measure.aliases, limits.max_aliases)?;
     over(QueryLimit::CaseReads, measure.case_reads, limits.max_case_reads)?;
@@ -130,8 +134,10 @@ pub(crate) fn check(
 pub(crate) struct Measure {
     /// Fields of every operation and fragment definition, spreads expanded.
     pub expanded_fields: u64,
-    /// Root fields of the operation to run (the largest, when the name does not pick one;
-    /// likewise below).
+    /// Deepest nesting of fields in the operation to run (the largest, when the name does
+    /// not pick one; likewise below), introspection not counted.
+    pub depth: u64,
+    /// Root fields of the operation to run.
     pub root_fields: u64,
     /// Aliased fields of the operation to run.
     pub aliases: u64,
@@ -153,6 +159,8 @@ struct Tally {
     aliases: u64,
     /// Fields at the top of the set (root fields, for an operation's set).
     top: u64,
+    /// Deepest nesting of fields, introspection not counted.
+    depth: u64,
     /// Root fields that read one case.
     case_reads: u64,
     /// Root `verifyLog` fields.
@@ -168,6 +176,7 @@ impl Tally {
         self.fields = self.fields.saturating_add(other.fields);
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.top = self.top.saturating_add(other.top);
+        self.depth = self.depth.max(other.depth);
         self.case_reads = self.case_reads.saturating_add(other.case_reads);
         self.verifications = self.verifications.saturating_add(other.verifications);
         self.cost = self.cost.saturating_add(other.cost);
@@ -206,6 +215,7 @@ pub(crate) fn measure(
         expanded_fields = expanded_fields.saturating_add(tally.fields);
         // Without an operation by that name (the executor refuses it), every one counts.
         if selected.is_none_or(|selected| std::ptr::eq(selected, &operation.node)) {
+            chosen.depth = chosen.depth.max(tally.depth);
             chosen.root_fields = chosen.root_fields.max(tally.top);
             chosen.aliases = chosen.aliases.max(tally.aliases);
             chosen.case_reads = chosen.case_reads.max(tally.case_reads);
@@ -266,6 +276,7 @@ impl Walker<'_> {
         if INTROSPECTION.contains(&name) {
             return tally;
         }
+        tally.depth = below.depth.saturating_add(1);
         let root = ty.and_then(|ty| Some((ty, self.shape.root_kind(ty)?)));
         match root {
             Some((ty, kind)) => {
@@ -559,10 +570,20 @@ mod tests {
     }
 
     #[test]
-    fn introspection_costs_nothing_but_its_fields_are_counted() {
+    fn introspection_is_free_of_depth_and_cost_but_its_fields_are_counted() {
         let measure =
             measured("{ __schema { types { name fields { name } } } }", None).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((measure.cost, measure.expanded_fields), (0, 5));
+        assert_eq!((measure.cost, measure.depth, measure.expanded_fields), (0, 0, 5));
+        let beside = r#"{ __type(name: "QueryRoot") { name } caseload { departments { department } } }"#;
+        let beside = measured(beside, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((beside.depth, beside.root_fields), (3, 2));
+    }
+
+    #[test]
+    fn depth_counts_nesting_through_fragments() {
+        let query = "{ a { ...F } b } fragment F on T { c { d { e } } }";
+        let measure = measured(query, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(measure.depth, 4);
     }
 
     #[test]
@@ -577,6 +598,7 @@ mod tests {
     fn limits_are_checked_in_order_with_their_values() {
         let limits = Limits {
             max_fields: 10,
+            max_depth: 3,
             max_root_fields: 3,
             max_aliases: 1,
             max_case_reads: 1,
@@ -595,6 +617,7 @@ mod tests {
             _ => None,
         };
         assert_eq!(refused(&bomb(4, 2)), Some((QueryLimit::ExpandedFields, 47, 10)));
+        assert_eq!(refused("{ a { b { c { d } } } }"), Some((QueryLimit::Depth, 4, 3)));
         assert_eq!(refused("{ a b c d }"), Some((QueryLimit::RootFields, 4, 3)));
         assert_eq!(refused("{ x: a y: b }"), Some((QueryLimit::Aliases, 2, 1)));
         assert_eq!(

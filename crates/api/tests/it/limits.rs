@@ -1,12 +1,13 @@
 //! Requests refused before anything runs: tokens, malformed and over-limit queries,
-//! oversized bodies. None of them writes or reads anything.
+//! oversized bodies; none of them writes or reads anything. And the limits on what runs:
+//! the deadline, folds of the whole log, one verification at a time.
 
 use chrono::Duration;
 use kui_api::Limits;
 use kui_engine::Role;
 use serde_json::json;
 
-use crate::helpers::{code, spawn_app, spawn_with, CPR_2008, REFER, SONDERBORG};
+use crate::helpers::{code, spawn_app, spawn_with, TestApp, CPR_2008, REFER, SONDERBORG};
 
 fn error_code(body: &serde_json::Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
@@ -81,15 +82,6 @@ async fn malformed_deep_and_oversized_requests_are_invalid_input() {
     let bad_cpr = app.gql(&token, "{ youth(cpr: \"31029\") { name } }", json!({})).await;
     assert_eq!(code(&bad_cpr), "INVALID_INPUT");
     assert_eq!(bad_cpr["errors"][0]["extensions"]["field"], "cpr");
-
-    let mut deep = String::from("name");
-    for _ in 0..14 {
-        deep = format!("name ofType {{ {deep} }}");
-    }
-    let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}");
-    let too_deep = app.gql(&token, &deep, json!({})).await;
-    assert_eq!(code(&too_deep), "INVALID_INPUT", "{too_deep}");
-    assert!(too_deep["data"].is_null());
 
     let not_graphql = app
         .raw(
@@ -445,4 +437,97 @@ async fn concurrent_verifications_share_one_run_while_the_log_stays_put() {
     let after = app.data(&token, query, json!({})).await;
     assert_eq!(after["verifyLog"]["headPosition"], app.head());
     assert_eq!(app.verifications(), 2);
+}
+
+/// The introspection query graphql-js's `getIntrospectionQuery()` builds, as GraphiQL and
+/// code generators send it: version 15 nests `ofType` seven levels deep, version 16 nine.
+const STANDARD_INTROSPECTION: [(&str, &str); 2] = [
+    (
+        "graphql-js 15.11.0",
+        include_str!("../fixtures/introspection-graphql-js-15.graphql"),
+    ),
+    (
+        "graphql-js 16.15.0",
+        include_str!("../fixtures/introspection-graphql-js-16.graphql"),
+    ),
+];
+
+/// Sends `query` as GraphiQL does, with its operation name.
+async fn introspect(app: &TestApp, query: &str) -> serde_json::Value {
+    let body = json!({ "query": query, "operationName": "IntrospectionQuery" }).to_string();
+    let authorization = format!("Bearer {}", app.caseworker());
+    let reply = app
+        .raw(
+            "POST",
+            "/graphql",
+            &[("Authorization", &authorization), ("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_introspection_query_is_answered() {
+    let app = spawn_app().await;
+    for (version, query) in STANDARD_INTROSPECTION {
+        let response = introspect(&app, query).await;
+        assert!(response.get("errors").is_none(), "{version}: {response:#}");
+        let types = response["data"]["__schema"]["types"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            types.iter().any(|ty| ty["name"] == "QueryRoot"),
+            "{version}: {response}"
+        );
+        assert_eq!(response["data"]["__schema"]["queryType"]["name"], "QueryRoot");
+    }
+    // Switched off, it is answered with nothing.
+    let closed = spawn_with(Limits {
+        introspection: false,
+        ..Limits::recommended()
+    })
+    .await;
+    for (version, query) in STANDARD_INTROSPECTION {
+        let response = introspect(&closed, query).await;
+        assert!(response["data"]["__schema"].is_null(), "{version}: {response}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depth_is_limited_except_for_introspection() {
+    let app = spawn_with(Limits {
+        max_depth: 3,
+        ..Limits::recommended()
+    })
+    .await;
+    let deep = "{ youngPeople { edges { node { person { name } } } } }";
+    let refused = app.gql(&app.caseworker(), deep, json!({})).await;
+    assert_eq!(code(&refused), "QUERY_TOO_DEEP", "{refused}");
+    assert_eq!(
+        (
+            refused["errors"][0]["extensions"]["actual"].clone(),
+            refused["errors"][0]["extensions"]["limit"].clone()
+        ),
+        (json!(5), json!(3))
+    );
+    app.data(&app.caseworker(), "{ youngPeople { totalCount } }", json!({}))
+        .await;
+    // Far deeper than 3, and answered.
+    for (version, query) in STANDARD_INTROSPECTION {
+        let response = introspect(&app, query).await;
+        assert!(response.get("errors").is_none(), "{version}: {response:#}");
+    }
+    // Expanded, introspection still counts: a bomb of `__schema` is refused.
+    let mut bomb = String::from("{ ...F20 } fragment F0 on QueryRoot { __schema { queryType { name } } }");
+    for level in 1..=20 {
+        bomb.push_str(&format!(
+            " fragment F{level} on QueryRoot {{ ...F{below} ...F{below} }}",
+            below = level - 1
+        ));
+    }
+    let refused = app.gql(&app.caseworker(), &bomb, json!({})).await;
+    assert_eq!(code(&refused), "QUERY_TOO_LARGE", "{refused}");
 }
