@@ -19,7 +19,7 @@
 //! - `access`: the permission matrix and municipality scoping.
 //! - `access_log`: `CaseRead` records in the second log.
 //! - `state`: `ApiState`, `Limits`, the `Readiness` and `ProjectionWaiter` seams, the
-//!   blocking helper.
+//!   report cache, the fold gate, the shared verification, the blocking helper.
 //! - `error`: `ApiError` and the stable error codes.
 #![warn(missing_docs)]
 
