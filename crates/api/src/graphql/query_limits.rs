@@ -191,6 +191,34 @@ pub(crate) fn measure(
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> Result<Measure, ApiError> {
+    let selected = selected(document, operation_name);
+    // A variable not sent takes its default, as the executor gives it: `first: $n` with
+    // `$n: Int = 200` asks for 200.
+    let operations = document.operations.iter().map(|(_, operation)| &operation.node);
+    let defaults: Vec<_> = selected
+        .into_iter()
+        .chain(operations)
+        .flat_map(|operation| &operation.variable_definitions)
+        .filter_map(|definition| {
+            Some((
+                &definition.node.name.node,
+                &definition.node.default_value.as_ref()?.node,
+            ))
+        })
+        .filter(|(name, _)| !variables.contains_key(*name))
+        .collect();
+    let with_defaults;
+    let variables = if defaults.is_empty() {
+        variables
+    } else {
+        let mut all = variables.clone();
+        for (name, default) in defaults {
+            // The selected operation's default comes first and stays.
+            all.entry(name.clone()).or_insert_with(|| default.clone());
+        }
+        with_defaults = all;
+        &with_defaults
+    };
     let mut walker = Walker {
         shape,
         variables,
@@ -207,7 +235,6 @@ pub(crate) fn measure(
         .fragments
         .values()
         .fold(0_u64, |total, tally| total.saturating_add(tally.fields));
-    let selected = selected(document, operation_name);
     let mut chosen = Measure::default();
     for (_, operation) in document.operations.iter() {
         let root = shape.root(operation.node.ty);
@@ -543,9 +570,12 @@ mod tests {
         // The schema's default (50) when not given; the same through a fragment.
         let fragment = "{ youngPeople { ...Page } } fragment Page on YouthConnection { edges { node { age team } } }";
         assert_eq!(cost(fragment, none.clone()), 50 + 1 + 50 * 3);
-        // From a variable.
-        let variable = "query($n: Int!) { youngPeople(first: $n) { edges { cursor } } }";
+        // From a variable, or its default when it is not sent.
+        let variable = "query($n: Int = 200) { youngPeople(first: $n) { edges { cursor } } }";
         assert_eq!(cost(variable, serde_json::json!({ "n": 10 })), 50 + 1 + 10);
+        assert_eq!(cost(variable, serde_json::json!({})), 50 + 1 + 200);
+        let refold = r#"query($d: NaiveDate = "2025-06-30") { alarms(asOf: $d, limit: 1) { due } }"#;
+        assert_eq!(cost(refold, serde_json::json!({})), 20 + 1_000 + 1);
         // `alarms` is the list itself: `limit` (default 100) times its selection.
         assert_eq!(cost("{ alarms { due rule } }", none.clone()), 20 + 100 * 2);
         assert_eq!(cost("{ alarms(limit: 5) { due rule } }", none.clone()), 20 + 5 * 2);
