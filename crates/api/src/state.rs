@@ -219,24 +219,103 @@ impl FoldGate {
 /// the models' position and the date it was computed for: a report is reused until the
 /// models apply another event or the day changes, so a busy dashboard costs one
 /// computation per change instead of one per request. Callers that miss the same report
-/// at once compute it once: the others wait for it. Keys can come from request
-/// arguments, so the cache holds at most [`ReportCache::CAPACITY`] reports and starts
-/// over when full.
+/// at once compute it once: the others wait for it. Keys and sizes come from request
+/// arguments (a page length, a number of days), so the cache is bounded in bytes: each
+/// report is charged its [`HeapSize`], one larger than [`ReportCache::BUDGET`] is not
+/// kept, and the cache starts over when the next report would not fit.
 #[derive(Default)]
 pub struct ReportCache {
-    entries: std::sync::Mutex<HashMap<String, CachedReport>>,
+    entries: std::sync::Mutex<Reports>,
     /// One gate per report being computed.
     computing: std::sync::Mutex<HashMap<String, Arc<std::sync::Mutex<()>>>>,
 }
 
-/// One cached report: the position and day it describes, and the value.
-type CachedReport = (u64, chrono::NaiveDate, Arc<dyn Any + Send + Sync>);
+#[derive(Default)]
+struct Reports {
+    by_key: HashMap<String, CachedReport>,
+    /// What the reports kept are charged, together.
+    bytes: usize,
+}
+
+/// One cached report: the position and day it describes, the value and its charge.
+struct CachedReport {
+    position: u64,
+    day: chrono::NaiveDate,
+    value: Arc<dyn Any + Send + Sync>,
+    bytes: usize,
+}
+
+/// The heap a value holds below itself, estimated from its strings and vectors (their
+/// capacity), so that caches of values can be bounded in bytes.
+pub trait HeapSize {
+    /// Bytes allocated below the value (its own size is its container's business).
+    fn heap_size(&self) -> usize;
+}
+
+impl HeapSize for String {
+    fn heap_size(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl HeapSize for async_graphql::ID {
+    fn heap_size(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+impl<T: HeapSize> HeapSize for Option<T> {
+    fn heap_size(&self) -> usize {
+        self.as_ref().map_or(0, HeapSize::heap_size)
+    }
+}
+
+impl<T: HeapSize> HeapSize for Vec<T> {
+    fn heap_size(&self) -> usize {
+        self.capacity() * std::mem::size_of::<T>() + self.iter().map(HeapSize::heap_size).sum::<usize>()
+    }
+}
+
+impl<T: HeapSize> HeapSize for Arc<T> {
+    fn heap_size(&self) -> usize {
+        std::mem::size_of::<T>() + (**self).heap_size()
+    }
+}
+
+impl<A: HeapSize, B: HeapSize> HeapSize for (A, B) {
+    fn heap_size(&self) -> usize {
+        self.0.heap_size() + self.1.heap_size()
+    }
+}
+
+/// Values that hold nothing below themselves.
+macro_rules! no_heap {
+    ($($ty:ty),* $(,)?) => {
+        $(impl HeapSize for $ty {
+            fn heap_size(&self) -> usize {
+                0
+            }
+        })*
+    };
+}
+
+no_heap!(
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i32,
+    bool,
+    chrono::NaiveDate,
+    kui_domain::MunicipalityCode
+);
 
 impl ReportCache {
-    /// The most reports kept.
-    pub const CAPACITY: usize = 4_096;
+    /// The most bytes the kept reports may be charged.
+    pub const BUDGET: usize = 64 * 1024 * 1024;
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedReport>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Reports> {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -246,15 +325,17 @@ impl ReportCache {
 
     /// The report under `key` if it describes the models at `position` on `day`.
     pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &str, position: u64, day: chrono::NaiveDate) -> Option<T> {
-        match self.lock().get(key) {
-            Some((at, on, value)) if *at == position && *on == day => value.downcast_ref::<T>().cloned(),
+        match self.lock().by_key.get(key) {
+            Some(report) if report.position == position && report.day == day => {
+                report.value.downcast_ref::<T>().cloned()
+            }
             _ => None,
         }
     }
 
     /// The report under `key` for models at `position` on `day`: the cached one when it
     /// describes exactly that, else `make()` (cached for the next caller).
-    pub fn get_or<T: Clone + Send + Sync + 'static>(
+    pub fn get_or<T: Clone + HeapSize + Send + Sync + 'static>(
         &self,
         key: String,
         position: u64,
@@ -272,11 +353,7 @@ impl ReportCache {
                 Some(value) => value,
                 None => {
                     let value = make();
-                    let mut entries = self.lock();
-                    if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
-                        entries.clear();
-                    }
-                    entries.insert(key.clone(), (position, day, Arc::new(value.clone())));
+                    self.keep(&key, position, day, &value);
                     value
                 }
             }
@@ -287,6 +364,34 @@ impl ReportCache {
             gates.remove(&key);
         }
         value
+    }
+
+    fn keep<T: Clone + HeapSize + Send + Sync + 'static>(
+        &self,
+        key: &str,
+        position: u64,
+        day: chrono::NaiveDate,
+        value: &T,
+    ) {
+        let bytes = key.len() + std::mem::size_of::<(String, CachedReport, T)>() + value.heap_size();
+        let mut reports = self.lock();
+        if let Some(replaced) = reports.by_key.remove(key) {
+            reports.bytes -= replaced.bytes;
+        }
+        if bytes > Self::BUDGET {
+            return;
+        }
+        if reports.bytes + bytes > Self::BUDGET {
+            *reports = Reports::default();
+        }
+        let report = CachedReport {
+            position,
+            day,
+            value: Arc::new(value.clone()),
+            bytes,
+        };
+        reports.by_key.insert(key.to_owned(), report);
+        reports.bytes += bytes;
     }
 }
 
@@ -464,13 +569,29 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_holds_a_bounded_number_of_reports() {
+    fn the_cache_is_bounded_in_bytes() {
         let cache = ReportCache::default();
-        for n in 0..ReportCache::CAPACITY + 10 {
-            cache.get_or(format!("coordinator-load:{n}"), 1, day(), || n);
+        let report = "x".repeat(ReportCache::BUDGET / 10);
+        for n in 0..25 {
+            cache.get_or(format!("teams:{n}"), 1, day(), || report.clone());
         }
-        let held = cache.entries.lock().map(|entries| entries.len()).unwrap_or(usize::MAX);
-        assert!(held <= ReportCache::CAPACITY, "{held} reports held");
-        assert!(held >= 10, "the latest reports are kept");
+        let (held, bytes) = {
+            let reports = cache.lock();
+            (reports.by_key.len(), reports.bytes)
+        };
+        assert!(bytes <= ReportCache::BUDGET, "{bytes} bytes held");
+        assert!((1..10).contains(&held), "{held} reports held");
+        assert!(
+            cache.get::<String>("teams:24", 1, day()).is_some(),
+            "the latest is kept"
+        );
+        // One report larger than the whole budget is answered, not kept.
+        let huge = "x".repeat(ReportCache::BUDGET + 1);
+        assert_eq!(cache.get_or("huge".into(), 1, day(), || huge.clone()).len(), huge.len());
+        assert!(cache.get::<String>("huge", 1, day()).is_none());
+        // A report computed again replaces its old charge.
+        let before = cache.lock().bytes;
+        cache.get_or("teams:24".into(), 2, day(), || report.clone());
+        assert_eq!(cache.lock().bytes, before);
     }
 }

@@ -26,7 +26,7 @@ use super::enums::{Department, Forum, NeedLevel, Team};
 use crate::access::{authorize, Operation, Scope};
 use crate::auth::{pseudonym, Principal};
 use crate::error::ApiError;
-use crate::state::{blocking, ApiState};
+use crate::state::{blocking, ApiState, HeapSize};
 
 /// Largest page of `youngPeople`.
 const MAX_PAGE: usize = 200;
@@ -427,6 +427,34 @@ pub struct StatisticsView {
     pub months: Vec<MonthView>,
 }
 
+/// What the cached reports hold below themselves: their strings and lists.
+macro_rules! heap_size_of_fields {
+    ($($ty:ty: $($field:ident),*;)*) => {
+        $(impl HeapSize for $ty {
+            fn heap_size(&self) -> usize {
+                0 $(+ self.$field.heap_size())*
+            }
+        })*
+    };
+}
+
+heap_size_of_fields! {
+    PersonRef: id, pseudonym, name;
+    TeamMemberView: person, reason;
+    TeamView: members;
+    TeamMoveView: person;
+    TeamsView: teams, moving;
+    MeetingSummaryView: id, status;
+    FollowUpView: person, meeting;
+    MeetingsView: upcoming, past, follow_ups;
+    CoordinatorLoadView: staff, name;
+    DepartmentLoadView: ;
+    UnassignedView: person;
+    CaseloadView: coordinators, departments, unassigned_c_need;
+    AlarmView: person, act, act_as, detail;
+    CoordinatorLoad: name;
+}
+
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -472,11 +500,23 @@ fn municipality_for(scope: Scope, asked: Option<u16>) -> Result<Option<Municipal
 }
 
 /// Runs `work` on the live models for `on` (today unless given: a date today or later;
-/// a past date is [`as_of_past`]'s). Results are cached under `key` until the models move
-/// on or the day changes.
-fn with_models<T: Clone + Send + Sync + 'static>(
+/// a past date is [`as_of_past`]'s).
+fn with_models<T>(
     state: &ApiState,
-    key: Option<String>,
+    on: Option<NaiveDate>,
+    work: impl FnOnce(&ReadModels, NaiveDate) -> T,
+) -> Result<T, ApiError> {
+    let projections = read_models(state)?;
+    let day = on.unwrap_or_else(|| state.engine.now().date_naive());
+    let answer = work(&projections.read(), day);
+    Ok(answer)
+}
+
+/// [`with_models`], with the result cached under `key` until the models move on or the
+/// day changes.
+fn cached_with_models<T: Clone + HeapSize + Send + Sync + 'static>(
+    state: &ApiState,
+    key: String,
     on: Option<NaiveDate>,
     work: impl FnOnce(&ReadModels, NaiveDate) -> T,
 ) -> Result<T, ApiError> {
@@ -485,12 +525,9 @@ fn with_models<T: Clone + Send + Sync + 'static>(
     // The position is read first: a report computed while the models move on is labelled
     // with the older position and simply computed again next time.
     let position = projections.position();
-    Ok(match key {
-        Some(key) => state
-            .reports
-            .get_or(key, position, day, || work(&projections.read(), day)),
-        None => work(&projections.read(), day),
-    })
+    Ok(state
+        .reports
+        .get_or(key, position, day, || work(&projections.read(), day)))
 }
 
 /// Runs `work` on the models as they stood at the end of `date`, a past day: a fold of
@@ -537,7 +574,7 @@ fn cached_report<T: Clone + Send + Sync + 'static>(state: &ApiState, key: &str) 
 
 /// Today's report under `key`: in place from the cache while the models have not moved,
 /// else built on a blocking thread (and cached). Shared, not copied, with every caller.
-async fn live_report<T: Send + Sync + 'static>(
+async fn live_report<T: HeapSize + Send + Sync + 'static>(
     state: &ApiState,
     key: String,
     build: impl FnOnce(&ApiState, &ReadModels, NaiveDate) -> T + Send + 'static,
@@ -547,7 +584,7 @@ async fn live_report<T: Send + Sync + 'static>(
     }
     let state = state.clone();
     blocking(move || {
-        with_models(&state, Some(key), None, |models, today| {
+        cached_with_models(&state, key, None, |models, today| {
             Arc::new(build(&state, models, today))
         })
     })
@@ -616,7 +653,7 @@ impl ReadModelQuery {
         };
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
-            let (rows, total) = with_models(&state, None, None, |models, today| {
+            let (rows, total) = with_models(&state, None, |models, today| {
                 let rows = models.young_people(&filter, today);
                 let total = rows.len();
                 (
@@ -816,18 +853,13 @@ impl ReadModelQuery {
         let scope = authorize(principal, Operation::ReadCase)?;
         let staff_id = super::parse_id::<StaffId>(&staff, "staff")?;
         // An in-memory lookup, cached until the models move on: answered in place.
-        let found = with_models(
-            state,
-            Some(format!("coordinator-load:{staff_id}")),
-            None,
-            |models, _| {
-                let municipality = models.directory.staff.get(&staff_id).map(|row| row.municipality);
-                models
-                    .caseload
-                    .coordinator_load(&models.directory, staff_id)
-                    .zip(municipality)
-            },
-        )?;
+        let found = cached_with_models(state, format!("coordinator-load:{staff_id}"), None, |models, _| {
+            let municipality = models.directory.staff.get(&staff_id).map(|row| row.municipality);
+            models
+                .caseload
+                .coordinator_load(&models.directory, staff_id)
+                .zip(municipality)
+        })?;
         let not_found = || format!("staff member {staff_id}");
         let (load, municipality) = found.ok_or_else(|| ApiError::not_found(not_found()))?;
         scope.require(Some(municipality), not_found)?;
@@ -866,7 +898,7 @@ impl ReadModelQuery {
             on => {
                 let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
                 Ok(
-                    blocking(move || with_models(&state, Some(key), on, |models, day| report(&state, models, day)))
+                    blocking(move || cached_with_models(&state, key, on, |models, day| report(&state, models, day)))
                         .await?,
                 )
             }
