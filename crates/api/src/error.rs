@@ -28,6 +28,80 @@ pub const CODE_FORBIDDEN: &str = "FORBIDDEN";
 pub const CODE_CONTENTION: &str = "CONTENTION";
 /// `extensions.code` of everything else; details are in the server's log only.
 pub const CODE_INTERNAL: &str = "INTERNAL";
+/// `extensions.code` of a query whose fragments expand to more fields than allowed.
+pub const CODE_QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
+/// `extensions.code` of an operation nested deeper than allowed.
+pub const CODE_QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+/// `extensions.code` of an operation with more root fields than allowed.
+pub const CODE_TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
+/// `extensions.code` of an operation with more aliases than allowed.
+pub const CODE_TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+/// `extensions.code` of a request that did not finish within its deadline.
+pub const CODE_DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
+/// `extensions.code` of a request refused because too many like it are running.
+pub const CODE_BUSY: &str = "BUSY";
+/// `extensions.code` of an operation that costs more than allowed (weighted cost, case
+/// reads or verifications per request).
+pub const CODE_QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+
+/// Which limit on the shape of a query a request exceeded (`docs/api.md` lists the values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryLimit {
+    /// Fields in the whole document once every fragment spread is expanded.
+    ExpandedFields,
+    /// Nesting of fields in the operation, introspection not counted.
+    Depth,
+    /// Fields at the root of the operation, once fragments are expanded.
+    RootFields,
+    /// Aliased fields in the operation, once fragments are expanded.
+    Aliases,
+    /// Root fields that read and record one case (`youth`, `history`, `meeting`).
+    CaseReads,
+    /// `verifyLog` fields.
+    Verifications,
+    /// The operation's weighted cost.
+    Cost,
+}
+
+impl QueryLimit {
+    /// The stable `extensions.code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            QueryLimit::ExpandedFields => CODE_QUERY_TOO_LARGE,
+            QueryLimit::Depth => CODE_QUERY_TOO_DEEP,
+            QueryLimit::RootFields => CODE_TOO_MANY_ROOT_FIELDS,
+            QueryLimit::Aliases => CODE_TOO_MANY_ALIASES,
+            QueryLimit::CaseReads | QueryLimit::Verifications | QueryLimit::Cost => CODE_QUERY_TOO_COMPLEX,
+        }
+    }
+
+    /// A stable name for programs (`extensions.what`): codes can be shared by limits.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryLimit::ExpandedFields => "expandedFields",
+            QueryLimit::Depth => "depth",
+            QueryLimit::RootFields => "rootFields",
+            QueryLimit::Aliases => "aliases",
+            QueryLimit::CaseReads => "caseReads",
+            QueryLimit::Verifications => "verifyLog",
+            QueryLimit::Cost => "cost",
+        }
+    }
+}
+
+impl std::fmt::Display for QueryLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            QueryLimit::ExpandedFields => "fields once its fragments are expanded",
+            QueryLimit::Depth => "levels of nesting",
+            QueryLimit::RootFields => "root fields",
+            QueryLimit::Aliases => "aliases",
+            QueryLimit::CaseReads => "reads of single cases (youth, history, meeting)",
+            QueryLimit::Verifications => "verifyLog fields",
+            QueryLimit::Cost => "units of cost",
+        })
+    }
+}
 
 /// Why an API call failed.
 #[derive(Debug, Error)]
@@ -98,6 +172,41 @@ pub enum ApiError {
         /// How many attempts the engine made.
         attempts: u32,
     },
+    /// The query is larger than a limit allows; it was refused before it was validated or
+    /// run, so nothing was read or written.
+    ///
+    /// Handling: split the query into smaller requests; `limit` is the value that applies.
+    #[error("the query has {actual} {limit}; the limit is {max}")]
+    OverLimit {
+        /// Which limit.
+        limit: QueryLimit,
+        /// What the query has (saturated at `u64::MAX`).
+        actual: u64,
+        /// The most allowed.
+        max: u64,
+    },
+    /// The request did not finish within its deadline; its work was dropped. A mutation
+    /// may or may not have been written.
+    ///
+    /// Handling: ask for less or retry later; resend a mutation with the same `commandId`
+    /// (it is answered, not run twice, if it was written).
+    #[error("the request did not finish within its deadline of {} ms", .deadline.as_millis())]
+    DeadlineExceeded {
+        /// The deadline that passed.
+        deadline: std::time::Duration,
+    },
+    /// Work given up because the request that waited for it has gone (its deadline passed
+    /// or its client left); no client sees it.
+    #[error("the request was given up before its work finished")]
+    Abandoned,
+    /// Too many requests like this one are running or waiting; nothing was done.
+    ///
+    /// Handling: retry after a moment.
+    #[error("too many {what} are running; retry later")]
+    Busy {
+        /// What is running.
+        what: &'static str,
+    },
     /// Anything else: storage failure, undecodable stored event, a bug.
     ///
     /// Handling: retry later with the same `commandId`; report the incident id to the
@@ -120,6 +229,9 @@ impl ApiError {
             ApiError::Unauthenticated { .. } => CODE_UNAUTHENTICATED,
             ApiError::Forbidden { .. } => CODE_FORBIDDEN,
             ApiError::Contention { .. } => CODE_CONTENTION,
+            ApiError::OverLimit { limit, .. } => limit.code(),
+            ApiError::DeadlineExceeded { .. } | ApiError::Abandoned => CODE_DEADLINE_EXCEEDED,
+            ApiError::Busy { .. } => CODE_BUSY,
             ApiError::Internal { .. } => CODE_INTERNAL,
         }
     }
@@ -177,7 +289,19 @@ impl ApiError {
                 ApiError::Rejected { rule, .. } => extensions.set("rule", *rule),
                 ApiError::Internal { incident } => extensions.set("incident", incident.to_string()),
                 ApiError::Contention { attempts } => extensions.set("attempts", *attempts),
-                ApiError::NotFound { .. } | ApiError::Unauthenticated { .. } | ApiError::Forbidden { .. } => {}
+                ApiError::OverLimit { limit, actual, max } => {
+                    extensions.set("what", limit.name());
+                    extensions.set("limit", *max);
+                    extensions.set("actual", *actual);
+                }
+                ApiError::DeadlineExceeded { deadline } => {
+                    extensions.set("deadlineMs", u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX));
+                }
+                ApiError::NotFound { .. }
+                | ApiError::Unauthenticated { .. }
+                | ApiError::Forbidden { .. }
+                | ApiError::Abandoned
+                | ApiError::Busy { .. } => {}
             }
         })
     }

@@ -17,7 +17,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -25,7 +25,6 @@ use axum::{Json, Router};
 use tokio::net::TcpListener;
 
 use crate::error::ApiError;
-use crate::graphql::report_responses::answer_over_http;
 use crate::graphql::{build_schema, ApiSchema};
 use crate::state::ApiState;
 
@@ -98,11 +97,7 @@ async fn graphql_post(State(app): State<AppState>, request: Request) -> Response
             return error_response(StatusCode::BAD_REQUEST, &error);
         }
     };
-    match answer_over_http(&app.api, &graphql_request, &principal).await {
-        Some(Ok(body)) => ([(CONTENT_TYPE, "application/json")], body).into_response(),
-        Some(Err(error)) => error_response(StatusCode::OK, &error),
-        None => Json(app.schema.execute(graphql_request.data(principal)).await).into_response(),
-    }
+    Json(app.schema.execute(graphql_request.data(principal)).await).into_response()
 }
 
 /// A GraphQL-shaped error body for failures before the schema runs.

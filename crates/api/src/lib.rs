@@ -21,7 +21,7 @@
 //!   the one place that hides, pseudonymises and orders them.
 //! - `access_log`: `CaseRead` records in the second log.
 //! - `state`: `ApiState`, `Limits`, the `Readiness` and `ProjectionWaiter` seams, the
-//!   blocking helper.
+//!   report cache, the fold gate, the shared verification, the blocking helper.
 //! - `error`: `ApiError` and the stable error codes.
 #![warn(missing_docs)]
 

@@ -43,4 +43,8 @@ pub enum ProjectionError {
     /// A fold worker thread died; the fold was abandoned and nothing was saved.
     #[error("a fold worker stopped unexpectedly")]
     Worker,
+    /// The caller asked the fold to stop (it no longer waits for the result); nothing
+    /// was saved. Not a failure: the caller has gone.
+    #[error("the fold was stopped before it finished")]
+    Stopped,
 }

@@ -31,6 +31,21 @@ pub fn fold_range(
     sink: &mut dyn FnMut(&Facts),
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, ProjectionError> {
+    fold_range_until(log, from, to, workers, sink, progress, &AtomicBool::new(false))
+}
+
+/// [`fold_range`] for a caller that may stop waiting: once `stop` is set the fold gives
+/// up with [`ProjectionError::Stopped`]. It is checked before each block is folded, so a
+/// fold stops within one block's work (8,192 events) of being asked.
+pub fn fold_range_until(
+    log: &dyn EventLog,
+    from: u64,
+    to: u64,
+    workers: usize,
+    sink: &mut dyn FnMut(&Facts),
+    progress: &mut dyn FnMut(u64),
+    stop: &AtomicBool,
+) -> Result<u64, ProjectionError> {
     let from = from.max(1);
     if from > to {
         return Ok(0);
@@ -44,6 +59,9 @@ pub fn fold_range(
     if workers == 1 {
         let mut folded = 0;
         for &(start, end) in &blocks {
+            if stop.load(Ordering::Relaxed) {
+                return Err(ProjectionError::Stopped);
+            }
             let batch = decode_block(log, start, end)?;
             folded += batch.len() as u64;
             sink(&batch);
@@ -51,17 +69,18 @@ pub fn fold_range(
         }
         return Ok(folded);
     }
-    let stop = AtomicBool::new(false);
+    // Tells the workers to stop decoding ahead: the fold failed or was stopped.
+    let abandon = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let mut receivers = Vec::with_capacity(workers);
         for worker in 0..workers {
             let (sender, receiver) = sync_channel(AHEAD);
             receivers.push(receiver);
             let mine: Vec<(u64, u64)> = blocks.iter().skip(worker).step_by(workers).copied().collect();
-            let stop = &stop;
+            let abandon = &abandon;
             scope.spawn(move || {
                 for (start, end) in mine {
-                    if stop.load(Ordering::Relaxed) {
+                    if abandon.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                         return;
                     }
                     let batch = decode_block(log, start, end);
@@ -74,11 +93,15 @@ pub fn fold_range(
         }
         let mut folded = 0;
         for (index, &(_, end)) in blocks.iter().enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                abandon.store(true, Ordering::Relaxed);
+                return Err(ProjectionError::Stopped);
+            }
             let received = receivers[index % workers].recv().map_err(|_| ProjectionError::Worker);
             let batch = match received.and_then(|batch| batch) {
                 Ok(batch) => batch,
                 Err(error) => {
-                    stop.store(true, Ordering::Relaxed);
+                    abandon.store(true, Ordering::Relaxed);
                     return Err(error);
                 }
             };

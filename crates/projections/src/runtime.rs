@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ProjectionError;
 use crate::fact::{Fact, Stamp};
-use crate::fold::fold_range;
+use crate::fold::{fold_range, fold_range_until};
 use crate::models::ReadModels;
 use crate::store::SnapshotStore;
 
@@ -370,9 +370,23 @@ impl Projections {
         workers: usize,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ReadModels, ProjectionError> {
+        Self::as_of_until(log, as_of, workers, progress, &AtomicBool::new(false))
+    }
+
+    /// [`Projections::as_of`] for a caller that may stop waiting (a request whose client
+    /// left or whose deadline passed): once `stop` is set the fold gives up within one
+    /// block of events, with [`ProjectionError::Stopped`], instead of keeping a core busy
+    /// for a result nobody reads.
+    pub fn as_of_until(
+        log: &dyn EventLog,
+        as_of: NaiveDate,
+        workers: usize,
+        progress: &mut dyn FnMut(u64, u64),
+        stop: &AtomicBool,
+    ) -> Result<ReadModels, ProjectionError> {
         let head = log.head()?.map_or(0, |(position, _)| position.0);
         let mut models = ReadModels::default();
-        fold_range(
+        fold_range_until(
             log,
             1,
             head,
@@ -387,6 +401,7 @@ impl Projections {
                 }
             },
             &mut |position| progress(position, head),
+            stop,
         )?;
         Ok(models)
     }

@@ -1,8 +1,8 @@
 //! Gives every error a stable `extensions.code`.
 //!
-//! Resolvers set their codes through `ApiError`. Errors raised by the GraphQL engine
-//! itself (a query that does not parse, fails validation, is nested too deep or too
-//! complex, or has an argument of the wrong type) carry none; they are all problems with
+//! Resolvers and the query limits set their codes through `ApiError`. Errors raised by
+//! the GraphQL engine itself (a query that does not parse, fails validation, has too many
+//! directives or an argument of the wrong type) carry none; they are all problems with
 //! the request, so they get `INVALID_INPUT` with `field: "query"`.
 
 use std::sync::Arc;

@@ -10,19 +10,23 @@
 //! - `types`, `enums`: output types and enums.
 //! - `codes`: the extension that gives engine-raised errors a code.
 //! - `parse_cache`: the extension that parses each distinct query text once.
-//! - `report_responses`: the extension that answers repeated report queries from memory
-//!   while the read models stay where they were.
+//! - `query_limits`: the extension that refuses over-limit queries before they are
+//!   validated (fragments expanded, depth, root fields, aliases, weighted cost).
+//! - `cost`: the weights of fields and the schema's shape they are read against.
+//! - `deadline`: the extension that gives every query and mutation a deadline.
 //!
 //! Every resolver finds the [`ApiState`] in the schema's data and the caller's
 //! [`Principal`] in the request's data (put there by `api::http` after authentication).
 
 mod codes;
+pub mod cost;
+mod deadline;
 pub mod enums;
 mod mutation;
 mod parse_cache;
 mod query;
+pub mod query_limits;
 pub mod read_models;
-pub mod report_responses;
 mod subscription;
 pub mod types;
 
@@ -43,17 +47,17 @@ use crate::state::ApiState;
 /// The kui schema.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema over `state`, with its limits (depth, complexity, directives,
+/// The schema over `state`, with its limits (query size and cost, depth, directives,
 /// introspection) applied.
 pub fn build_schema(state: ApiState) -> ApiSchema {
     let limits = state.limits.clone();
+    let shape = cost::Shape::of(&sdl()).expect("async-graphql's SDL of this schema parses (a test checks it)");
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
         .extension(codes::ErrorCodes)
-        // Before the parse cache, which answers without calling the extensions after it.
-        .extension(report_responses::ReportResponses)
+        .extension(deadline::Deadline(limits.deadline))
+        // The parse cache hands kept documents to the query limits, which come after it.
         .extension(parse_cache::ParseCache::default())
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
+        .extension(query_limits::QueryLimits::new(&limits, shape))
         .limit_directives(limits.max_directives)
         .data(state);
     if !limits.introspection {

@@ -4,13 +4,14 @@
 //! cursors, teams, meetings, caseload, alarms, statistics) live in `graphql/read_models.rs`
 //! as one more member of [`QueryRoot`].
 
+use std::sync::Arc;
+
 use async_graphql::{Context, MergedObject, Object, ID};
 use chrono::NaiveDate;
 use kui_domain::{Cpr, Event, MeetingId, Staff, StaffId, YouthId};
 use kui_engine::EngineError;
 use kui_log::{LogError, StreamId, Version};
 
-use super::report_responses::CaseReads;
 use super::types::{AccessRecordView, HistoryView, MeetingView, StaffView, VerifyView, YouthCase};
 use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
@@ -73,9 +74,6 @@ impl CaseQuery {
         let case = YouthCase::of(youth_id, &youth, version, today, Disclosure::new(state, scope));
         // Answered only once the read is durably recorded.
         state.access_log.record_async(principal, "youth", &[youth_id]).await?;
-        if let Some(reads) = ctx.data_opt::<CaseReads>() {
-            reads.note("youth", &[youth_id]);
-        }
         Ok(case)
     }
 
@@ -190,36 +188,22 @@ impl AuditQuery {
     async fn verify_log(&self, ctx: &Context<'_>) -> async_graphql::Result<VerifyView> {
         let (state, principal) = caller(ctx)?;
         authorize(principal, Operation::VerifyLog)?;
+        // Waits while another caller's verification runs.
+        let mut last = Arc::clone(&state.verifications.last).lock_owned().await;
+        let head = state.engine.log().head_position().map_err(ApiError::from)?;
+        if let Some((verified_at, view)) = &*last {
+            if *verified_at == head {
+                return Ok(view.clone());
+            }
+        }
         let state = state.clone();
         Ok(blocking(move || {
-            let failed = |position: Option<u64>, reason: String| VerifyView {
-                ok: false,
-                events: 0,
-                streams: 0,
-                head_position: None,
-                head_hash: None,
-                youth: 0,
-                meetings: 0,
-                first_bad_position: position,
-                problem: Some(reason),
-            };
-            match state.engine.verify(&mut |_, _| {}) {
-                Ok(verified) => Ok(VerifyView {
-                    ok: true,
-                    events: verified.log.events,
-                    streams: verified.log.streams,
-                    head_position: verified.log.head.map(|(p, _)| p.0),
-                    head_hash: verified.log.head.map(|(_, h)| kui_engine::history::hex(&h)),
-                    youth: verified.youth,
-                    meetings: verified.meetings,
-                    first_bad_position: None,
-                    problem: None,
-                }),
-                Err(EngineError::Invariant { position, reason }) => Ok(failed(Some(position), reason)),
-                Err(EngineError::Decode { position, source }) => Ok(failed(Some(position), source.to_string())),
-                Err(EngineError::Log(LogError::Corrupt { position, reason })) => Ok(failed(position, reason)),
-                Err(other) => Err(other.into()),
-            }
+            // The lock goes with the work: the next caller waits for this verification
+            // and takes its outcome, even if this caller has gone.
+            state.verifications.started();
+            let view = verify(&state.engine)?;
+            *last = Some((head, view.clone()));
+            Ok(view)
         })
         .await?)
     }
@@ -231,6 +215,38 @@ impl AuditQuery {
         let youth_id = parse_id::<YouthId>(&youth_id, "youthId")?;
         let state = state.clone();
         Ok(blocking(move || Ok(state.access_log.read(youth_id)?.into_iter().map(Into::into).collect())).await?)
+    }
+}
+
+/// Verifies the chain and the invariants; a broken one is an outcome, not an error.
+fn verify(engine: &kui_engine::Engine) -> Result<VerifyView, ApiError> {
+    let failed = |position: Option<u64>, reason: String| VerifyView {
+        ok: false,
+        events: 0,
+        streams: 0,
+        head_position: None,
+        head_hash: None,
+        youth: 0,
+        meetings: 0,
+        first_bad_position: position,
+        problem: Some(reason),
+    };
+    match engine.verify(&mut |_, _| {}) {
+        Ok(verified) => Ok(VerifyView {
+            ok: true,
+            events: verified.log.events,
+            streams: verified.log.streams,
+            head_position: verified.log.head.map(|(p, _)| p.0),
+            head_hash: verified.log.head.map(|(_, h)| kui_engine::history::hex(&h)),
+            youth: verified.youth,
+            meetings: verified.meetings,
+            first_bad_position: None,
+            problem: None,
+        }),
+        Err(EngineError::Invariant { position, reason }) => Ok(failed(Some(position), reason)),
+        Err(EngineError::Decode { position, source }) => Ok(failed(Some(position), source.to_string())),
+        Err(EngineError::Log(LogError::Corrupt { position, reason })) => Ok(failed(position, reason)),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use crate::access::{authorize, Operation, Scope};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::privacy::Disclosure;
-use crate::state::{blocking, ApiState};
+use crate::state::{blocking, ApiState, HeapSize};
 
 /// Largest page of `youngPeople`.
 const MAX_PAGE: usize = 200;
@@ -438,6 +439,34 @@ pub struct StatisticsView {
     pub months: Vec<MonthView>,
 }
 
+/// What the cached reports hold below themselves: their strings and lists.
+macro_rules! heap_size_of_fields {
+    ($($ty:ty: $($field:ident),*;)*) => {
+        $(impl HeapSize for $ty {
+            fn heap_size(&self) -> usize {
+                0 $(+ self.$field.heap_size())*
+            }
+        })*
+    };
+}
+
+heap_size_of_fields! {
+    PersonRef: id, pseudonym, name;
+    TeamMemberView: person, reason;
+    TeamView: members;
+    TeamMoveView: person;
+    TeamsView: teams, moving;
+    MeetingSummaryView: id, status;
+    FollowUpView: person, meeting;
+    MeetingsView: upcoming, past, follow_ups;
+    CoordinatorLoadView: staff, name;
+    DepartmentLoadView: ;
+    UnassignedView: person;
+    CaseloadView: coordinators, departments, unassigned_c_need;
+    AlarmView: person, act, act_as, detail;
+    CoordinatorLoad: name;
+}
+
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -482,34 +511,70 @@ fn municipality_for(scope: Scope, asked: Option<u16>) -> Result<Option<Municipal
     }
 }
 
-/// Runs `work` on the models as of `as_of` (a past date folds the log up to it; today
-/// or later reads the live models). Live results are cached under `key` until the models
-/// move on or the day changes.
-fn with_models<T: Clone + Send + Sync + 'static>(
+/// Runs `work` on the live models for `on` (today unless given: a date today or later;
+/// a past date is [`as_of_past`]'s).
+fn with_models<T>(
     state: &ApiState,
-    key: Option<String>,
-    as_of: Option<NaiveDate>,
+    on: Option<NaiveDate>,
     work: impl FnOnce(&ReadModels, NaiveDate) -> T,
 ) -> Result<T, ApiError> {
     let projections = read_models(state)?;
-    let today = state.engine.now().date_naive();
-    let day = match as_of {
-        Some(date) if date < today => {
-            let models = Projections::as_of(projections.log().as_ref(), date, 2, &mut |_, _| {})?;
-            return Ok(work(&models, date));
-        }
-        Some(date) => date,
-        None => today,
-    };
+    let day = on.unwrap_or_else(|| state.engine.now().date_naive());
+    let answer = work(&projections.read(), day);
+    Ok(answer)
+}
+
+/// [`with_models`], with the result cached under `key` until the models move on or the
+/// day changes.
+fn cached_with_models<T: Clone + HeapSize + Send + Sync + 'static>(
+    state: &ApiState,
+    key: String,
+    on: Option<NaiveDate>,
+    work: impl FnOnce(&ReadModels, NaiveDate) -> T,
+) -> Result<T, ApiError> {
+    let projections = read_models(state)?;
+    let day = on.unwrap_or_else(|| state.engine.now().date_naive());
     // The position is read first: a report computed while the models move on is labelled
     // with the older position and simply computed again next time.
     let position = projections.position();
-    Ok(match key {
-        Some(key) => state
-            .reports
-            .get_or(key, position, day, || work(&projections.read(), day)),
-        None => work(&projections.read(), day),
+    Ok(state
+        .reports
+        .get_or(key, position, day, || work(&projections.read(), day)))
+}
+
+/// Runs `work` on the models as they stood at the end of `date`, a past day: a fold of
+/// the whole log, admitted by the fold gate (a few at once, `BUSY` beyond its line) and
+/// stopped as soon as the request is dropped (its deadline passed or its client left),
+/// so that no fold keeps a core busy for a result nobody reads.
+async fn as_of_past<T: Send + 'static>(
+    state: &ApiState,
+    date: NaiveDate,
+    work: impl FnOnce(&ReadModels) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let log = Arc::clone(read_models(state)?.log());
+    let permit = state.folds.enter().await?;
+    let stop = StopOnDrop::default();
+    let stopped = Arc::clone(&stop.0);
+    let answer = blocking(move || {
+        // Held until the fold has ended, even when nobody waits for it any more.
+        let _permit = permit;
+        let models = Projections::as_of_until(log.as_ref(), date, 2, &mut |_, _| {}, &stopped)?;
+        Ok(work(&models))
     })
+    .await;
+    drop(stop);
+    answer
+}
+
+/// Sets its flag when dropped: the request's side of a fold's stop flag, dropped with
+/// the request's future, whether it finished or was given up.
+#[derive(Default)]
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The report cached under `key`, if the models have not moved since it was computed
@@ -521,7 +586,7 @@ fn cached_report<T: Clone + Send + Sync + 'static>(state: &ApiState, key: &str) 
 
 /// Today's report under `key`: in place from the cache while the models have not moved,
 /// else built on a blocking thread (and cached). Shared, not copied, with every caller.
-async fn live_report<T: Send + Sync + 'static>(
+async fn live_report<T: HeapSize + Send + Sync + 'static>(
     state: &ApiState,
     key: String,
     build: impl FnOnce(&ApiState, &ReadModels, NaiveDate) -> T + Send + 'static,
@@ -531,7 +596,7 @@ async fn live_report<T: Send + Sync + 'static>(
     }
     let state = state.clone();
     blocking(move || {
-        with_models(&state, Some(key), None, |models, today| {
+        cached_with_models(&state, key, None, |models, today| {
             Arc::new(build(&state, models, today))
         })
     })
@@ -540,7 +605,11 @@ async fn live_report<T: Send + Sync + 'static>(
 
 impl From<kui_engine::read_models::ProjectionError> for ApiError {
     fn from(error: kui_engine::read_models::ProjectionError) -> Self {
-        kui_engine::EngineError::from(error).into()
+        match error {
+            // Only a request that has gone stops a fold: nobody sees this, nothing to log.
+            kui_engine::read_models::ProjectionError::Stopped => ApiError::Abandoned,
+            other => kui_engine::EngineError::from(other).into(),
+        }
     }
 }
 
@@ -599,7 +668,7 @@ impl ReadModelQuery {
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
             let disclosure = Disclosure::new(&state, scope);
-            let (rows, total) = with_models(&state, None, None, |models, today| {
+            let (rows, total) = with_models(&state, None, |models, today| {
                 let known = || models.directory.staff.keys().copied();
                 filter.coordinator = match &coordinator {
                     None => None,
@@ -819,9 +888,9 @@ impl ReadModelQuery {
         let disclosure = Disclosure::new(state, scope);
         let wanted = disclosure.staff_argument(&staff, "staff")?;
         // An in-memory lookup, cached until the models move on: answered in place.
-        let found = with_models(
+        let found = cached_with_models(
             state,
-            Some(format!("coordinator-load:{}", wanted.label())),
+            format!("coordinator-load:{}", wanted.label()),
             None,
             |models, _| {
                 let staff_id = wanted.resolve(disclosure, models.directory.staff.keys().copied())?;
@@ -854,18 +923,27 @@ impl ReadModelQuery {
         let municipality = municipality_for(scope, municipality)?;
         let as_of = as_of.map(|date| Disclosure::new(state, scope).as_of(date));
         let state = state.clone();
-        let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
-        Ok(blocking(move || {
-            with_models(&state, Some(key), as_of, |models, day| {
-                let report = models.transitions.report(municipality, rule.map(Into::into), day);
-                in_order(&state, scope, report.alarms)
-                    .iter()
-                    .take(limit)
-                    .map(|alarm| alarm_view(&state, scope, alarm))
-                    .collect()
-            })
-        })
-        .await?)
+        let report = move |state: &ApiState, models: &ReadModels, day: NaiveDate| -> Vec<AlarmView> {
+            let report = models.transitions.report(municipality, rule.map(Into::into), day);
+            in_order(state, scope, report.alarms)
+                .iter()
+                .take(limit)
+                .map(|alarm| alarm_view(state, scope, alarm))
+                .collect()
+        };
+        match as_of {
+            Some(date) if date < state.engine.now().date_naive() => {
+                let for_views = state.clone();
+                Ok(as_of_past(&state, date, move |models| report(&for_views, models, date)).await?)
+            }
+            on => {
+                let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
+                Ok(
+                    blocking(move || cached_with_models(&state, key, on, |models, day| report(&state, models, day)))
+                        .await?,
+                )
+            }
+        }
     }
 
     /// The Viborg table, hand-over timeliness and monthly flows as of `asOf` (default

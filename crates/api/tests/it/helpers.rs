@@ -306,9 +306,9 @@ impl TestApp {
         self.log.head().ok().flatten().map_or(0, |(p, _)| p.0)
     }
 
-    /// How many queries the server answered from its response cache.
-    pub fn response_hits(&self) -> u64 {
-        self.state.responses.hits()
+    /// How many times the server verified the log.
+    pub fn verifications(&self) -> u64 {
+        self.state.verifications.runs()
     }
 
     /// The access log's head position.

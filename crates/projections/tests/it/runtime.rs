@@ -13,7 +13,7 @@ use kui_log::{
     Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, LogOptions, Metadata, NewEvent, SledLog, StreamAppend,
     StreamId,
 };
-use kui_projections::{Fact, MemoryStore, Options, Projections, ReadModels, SnapshotStore};
+use kui_projections::{Fact, MemoryStore, Options, ProjectionError, Projections, ReadModels, SnapshotStore};
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -218,4 +218,17 @@ fn as_of_the_last_day_equals_the_live_models_and_earlier_days_know_less() {
     let early = Projections::as_of(log.as_ref(), date(2021, 1, 1), 2, &mut |_, _| {}).expect("as of");
     assert!(early.teams.members.len() < live.teams.members.len());
     assert!(early.teams.members.keys().all(|id| live.teams.members.contains_key(id)));
+}
+
+#[test]
+fn a_fold_as_of_a_date_stops_when_asked() {
+    let (_dir, log) = fixture_log();
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    for workers in [1, 2] {
+        let stopped = Projections::as_of_until(log.as_ref(), date(2030, 1, 1), workers, &mut |_, _| {}, &stop);
+        assert!(matches!(stopped, Err(ProjectionError::Stopped)), "{workers} workers");
+    }
+    stop.store(false, std::sync::atomic::Ordering::Relaxed);
+    let folded = Projections::as_of_until(log.as_ref(), date(2030, 1, 1), 2, &mut |_, _| {}, &stop).expect("as of");
+    assert!(folded == full_rebuild(log.clone()));
 }
