@@ -3,6 +3,7 @@
 //! For sonderborg and the 5,000,000-event national preset use
 //! `cargo run --release -p kui-benches --bin kui-bench -- all`.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -17,20 +18,22 @@ fn replay(c: &mut Criterion) {
     let mut group = c.benchmark_group("replay");
     group.sample_size(10).measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(events));
-    group.bench_function("scan_small", |b| b.iter(|| log.scan(Position(1), &mut |_| Ok(()))));
+    group.bench_function("scan_small", |b| {
+        b.iter(|| log.scan(Position(1), Position(u64::MAX), &mut |_| ControlFlow::Continue(())))
+    });
     group.bench_function("fold_small", |b| {
         b.iter(|| fold_all(log.as_ref(), 2).unwrap_or_else(|e| panic!("{e}")))
     });
     group.finish();
 
     let mut youth = Vec::new();
-    log.scan(Position(1), &mut |envelope| {
+    log.scan(Position(1), Position(u64::MAX), &mut |envelope| {
         if let Some(id) = YouthId::from_stream_name(envelope.stream.as_str()) {
             if envelope.version.0 == 1 {
                 youth.push(id);
             }
         }
-        Ok(())
+        ControlFlow::Continue(())
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let engine = kui_benches::engine(log.clone());

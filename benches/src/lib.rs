@@ -10,18 +10,18 @@ use kui_domain::{Aggregate, Event, Youth, YouthId};
 use kui_engine::generate::Preset;
 use kui_engine::{Engine, FixedClock, SeededIds};
 use kui_log::{
-    Actor, AppendRequest, EventLog, ExpectedVersion, LogError, LogOptions, Metadata, NewEvent, Position, SledLog,
-    StreamAppend, StreamId,
+    Actor, AppendRequest, EventLog, ExpectedVersion, LogError, Metadata, NewEvent, Position, StreamAppend, StreamId,
 };
+use kui_log_segment::{LogOptions, OpenError, SegmentLog};
 use uuid::Uuid;
 
 /// Opens a log (fsync on) at `dir`.
-pub fn open_log(dir: &Path) -> Result<Arc<SledLog>, LogError> {
-    SledLog::open(dir, LogOptions::durable()).map(Arc::new)
+pub fn open_log(dir: &Path) -> Result<Arc<SegmentLog>, OpenError> {
+    SegmentLog::open(dir, LogOptions::durable()).map(Arc::new)
 }
 
 /// An engine over `log` with a fixed clock at the presets' end date.
-pub fn engine(log: Arc<SledLog>) -> Engine {
+pub fn engine(log: Arc<SegmentLog>) -> Engine {
     let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
         .and_then(|d| d.and_hms_opt(12, 0, 0))
         .map(|t| t.and_utc())
@@ -31,7 +31,7 @@ pub fn engine(log: Arc<SledLog>) -> Engine {
 
 /// Loads `preset` into the (empty) log at `dir` unless it holds events already; returns
 /// the number of events and whether it was loaded now.
-pub fn ensure_preset(dir: &Path, preset: &Preset) -> Result<(Arc<SledLog>, u64, bool), String> {
+pub fn ensure_preset(dir: &Path, preset: &Preset) -> Result<(Arc<SegmentLog>, u64, bool), String> {
     let log = open_log(dir).map_err(|e| e.to_string())?;
     if let Some((head, _)) = log.head().map_err(|e| e.to_string())? {
         return Ok((log, head.0, false));
@@ -187,7 +187,7 @@ pub fn fold_all(log: &dyn EventLog, workers: usize) -> Result<Folded, String> {
         }));
     }
     let mut batches: Vec<Vec<Raw>> = (0..workers).map(|_| Vec::with_capacity(FOLD_BATCH)).collect();
-    let scanned = log.scan(Position(1), &mut |envelope| {
+    let scanned = kui_log::try_scan(log, Position(1), Position(u64::MAX), |envelope| {
         let youth = YouthId::from_stream_name(envelope.stream.as_str());
         let lane = youth.map(|id| (id.0.as_u128() % workers as u128) as usize).unwrap_or(0);
         batches[lane].push(Raw {
@@ -201,7 +201,7 @@ pub fn fold_all(log: &dyn EventLog, workers: usize) -> Result<Folded, String> {
             let batch = std::mem::replace(&mut batches[lane], Vec::with_capacity(FOLD_BATCH));
             senders[lane].send(batch).map_err(|_| LogError::Closed)?;
         }
-        Ok(())
+        Ok::<(), LogError>(())
     });
     for (lane, batch) in batches.into_iter().enumerate() {
         if !batch.is_empty() {

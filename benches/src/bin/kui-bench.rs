@@ -11,6 +11,7 @@
 //! Data directories are kept under --dir (default target/kui-bench) so a second run
 //! reuses the generated presets.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -179,7 +180,7 @@ fn preset_dir(options: &Options, preset: &str) -> PathBuf {
     options.dir.join(preset.replace(':', "-"))
 }
 
-fn load(options: &Options, preset_name: &str) -> Result<(Arc<kui_log::SledLog>, u64), String> {
+fn load(options: &Options, preset_name: &str) -> Result<(Arc<kui_log_segment::SegmentLog>, u64), String> {
     let preset = Preset::by_name(preset_name).ok_or_else(|| format!("unknown preset {preset_name}"))?;
     let dir = preset_dir(options, preset_name);
     let started = Instant::now();
@@ -198,7 +199,9 @@ fn load(options: &Options, preset_name: &str) -> Result<(Arc<kui_log::SledLog>, 
 fn replay(options: &Options, preset: &str) -> Result<(), String> {
     let (log, _) = load(options, preset)?;
     let started = Instant::now();
-    let scanned = log.scan(Position(1), &mut |_| Ok(())).map_err(|e| e.to_string())?;
+    let scanned = log
+        .scan(Position(1), Position(u64::MAX), &mut |_| ControlFlow::Continue(()))
+        .map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "RESULT scan preset={preset} events={scanned} secs={seconds:.3} events_per_s={:.0}",
@@ -206,11 +209,11 @@ fn replay(options: &Options, preset: &str) -> Result<(), String> {
     );
     let started = Instant::now();
     let mut decoded = 0u64;
-    log.scan(Position(1), &mut |envelope| {
+    log.scan(Position(1), Position(u64::MAX), &mut |envelope| {
         if kui_domain::Event::decode(&envelope.event_type, envelope.schema_version, &envelope.payload).is_ok() {
             decoded += 1;
         }
-        Ok(())
+        ControlFlow::Continue(())
     })
     .map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
@@ -234,13 +237,13 @@ fn replay(options: &Options, preset: &str) -> Result<(), String> {
 fn history(options: &Options, preset: &str) -> Result<(), String> {
     let (log, _) = load(options, preset)?;
     let mut youth: Vec<YouthId> = Vec::new();
-    log.scan(Position(1), &mut |envelope| {
+    log.scan(Position(1), Position(u64::MAX), &mut |envelope| {
         if envelope.event_type == "YouthReferred" {
             if let Some(id) = YouthId::from_stream_name(envelope.stream.as_str()) {
                 youth.push(id);
             }
         }
-        Ok(())
+        ControlFlow::Continue(())
     })
     .map_err(|e| e.to_string())?;
     if youth.is_empty() {

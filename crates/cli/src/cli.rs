@@ -157,11 +157,11 @@ pub enum AccessAck {
     Written,
 }
 
-impl From<AccessAck> for kui_log::Acknowledge {
+impl From<AccessAck> for kui_log_segment::Acknowledge {
     fn from(ack: AccessAck) -> Self {
         match ack {
-            AccessAck::Synced => kui_log::Acknowledge::Synced,
-            AccessAck::Written => kui_log::Acknowledge::Written,
+            AccessAck::Synced => kui_log_segment::Acknowledge::Synced,
+            AccessAck::Written => kui_log_segment::Acknowledge::Written,
         }
     }
 }

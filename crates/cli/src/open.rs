@@ -6,11 +6,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_engine::{Clock, Engine, FixedClock, RandomIds, SystemClock};
-use kui_log::{Acknowledge, Interrupted, LogError, LogOptions, SledLog};
+use kui_log::LogError;
+use kui_log_segment::{Acknowledge, Interrupted, LogOptions, OpenError, SegmentLog};
 use kui_projections::{DirectoryStore, Opened, Options as ProjectionOptions, Projections};
 
 /// Opens (or creates) the log in `data` and builds an engine over it.
-pub fn engine(data: &Path, now: Option<&str>) -> Result<(Engine, Arc<SledLog>)> {
+pub fn engine(data: &Path, now: Option<&str>) -> Result<(Engine, Arc<SegmentLog>)> {
     let clock = clock(now)?;
     engine_with(data, clock)
 }
@@ -24,7 +25,7 @@ pub fn clock(now: Option<&str>) -> Result<Arc<dyn Clock>> {
 }
 
 /// Opens (or creates) the log in `data` and builds an engine over it with `clock`.
-pub fn engine_with(data: &Path, clock: Arc<dyn Clock>) -> Result<(Engine, Arc<SledLog>)> {
+pub fn engine_with(data: &Path, clock: Arc<dyn Clock>) -> Result<(Engine, Arc<SegmentLog>)> {
     let log = Arc::new(open_log(data, LogOptions::durable())?);
     let engine = Engine::new(log.clone(), clock, Arc::new(RandomIds));
     Ok((engine, log))
@@ -32,8 +33,8 @@ pub fn engine_with(data: &Path, clock: Arc<dyn Clock>) -> Result<(Engine, Arc<Sl
 
 /// Opens (or creates) the log in `path` for writing; says what to do when it cannot, and
 /// reports an interrupted write the open cut off.
-pub fn open_log(path: &Path, options: LogOptions) -> Result<SledLog> {
-    let log = SledLog::open(path, options).map_err(|error| explain(path, error))?;
+pub fn open_log(path: &Path, options: LogOptions) -> Result<SegmentLog> {
+    let log = SegmentLog::open(path, options).map_err(|error| explain(path, error))?;
     if let Some(found) = log.interrupted() {
         eprintln!("note: {}", describe_interrupted(path, found));
     }
@@ -57,15 +58,18 @@ pub fn describe_interrupted(path: &Path, found: &Interrupted) -> String {
 }
 
 /// An open error with what the operator can do about it.
-pub fn explain(path: &Path, error: LogError) -> anyhow::Error {
+pub fn explain(path: &Path, error: OpenError) -> anyhow::Error {
     let hint = match &error {
-        LogError::EarlierFormat { .. } => {
+        OpenError::EarlierFormat { .. } => {
             Some("run `kui upgrade` to convert it (every event and hash is kept; stop any server first)")
         }
-        LogError::Corrupt { .. } => {
+        OpenError::Log(LogError::Corrupt { .. }) => {
             Some("nothing was changed; `kui verify` names the damage, `kui repair` shows what cutting it would lose")
         }
-        LogError::NotALog { .. } => Some("check --data (or KUI_DATA): it must name a kui data directory"),
+        OpenError::NotALog { .. } => Some("check --data (or KUI_DATA): it must name a kui data directory"),
+        OpenError::Log(LogError::Backend(source)) if source.to_string().contains("lock") => {
+            Some("the log is open in another process (a running `kui serve`?); read-only commands such as `kui verify` still work")
+        }
         _ => None,
     };
     let context = match hint {
@@ -77,14 +81,14 @@ pub fn explain(path: &Path, error: LogError) -> anyhow::Error {
 
 /// The read models of the log in `data`: restored from `<data>/projections`, caught up
 /// with the log (with a progress bar when there is much to fold) and saved.
-pub fn read_models(data: &Path, log: Arc<SledLog>, workers: Option<usize>) -> Result<Arc<Projections>> {
+pub fn read_models(data: &Path, log: Arc<SegmentLog>, workers: Option<usize>) -> Result<Arc<Projections>> {
     Ok(open_read_models(data, log, workers, &[], "catching up")?.0)
 }
 
 /// Opens the read models, dropping the `rebuild` ones first so they fold from position 1.
 pub fn open_read_models(
     data: &Path,
-    log: Arc<SledLog>,
+    log: Arc<SegmentLog>,
     workers: Option<usize>,
     rebuild: &[&str],
     label: &str,
@@ -112,7 +116,7 @@ pub fn open_read_models(
 
 /// Opens (or creates) the access log, a second log under `<data>/access`, answering
 /// appends as `acknowledge` says.
-pub fn access_log(data: &Path, acknowledge: Acknowledge) -> Result<Arc<SledLog>> {
+pub fn access_log(data: &Path, acknowledge: Acknowledge) -> Result<Arc<SegmentLog>> {
     let path = data.join("access");
     let options = LogOptions {
         acknowledge,

@@ -296,20 +296,12 @@ impl Engine {
         from: u64,
         visit: &mut dyn FnMut(&Envelope) -> Result<(), EngineError>,
     ) -> Result<u64, EngineError> {
-        let mut failure: Option<EngineError> = None;
-        let scanned = self.log.scan(kui_log::Position(from.max(1)), &mut |envelope| {
-            visit(envelope).map_err(|error| {
-                failure = Some(error);
-                kui_log::LogError::Corrupt {
-                    position: Some(envelope.position.0),
-                    reason: "scan stopped".into(),
-                }
-            })
-        });
-        match failure {
-            Some(error) => Err(error),
-            None => Ok(scanned?),
-        }
+        kui_log::try_scan(
+            self.log.as_ref(),
+            kui_log::Position(from.max(1)),
+            kui_log::Position(u64::MAX),
+            visit,
+        )
     }
 
     /// Loads an aggregate with its version (0 = empty stream): the state folded at an

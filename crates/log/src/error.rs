@@ -1,9 +1,9 @@
-//! The one error type of the log.
+//! The one error type of the log contract, the same for every backend.
 //!
-//! `sled::Error` is converted in exactly one place (the `From` impl below), so callers
-//! never see a sled type.
-
-use std::path::PathBuf;
+//! A backend maps its storage's errors into [`LogError::Backend`] (or
+//! [`LogError::Corrupt`] for damage) in one place, so callers never see a storage type;
+//! what only a backend's opening can go wrong with (a path, a file format) is that
+//! backend's own error type.
 
 use uuid::Uuid;
 
@@ -52,29 +52,6 @@ pub enum LogError {
         event_id: Uuid,
         /// What is wrong with it.
         reason: String,
-    },
-
-    /// The directory exists and is not empty, but it is not a kui log.
-    ///
-    /// Handling: the path is probably wrong; refuse to start rather than write into
-    /// someone else's data.
-    #[error("{} is not a kui log (it is not empty and has no kui-log format marker)", .path.display())]
-    NotALog {
-        /// The directory that was opened.
-        path: PathBuf,
-    },
-
-    /// The directory holds a log in an earlier on-disk format, which this build reads only
-    /// to upgrade it.
-    ///
-    /// Handling: upgrade the directory (it copies the records into the current format
-    /// and keeps every event and hash as it is), then open it again.
-    #[error("{} holds a log in an earlier format (segment format {format}), which must be upgraded before use", .path.display())]
-    EarlierFormat {
-        /// The log directory.
-        path: PathBuf,
-        /// The format version found.
-        format: u8,
     },
 
     /// The log was opened read-only; nothing can be appended.
@@ -136,7 +113,7 @@ pub enum LogError {
         reason: String,
     },
 
-    /// The storage backend (sled or the file system) failed.
+    /// The storage backend (a file system, a database) failed.
     ///
     /// Handling: usually an environment problem (disk full, permissions, directory
     /// locked by another process); report it and retry later.
@@ -158,26 +135,14 @@ fn position_text(position: &Option<u64>) -> String {
     }
 }
 
-impl From<sled::Error> for LogError {
-    fn from(error: sled::Error) -> LogError {
-        match error {
-            sled::Error::Corruption { .. } => LogError::Corrupt {
-                position: None,
-                reason: format!("sled reported corruption: {error}"),
-            },
-            other => LogError::Backend(Box::new(other)),
-        }
-    }
-}
-
 impl LogError {
     /// Wraps a file-system error.
-    pub(crate) fn io(error: std::io::Error) -> LogError {
+    pub fn io(error: std::io::Error) -> LogError {
         LogError::Backend(Box::new(error))
     }
 
     /// A corruption error tied to a position.
-    pub(crate) fn corrupt_at(position: u64, reason: impl Into<String>) -> LogError {
+    pub fn corrupt_at(position: u64, reason: impl Into<String>) -> LogError {
         LogError::Corrupt {
             position: Some(position),
             reason: reason.into(),
@@ -223,13 +188,5 @@ mod tests {
             error.to_string(),
             "version conflict on stream s-1: expected no stream, actual version 3"
         );
-    }
-
-    #[test]
-    fn sled_errors_map_to_backend_or_corrupt() {
-        let error: LogError = sled::Error::Unsupported("x".into()).into();
-        assert!(matches!(error, LogError::Backend(_)));
-        let error: LogError = sled::Error::Corruption { at: None, bt: () }.into();
-        assert!(matches!(error, LogError::Corrupt { position: None, .. }));
     }
 }

@@ -25,7 +25,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::error::LogError;
-use crate::event_log::EventLog;
+use crate::event_log::{try_scan, EventLog};
 use crate::types::{Envelope, Metadata, Position, StreamId, Version};
 
 /// How many envelopes [`import_ndjson`] hands to [`EventLog::import`] at once.
@@ -189,7 +189,7 @@ pub fn write_ndjson(
     let mut line = Vec::with_capacity(4096);
     let mut last_position = 0;
     let mut until_progress = PROGRESS_EVERY;
-    let written = log.scan(Position(1), &mut |envelope| {
+    let written = try_scan(log, Position(1), Position(u64::MAX), |envelope| {
         line.clear();
         serde_json::to_writer(&mut line, envelope).map_err(|error| LogError::Backend(Box::new(error)))?;
         line.push(b'\n');
@@ -200,7 +200,7 @@ pub fn write_ndjson(
             progress(last_position);
             until_progress = PROGRESS_EVERY;
         }
-        Ok(())
+        Ok::<(), LogError>(())
     })?;
     out.flush().map_err(LogError::io)?;
     progress(last_position);
@@ -272,7 +272,7 @@ mod tests {
     use chrono::DateTime;
 
     use super::*;
-    use crate::codec::blank_envelope;
+    use crate::canonical::blank_envelope;
 
     fn envelope_with_payload(payload: &[u8]) -> Envelope {
         let mut envelope = blank_envelope();

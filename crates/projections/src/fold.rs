@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 
-use kui_log::{EventLog, LogError, Position};
+use kui_log::{try_scan_events, EventLog, Position};
 
 use crate::error::ProjectionError;
 use crate::fact::{Fact, Facts, Stamp};
@@ -117,26 +117,15 @@ pub fn fold_range_until(
 fn decode_block(log: &dyn EventLog, start: u64, end: u64) -> Result<Vec<(Stamp, Fact)>, ProjectionError> {
     let capacity = usize::try_from(end - start + 1).unwrap_or(0);
     let mut batch = Vec::with_capacity(capacity);
-    let mut undecodable = None;
-    let scanned = log.scan_events(Position(start), Position(end), &mut |event| {
-        match Fact::decode(event.event_type, event.schema_version, event.payload) {
-            Ok(fact) => {
-                batch.push((Stamp::of_ref(&event), fact));
-                Ok(())
+    try_scan_events(log, Position(start), Position(end), |event| {
+        let fact = Fact::decode(event.event_type, event.schema_version, event.payload).map_err(|source| {
+            ProjectionError::Decode {
+                position: event.position.0,
+                source,
             }
-            Err(source) => {
-                undecodable = Some(ProjectionError::Decode {
-                    position: event.position.0,
-                    source,
-                });
-                // Stops the scan; the decode error above is what the caller sees.
-                Err(LogError::Closed)
-            }
-        }
-    });
-    if let Some(error) = undecodable {
-        return Err(error);
-    }
-    scanned?;
+        })?;
+        batch.push((Stamp::of_ref(&event), fact));
+        Ok::<(), ProjectionError>(())
+    })?;
     Ok(batch)
 }

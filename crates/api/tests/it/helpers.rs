@@ -12,7 +12,7 @@ use kui_domain::testing::noon;
 use kui_domain::values::{AgeBand, Department};
 use kui_domain::{MunicipalityCode, MunicipalityCommand, StaffCommand, StaffId};
 use kui_engine::{Actor, Command, CommandContext, Engine, FixedClock, Role, SeededIds};
-use kui_log::{EventLog, LogOptions, SledLog};
+use kui_log::{EventLog, MemoryLog};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -32,8 +32,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub engine: Engine,
     pub clock: Arc<FixedClock>,
-    pub log: Arc<SledLog>,
-    pub access: Arc<SledLog>,
+    pub log: Arc<MemoryLog>,
+    pub access: Arc<MemoryLog>,
     /// Sønderborg: a UU counsellor (caseworker), a job adviser, a team lead.
     pub counsellor: StaffId,
     pub adviser: StaffId,
@@ -42,7 +42,6 @@ pub struct TestApp {
     pub esbjerg_caseworker: StaffId,
     state: ApiState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
 fn settings(code: u16, name: &str) -> MunicipalityConfigured {
@@ -60,24 +59,9 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(Limits::recommended()).await
 }
 
-/// [`spawn_app`] with an access log that answers appends as `acknowledge` says.
-pub async fn spawn_app_acknowledging(acknowledge: kui_log::Acknowledge) -> TestApp {
-    spawn_configured(Limits::recommended(), acknowledge).await
-}
-
 pub async fn spawn_with(limits: Limits) -> TestApp {
-    spawn_configured(limits, kui_log::Acknowledge::Synced).await
-}
-
-async fn spawn_configured(limits: Limits, acknowledge: kui_log::Acknowledge) -> TestApp {
-    let log_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let access_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let log = Arc::new(SledLog::open(log_dir.path(), LogOptions::durable()).unwrap_or_else(|e| panic!("open: {e}")));
-    let access_options = LogOptions {
-        acknowledge,
-        ..LogOptions::durable()
-    };
-    let access = Arc::new(SledLog::open(access_dir.path(), access_options).unwrap_or_else(|e| panic!("open: {e}")));
+    let log = Arc::new(MemoryLog::new());
+    let access = Arc::new(MemoryLog::new());
     let clock = Arc::new(FixedClock::new(noon(2026, 1, 15)));
     let engine = Engine::new(log.clone(), clock.clone(), Arc::new(SeededIds::new(1)));
     let system = CommandContext::by(Actor::system());
@@ -146,7 +130,6 @@ async fn spawn_configured(limits: Limits, acknowledge: kui_log::Acknowledge) -> 
         esbjerg_caseworker: staff(4),
         state,
         shutdown: Some(shutdown),
-        _dirs: (log_dir, access_dir),
     }
 }
 

@@ -179,42 +179,6 @@ async fn every_read_of_a_case_is_in_the_access_log() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_written_acknowledgements_reads_are_recorded_once_the_access_log_syncs() {
-    let app = crate::helpers::spawn_app_acknowledging(kui_log::Acknowledge::Written).await;
-    let id = app.refer(CPR_2008).await;
-    for _ in 0..3 {
-        let read = app
-            .data(
-                &app.caseworker(),
-                "query($y: ID!) { youth(id: $y) { name } }",
-                json!({ "y": id }),
-            )
-            .await;
-        assert_eq!(read["youth"]["name"], "Emil Jensen", "{read}");
-    }
-    // The records were written before the answers; the auditor sees them once synced.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let log = app
-            .data(
-                &app.auditor(),
-                "query($y: ID!) { accessLog(youthId: $y) { operation role } }",
-                json!({ "y": id }),
-            )
-            .await;
-        let records = log["accessLog"].as_array().cloned().unwrap_or_default();
-        if records.len() == 3 {
-            assert!(records
-                .iter()
-                .all(|r| r["operation"] == "youth" && r["role"] == "caseworker"));
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "records never appeared: {log}");
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_young_person_has_one_pseudonym_in_lists_and_in_their_case() {
     let app = spawn_app().await;
     let id = app.refer(CPR_2008).await;

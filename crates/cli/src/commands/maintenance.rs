@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use kui_log::repair::{self, RepairPlan};
-use kui_log::LogError;
+use kui_log_segment::repair::{self, RepairPlan};
+use kui_log_segment::OpenError;
 
 use crate::cli::RepairArgs;
 use crate::open;
@@ -96,7 +96,7 @@ pub fn reindex(data: &Path) -> Result<ExitCode> {
     ensure_log(data)?;
     for (what, path) in open::logs(data) {
         repair::reindex(&path).map_err(|error| busy(&path, error))?;
-        let log = open::open_log(&path, kui_log::LogOptions::durable())?;
+        let log = open::open_log(&path, kui_log_segment::LogOptions::durable())?;
         let head = kui_log::EventLog::head_position(&log)?;
         log.close().with_context(|| format!("closing {}", path.display()))?;
         println!("{what}: index rebuilt from the events (head {head})");
@@ -136,12 +136,6 @@ fn ensure_log(data: &Path) -> Result<()> {
 }
 
 /// A maintenance error, with the usual cause named: a server has the log open.
-fn busy(path: &Path, error: LogError) -> anyhow::Error {
-    let locked = matches!(&error, LogError::Backend(source) if source.to_string().contains("lock"));
-    let error = open::explain(path, error);
-    if locked {
-        error.context("the log is open in another process (a running `kui serve`?); stop it first")
-    } else {
-        error
-    }
+fn busy(path: &Path, error: OpenError) -> anyhow::Error {
+    open::explain(path, error)
 }

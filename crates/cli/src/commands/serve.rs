@@ -21,7 +21,7 @@ pub struct ServeConfig {
     /// Answer schema introspection.
     pub introspection: bool,
     /// When a read is answered relative to its access record.
-    pub access_ack: kui_log::Acknowledge,
+    pub access_ack: kui_log_segment::Acknowledge,
 }
 
 pub fn serve(data: &Path, now: Option<&str>, args: ServeArgs) -> Result<ExitCode> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{bail, Result};
 use kui_engine::{Engine, EngineError, RandomIds};
 use kui_log::{EventLog, LogError};
+use kui_log_segment::OpenError;
 
 use crate::cli::TickArgs;
 use crate::{open, progress};
@@ -20,9 +21,9 @@ pub fn verify(data: &Path, now: Option<&str>) -> Result<ExitCode> {
     }
     let mut failed = false;
     for (what, path) in open::logs(data) {
-        let log = match kui_log::SledLog::open_read_only(&path) {
+        let log = match kui_log_segment::SegmentLog::open_read_only(&path) {
             Ok(log) => Arc::new(log),
-            Err(LogError::Corrupt { position, reason }) => {
+            Err(OpenError::Log(LogError::Corrupt { position, reason })) => {
                 report_failure(what, position, &reason);
                 failed = true;
                 continue;

@@ -8,7 +8,7 @@ use kui_domain::values::NeedLevel;
 use kui_domain::{Youth, YouthCommand};
 use kui_engine::{Command, Engine, SeededIds};
 use kui_log::{
-    AppendOutcome, AppendRequest, Envelope, EventLog, EventRef, LogError, Position, SledLog, StreamId, Subscription,
+    AppendOutcome, AppendRequest, Envelope, EventLog, EventRef, LogError, MemoryLog, Position, StreamId, Subscription,
     VerifyReport, Version,
 };
 use uuid::Uuid;
@@ -17,13 +17,13 @@ use crate::helpers::world;
 
 /// A log that counts stream reads and the events they return.
 struct CountingLog {
-    inner: Arc<SledLog>,
+    inner: Arc<MemoryLog>,
     read: AtomicUsize,
     lookups: AtomicUsize,
 }
 
 impl CountingLog {
-    fn over(inner: Arc<SledLog>) -> Arc<CountingLog> {
+    fn over(inner: Arc<MemoryLog>) -> Arc<CountingLog> {
         Arc::new(CountingLog {
             inner,
             read: AtomicUsize::new(0),
@@ -58,25 +58,19 @@ impl EventLog for CountingLog {
     fn stream_version(&self, stream: &StreamId) -> Result<Option<Version>, LogError> {
         self.inner.stream_version(stream)
     }
-    fn read_all(&self, from: Position, limit: usize) -> Result<Vec<Envelope>, LogError> {
-        self.inner.read_all(from, limit)
-    }
-    fn scan(&self, from: Position, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
-        self.inner.scan(from, visit)
-    }
-    fn scan_range(
+    fn scan(
         &self,
         from: Position,
         to: Position,
-        visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
+        visit: &mut dyn FnMut(&Envelope) -> std::ops::ControlFlow<()>,
     ) -> Result<u64, LogError> {
-        self.inner.scan_range(from, to, visit)
+        self.inner.scan(from, to, visit)
     }
     fn scan_events(
         &self,
         from: Position,
         to: Position,
-        visit: &mut dyn FnMut(EventRef<'_>) -> Result<(), LogError>,
+        visit: &mut dyn FnMut(EventRef<'_>) -> std::ops::ControlFlow<()>,
     ) -> Result<u64, LogError> {
         self.inner.scan_events(from, to, visit)
     }

@@ -11,14 +11,13 @@ use kui_domain::{
     YouthCommand, YouthId,
 };
 use kui_engine::{Actor, Command, CommandContext, Engine, FixedClock, Role, SeededIds};
-use kui_log::{LogOptions, SledLog};
+use kui_log::MemoryLog;
 use uuid::Uuid;
 
 pub struct World {
     pub engine: Engine,
     pub clock: Arc<FixedClock>,
-    pub log: Arc<SledLog>,
-    pub _dir: tempfile::TempDir,
+    pub log: Arc<MemoryLog>,
     pub municipality: MunicipalityCode,
     pub counsellor: StaffId,
     pub adviser: StaffId,
@@ -45,15 +44,13 @@ pub fn staff(n: u128) -> StaffId {
 }
 
 pub fn open_world(now: DateTime<Utc>) -> World {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let log = Arc::new(SledLog::open(dir.path(), LogOptions::durable()).unwrap_or_else(|e| panic!("open: {e}")));
+    let log = Arc::new(MemoryLog::new());
     let clock = Arc::new(FixedClock::new(now));
     let engine = Engine::new(log.clone(), clock.clone(), Arc::new(SeededIds::new(1)));
     let world = World {
         engine,
         clock,
         log,
-        _dir: dir,
         municipality: municipality(),
         counsellor: staff(1),
         adviser: staff(2),

@@ -67,22 +67,18 @@ fn a_truncated_or_tampered_import_writes_nothing() {
 }
 
 fn empty_world() -> EmptyWorld {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let log = std::sync::Arc::new(
-        kui_log::SledLog::open(dir.path(), kui_log::LogOptions::durable()).unwrap_or_else(|e| panic!("{e}")),
-    );
+    let log = std::sync::Arc::new(kui_log::MemoryLog::new());
     let engine = kui_engine::Engine::new(
         log.clone(),
         std::sync::Arc::new(kui_engine::FixedClock::new(noon(2026, 1, 15))),
         std::sync::Arc::new(kui_engine::SeededIds::new(2)),
     );
-    EmptyWorld { engine, log, _dir: dir }
+    EmptyWorld { engine, log }
 }
 
 struct EmptyWorld {
     engine: kui_engine::Engine,
-    log: std::sync::Arc<kui_log::SledLog>,
-    _dir: tempfile::TempDir,
+    log: std::sync::Arc<kui_log::MemoryLog>,
 }
 
 impl EmptyWorld {

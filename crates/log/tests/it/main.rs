@@ -1,11 +1,8 @@
-//! Integration tests of kui-log, against a real sled directory per test.
+//! The conformance suite against [`kui_log::MemoryLog`], the contract's own reference.
 
-mod append;
-mod crash;
-mod damage;
-mod helpers;
-mod ndjson;
-mod read;
-mod recovery;
-mod subscription;
-mod verify;
+use std::sync::Arc;
+
+use kui_log::contract::Subject;
+use kui_log::MemoryLog;
+
+kui_log::contract_tests!(|| Subject::new(Arc::new(MemoryLog::new()), ()));

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 fn fixture_models() -> ReadModels {
-    let (_dir, log) = fixture_log();
+    let log = fixture_log();
     let options = Options {
         workers: 2,
         save_every: 50_000,

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use kui_domain::event::*;
 use kui_domain::values::{Department, Indicator, NeedLevel, SchoolStatus};
 use kui_domain::{Cpr, Event, MeetingId, MunicipalityCode, StaffId, YouthId};
-use kui_log::{EventLog, LogOptions, SledLog};
+use kui_log::{EventLog, MemoryLog};
 use kui_projections::models::alarms::Rule;
 use kui_projections::models::{Projector, Transitions};
 use kui_projections::{Fact, Stamp};
@@ -20,19 +20,11 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The committed small fixture imported into a fresh log.
-pub fn fixture_log() -> (tempfile::TempDir, Arc<dyn EventLog>) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let log = SledLog::open(
-        dir.path(),
-        LogOptions {
-            fsync: false,
-            ..LogOptions::durable()
-        },
-    )
-    .expect("open log");
+pub fn fixture_log() -> Arc<dyn EventLog> {
+    let log = MemoryLog::new();
     let file = std::fs::File::open(workspace_root().join("fixtures/small.ndjson")).expect("fixture");
     kui_log::ndjson::import_ndjson(&log, &mut BufReader::new(file), &mut |_| {}).expect("import fixture");
-    (dir, Arc::new(log))
+    Arc::new(log)
 }
 
 pub fn date(year: i32, month: u32, day: u32) -> NaiveDate {

@@ -10,8 +10,7 @@ use chrono::{TimeZone, Utc};
 use kui_domain::values::SchoolStatus;
 use kui_domain::Event;
 use kui_log::{
-    Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, LogOptions, Metadata, NewEvent, SledLog, StreamAppend,
-    StreamId,
+    Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, MemoryLog, Metadata, NewEvent, StreamAppend, StreamId,
 };
 use kui_projections::{Fact, MemoryStore, Options, ProjectionError, Projections, ReadModels, SnapshotStore};
 use uuid::Uuid;
@@ -35,17 +34,8 @@ fn fixture_envelopes() -> Vec<Envelope> {
         .collect()
 }
 
-fn empty_log() -> (tempfile::TempDir, Arc<dyn EventLog>) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let log = SledLog::open(
-        dir.path(),
-        LogOptions {
-            fsync: false,
-            ..LogOptions::durable()
-        },
-    )
-    .expect("open log");
-    (dir, Arc::new(log))
+fn empty_log() -> Arc<dyn EventLog> {
+    Arc::new(MemoryLog::new())
 }
 
 fn full_rebuild(log: Arc<dyn EventLog>) -> ReadModels {
@@ -59,7 +49,7 @@ fn full_rebuild(log: Arc<dyn EventLog>) -> ReadModels {
 #[test]
 fn restarting_from_a_checkpoint_gives_exactly_the_state_of_a_full_rebuild() {
     let envelopes = fixture_envelopes();
-    let (_dir, log) = empty_log();
+    let log = empty_log();
     let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::default());
     let cut = envelopes.len() / 2;
     log.import(&envelopes[..cut]).expect("first half");
@@ -82,7 +72,7 @@ fn restarting_from_a_checkpoint_gives_exactly_the_state_of_a_full_rebuild() {
 
 #[test]
 fn rebuilding_one_model_leaves_the_others_restored_and_ends_equal() {
-    let (_dir, log) = fixture_log();
+    let log = fixture_log();
     let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::default());
     let (first, _) = Projections::open(log.clone(), store.clone(), options(), &[], &mut |_, _| {}).expect("open");
     let before = first.read().clone();
@@ -98,13 +88,13 @@ fn rebuilding_one_model_leaves_the_others_restored_and_ends_equal() {
 #[test]
 fn a_snapshot_of_another_log_or_version_is_discarded_and_rebuilt() {
     let envelopes = fixture_envelopes();
-    let (_dir, log) = empty_log();
+    let log = empty_log();
     log.import(&envelopes[..5_000]).expect("import");
     let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::default());
     drop(Projections::open(log, store.clone(), options(), &[], &mut |_, _| {}).expect("open"));
 
     // Another log of the same length: different events at the checkpoint.
-    let (_other_dir, other) = empty_log();
+    let other = empty_log();
     other.import(&envelopes[..4_000]).expect("import");
 
     let (projections, opened) = Projections::open(other.clone(), store, options(), &[], &mut |_, _| {}).expect("open");
@@ -120,7 +110,7 @@ fn a_snapshot_of_another_log_or_version_is_discarded_and_rebuilt() {
 
 #[test]
 fn a_snapshot_of_another_model_version_is_discarded_and_rebuilt() {
-    let (_dir, log) = fixture_log();
+    let log = fixture_log();
     let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::default());
     let (first, _) = Projections::open(log.clone(), store.clone(), options(), &[], &mut |_, _| {}).expect("open");
     let expected = first.read().clone();
@@ -177,7 +167,7 @@ fn append(log: &dyn EventLog, event: Event) -> u64 {
 
 #[test]
 fn following_the_log_applies_new_events_and_waits_serve_read_your_writes() {
-    let (_dir, log) = empty_log();
+    let log = empty_log();
     let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::default());
     let (projections, _) = Projections::open(log.clone(), store.clone(), options(), &[], &mut |_, _| {}).expect("open");
     projections.follow();
@@ -211,7 +201,7 @@ fn the_slim_decoder_agrees_with_the_domain_on_every_fixture_event() {
 
 #[test]
 fn as_of_the_last_day_equals_the_live_models_and_earlier_days_know_less() {
-    let (_dir, log) = fixture_log();
+    let log = fixture_log();
     let live = full_rebuild(log.clone());
     let everything = Projections::as_of(log.as_ref(), date(2030, 1, 1), 2, &mut |_, _| {}).expect("as of");
     assert!(everything == live);
@@ -222,7 +212,7 @@ fn as_of_the_last_day_equals_the_live_models_and_earlier_days_know_less() {
 
 #[test]
 fn a_fold_as_of_a_date_stops_when_asked() {
-    let (_dir, log) = fixture_log();
+    let log = fixture_log();
     let stop = std::sync::atomic::AtomicBool::new(true);
     for workers in [1, 2] {
         let stopped = Projections::as_of_until(log.as_ref(), date(2030, 1, 1), workers, &mut |_, _| {}, &stop);

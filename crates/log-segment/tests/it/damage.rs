@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use kui_log::repair;
-use kui_log::{AppendRequest, EventLog, ExpectedVersion, LogError, Position, SledLog};
+use kui_log::{AppendRequest, EventLog, ExpectedVersion, LogError, Position};
+use kui_log_segment::repair;
+use kui_log_segment::SegmentLog;
 use sha2::Digest;
 use uuid::Uuid;
 
@@ -94,7 +95,7 @@ fn digest(path: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
 
 /// Verifies through a read-only open: the open's error, or verify's.
 fn verify_read_only(path: &Path) -> Result<kui_log::VerifyReport, LogError> {
-    let log = SledLog::open_read_only(path)?;
+    let log = SegmentLog::open_read_only(path).map_err(crate::helpers::log_error)?;
     log.verify(&mut |_| {})
 }
 
@@ -169,7 +170,7 @@ fn every_changed_byte_of_an_acknowledged_log_is_reported_at_its_record() {
     // from a header whose write was cut short, it is an interrupted write, never acknowledged.
     for offset in end..end + 8 {
         write_bytes(dir.path(), offset, &[0x5a]);
-        let log = SledLog::open_read_only(dir.path()).expect("opens");
+        let log = SegmentLog::open_read_only(dir.path()).expect("opens");
         assert_eq!(log.interrupted().map(|found| found.offset), Some(end), "byte {offset}");
         drop(log);
         write_bytes(dir.path(), offset, &[0]);
@@ -205,7 +206,7 @@ fn a_changed_byte_refuses_the_writable_open_without_derived_data_and_is_found_by
         // With the derived data: the open reads no record before the persisted offset
         // (it only checks the last event's hash against the watermark), and verify finds
         // the damage.
-        match SledLog::open(dir.path(), crate::helpers::fast_options()) {
+        match crate::helpers::open_result(dir.path()) {
             Ok(log) => {
                 assert_named_in(corrupt_position(log.verify(&mut |_| {}), "verify"), &expected, &what);
                 log.close().expect("close");
@@ -219,7 +220,7 @@ fn a_changed_byte_refuses_the_writable_open_without_derived_data_and_is_found_by
         // re-reads every record and refuses, changing nothing.
         std::fs::remove_dir_all(dir.path().join("index")).expect("drop the derived data");
         let segment_before = std::fs::read(dir.path().join("events.seg")).expect("read");
-        match SledLog::open(dir.path(), crate::helpers::fast_options()) {
+        match crate::helpers::open_result(dir.path()) {
             Err(LogError::Corrupt { position, reason }) => {
                 assert_named_in(position, &expected, &format!("{what}: {reason}"));
                 assert!(reason.contains("nothing was cut"), "{reason}");
@@ -263,7 +264,7 @@ fn a_sigkill_after_the_last_answer_and_a_changed_last_byte_is_refused_not_cut() 
     assert_eq!(corrupt_position(verify_read_only(copy.path()), "verify"), Some(3));
     std::fs::remove_dir_all(copy.path().join("index")).expect("drop the derived data");
     assert!(matches!(
-        SledLog::open(copy.path(), crate::helpers::fast_options()),
+        crate::helpers::open_result(copy.path()),
         Err(LogError::Corrupt { position: Some(3), .. })
     ));
 }
@@ -313,7 +314,7 @@ fn an_interrupted_write_is_found_by_a_read_only_open_and_cut_by_a_writable_one()
         build_log(dir.path());
         let end = torn_after_end(dir.path(), &bytes);
         let before = digest(dir.path());
-        let log = SledLog::open_read_only(dir.path()).expect(what);
+        let log = SegmentLog::open_read_only(dir.path()).expect(what);
         let found = log.interrupted().expect("found").clone();
         assert_eq!(
             (found.offset, found.cut, found.first_position),
@@ -411,7 +412,7 @@ fn after_the_watermark_one_changed_byte_is_still_damage_and_only_zeros_make_a_to
                 continue;
             }
             write_bytes(dir.path(), offset, &[changed]);
-            match SledLog::open(dir.path(), crate::helpers::fast_options()) {
+            match crate::helpers::open_result(dir.path()) {
                 Err(LogError::Corrupt { position, reason }) => {
                     assert_named_in(position, &(9..=12), &format!("byte {offset} -> {changed:#04x}"));
                     assert!(reason.contains("after the last acknowledged write"), "{reason}");
@@ -430,7 +431,7 @@ fn after_the_watermark_one_changed_byte_is_still_damage_and_only_zeros_make_a_to
             last_start,
             &u32::try_from(len + 100).expect("small").to_be_bytes(),
         );
-        match SledLog::open(dir.path(), crate::helpers::fast_options()) {
+        match crate::helpers::open_result(dir.path()) {
             Err(LogError::Corrupt {
                 position: Some(9),
                 reason,
@@ -497,7 +498,10 @@ fn deleted_derived_data_is_rebuilt_on_open_and_reindex_drops_it() {
         9
     );
     // Not while the log is open.
-    assert!(matches!(repair::reindex(dir.path()), Err(LogError::Backend(_))));
+    assert!(matches!(
+        repair::reindex(dir.path()),
+        Err(kui_log_segment::OpenError::Log(LogError::Backend(_)))
+    ));
     log.close().expect("close");
     repair::reindex(dir.path()).expect("reindex");
     assert!(!dir.path().join("index").exists());
@@ -540,7 +544,10 @@ fn repair_shows_what_it_cuts_keeps_a_copy_and_leaves_a_log_that_verifies() {
     let log = open_fast(dir.path());
     assert_eq!(log.verify(&mut |_| {}).expect("verifies").events, firsts[3] - 1);
     assert!(
-        matches!(repair::repair(&plan), Err(LogError::Backend(_))),
+        matches!(
+            repair::repair(&plan),
+            Err(kui_log_segment::OpenError::Log(LogError::Backend(_)))
+        ),
         "a repair waits for the log to be closed"
     );
     drop(log);
@@ -601,8 +608,8 @@ fn an_earlier_format_is_refused_and_upgraded_with_every_event_and_hash_kept() {
     old.extend_from_slice(&segment[HEADER_BLOCK as usize..end]);
     let old_dir = temp_dir();
     std::fs::write(old_dir.path().join("events.seg"), &old).expect("write");
-    match SledLog::open(old_dir.path(), crate::helpers::fast_options()) {
-        Err(LogError::EarlierFormat { format: 1, .. }) => {}
+    match SegmentLog::open(old_dir.path(), crate::helpers::fast_options()) {
+        Err(kui_log_segment::OpenError::EarlierFormat { format: 1, .. }) => {}
         other => panic!("expected an earlier format, got {other:?}"),
     }
     let upgraded = repair::upgrade(old_dir.path())

@@ -42,10 +42,10 @@
 //! directory, stream index and command entries of these records in memory.
 //! Where the records end is decided by the private `records` module: an interrupted
 //! write after the watermark (zeros where the rest of a record should be) is cut off and
-//! reported ([`SledLog::interrupted`]); anything else that fails is
+//! reported ([`SegmentLog::interrupted`]); anything else that fails is
 //! [`LogError::Corrupt`] naming the position the damaged record should hold, and nothing
 //! is changed. The last event's hash is checked against the watermark.
-//! [`SledLog::open_read_only`] does the same from the header block on, writing nothing.
+//! [`SegmentLog::open_read_only`] does the same from the header block on, writing nothing.
 //!
 //! # Write path
 //!
@@ -120,17 +120,21 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use crate::codec::{self, ChunkView, MARKER_KEY, MARKER_VALUE, ZERO_HASH};
-use crate::error::LogError;
-use crate::event_log::EventLog;
+use kui_log::LogError;
+
+use crate::error::{sled_error, OpenError};
 use crate::index::{StreamIndex, INDEXED_KEY};
+use crate::pipeline;
 use crate::records::{self, HeaderBlock, WatermarkWriter};
 use crate::recovery::{self, Interrupted, Layout, Tail, INDEX_DIR};
 use crate::segment::{ChunkDirectory, CommandTable, WindowReader, FORMAT_VERSION, HEADER_BLOCK, SEGMENT_FILE};
-use crate::subscription::{Subscription, SubscriptionSource};
-use crate::types::{AppendOutcome, AppendRequest, Envelope, EventRef, Position, StreamId, VerifyReport, Version};
-use crate::writer::{self, AppendCallback, AppendReply, ImportBatch, WriterMsg};
+use crate::writer::{AppendReply, ImportBatch, WriterMsg};
+use kui_log::EventLog;
+use kui_log::{validate_request, AppendCallback};
+use kui_log::{AppendOutcome, AppendRequest, Envelope, EventRef, Position, StreamId, VerifyReport, Version};
+use kui_log::{Subscription, SubscriptionSource};
 
-/// How to open a [`SledLog`].
+/// How to open a [`SegmentLog`].
 ///
 /// Built explicitly by the caller (the cli); there is deliberately no `Default`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,21 +414,15 @@ impl Shared {
         Ok(envelopes)
     }
 
-    fn scan(
-        &self,
-        from: u64,
-        to: u64,
-        visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
-    ) -> Result<u64, LogError> {
+    fn scan(&self, from: u64, to: u64, visit: &mut dyn FnMut(&Envelope) -> ControlFlow<()>) -> Result<u64, LogError> {
         let to = to.min(self.durable_position());
         let mut envelope = codec::blank_envelope();
         let mut visited = 0;
         self.for_each_frame(from, to, &mut |position, _, frame| {
             codec::decode_frame_into(frame, &mut envelope).map_err(|reason| LogError::corrupt_at(position, reason))?;
             check_position(position, &envelope)?;
-            visit(&envelope)?;
             visited += 1;
-            Ok(ControlFlow::Continue(()))
+            Ok(visit(&envelope))
         })?;
         Ok(visited)
     }
@@ -433,7 +431,7 @@ impl Shared {
         &self,
         from: u64,
         to: u64,
-        visit: &mut dyn FnMut(EventRef<'_>) -> Result<(), LogError>,
+        visit: &mut dyn FnMut(EventRef<'_>) -> ControlFlow<()>,
     ) -> Result<u64, LogError> {
         let to = to.min(self.durable_position());
         let mut visited = 0;
@@ -445,15 +443,14 @@ impl Shared {
                     format!("the frame stored here says position {}", event.position),
                 ));
             }
-            visit(EventRef {
+            visited += 1;
+            Ok(visit(EventRef {
                 position: Position(position),
                 event_type: event.event_type,
                 schema_version: event.schema_version,
                 occurred_at: event.occurred_at,
                 payload: event.payload,
-            })?;
-            visited += 1;
-            Ok(ControlFlow::Continue(()))
+            }))
         })?;
         Ok(visited)
     }
@@ -546,12 +543,12 @@ fn check_position(position: u64, envelope: &Envelope) -> Result<(), LogError> {
 /// breaks to stop early.
 pub(crate) type FrameVisitor<'a> = dyn FnMut(u64, u64, &[u8]) -> Result<ControlFlow<()>, LogError> + 'a;
 
-/// The subscription source of a [`SledLog`].
-struct SledSource {
+/// The subscription source of a [`SegmentLog`].
+struct SegmentSource {
     shared: Arc<Shared>,
 }
 
-impl SubscriptionSource for SledSource {
+impl SubscriptionSource for SegmentSource {
     fn read_from(&self, from: Position, limit: usize) -> Result<Vec<Envelope>, LogError> {
         self.shared.read_all(from.0, limit)
     }
@@ -564,11 +561,11 @@ impl SubscriptionSource for SledSource {
 /// The durable, embedded event log on sled.
 ///
 /// Cheap to share behind an `Arc`; all methods take `&self`.
-/// Dropping it (or [`SledLog::close`]) stops the writer after its pending work is
+/// Dropping it (or [`SegmentLog::close`]) stops the writer after its pending work is
 /// flushed.
 /// Open subscriptions keep the sled database open (and its directory locked) until they
 /// are dropped too.
-pub struct SledLog {
+pub struct SegmentLog {
     shared: Arc<Shared>,
     sender: Option<Sender<WriterMsg>>,
     writer: Option<JoinHandle<()>>,
@@ -580,13 +577,13 @@ pub struct SledLog {
     fsync: bool,
     /// What the open found after the last complete request.
     interrupted: Option<Interrupted>,
-    /// Opened with [`SledLog::open_read_only`].
+    /// Opened with [`SegmentLog::open_read_only`].
     read_only: bool,
 }
 
-impl std::fmt::Debug for SledLog {
+impl std::fmt::Debug for SegmentLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledLog")
+        f.debug_struct("SegmentLog")
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
@@ -611,7 +608,7 @@ pub(crate) fn open_sled(path: &Path, cache_capacity_bytes: u64) -> Result<sled::
             {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            result => return result.map_err(LogError::from),
+            result => return result.map_err(sled_error),
         }
     }
 }
@@ -622,7 +619,7 @@ fn sync_path(path: &Path) -> Result<(), LogError> {
 
 /// Reads the persist marker: (last persisted position, segment offset after it).
 fn read_persist_marker(db: &sled::Db) -> Result<Option<(u64, u64)>, LogError> {
-    let Some(value) = db.get(INDEXED_KEY)? else {
+    let Some(value) = db.get(INDEXED_KEY).map_err(sled_error)? else {
         return Ok(None);
     };
     let parsed = (value.len() == 16)
@@ -652,7 +649,7 @@ fn create_segment(path: &Path, dir: &Path) -> Result<File, LogError> {
 
 /// Opens an existing segment file and checks that it is format 2; returns it with what
 /// its header block holds.
-fn open_segment(path: &Path, dir: &Path, writable: bool) -> Result<(File, HeaderBlock), LogError> {
+fn open_segment(path: &Path, dir: &Path, writable: bool) -> Result<(File, HeaderBlock), OpenError> {
     let file = fs::OpenOptions::new()
         .read(true)
         .write(writable)
@@ -663,19 +660,15 @@ fn open_segment(path: &Path, dir: &Path, writable: bool) -> Result<(File, Header
         reason: format!("{}: {reason}", path.display()),
     };
     match records::format_version(&file).map_err(LogError::io)? {
-        Err(reason) => return Err(not_a_segment(reason)),
+        Err(reason) => return Err(not_a_segment(reason).into()),
         Ok(FORMAT_VERSION) => {}
         Ok(1) => {
-            return Err(LogError::EarlierFormat {
+            return Err(OpenError::EarlierFormat {
                 path: dir.to_path_buf(),
                 format: 1,
             })
         }
-        Ok(other) => {
-            return Err(not_a_segment(format!(
-                "segment format {other} is unknown to this build"
-            )))
-        }
+        Ok(other) => return Err(not_a_segment(format!("segment format {other} is unknown to this build")).into()),
     }
     let header = records::read_header_block(&file)
         .map_err(LogError::io)?
@@ -690,7 +683,7 @@ enum Access {
     ReadOnly,
 }
 
-impl SledLog {
+impl SegmentLog {
     /// Opens the log in directory `path`, creating it if it does not exist.
     ///
     /// A new or empty directory becomes a new log.
@@ -698,10 +691,10 @@ impl SledLog {
     /// without being touched.
     /// The derived data (in `index/`) is rebuilt from the segment when it is missing.
     /// An interrupted write after the last acknowledged one is cut off (see
-    /// [`SledLog::interrupted`]); damage fails with [`LogError::Corrupt`] and changes
+    /// [`SegmentLog::interrupted`]); damage fails with [`LogError::Corrupt`] and changes
     /// nothing.
-    pub fn open(path: &Path, options: LogOptions) -> Result<SledLog, LogError> {
-        SledLog::open_in(path, options, Access::ReadWrite)
+    pub fn open(path: &Path, options: LogOptions) -> Result<SegmentLog, OpenError> {
+        SegmentLog::open_in(path, options, Access::ReadWrite)
     }
 
     /// Opens an existing log to read it, writing nothing: no file is changed, no lock is
@@ -710,18 +703,18 @@ impl SledLog {
     /// the segment. Appends fail with [`LogError::ReadOnly`].
     ///
     /// Damage fails with [`LogError::Corrupt`]; an interrupted write at the end is
-    /// reported by [`SledLog::interrupted`] and left in place.
-    pub fn open_read_only(path: &Path) -> Result<SledLog, LogError> {
+    /// reported by [`SegmentLog::interrupted`] and left in place.
+    pub fn open_read_only(path: &Path) -> Result<SegmentLog, OpenError> {
         let options = LogOptions {
             fsync: false,
             cache_capacity_bytes: 16 * 1024 * 1024,
             persist_every_events: usize::MAX,
             acknowledge: Acknowledge::Synced,
         };
-        SledLog::open_in(path, options, Access::ReadOnly)
+        SegmentLog::open_in(path, options, Access::ReadOnly)
     }
 
-    fn open_in(path: &Path, options: LogOptions, access: Access) -> Result<SledLog, LogError> {
+    fn open_in(path: &Path, options: LogOptions, access: Access) -> Result<SegmentLog, OpenError> {
         let writable = access == Access::ReadWrite;
         let segment_path = path.join(SEGMENT_FILE);
         let (segment, header) = match recovery::inspect_directory(path)? {
@@ -737,15 +730,27 @@ impl SledLog {
                 )
             }
             Layout::New => {
-                return Err(LogError::NotALog {
+                return Err(OpenError::NotALog {
                     path: path.to_path_buf(),
                 })
             }
             Layout::Existing => open_segment(&segment_path, path, writable)?,
         };
+        SegmentLog::start(path, options, writable, segment, header).map_err(OpenError::from)
+    }
+
+    /// Opens the derived data, reads the records after its last persist back and starts
+    /// the write pipeline (a writable log) on an open, checked segment.
+    fn start(
+        path: &Path,
+        options: LogOptions,
+        writable: bool,
+        segment: File,
+        header: HeaderBlock,
+    ) -> Result<SegmentLog, LogError> {
         let db = if writable {
             let db = open_sled(&path.join(INDEX_DIR), options.cache_capacity_bytes)?;
-            match db.get(MARKER_KEY)? {
+            match db.get(MARKER_KEY).map_err(sled_error)? {
                 Some(marker) if marker.as_ref() == MARKER_VALUE => {}
                 Some(_) => {
                     return Err(LogError::Corrupt {
@@ -756,9 +761,9 @@ impl SledLog {
                         ),
                     })
                 }
-                None if db.first()?.is_none() => {
-                    db.insert(MARKER_KEY, MARKER_VALUE)?;
-                    db.flush()?;
+                None if db.first().map_err(sled_error)?.is_none() => {
+                    db.insert(MARKER_KEY, MARKER_VALUE).map_err(sled_error)?;
+                    db.flush().map_err(sled_error)?;
                 }
                 None => {
                     return Err(LogError::Corrupt {
@@ -849,7 +854,7 @@ impl SledLog {
             #[cfg(test)]
             hold_syncs: Mutex::new(()),
         });
-        let mut log = SledLog {
+        let mut log = SegmentLog {
             shared: Arc::clone(&shared),
             sender: None,
             writer: None,
@@ -866,11 +871,11 @@ impl SledLog {
             return Ok(log);
         }
         let (sender, receiver) = mpsc::channel();
-        let threads = writer::spawn(
+        let threads = pipeline::spawn(
             shared,
             receiver,
             head,
-            writer::FlushSettings {
+            pipeline::FlushSettings {
                 fsync: options.fsync,
                 acknowledge: options.acknowledge,
                 sync_handle: segment.try_clone().map_err(LogError::io)?,
@@ -935,7 +940,7 @@ impl SledLog {
             Err(LogError::Closed)
         } else {
             match &self.shared.db {
-                Some(db) => db.flush().map(|_| ()).map_err(LogError::from),
+                Some(db) => db.flush().map(|_| ()).map_err(sled_error),
                 None => Ok(()),
             }
         };
@@ -968,7 +973,7 @@ impl SledLog {
     }
 }
 
-impl Drop for SledLog {
+impl Drop for SegmentLog {
     fn drop(&mut self) {
         // Errors were already reported to the requests they affected; there is no one
         // left to tell.
@@ -976,9 +981,9 @@ impl Drop for SledLog {
     }
 }
 
-impl EventLog for SledLog {
+impl EventLog for SegmentLog {
     fn append(&self, request: AppendRequest) -> Result<AppendOutcome, LogError> {
-        writer::validate_request(&request)?;
+        validate_request(&request)?;
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(WriterMsg::Append {
             request,
@@ -988,7 +993,7 @@ impl EventLog for SledLog {
     }
 
     fn append_then(&self, request: AppendRequest, done: AppendCallback) {
-        if let Err(error) = writer::validate_request(&request) {
+        if let Err(error) = validate_request(&request) {
             return done(Err(error));
         }
         let Some(sender) = self.sender.as_ref() else {
@@ -1008,7 +1013,7 @@ impl EventLog for SledLog {
             return Ok(Vec::new());
         }
         for request in &requests {
-            writer::validate_request(request)?;
+            validate_request(request)?;
         }
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(WriterMsg::AppendMany { requests, reply })?;
@@ -1031,15 +1036,11 @@ impl EventLog for SledLog {
         self.shared.read_all(from.0, limit)
     }
 
-    fn scan(&self, from: Position, visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>) -> Result<u64, LogError> {
-        self.shared.scan(from.0, u64::MAX, visit)
-    }
-
-    fn scan_range(
+    fn scan(
         &self,
         from: Position,
         to: Position,
-        visit: &mut dyn FnMut(&Envelope) -> Result<(), LogError>,
+        visit: &mut dyn FnMut(&Envelope) -> ControlFlow<()>,
     ) -> Result<u64, LogError> {
         self.shared.scan(from.0, to.0, visit)
     }
@@ -1048,7 +1049,7 @@ impl EventLog for SledLog {
         &self,
         from: Position,
         to: Position,
-        visit: &mut dyn FnMut(EventRef<'_>) -> Result<(), LogError>,
+        visit: &mut dyn FnMut(EventRef<'_>) -> ControlFlow<()>,
     ) -> Result<u64, LogError> {
         self.shared.scan_events(from.0, to.0, visit)
     }
@@ -1066,7 +1067,7 @@ impl EventLog for SledLog {
 
     fn subscribe(&self, from: Position) -> Subscription {
         Subscription::new(
-            Box::new(SledSource {
+            Box::new(SegmentSource {
                 shared: Arc::clone(&self.shared),
             }),
             from,
@@ -1074,6 +1075,28 @@ impl EventLog for SledLog {
     }
 
     fn import(&self, envelopes: &[Envelope]) -> Result<(), LogError> {
+        // Whether the first envelope continues the head is checked first, so that the
+        // error names the first position that does not fit (the writer checks it again
+        // against the head it writes after).
+        if let Some(first) = envelopes.first() {
+            let (head, head_hash) = self.shared.durable_head().unwrap_or((0, ZERO_HASH));
+            let position = first.position.0;
+            if position != head + 1 {
+                return Err(LogError::Import {
+                    position,
+                    reason: format!(
+                        "the log continues at position {}, but the import starts at {position}",
+                        head + 1
+                    ),
+                });
+            }
+            if first.prev_hash != head_hash {
+                return Err(LogError::Import {
+                    position,
+                    reason: "prev_hash does not match the hash of the log's head".into(),
+                });
+            }
+        }
         let Some(batch) = ImportBatch::prepare(envelopes)? else {
             return Ok(());
         };
@@ -1093,16 +1116,16 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::types::{Actor, ExpectedVersion, Metadata, NewEvent, StreamAppend};
+    use kui_log::{Actor, ExpectedVersion, Metadata, NewEvent, StreamAppend};
 
-    fn open(dir: &tempfile::TempDir, acknowledge: Acknowledge) -> SledLog {
+    fn open(dir: &tempfile::TempDir, acknowledge: Acknowledge) -> SegmentLog {
         let options = LogOptions {
             fsync: true,
             cache_capacity_bytes: 1 << 20,
             persist_every_events: 16_384,
             acknowledge,
         };
-        SledLog::open(dir.path(), options).expect("open")
+        SegmentLog::open(dir.path(), options).expect("open")
     }
 
     fn request(n: u128) -> AppendRequest {

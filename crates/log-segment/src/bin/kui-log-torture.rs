@@ -31,10 +31,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::DateTime;
-use kui_log::{
-    Actor, AppendRequest, EventLog, ExpectedVersion, LogError, LogOptions, Metadata, NewEvent, SledLog, StreamAppend,
-    StreamId,
-};
+use kui_log::{Actor, AppendRequest, EventLog, ExpectedVersion, LogError, Metadata, NewEvent, StreamAppend, StreamId};
+use kui_log_segment::{Acknowledge, LogOptions, SegmentLog};
 use uuid::Uuid;
 
 /// Number of distinct streams the threads write to.
@@ -93,7 +91,7 @@ fn new_event(thread: u64, counter: u64, pad: usize) -> NewEvent {
     }
 }
 
-fn request(log: &SledLog, rng: &mut Rng, thread: u64, counter: &mut u64) -> Result<AppendRequest, LogError> {
+fn request(log: &SegmentLog, rng: &mut Rng, thread: u64, counter: &mut u64) -> Result<AppendRequest, LogError> {
     let mut events_padded = |n: u64, pad: usize| -> Vec<NewEvent> {
         (0..n)
             .map(|_| {
@@ -168,7 +166,7 @@ fn ack_line(request: &AppendRequest, outcome: &kui_log::AppendOutcome) -> String
     line
 }
 
-fn run_thread(log: &SledLog, seed: u64, thread: u64) -> Result<(), LogError> {
+fn run_thread(log: &SegmentLog, seed: u64, thread: u64) -> Result<(), LogError> {
     let mut rng = Rng::new(seed ^ (thread + 1).wrapping_mul(0x1234_5678_9abc_def1));
     let mut counter = 0;
     let mut previous_command: Option<(Uuid, kui_log::AppendOutcome)> = None;
@@ -219,10 +217,10 @@ fn main() -> ExitCode {
     let options = LogOptions {
         cache_capacity_bytes: 64 * 1024 * 1024,
         persist_every_events: 16_384,
-        acknowledge: kui_log::Acknowledge::Synced,
+        acknowledge: Acknowledge::Synced,
         ..LogOptions::durable()
     };
-    let log = match SledLog::open(&PathBuf::from(dir), options) {
+    let log = match SegmentLog::open(&PathBuf::from(dir), options) {
         Ok(log) => Arc::new(log),
         Err(error) => {
             eprintln!("kui-log-torture: cannot open {dir}: {error:?}");

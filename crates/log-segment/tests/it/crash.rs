@@ -1,7 +1,7 @@
 //! Crash test: SIGKILL a process in the middle of appending, reopen, and check that
 //! every acknowledged event survived, positions are gap-free and the chain verifies.
 //!
-//! `KUI_CRASH_ROUNDS=1000 cargo test --release -p kui-log --test integration crash --
+//! `KUI_CRASH_ROUNDS=1000 cargo test --release -p kui-log-segment --test integration crash --
 //! --nocapture` runs a thousand kills (on a fresh directory every 25 rounds) and prints
 //! what it checked.
 
@@ -150,7 +150,7 @@ fn acknowledged_appends_survive_sigkill() {
         }
         let head = log.head().expect("head").map_or(0, |(Position(position), _)| position);
         let mut expected_position = 1;
-        log.scan(Position(1), &mut |envelope| {
+        log.scan(Position(1), Position(u64::MAX), &mut |envelope| {
             assert_eq!(envelope.position.0, expected_position, "gap after round {round}");
             expected_position += 1;
             if let Some((stream, version)) = acked.get(&envelope.position.0) {
@@ -161,7 +161,7 @@ fn acknowledged_appends_survive_sigkill() {
                     envelope.position
                 );
             }
-            Ok(())
+            std::ops::ControlFlow::Continue(())
         })
         .expect("scan");
         assert_eq!(

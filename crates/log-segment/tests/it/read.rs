@@ -1,6 +1,6 @@
 //! Reads: pagination, one stream from a version, scans, reopening.
 
-use kui_log::{AppendRequest, EventLog, ExpectedVersion, LogError, Position, StreamAppend, Version};
+use kui_log::{AppendRequest, EventLog, ExpectedVersion, Position, StreamAppend, Version};
 
 use crate::helpers::{
     all_events, append_n, assert_gap_free_chain, event, event_with_payload, open_durable, open_fast, raw_sled, single,
@@ -100,92 +100,6 @@ fn large_groups_and_large_events_span_several_chunks() {
     assert_gap_free_chain(&events);
     assert_eq!(log.read_stream(&youth, Version(1)).expect("read"), events);
     log.verify(&mut |_| {}).expect("verifies");
-}
-
-#[test]
-fn scan_visits_in_order_and_stops_on_error() {
-    let dir = temp_dir();
-    let log = open_fast(dir.path());
-    append_n(&log, &stream("s"), 30);
-    let mut seen = Vec::new();
-    let visited = log
-        .scan(Position(5), &mut |envelope| {
-            seen.push(envelope.clone());
-            Ok(())
-        })
-        .expect("scan");
-    assert_eq!(visited, 26);
-    assert_eq!(seen, log.read_all(Position(5), 100).expect("read"));
-
-    let mut count = 0;
-    let stopped = log.scan(Position(1), &mut |_| {
-        count += 1;
-        if count == 3 {
-            Err(LogError::Closed)
-        } else {
-            Ok(())
-        }
-    });
-    assert!(matches!(stopped, Err(LogError::Closed)));
-    assert_eq!(count, 3);
-}
-
-#[test]
-fn scan_events_borrows_what_scan_builds() {
-    let dir = temp_dir();
-    let log = open_fast(dir.path());
-    append_n(&log, &stream("s"), 20);
-    let envelopes = log.read_all(Position(1), 100).expect("read");
-    let mut seen = Vec::new();
-    let visited = log
-        .scan_events(Position(3), Position(15), &mut |event| {
-            seen.push((
-                event.position,
-                event.event_type.to_owned(),
-                event.schema_version,
-                event.occurred_at,
-                event.payload.to_vec(),
-            ));
-            Ok(())
-        })
-        .expect("scan");
-    assert_eq!(visited, 13);
-    let expected: Vec<_> = envelopes[2..15]
-        .iter()
-        .map(|e| {
-            (
-                e.position,
-                e.event_type.clone(),
-                e.schema_version,
-                e.metadata.occurred_at,
-                e.payload.clone(),
-            )
-        })
-        .collect();
-    assert_eq!(seen, expected);
-}
-
-#[test]
-fn scan_range_visits_only_its_positions() {
-    let dir = temp_dir();
-    let log = open_fast(dir.path());
-    append_n(&log, &stream("s"), 30);
-    let mut seen = Vec::new();
-    let visited = log
-        .scan_range(Position(7), Position(12), &mut |envelope| {
-            seen.push(envelope.position.0);
-            Ok(())
-        })
-        .expect("scan");
-    assert_eq!(visited, 6);
-    assert_eq!(seen, (7..=12).collect::<Vec<_>>());
-    // A range past the head stops at the head; an empty range visits nothing.
-    let past = log
-        .scan_range(Position(28), Position(1000), &mut |_| Ok(()))
-        .expect("scan");
-    assert_eq!(past, 3);
-    let empty = log.scan_range(Position(9), Position(8), &mut |_| Ok(())).expect("scan");
-    assert_eq!(empty, 0);
 }
 
 #[test]

@@ -162,8 +162,8 @@ fn a_damaged_event_in_a_persisted_record_is_found_by_verify() {
     }
 }
 
-fn open_fast_result(path: &Path) -> Result<kui_log::SledLog, LogError> {
-    kui_log::SledLog::open(path, crate::helpers::fast_options())
+fn open_fast_result(path: &Path) -> Result<kui_log_segment::SegmentLog, LogError> {
+    crate::helpers::open_result(path)
 }
 
 fn with_command(command_id: Uuid, target: &str) -> AppendRequest {
@@ -188,7 +188,7 @@ fn command_ids_survive_reopening() {
         log.close().expect("close");
         outcomes
     };
-    let check = |log: &kui_log::SledLog| {
+    let check = |log: &kui_log_segment::SegmentLog| {
         for k in [0u128, 1, 9_999, 16_383, 16_384, 19_999] {
             let id = Uuid::from_u128(k + 1);
             let stored = log.command_outcome(id).expect("lookup").expect("known command");

@@ -39,8 +39,9 @@ use std::collections::HashMap;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::codec::{index_key, index_prefix, parse_index_key};
-use crate::error::LogError;
-use crate::types::StreamId;
+use crate::error::sled_error;
+use kui_log::LogError;
+use kui_log::StreamId;
 
 /// Index blocks to write, as (key, value), in the order they were staged.
 pub(crate) type Blocks = Vec<(Vec<u8>, Vec<u8>)>;
@@ -176,11 +177,11 @@ impl StreamIndex {
         let name = stream.as_str();
         if let Some(db) = db {
             let start = match db.range(index_key(name, 0)..=index_key(name, from)).next_back() {
-                Some(item) => item?.0,
+                Some(item) => item.map_err(sled_error)?.0,
                 None => sled::IVec::from(index_key(name, from)),
             };
             for item in db.range(start..=sled::IVec::from(index_key(name, u64::MAX))) {
-                let (key, value) = item?;
+                let (key, value) = item.map_err(sled_error)?;
                 let (_, block) = parse_block(&key, &value)?;
                 for entry in block {
                     last_stored = entry.version;
@@ -223,7 +224,7 @@ impl StreamIndex {
         };
         let name = stream.as_str();
         for item in db.range(index_prefix(name)..=index_key(name, u64::MAX)).rev() {
-            let (key, value) = item?;
+            let (key, value) = item.map_err(sled_error)?;
             let (_, block) = parse_block(&key, &value)?;
             if let Some(entry) = block.iter().rev().find(|entry| entry.position <= max_position) {
                 return Ok(Some(entry.version));
@@ -262,7 +263,7 @@ impl StreamIndex {
                 let last_block = db.range(index_prefix(name)..=index_key(name, u64::MAX)).next_back();
                 let (mut block_first, mut block, stored_end) = match last_block {
                     Some(item) => {
-                        let (key, value) = item?;
+                        let (key, value) = item.map_err(sled_error)?;
                         let (_, stored) = parse_block(&key, &value)?;
                         let first_version = stored.first().map_or(first_new, |entry| entry.version);
                         let stored_end = first_version + stored.len() as u64;

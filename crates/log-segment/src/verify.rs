@@ -1,4 +1,4 @@
-//! End-to-end verification of a [`crate::SledLog`] (`kui verify`): reads only.
+//! End-to-end verification of a [`crate::SegmentLog`] (`kui verify`): reads only.
 //!
 //! One sequential pass over the segment's records, from the header block to the end of
 //! the durable records, checks every byte the log stores:
@@ -15,12 +15,12 @@
 use std::collections::HashMap;
 
 use crate::codec::{self, blank_envelope, ChunkView, ZERO_HASH};
-use crate::error::LogError;
 use crate::records::{self, End, RecordReader, Step};
 use crate::recovery::{check_frame, damaged_event};
 use crate::segment::{ChunkLoc, Entry, HEADER_BLOCK};
-use crate::sled_log::Shared;
-use crate::types::{Position, VerifyReport};
+use crate::segment_log::Shared;
+use kui_log::LogError;
+use kui_log::{Position, VerifyReport};
 
 /// `progress` is called every this many events.
 const PROGRESS_EVERY: u64 = 4096;

@@ -13,13 +13,15 @@ use std::path::Path;
 use uuid::Uuid;
 
 use crate::codec::{self, hash_canonical, split_frame, ChunkView};
-use crate::error::LogError;
+use kui_log::LogError;
+
+use crate::error::OpenError;
 use crate::index::IndexEntry;
 use crate::records::{Damage, End, Record, RecordReader, Step};
 use crate::segment::{
     parse_entries, ChunkDirectory, ChunkLoc, Entry, MAX_RECORD_BODY, RECORD_HEADER_LEN, SEGMENT_FILE,
 };
-use crate::types::{AppendOutcome, Envelope, StreamId};
+use kui_log::{AppendOutcome, Envelope, StreamId};
 
 /// The directory of sled's derived data inside a log directory.
 pub(crate) const INDEX_DIR: &str = "index";
@@ -33,20 +35,20 @@ pub(crate) enum Layout {
 }
 
 /// Looks at `path` without changing anything.
-pub(crate) fn inspect_directory(path: &Path) -> Result<Layout, LogError> {
-    let not_a_log = || LogError::NotALog {
+pub(crate) fn inspect_directory(path: &Path) -> Result<Layout, OpenError> {
+    let not_a_log = || OpenError::NotALog {
         path: path.to_path_buf(),
     };
     match fs::metadata(path) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Layout::New),
-        Err(error) => return Err(LogError::io(error)),
+        Err(error) => return Err(error.into()),
         Ok(metadata) if !metadata.is_dir() => return Err(not_a_log()),
         Ok(_) => {}
     }
     if path.join(SEGMENT_FILE).exists() {
         return Ok(Layout::Existing);
     }
-    let mut entries = fs::read_dir(path).map_err(LogError::io)?;
+    let mut entries = fs::read_dir(path)?;
     if entries.next().is_none() {
         return Ok(Layout::New);
     }
@@ -57,7 +59,8 @@ pub(crate) fn inspect_directory(path: &Path) -> Result<Layout, LogError> {
                 "the segment file {} is missing (only derived data is left)",
                 path.join(SEGMENT_FILE).display()
             ),
-        });
+        }
+        .into());
     }
     Err(not_a_log())
 }

@@ -55,8 +55,9 @@ use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use uuid::Uuid;
 
 use crate::codec;
-use crate::error::LogError;
-use crate::types::AppendOutcome;
+use crate::error::sled_error;
+use kui_log::AppendOutcome;
+use kui_log::LogError;
 
 /// Name of the segment file inside the log directory.
 pub(crate) const SEGMENT_FILE: &str = "events.seg";
@@ -397,7 +398,7 @@ impl ChunkDirectory {
             return Ok(ChunkDirectory::default());
         };
         for item in db.scan_prefix([codec::EVENT_PREFIX]) {
-            let (key, value) = item?;
+            let (key, value) = item.map_err(sled_error)?;
             let malformed = || LogError::Corrupt {
                 position: None,
                 reason: format!("malformed chunk directory entry {key:?}"),
@@ -407,7 +408,7 @@ impl ChunkDirectory {
             chunks.insert(first, loc);
         }
         for item in db.scan_prefix([codec::DIRECTORY_PREFIX]) {
-            let (key, value) = item?;
+            let (key, value) = item.map_err(sled_error)?;
             let malformed = || LogError::Corrupt {
                 position: None,
                 reason: format!("malformed chunk directory block {key:?}"),
@@ -566,7 +567,7 @@ impl CommandTable {
 fn load_places(db: &sled::Db) -> Result<CommandPlaces, LogError> {
     let mut persisted = CommandPlaces::default();
     for item in db.scan_prefix([codec::COMMAND_PREFIX]) {
-        let (key, value) = item?;
+        let (key, value) = item.map_err(sled_error)?;
         let records = value.chunks_exact(COMMAND_REF_LEN);
         if key.len() != 9 || !records.remainder().is_empty() {
             return Err(LogError::Corrupt {
@@ -659,8 +660,8 @@ mod tests {
         let mut writer = RecordWriter::new(8);
         let loc = writer.push_chunk(b"chunk-bytes");
         let outcome = AppendOutcome {
-            first_position: crate::Position(1),
-            last_position: crate::Position(1),
+            first_position: kui_log::Position(1),
+            last_position: kui_log::Position(1),
             streams: vec![],
             replayed: false,
         };

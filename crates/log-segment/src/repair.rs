@@ -12,7 +12,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::codec::{self, ChunkView, ZERO_HASH};
-use crate::error::LogError;
+use kui_log::LogError;
+
+use crate::error::OpenError;
 use crate::records::{self, End, RecordReader, Step, Watermark};
 use crate::recovery::{self, Tail, INDEX_DIR};
 use crate::segment::{read_up_to, Entry, FORMAT_VERSION, HEADER_BLOCK, RECORD_HEADER_LEN, SEGMENT_FILE};
@@ -65,7 +67,7 @@ pub struct Repaired {
 ///
 /// An interrupted write at the end is a plan too (it never was acknowledged; a writable
 /// open would cut it by itself).
-pub fn inspect(path: &Path) -> Result<Option<RepairPlan>, LogError> {
+pub fn inspect(path: &Path) -> Result<Option<RepairPlan>, OpenError> {
     let file = open_segment_file(path, false)?;
     let file_len = file.metadata().map_err(LogError::io)?.len();
     let (watermark, sequence, header_problem) = match records::read_header_block(&file).map_err(LogError::io)? {
@@ -156,7 +158,7 @@ pub fn inspect(path: &Path) -> Result<Option<RepairPlan>, LogError> {
 /// `<log>/repair/`, cuts the segment, writes a fresh header block whose watermark names
 /// the new last record, syncs, and drops the derived data so that the next open rebuilds
 /// it. The log must not be open anywhere.
-pub fn repair(plan: &RepairPlan) -> Result<Repaired, LogError> {
+pub fn repair(plan: &RepairPlan) -> Result<Repaired, OpenError> {
     let path = &plan.path;
     ensure_not_open(path)?;
     let file = open_segment_file(path, true)?;
@@ -214,10 +216,10 @@ pub fn repair(plan: &RepairPlan) -> Result<Repaired, LogError> {
 /// Drops the derived data of the log in `path` (the stream index, the chunk directory,
 /// the command table); the next open rebuilds it from the segment. The log must not be
 /// open anywhere.
-pub fn reindex(path: &Path) -> Result<(), LogError> {
+pub fn reindex(path: &Path) -> Result<(), OpenError> {
     open_segment_file(path, false)?;
     ensure_not_open(path)?;
-    drop_index(path)
+    Ok(drop_index(path)?)
 }
 
 /// What [`upgrade`] did.
@@ -239,7 +241,7 @@ pub struct Upgraded {
 /// The old segment is replaced only after the new one is complete and synced; a log that
 /// does not verify (damage in a record) is refused and left as it was. `None` when the
 /// log is already in the current format.
-pub fn upgrade(path: &Path) -> Result<Option<Upgraded>, LogError> {
+pub fn upgrade(path: &Path) -> Result<Option<Upgraded>, OpenError> {
     let segment_path = path.join(SEGMENT_FILE);
     let old = File::open(&segment_path).map_err(LogError::io)?;
     match records::format_version(&old).map_err(LogError::io)? {
@@ -249,13 +251,15 @@ pub fn upgrade(path: &Path) -> Result<Option<Upgraded>, LogError> {
             return Err(LogError::Corrupt {
                 position: None,
                 reason: format!("segment format {other} is unknown to this build"),
-            })
+            }
+            .into())
         }
         Err(reason) => {
             return Err(LogError::Corrupt {
                 position: None,
                 reason: format!("{}: {reason}", segment_path.display()),
-            })
+            }
+            .into())
         }
     }
     // The old layout keeps sled's files in the log directory: its lock says whether a
@@ -325,7 +329,7 @@ pub fn upgrade(path: &Path) -> Result<Option<Upgraded>, LogError> {
         match removed {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => return Err(LogError::io(error)),
+            Err(error) => return Err(error.into()),
         }
     }
     for entry in fs::read_dir(path).map_err(LogError::io)? {
@@ -381,32 +385,34 @@ fn positions_after(file: &File, offset: u64, len: u64) -> Option<u64> {
     highest
 }
 
-fn open_segment_file(path: &Path, writable: bool) -> Result<File, LogError> {
+fn open_segment_file(path: &Path, writable: bool) -> Result<File, OpenError> {
     let segment_path = path.join(SEGMENT_FILE);
     let file = fs::OpenOptions::new()
         .read(true)
         .write(writable)
         .open(&segment_path)
         .map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => LogError::NotALog {
+            std::io::ErrorKind::NotFound => OpenError::NotALog {
                 path: path.to_path_buf(),
             },
-            _ => LogError::io(error),
+            _ => error.into(),
         })?;
     match records::format_version(&file).map_err(LogError::io)? {
         Ok(FORMAT_VERSION) => Ok(file),
-        Ok(1) => Err(LogError::EarlierFormat {
+        Ok(1) => Err(OpenError::EarlierFormat {
             path: path.to_path_buf(),
             format: 1,
         }),
         Ok(other) => Err(LogError::Corrupt {
             position: None,
             reason: format!("segment format {other} is unknown to this build"),
-        }),
+        }
+        .into()),
         Err(reason) => Err(LogError::Corrupt {
             position: None,
             reason: format!("{}: {reason}", segment_path.display()),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -424,7 +430,7 @@ fn ensure_unlocked(dir: &Path) -> Result<(), LogError> {
     if !dir.join("db").exists() {
         return Ok(());
     }
-    let db = crate::sled_log::open_sled(dir, 1024 * 1024)?;
+    let db = crate::segment_log::open_sled(dir, 1024 * 1024)?;
     drop(db);
     Ok(())
 }

@@ -436,7 +436,7 @@ fn append_many_writes_requests_in_order_and_stops_at_the_first_failure() {
 /// Appends through `append_then` and waits for the callback's answer, with what the log
 /// showed as durable when the callback ran.
 fn append_then_and_wait(
-    log: &Arc<kui_log::SledLog>,
+    log: &Arc<kui_log_segment::SegmentLog>,
     request: AppendRequest,
 ) -> (Result<kui_log::AppendOutcome, LogError>, Option<Position>) {
     let (sender, answer) = std::sync::mpsc::channel();

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use kui_log::{EventLog, ExpectedVersion, LogError, Position, SledLog};
+use kui_log::{EventLog, ExpectedVersion, LogError, Position};
+use kui_log_segment::SegmentLog;
 
 use crate::helpers::{
     all_events, event_with_payload, fast_options, open_fast, raw_sled, single, stream, tamper_record, temp_dir,
@@ -260,7 +261,7 @@ fn a_wrong_index_entry_is_found_by_reads_and_mended_by_reindex() {
         "{read:?}"
     );
     drop(log);
-    kui_log::repair::reindex(dir.path()).expect("reindex");
+    kui_log_segment::repair::reindex(dir.path()).expect("reindex");
     let log = open_fast(dir.path());
     assert_eq!(
         log.read_stream(&stream("youth-1"), kui_log::Version(1))
@@ -274,8 +275,8 @@ fn a_wrong_index_entry_is_found_by_reads_and_mended_by_reindex() {
 fn a_non_empty_foreign_directory_is_not_a_log_and_stays_untouched() {
     let dir = temp_dir();
     std::fs::write(dir.path().join("notes.txt"), "hello").expect("write");
-    match SledLog::open(dir.path(), fast_options()) {
-        Err(LogError::NotALog { path }) => assert_eq!(path, dir.path()),
+    match SegmentLog::open(dir.path(), fast_options()) {
+        Err(kui_log_segment::OpenError::NotALog { path }) => assert_eq!(path, dir.path()),
         other => panic!("expected NotALog, got {other:?}"),
     }
     let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -286,8 +287,8 @@ fn a_non_empty_foreign_directory_is_not_a_log_and_stays_untouched() {
     // A file is not a log either.
     let file = dir.path().join("notes.txt");
     assert!(matches!(
-        SledLog::open(&file, fast_options()),
-        Err(LogError::NotALog { .. })
+        SegmentLog::open(&file, fast_options()),
+        Err(kui_log_segment::OpenError::NotALog { .. })
     ));
 }
 
@@ -300,8 +301,8 @@ fn another_sled_database_is_not_a_log() {
         db.flush().expect("flush");
     }
     assert!(matches!(
-        SledLog::open(dir.path(), fast_options()),
-        Err(LogError::NotALog { .. })
+        SegmentLog::open(dir.path(), fast_options()),
+        Err(kui_log_segment::OpenError::NotALog { .. })
     ));
 }
 
@@ -309,9 +310,11 @@ fn another_sled_database_is_not_a_log() {
 fn a_locked_directory_gives_a_backend_error() {
     let dir = temp_dir();
     let _log = open_fast(dir.path());
-    let second = SledLog::open(dir.path(), fast_options());
+    let second = SegmentLog::open(dir.path(), fast_options());
     match second {
-        Err(LogError::Backend(source)) => assert!(source.to_string().contains("lock"), "{source}"),
+        Err(kui_log_segment::OpenError::Log(LogError::Backend(source))) => {
+            assert!(source.to_string().contains("lock"), "{source}")
+        }
         other => panic!("expected a backend error, got {other:?}"),
     }
     assert_eq!(

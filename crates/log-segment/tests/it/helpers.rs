@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use kui_log::{
-    Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, LogOptions, Metadata, NewEvent, Position, SledLog,
-    StreamAppend, StreamId,
+    Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, Metadata, NewEvent, Position, StreamAppend, StreamId,
 };
+use kui_log_segment::{LogOptions, SegmentLog};
 use uuid::Uuid;
 
 pub fn temp_dir() -> tempfile::TempDir {
@@ -20,22 +20,22 @@ pub fn fast_options() -> LogOptions {
         fsync: false,
         cache_capacity_bytes: 16 * 1024 * 1024,
         persist_every_events: 16_384,
-        acknowledge: kui_log::Acknowledge::Synced,
+        acknowledge: kui_log_segment::Acknowledge::Synced,
     }
 }
 
-pub fn open_fast(path: &Path) -> SledLog {
-    SledLog::open(path, fast_options()).expect("open the log")
+pub fn open_fast(path: &Path) -> SegmentLog {
+    SegmentLog::open(path, fast_options()).expect("open the log")
 }
 
-pub fn open_durable(path: &Path) -> SledLog {
+pub fn open_durable(path: &Path) -> SegmentLog {
     let options = LogOptions {
         cache_capacity_bytes: 16 * 1024 * 1024,
         persist_every_events: 16_384,
-        acknowledge: kui_log::Acknowledge::Synced,
+        acknowledge: kui_log_segment::Acknowledge::Synced,
         ..LogOptions::durable()
     };
-    SledLog::open(path, options).expect("open the log")
+    SegmentLog::open(path, options).expect("open the log")
 }
 
 pub fn stream(name: &str) -> StreamId {
@@ -162,5 +162,19 @@ pub fn tamper_record(path: &Path, offset: u64, bytes: &[u8]) {
             return;
         }
         at = end;
+    }
+}
+
+/// Opens the log with the fast options, keeping the log's own error (a directory that is
+/// not a log at all fails the test).
+pub fn open_result(path: &Path) -> Result<SegmentLog, kui_log::LogError> {
+    SegmentLog::open(path, fast_options()).map_err(log_error)
+}
+
+/// The log's own error inside an open error.
+pub fn log_error(error: kui_log_segment::OpenError) -> kui_log::LogError {
+    match error {
+        kui_log_segment::OpenError::Log(error) => error,
+        other => panic!("expected a log error, got {other:?}"),
     }
 }

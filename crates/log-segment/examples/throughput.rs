@@ -1,7 +1,7 @@
 //! Quick throughput check of the log (not a benchmark suite; see `benches/`).
 //!
 //! ```text
-//! cargo run --release -p kui-log --example throughput -- [events] [threads] [--no-command-ids] [--no-fsync] [--dir PATH] [--cache-mb N] [--bulk N]
+//! cargo run --release -p kui-log-segment --example throughput -- [events] [threads] [--no-command-ids] [--no-fsync] [--dir PATH] [--cache-mb N] [--bulk N]
 //! ```
 //!
 //! Appends `events` (default 200,000) single-event requests from `threads` (default 64)
@@ -21,9 +21,9 @@ use std::time::Instant;
 
 use chrono::DateTime;
 use kui_log::{
-    Actor, AppendRequest, EventLog, ExpectedVersion, LogOptions, Metadata, NewEvent, Position, SledLog, StreamAppend,
-    StreamId, Version,
+    Actor, AppendRequest, EventLog, ExpectedVersion, Metadata, NewEvent, Position, StreamAppend, StreamId, Version,
 };
+use kui_log_segment::{LogOptions, SegmentLog};
 use uuid::Uuid;
 
 fn payload(n: u64) -> Vec<u8> {
@@ -59,13 +59,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = dir_arg.map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
     let streams_per_thread = 20;
 
-    let log = Arc::new(SledLog::open(
+    let log = Arc::new(SegmentLog::open(
         &dir,
         LogOptions {
             fsync,
             cache_capacity_bytes: cache_mb * 1024 * 1024,
             persist_every_events: 131_072,
-            acknowledge: kui_log::Acknowledge::Synced,
+            acknowledge: kui_log_segment::Acknowledge::Synced,
         },
     )?);
     let next = Arc::new(AtomicU64::new(0));
@@ -183,9 +183,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for pass in ["first", "second"] {
         let started = Instant::now();
         let mut payload_bytes = 0u64;
-        let scanned = log.scan(Position(1), &mut |envelope| {
+        let scanned = log.scan(Position(1), Position(u64::MAX), &mut |envelope| {
             payload_bytes += envelope.payload.len() as u64;
-            Ok(())
+            std::ops::ControlFlow::Continue(())
         })?;
         let scan_secs = started.elapsed().as_secs_f64();
         println!(
