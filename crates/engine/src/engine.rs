@@ -396,7 +396,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Vec<Decided>, EngineError> {
         let target = command.stream_name();
-        let mut decided = match command {
+        let decided = match command {
             Command::Youth(id, youth_command) => {
                 let (youth, version) = self.load::<Youth>(&target)?;
                 let youth_command = self.enrich_youth(*id, youth_command.clone())?;
@@ -437,16 +437,16 @@ impl Engine {
             }
         };
         if let Some(wanted) = context.expected_version {
-            if let Some(first) = decided.first_mut() {
+            if let Some(first) = decided.first() {
                 let actual = match first.expected {
-                    ExpectedVersion::Exact(v) => v.0,
-                    _ => 0,
+                    ExpectedVersion::Exact(Version(version)) => Some(version),
+                    ExpectedVersion::NoStream | ExpectedVersion::Any => None,
                 };
-                if wanted != actual {
+                if wanted != actual.unwrap_or(0) {
                     return Err(EngineError::Conflict {
                         stream: first.stream.clone(),
-                        expected: wanted.to_string(),
-                        actual: actual.to_string(),
+                        expected: wanted,
+                        actual,
                     });
                 }
             }

@@ -55,8 +55,8 @@ fn a_wrong_expected_version_is_a_conflict_and_writes_nothing() {
     );
     match result {
         Err(EngineError::Conflict { expected, actual, .. }) => {
-            assert_eq!(expected, "1");
-            assert_eq!(actual, "2");
+            assert_eq!(expected, 1);
+            assert_eq!(actual, Some(2));
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
