@@ -359,8 +359,7 @@ impl From<EngineError> for ApiError {
             error @ (EngineError::Decode { .. }
             | EngineError::Invariant { .. }
             | EngineError::Log(_)
-            | EngineError::ReadModels(_)
-            | EngineError::NotCached { .. }) => ApiError::internal(&error),
+            | EngineError::ReadModels(_)) => ApiError::internal(&error),
         }
     }
 }

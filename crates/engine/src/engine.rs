@@ -130,23 +130,6 @@ pub struct Engine {
     pub(crate) related: Arc<std::sync::Mutex<crate::history::RelatedIndex>>,
     read_models: Option<Arc<Projections>>,
     aggregates: Arc<AggregateCache>,
-    /// Loads fail with [`EngineError::NotCached`] instead of replaying (see
-    /// [`Engine::cached_only`]).
-    cached_only: bool,
-}
-
-/// A command decided and stamped, or the answer it already had.
-#[derive(Debug)]
-pub enum Prepared {
-    /// The command id was appended before: its first result again.
-    Replayed(Executed),
-    /// The append that records the command on `target`.
-    Append {
-        /// The stream the command addressed.
-        target: String,
-        /// The events, with their expected versions.
-        request: AppendRequest,
-    },
 }
 
 /// Events decided for one stream, before they are stamped with metadata.
@@ -169,25 +152,7 @@ impl Engine {
             related: Arc::default(),
             read_models: None,
             aggregates: Arc::new(AggregateCache::new(cache::DEFAULT_CAPACITY)),
-            cached_only: false,
         }
-    }
-
-    /// A view of this engine (same log, same cache) that never replays a stream from its
-    /// first event: loading an aggregate that is not cached, or checking a command id,
-    /// fails with [`EngineError::NotCached`]. Async callers prepare commands on it in
-    /// place and fall back to the engine itself on a blocking thread.
-    pub fn cached_only(&self) -> Engine {
-        Engine {
-            cached_only: true,
-            ..self.clone()
-        }
-    }
-
-    /// How many times a command is decided again after losing a race (no expected
-    /// version given) before [`EngineError::Contention`].
-    pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
     }
 
     /// The same engine keeping at most `capacity` folded aggregates between loads
@@ -228,7 +193,23 @@ impl Engine {
 
     /// Runs a command now.
     pub fn execute(&self, command: Command, context: &CommandContext) -> Result<Executed, EngineError> {
-        self.execute_at(command, context, self.clock.now())
+        self.execute_checked(command, context, |_, _| Ok(()))
+    }
+
+    /// Runs a command now if the caller's `check` lets it. The check runs on every
+    /// attempt, before the command id is looked up and before the decision, so that it
+    /// sees the records the decision will see (the API checks the caller's municipality
+    /// there); its error is returned as it is and nothing is written.
+    pub fn execute_checked<E>(
+        &self,
+        command: Command,
+        context: &CommandContext,
+        check: impl FnMut(&Engine, &Command) -> Result<(), E>,
+    ) -> Result<Executed, E>
+    where
+        E: From<EngineError>,
+    {
+        self.run(&command, context, self.clock.now(), check)
     }
 
     /// Runs a command with `business_time` as the decision's "now" (the age-milestone
@@ -239,54 +220,55 @@ impl Engine {
         context: &CommandContext,
         business_time: DateTime<Utc>,
     ) -> Result<Executed, EngineError> {
-        for _attempt in 0..self.max_attempts {
-            let (target, request) = match self.prepare_at(&command, context, business_time)? {
-                Prepared::Replayed(executed) => return Ok(executed),
-                Prepared::Append { target, request } => (target, request),
-            };
-            match self.log.append(request) {
-                Ok(outcome) => return Ok(Executed::of(&target, outcome)),
-                Err(kui_log::LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(EngineError::Contention {
-            attempts: self.max_attempts,
-        })
+        self.run(&command, context, business_time, |_, _| Ok(()))
     }
 
-    /// The first half of [`Engine::execute`], for callers that append themselves (async
-    /// ones, through [`kui_log::EventLog::append_then`]): the stored result of a command
-    /// id seen before, or the command decided now with its events stamped.
-    /// [`Executed::of`] turns the append's outcome into the result; on a
-    /// [`kui_log::LogError::Conflict`] without an expected version, prepare again.
-    pub fn prepare(&self, command: &Command, context: &CommandContext) -> Result<Prepared, EngineError> {
-        self.prepare_at(command, context, self.clock.now())
-    }
-
-    fn prepare_at(
+    /// The retry loop: check, decide and append; after a lost race (a conflict although
+    /// the caller gave no expected version) check and decide again on the newer state,
+    /// [`EngineError::Contention`] after the last of `max_attempts`.
+    fn run<E>(
         &self,
         command: &Command,
         context: &CommandContext,
         business_time: DateTime<Utc>,
-    ) -> Result<Prepared, EngineError> {
+        mut check: impl FnMut(&Engine, &Command) -> Result<(), E>,
+    ) -> Result<Executed, E>
+    where
+        E: From<EngineError>,
+    {
+        for _attempt in 0..self.max_attempts {
+            check(self, command)?;
+            match self.attempt(command, context, business_time) {
+                Err(EngineError::Conflict { .. }) if context.expected_version.is_none() => continue,
+                result => return result.map_err(E::from),
+            }
+        }
+        Err(EngineError::Contention {
+            attempts: self.max_attempts,
+        }
+        .into())
+    }
+
+    /// One attempt: the stored result of a command id seen before, or the command decided
+    /// now, stamped and appended with the versions it was decided on.
+    fn attempt(
+        &self,
+        command: &Command,
+        context: &CommandContext,
+        business_time: DateTime<Utc>,
+    ) -> Result<Executed, EngineError> {
         let target = command.stream_name();
         if let Some(command_id) = context.command_id {
-            if self.cached_only {
-                return Err(EngineError::NotCached {
-                    what: format!("the outcome of command {command_id}"),
-                });
-            }
             if let Some(outcome) = self.log.command_outcome(command_id)? {
-                return Ok(Prepared::Replayed(Executed {
+                return Ok(Executed {
                     replayed: true,
                     ..Executed::of(&target, outcome)
-                }));
+                });
             }
         }
         let decided = self.decide(command, context, business_time)?;
         let request = self.stamp(decided, context, business_time)?;
-        Ok(Prepared::Append { target, request })
+        Ok(Executed::of(&target, self.log.append(request)?))
     }
 
     /// Visits every durable event from `from` on, in position order; an error from
@@ -319,20 +301,10 @@ impl Engine {
         A: Aggregate + Clone + Send + Sync + 'static,
     {
         let head = self.log.head_position()?;
-        let (state, folded) = match self.aggregates.get::<A>(stream) {
-            Some(cached) => return self.bring_up_to_date(stream, cached, head),
-            // An empty stream takes no replay (and no read).
-            None if self.cached_only => {
-                return match self.log.stream_version(&stream_id(stream)?)? {
-                    None => Ok((A::default(), 0)),
-                    Some(_) => Err(EngineError::NotCached {
-                        what: format!("stream {stream}"),
-                    }),
-                };
-            }
-            None => (A::default(), 0),
-        };
-        self.fold_newer(stream, state, folded, head)
+        match self.aggregates.get::<A>(stream) {
+            Some(cached) => self.bring_up_to_date(stream, cached, head),
+            None => self.fold_newer(stream, A::default(), 0, head),
+        }
     }
 
     /// Like [`Engine::load`], but only when the aggregate was loaded before (so only the

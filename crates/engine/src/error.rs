@@ -59,13 +59,6 @@ pub enum EngineError {
     /// The read models could not be loaded, saved or folded; the log itself is untouched.
     #[error("read models: {0}")]
     ReadModels(ProjectionError),
-    /// A [`crate::Engine::cached_only`] view would have had to read `what` from the log;
-    /// run the call on the engine itself.
-    #[error("{what} is not cached")]
-    NotCached {
-        /// What would have been read.
-        what: String,
-    },
 }
 
 impl From<ProjectionError> for EngineError {

@@ -8,8 +8,6 @@
 //! Staff fields such as `assessedBy` default to the caller; the events' actor is always
 //! the caller (staff id, role and department from the token).
 
-use std::sync::Arc;
-
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::NaiveDate;
 use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
@@ -18,8 +16,7 @@ use kui_domain::{
     CoordinatorChoice, Cpr, Decision, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral,
     Staff, StaffCommand, StaffId, YouthCommand, YouthId,
 };
-use kui_engine::{Command, CommandContext, Prepared};
-use kui_log::LogError;
+use kui_engine::{Command, CommandContext};
 use uuid::Uuid;
 
 use super::enums::{
@@ -32,7 +29,7 @@ use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::state::{append, blocking, ApiState};
+use crate::state::{blocking, ApiState};
 
 /// The root mutation.
 #[derive(Default)]
@@ -121,47 +118,17 @@ async fn run(ctx: &Context<'_>, options: Options, build: Build) -> async_graphql
     })
 }
 
-/// Checks the caller's scope, decides the command and appends it, deciding again after a
-/// lost race (unless the caller gave an expected version), like `Engine::execute`.
-///
-/// A command whose aggregates are all cached is decided in place; otherwise (and for
-/// every error, so errors are exactly those of the full path) the scope check and the
-/// decision run on a blocking thread. The append is awaited without holding a thread.
+/// Runs the command on one blocking thread: the engine's retry loop checks the caller's
+/// scope, then decides and appends, and does both again after a lost race.
 async fn execute(
     state: &ApiState,
     scope: Scope,
     command: Command,
     context: CommandContext,
 ) -> Result<kui_engine::Executed, ApiError> {
-    let command = Arc::new(command);
-    let context = Arc::new(context);
-    let attempts = state.engine.max_attempts();
-    for _attempt in 0..attempts {
-        let prepared = match state.engine.cached_only().prepare(&command, &context) {
-            Ok(prepared) => {
-                check_scope(&state.engine, scope, &command)?;
-                prepared
-            }
-            Err(_) => {
-                let (engine, command, context) = (state.engine.clone(), Arc::clone(&command), Arc::clone(&context));
-                blocking(move || {
-                    check_scope(&engine, scope, &command)?;
-                    Ok(engine.prepare(&command, &context)?)
-                })
-                .await?
-            }
-        };
-        let (target, request) = match prepared {
-            Prepared::Replayed(executed) => return Ok(executed),
-            Prepared::Append { target, request } => (target, request),
-        };
-        match append(state.engine.log().as_ref(), request).await {
-            Ok(outcome) => return Ok(kui_engine::Executed::of(&target, outcome)),
-            Err(LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(ApiError::Contention { attempts })
+    let engine = state.engine.clone();
+    blocking(move || engine.execute_checked(command, &context, |engine, command| check_scope(engine, scope, command)))
+        .await
 }
 
 /// Records of another municipality do not exist for a scoped caller; creating one there

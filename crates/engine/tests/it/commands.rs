@@ -95,6 +95,67 @@ fn a_command_id_makes_a_command_idempotent() {
     assert_eq!(world.event_count(), count);
 }
 
+/// What a caller's check returns in `execute_checked`: its own refusal or the engine's error.
+#[derive(Debug)]
+enum Checked {
+    Refused,
+    Engine(EngineError),
+}
+
+impl From<EngineError> for Checked {
+    fn from(error: EngineError) -> Self {
+        Checked::Engine(error)
+    }
+}
+
+#[test]
+fn a_check_runs_before_the_decision_and_its_refusal_writes_nothing() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    let before = world.event_count();
+    let offer = Command::Youth(
+        youth,
+        YouthCommand::OfferCoordinator {
+            offered_by: world.counsellor,
+        },
+    );
+    let mut checks = 0;
+    let refused = world
+        .engine
+        .execute_checked(offer.clone(), &world.as_counsellor(), |engine, command| {
+            checks += 1;
+            let (case, version) = engine.load::<kui_domain::Youth>(&command.stream_name())?;
+            assert_eq!((case.id, version), (Some(youth), 2), "the check sees the records");
+            Err(Checked::Refused)
+        });
+    assert!(matches!(refused, Err(Checked::Refused)), "{refused:?}");
+    assert_eq!(checks, 1);
+    assert_eq!(world.event_count(), before, "a refusal writes nothing");
+
+    let context = world.as_counsellor().with_command_id(Uuid::from_u128(43));
+    let passed = world
+        .engine
+        .execute_checked(offer.clone(), &context, |_, _| Ok::<(), Checked>(()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(passed.version, 3);
+    // The check comes before the command id: a refused caller does not learn the result.
+    let replay_refused = world
+        .engine
+        .execute_checked(offer.clone(), &context, |_, _| Err(Checked::Refused));
+    assert!(matches!(replay_refused, Err(Checked::Refused)), "{replay_refused:?}");
+    // The engine's own errors come back through `From`.
+    let rejected = world
+        .engine
+        .execute_checked(offer, &world.as_counsellor(), |_, _| Ok::<(), Checked>(()));
+    assert!(
+        matches!(
+            rejected,
+            Err(Checked::Engine(EngineError::Rejected(Rejection::NoChange { .. })))
+        ),
+        "{rejected:?}"
+    );
+}
+
 #[test]
 fn a_rejected_command_writes_nothing() {
     let world = world();
