@@ -307,20 +307,6 @@ impl Engine {
         }
     }
 
-    /// Like [`Engine::load`], but only when the aggregate was loaded before (so only the
-    /// events appended since are read): None when it would take a replay from the first
-    /// event. Async callers answer cached aggregates in place and replay elsewhere.
-    pub fn load_cached<A>(&self, stream: &str) -> Result<Option<(A, u64)>, EngineError>
-    where
-        A: Aggregate + Clone + Send + Sync + 'static,
-    {
-        let head = self.log.head_position()?;
-        match self.aggregates.get::<A>(stream) {
-            Some(cached) => self.bring_up_to_date(stream, cached, head).map(Some),
-            None => Ok(None),
-        }
-    }
-
     /// A cached aggregate as it is at `head` (read before) or later.
     fn bring_up_to_date<A>(&self, stream: &str, cached: Cached<A>, head: u64) -> Result<(A, u64), EngineError>
     where
