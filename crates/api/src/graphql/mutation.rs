@@ -13,8 +13,8 @@ use chrono::NaiveDate;
 use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
 use kui_domain::values::{AgeBand, DecisionAction, Plan, PlanAction};
 use kui_domain::{
-    CoordinatorChoice, Cpr, Decision, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral,
-    Staff, StaffCommand, StaffId, YouthCommand, YouthId,
+    CoordinatorChoice, Cpr, Decision, Meeting, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand,
+    Referral, Staff, StaffCommand, StaffId, YouthCommand, YouthId,
 };
 use kui_engine::{Command, CommandContext};
 use uuid::Uuid;
@@ -23,7 +23,7 @@ use super::enums::{
     ActionStatus, CloseReason, ConsentGiver, Department, Destination, Forum, Indicator, NeedLevel, PlanKind,
     ReleaseReason, SchoolStatus, Team,
 };
-use super::query::{load_meeting, youth_municipality};
+use super::query::youth_municipality;
 use super::types::{CommandResult, StreamVersion};
 use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
@@ -152,10 +152,11 @@ fn check_scope(engine: &kui_engine::Engine, scope: Scope, command: &Command) -> 
         Command::Youth(youth_id, _) => youth_in_scope(*youth_id),
         Command::Meeting(_, MeetingCommand::Schedule { municipality, .. }) => create_in(*municipality),
         Command::Meeting(meeting_id, meeting_command) => {
-            let meeting = load_meeting(engine, *meeting_id)?;
-            scope.require(MunicipalityCode::new(meeting.municipality).ok(), || {
-                format!("meeting {meeting_id}")
-            })?;
+            let (meeting, version) = engine.load::<Meeting>(&meeting_id.stream_name())?;
+            if version == 0 {
+                return Err(ApiError::not_found(format!("meeting {meeting_id}")));
+            }
+            scope.require(meeting.municipality, || format!("meeting {meeting_id}"))?;
             match meeting_command {
                 MeetingCommand::TableCase { youth_id, .. } => youth_in_scope(*youth_id),
                 MeetingCommand::RecordDecision(decision) => youth_in_scope(decision.youth_id),

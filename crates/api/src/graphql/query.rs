@@ -129,7 +129,7 @@ impl MeetingQuery {
 }
 
 /// Folds a meeting's stream into its view; `NOT_FOUND` when it was never scheduled.
-pub(crate) fn load_meeting(engine: &kui_engine::Engine, meeting_id: MeetingId) -> Result<MeetingView, ApiError> {
+fn load_meeting(engine: &kui_engine::Engine, meeting_id: MeetingId) -> Result<MeetingView, ApiError> {
     let stream = StreamId::new(meeting_id.stream_name())?;
     let envelopes = engine.log().read_stream(&stream, Version(1))?;
     let events = envelopes
