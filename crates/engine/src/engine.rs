@@ -8,6 +8,7 @@ use kui_domain::youth::CaseStatus;
 use kui_domain::{
     Aggregate, CoordinatorChoice, Event, InvalidInput, Meeting, MeetingCommand, MeetingId, Municipality,
     MunicipalityCode, MunicipalityCommand, Rejection, Staff, StaffCommand, StaffId, Youth, YouthCommand, YouthId,
+    YouthInput,
 };
 use kui_log::{
     AppendOutcome, AppendRequest, Envelope, EventLog, ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId,
@@ -357,8 +358,8 @@ impl Engine {
         let decided = match command {
             Command::Youth(id, youth_command) => {
                 let (youth, version) = self.load::<Youth>(&target)?;
-                let youth_command = self.enrich_youth(*id, youth_command.clone())?;
-                let events = youth.decide(youth_command, now)?;
+                let input = self.youth_input(*id, youth_command.clone())?;
+                let events = youth.decide(input, now)?;
                 vec![Decided {
                     stream: target.clone(),
                     expected: expected(version),
@@ -412,39 +413,31 @@ impl Engine {
         Ok(decided)
     }
 
-    /// Fills in what the engine knows better than the caller: the age band of the
-    /// municipality and the department of a named staff member.
-    fn enrich_youth(&self, id: YouthId, command: YouthCommand) -> Result<YouthCommand, EngineError> {
+    /// The input a young person's command is decided on: the command with the facts
+    /// other records hold (the municipality's age band, a staff member's department).
+    fn youth_input(&self, id: YouthId, command: YouthCommand) -> Result<YouthInput, EngineError> {
         Ok(match command {
-            YouthCommand::Refer(mut referral) => {
+            YouthCommand::Refer(referral) => {
                 if YouthId::for_cpr(&referral.cpr) != id || referral.youth_id != id {
                     return Err(InvalidInput::new("youth id", "does not belong to this CPR number").into());
                 }
-                referral.age_band = self.require_municipality(referral.municipality)?.age_band();
+                let age_band = self.require_municipality(referral.municipality)?.age_band();
                 self.active_staff(referral.referred_by)?;
-                YouthCommand::Refer(referral)
+                YouthInput::Refer { referral, age_band }
             }
-            YouthCommand::AssignCoordinator {
-                coordinator, chosen_by, ..
-            } => {
-                let department = self.active_staff(coordinator)?;
-                YouthCommand::AssignCoordinator {
-                    coordinator,
-                    department,
-                    chosen_by,
-                }
-            }
-            YouthCommand::AssignCoordinatingCaseworker {
-                caseworker, meeting, ..
-            } => {
-                let department = self.active_staff(caseworker)?;
-                YouthCommand::AssignCoordinatingCaseworker {
+            YouthCommand::AssignCoordinator { coordinator, chosen_by } => YouthInput::AssignCoordinator {
+                coordinator,
+                department: self.active_staff(coordinator)?,
+                chosen_by,
+            },
+            YouthCommand::AssignCoordinatingCaseworker { caseworker, meeting } => {
+                YouthInput::AssignCoordinatingCaseworker {
                     caseworker,
-                    department,
+                    department: self.active_staff(caseworker)?,
                     meeting,
                 }
             }
-            other => other,
+            YouthCommand::Case(command) => YouthInput::Case(command),
         })
     }
 
@@ -493,7 +486,7 @@ impl Engine {
             let mut follow_ups = Vec::new();
             if let Some(coordinator) = decision.coordinator {
                 let department = self.active_staff(coordinator)?;
-                follow_ups.push(YouthCommand::AssignCoordinator {
+                follow_ups.push(YouthInput::AssignCoordinator {
                     coordinator,
                     department,
                     chosen_by: CoordinatorChoice::Meeting(id, decider),
@@ -501,7 +494,7 @@ impl Engine {
             }
             if let Some(caseworker) = decision.coordinating_caseworker {
                 let department = self.active_staff(caseworker)?;
-                follow_ups.push(YouthCommand::AssignCoordinatingCaseworker {
+                follow_ups.push(YouthInput::AssignCoordinatingCaseworker {
                     caseworker,
                     department,
                     meeting: Some(id),

@@ -13,8 +13,8 @@ use chrono::NaiveDate;
 use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
 use kui_domain::values::{AgeBand, DecisionAction, Plan, PlanAction};
 use kui_domain::{
-    CoordinatorChoice, Cpr, Decision, Meeting, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand,
-    Referral, Staff, StaffCommand, StaffId, YouthCommand, YouthId,
+    CaseCommand, CoordinatorChoice, Cpr, Decision, Meeting, MeetingCommand, MeetingId, MunicipalityCode,
+    MunicipalityCommand, Referral, Staff, StaffCommand, StaffId, YouthCommand, YouthId,
 };
 use kui_engine::{Command, CommandContext};
 use uuid::Uuid;
@@ -404,8 +404,6 @@ impl MutationRoot {
                     cpr,
                     name: input.name,
                     municipality: own_municipality(input.municipality, principal)?,
-                    // The engine fills in the municipality's band.
-                    age_band: AgeBand { from: 0, until: 0 },
                     referred_by: staff_or_caller(input.referred_by.as_ref(), principal, "referredBy")?,
                     department: input.department.map_or(principal.department, Into::into),
                     indicators: input.indicators.into_iter().map(Into::into).collect(),
@@ -437,11 +435,11 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |principal, _| {
-                let command = YouthCommand::AssessNeed {
+                let command = YouthCommand::Case(CaseCommand::AssessNeed {
                     level: level.into(),
                     assessed_by: staff_or_caller(assessed_by.as_ref(), principal, "assessedBy")?,
                     note,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -465,14 +463,14 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |principal, _| {
-                let command = YouthCommand::AssessReadiness {
+                let command = YouthCommand::Case(CaseCommand::AssessReadiness {
                     education_ready: input.education_ready,
                     academic: input.academic,
                     social: input.social,
                     personal: input.personal,
                     grade: input.grade,
                     assessed_by: staff_or_caller(input.assessed_by.as_ref(), principal, "assessedBy")?,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -497,10 +495,10 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, today| {
-                let command = YouthCommand::ChangeSchoolStatus {
+                let command = YouthCommand::Case(CaseCommand::ChangeSchoolStatus {
                     status: status.into(),
                     on: on.unwrap_or(today),
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -526,11 +524,11 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |principal, today| {
-                let command = YouthCommand::RecordContact {
+                let command = YouthCommand::Case(CaseCommand::RecordContact {
                     by: staff_or_caller(by.as_ref(), principal, "by")?,
                     on: on.unwrap_or(today),
                     offer_made,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -555,10 +553,10 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, _| {
-                let command = YouthCommand::GiveConsent {
+                let command = YouthCommand::Case(CaseCommand::GiveConsent {
                     given_by: given_by.into(),
                     departments: departments.into_iter().map(Into::into).collect(),
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -582,9 +580,9 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, _| {
-                let command = YouthCommand::WithdrawConsent {
+                let command = YouthCommand::Case(CaseCommand::WithdrawConsent {
                     withdrawn_by: withdrawn_by.into(),
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -608,9 +606,9 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |principal, _| {
-                let command = YouthCommand::OfferCoordinator {
+                let command = YouthCommand::Case(CaseCommand::OfferCoordinator {
                     offered_by: staff_or_caller(offered_by.as_ref(), principal, "offeredBy")?,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -638,8 +636,6 @@ impl MutationRoot {
             Box::new(move |principal, _| {
                 let command = YouthCommand::AssignCoordinator {
                     coordinator: parse_id(&coordinator, "coordinator")?,
-                    // The engine fills in the coordinator's department.
-                    department: kui_domain::values::Department::Other,
                     chosen_by: CoordinatorChoice::Staff(staff_or_caller(chosen_by.as_ref(), principal, "chosenBy")?),
                 };
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
@@ -666,10 +662,10 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, _| {
-                let command = YouthCommand::DeclineCoordinator {
+                let command = YouthCommand::Case(CaseCommand::DeclineCoordinator {
                     declined_by: declined_by.into(),
                     note,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -694,10 +690,10 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |principal, _| {
-                let command = YouthCommand::JudgeCoordinatorNotRelevant {
+                let command = YouthCommand::Case(CaseCommand::JudgeCoordinatorNotRelevant {
                     judged_by: staff_or_caller(judged_by.as_ref(), principal, "judgedBy")?,
                     reason,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -721,7 +717,7 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, _| {
-                let command = YouthCommand::ReleaseCoordinator { reason: reason.into() };
+                let command = YouthCommand::Case(CaseCommand::ReleaseCoordinator { reason: reason.into() });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -748,8 +744,6 @@ impl MutationRoot {
             Box::new(move |_, _| {
                 let command = YouthCommand::AssignCoordinatingCaseworker {
                     caseworker: parse_id(&caseworker, "caseworker")?,
-                    // The engine fills in the caseworker's department.
-                    department: kui_domain::values::Department::Other,
                     meeting: meeting_id
                         .map(|id| parse_id::<MeetingId>(&id, "meetingId"))
                         .transpose()?,
@@ -778,9 +772,9 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, _| {
-                let command = YouthCommand::AssignTeam {
+                let command = YouthCommand::Case(CaseCommand::AssignTeam {
                     team: team.map(Into::into),
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -817,7 +811,7 @@ impl MutationRoot {
                         })
                     })
                     .collect::<Result<Vec<_>, ApiError>>()?;
-                let command = YouthCommand::UpdatePlan {
+                let command = YouthCommand::Case(CaseCommand::UpdatePlan {
                     based_on_revision: input.based_on_revision,
                     kind: input.kind.into(),
                     plan: Plan {
@@ -825,7 +819,7 @@ impl MutationRoot {
                         actions,
                     },
                     updated_by: staff_or_caller(input.updated_by.as_ref(), principal, "updatedBy")?,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -851,11 +845,11 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |principal, _| {
-                let command = YouthCommand::RecordTransitionForm {
+                let command = YouthCommand::Case(CaseCommand::RecordTransitionForm {
                     expected_weekly_hours,
                     recorded_by: staff_or_caller(recorded_by.as_ref(), principal, "recordedBy")?,
                     note,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -880,10 +874,10 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, today| {
-                let command = YouthCommand::RecordDestination {
+                let command = YouthCommand::Case(CaseCommand::RecordDestination {
                     destination: destination.into(),
                     on: on.unwrap_or(today),
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )
@@ -908,10 +902,10 @@ impl MutationRoot {
             ctx,
             options,
             Box::new(move |_, _| {
-                let command = YouthCommand::Close {
+                let command = YouthCommand::Case(CaseCommand::Close {
                     reason: reason.into(),
                     note,
-                };
+                });
                 Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
             }),
         )

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use kui_domain::values::NeedLevel;
-use kui_domain::{Youth, YouthCommand};
+use kui_domain::{CaseCommand, Youth, YouthCommand};
 use kui_engine::{Command, Engine, SeededIds};
 use kui_log::{
     AppendOutcome, AppendRequest, Envelope, EventLog, EventRef, LogError, Position, SledLog, StreamId, Subscription,
@@ -121,11 +121,11 @@ fn a_second_load_reads_only_what_was_appended_in_between() {
     assert_eq!(counting.take_lookups(), 0, "nothing appended: not even a lookup");
 
     // Another engine over the same log appends; this engine's copy is older now.
-    let assess = YouthCommand::AssessNeed {
+    let assess = YouthCommand::Case(CaseCommand::AssessNeed {
         level: NeedLevel::C,
         assessed_by: world.counsellor,
         note: "several departments involved".into(),
-    };
+    });
     world
         .engine
         .execute(Command::Youth(youth, assess), &world.as_counsellor())
@@ -154,10 +154,12 @@ fn commands_decide_on_the_cached_state_and_conflicts_still_hold() {
         .ok()
         .flatten()
         .unwrap_or_else(|| panic!("referred"));
-    let assess = |level| YouthCommand::AssessNeed {
-        level,
-        assessed_by: world.counsellor,
-        note: String::new(),
+    let assess = |level| {
+        YouthCommand::Case(CaseCommand::AssessNeed {
+            level,
+            assessed_by: world.counsellor,
+            note: String::new(),
+        })
     };
     world
         .engine
