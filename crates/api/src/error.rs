@@ -345,8 +345,8 @@ impl From<EngineError> for ApiError {
                 actual,
             } => ApiError::VersionConflict {
                 stream,
-                expected: version_number(&expected),
-                actual: version_number(&actual),
+                expected,
+                actual: actual.unwrap_or(0),
             },
             EngineError::NotFound { what } => ApiError::NotFound { what },
             EngineError::Contention { attempts } => ApiError::Contention { attempts },
@@ -359,8 +359,7 @@ impl From<EngineError> for ApiError {
             error @ (EngineError::Decode { .. }
             | EngineError::Invariant { .. }
             | EngineError::Log(_)
-            | EngineError::ReadModels(_)
-            | EngineError::NotCached { .. }) => ApiError::internal(&error),
+            | EngineError::ReadModels(_)) => ApiError::internal(&error),
         }
     }
 }
@@ -371,23 +370,84 @@ impl From<LogError> for ApiError {
     }
 }
 
-/// The engine reports versions as text: `"3"`, `"no stream"`, or from the log's own check
-/// `"Exact(Version(3))"` / `"NoStream"`. Clients get the number (0 for no stream).
-fn version_number(text: &str) -> u64 {
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    digits.parse().unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
+    use async_graphql::Value;
+
     use super::*;
 
     #[test]
-    fn versions_are_read_from_every_engine_spelling() {
-        assert_eq!(version_number("3"), 3);
-        assert_eq!(version_number("Exact(Version(12))"), 12);
-        assert_eq!(version_number("NoStream"), 0);
-        assert_eq!(version_number("no stream"), 0);
+    fn a_conflict_keeps_its_numbers_up_to_the_extensions() {
+        let conflict: ApiError = EngineError::Conflict {
+            stream: "youth-7".into(),
+            expected: 2,
+            actual: Some(3),
+        }
+        .into();
+        assert!(
+            matches!(&conflict, ApiError::VersionConflict { stream, expected: 2, actual: 3 } if stream == "youth-7"),
+            "{conflict:?}"
+        );
+        let error = conflict.to_graphql();
+        let extension = |key: &str| error.extensions.as_ref().and_then(|e| e.get(key)).cloned();
+        assert_eq!(extension("code"), Some(Value::from(CODE_VERSION_CONFLICT)));
+        assert_eq!(extension("stream"), Some(Value::from("youth-7")));
+        assert_eq!(extension("expected"), Some(Value::from(2_u64)));
+        assert_eq!(extension("actual"), Some(Value::from(3_u64)));
+    }
+
+    #[test]
+    fn a_conflict_from_the_log_arrives_as_numbers_and_a_missing_stream_as_zero() {
+        let stream = kui_log::StreamId::new("youth-7").expect("a valid stream id");
+        let from_log = |expected, actual: Option<u64>| -> ApiError {
+            LogError::Conflict {
+                stream: stream.clone(),
+                expected,
+                actual: actual.map(kui_log::Version),
+            }
+            .into()
+        };
+        let moved = from_log(kui_log::ExpectedVersion::Exact(kui_log::Version(12)), Some(13));
+        assert!(
+            matches!(
+                moved,
+                ApiError::VersionConflict {
+                    expected: 12,
+                    actual: 13,
+                    ..
+                }
+            ),
+            "{moved:?}"
+        );
+        let created = from_log(kui_log::ExpectedVersion::NoStream, Some(2));
+        assert!(
+            matches!(
+                created,
+                ApiError::VersionConflict {
+                    expected: 0,
+                    actual: 2,
+                    ..
+                }
+            ),
+            "{created:?}"
+        );
+        let missing: ApiError = EngineError::Conflict {
+            stream: "youth-7".into(),
+            expected: 1,
+            actual: None,
+        }
+        .into();
+        assert!(
+            matches!(
+                missing,
+                ApiError::VersionConflict {
+                    expected: 1,
+                    actual: 0,
+                    ..
+                }
+            ),
+            "{missing:?}"
+        );
     }
 
     #[test]

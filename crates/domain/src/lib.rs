@@ -37,4 +37,4 @@ pub use event::Event;
 pub use ids::{MeetingId, MunicipalityCode, StaffId, YouthId};
 pub use meeting::{Decision, Meeting, MeetingCommand};
 pub use staff::{Municipality, MunicipalityCommand, Staff, StaffCommand};
-pub use youth::{CoordinatorChoice, Referral, Youth, YouthCommand};
+pub use youth::{CaseCommand, CoordinatorChoice, Referral, Youth, YouthCommand, YouthInput};

@@ -126,6 +126,8 @@ pub struct Meeting {
     pub id: Option<MeetingId>,
     /// Status.
     pub status: MeetingStatus,
+    /// The municipality that scheduled it: whose staff may act on it.
+    pub municipality: Option<MunicipalityCode>,
     /// Forum.
     pub forum: Option<Forum>,
     /// Day.
@@ -277,6 +279,7 @@ impl Aggregate for Meeting {
             Event::MeetingScheduled(e) => {
                 self.id = Some(e.meeting_id);
                 self.status = MeetingStatus::Scheduled;
+                self.municipality = Some(e.municipality);
                 self.forum = Some(e.forum);
                 self.date = Some(e.date);
                 self.slot_minutes = e.slot_minutes;

@@ -1,7 +1,7 @@
 //! Given/when/then scenarios for aggregates: no runtime, no disk.
 //!
 //! ```text
-//! given::<Youth>([referred]).at(day).when(YouthCommand::MarkEighteen).then_rejected(Rejection::AlreadyEighteen);
+//! given::<Youth>([referred]).at(day).when(CaseCommand::MarkEighteen).then_rejected(Rejection::AlreadyEighteen);
 //! ```
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -48,10 +48,11 @@ impl<A: Aggregate> Scenario<A> {
         self
     }
 
-    /// Decides a command.
-    pub fn when(self, command: A::Command) -> Outcome {
+    /// Decides a command (anything that converts into the aggregate's input, such as a
+    /// young person's `CaseCommand`).
+    pub fn when(self, command: impl Into<A::Command>) -> Outcome {
         Outcome {
-            result: self.state.decide(command, self.now),
+            result: self.state.decide(command.into(), self.now),
         }
     }
 }

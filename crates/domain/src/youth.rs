@@ -62,10 +62,8 @@ pub struct Referral {
     pub cpr: Cpr,
     /// Full name.
     pub name: String,
-    /// The municipality.
+    /// The municipality; its age band decides whether the young person can be referred.
     pub municipality: MunicipalityCode,
-    /// The municipality's age band, checked against the age on the referral day.
-    pub age_band: AgeBand,
     /// Who referred.
     pub referred_by: StaffId,
     /// Referrer's department.
@@ -78,11 +76,83 @@ pub struct Referral {
     pub note: String,
 }
 
-/// What can be asked of a young person's case.
+/// What a caller asks of a young person's case.
+///
+/// Three commands need a fact that another record holds: a referral the age band of its
+/// municipality, the two appointments the department of the staff member appointed. The
+/// caller names that record; the engine looks the fact up and hands the command to
+/// [`Youth`] as a [`YouthInput`]. Every other command is a [`CaseCommand`] and is decided
+/// as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum YouthCommand {
     /// Refer (or re-refer) the young person.
     Refer(Referral),
+    /// Assign a coordinator.
+    AssignCoordinator {
+        /// The coordinator; the assignment records their department.
+        coordinator: StaffId,
+        /// Who chose.
+        chosen_by: CoordinatorChoice,
+    },
+    /// Appoint a coordinating caseworker.
+    AssignCoordinatingCaseworker {
+        /// The caseworker; the appointment records their department.
+        caseworker: StaffId,
+        /// The meeting deciding it, if any.
+        meeting: Option<MeetingId>,
+    },
+    /// A command that needs nothing from another record.
+    Case(CaseCommand),
+}
+
+/// What [`Youth`] decides on: a command together with every fact from another record it
+/// needs, so that no command can be decided with a fact missing or made up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum YouthInput {
+    /// A referral, with the age band of its municipality.
+    Refer {
+        /// The referral.
+        referral: Referral,
+        /// The municipality's age band, checked against the age on the referral day.
+        age_band: AgeBand,
+    },
+    /// A coordinator's assignment, with their department.
+    AssignCoordinator {
+        /// The coordinator.
+        coordinator: StaffId,
+        /// The coordinator's department, as registered.
+        department: Department,
+        /// Who chose.
+        chosen_by: CoordinatorChoice,
+    },
+    /// A coordinating caseworker's appointment, with their department.
+    AssignCoordinatingCaseworker {
+        /// The caseworker.
+        caseworker: StaffId,
+        /// The caseworker's department, as registered.
+        department: Department,
+        /// The meeting deciding it, if any.
+        meeting: Option<MeetingId>,
+    },
+    /// A command that needs nothing from another record.
+    Case(CaseCommand),
+}
+
+impl From<CaseCommand> for YouthCommand {
+    fn from(command: CaseCommand) -> Self {
+        YouthCommand::Case(command)
+    }
+}
+
+impl From<CaseCommand> for YouthInput {
+    fn from(command: CaseCommand) -> Self {
+        YouthInput::Case(command)
+    }
+}
+
+/// A command on a young person's case that [`Youth`] decides from its own history alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseCommand {
     /// Assess the need level.
     AssessNeed {
         /// Level.
@@ -140,15 +210,6 @@ pub enum YouthCommand {
         /// By.
         offered_by: StaffId,
     },
-    /// Assign a coordinator.
-    AssignCoordinator {
-        /// The coordinator.
-        coordinator: StaffId,
-        /// Their department.
-        department: Department,
-        /// Who chose.
-        chosen_by: CoordinatorChoice,
-    },
     /// The young person declines the scheme.
     DeclineCoordinator {
         /// By.
@@ -167,15 +228,6 @@ pub enum YouthCommand {
     ReleaseCoordinator {
         /// Why.
         reason: ReleaseReason,
-    },
-    /// Appoint a coordinating caseworker.
-    AssignCoordinatingCaseworker {
-        /// The caseworker.
-        caseworker: StaffId,
-        /// Their department.
-        department: Department,
-        /// The meeting deciding it, if any.
-        meeting: Option<MeetingId>,
     },
     /// Place in a team; `None` derives the team from age and school status.
     AssignTeam {
@@ -301,17 +353,27 @@ impl Youth {
 }
 
 impl Aggregate for Youth {
-    type Command = YouthCommand;
+    type Command = YouthInput;
 
-    fn decide(&self, command: YouthCommand, now: DateTime<Utc>) -> Result<Vec<Event>, Rejection> {
+    fn decide(&self, input: YouthInput, now: DateTime<Utc>) -> Result<Vec<Event>, Rejection> {
         let today = now.date_naive();
-        if let YouthCommand::Refer(referral) = command {
-            return self.refer(referral, today);
-        }
+        let command = match input {
+            YouthInput::Refer { referral, age_band } => return self.refer(referral, age_band, today),
+            YouthInput::AssignCoordinator {
+                coordinator,
+                department,
+                chosen_by,
+            } => return self.assign_coordinator(coordinator, department, chosen_by),
+            YouthInput::AssignCoordinatingCaseworker {
+                caseworker,
+                department,
+                meeting,
+            } => return self.assign_coordinating_caseworker(caseworker, department, meeting),
+            YouthInput::Case(command) => command,
+        };
         let (id, birth) = self.open_case()?;
         let events: Vec<Event> = match command {
-            YouthCommand::Refer(_) => unreachable!("handled above"),
-            YouthCommand::AssessNeed {
+            CaseCommand::AssessNeed {
                 level,
                 assessed_by,
                 note,
@@ -324,7 +386,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::AssessReadiness {
+            CaseCommand::AssessReadiness {
                 education_ready,
                 academic,
                 social,
@@ -350,7 +412,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::ChangeSchoolStatus { status, on } => {
+            CaseCommand::ChangeSchoolStatus { status, on } => {
                 if self.school_status == Some(status) {
                     return Err(Rejection::NoChange {
                         what: "the school status is already that",
@@ -363,7 +425,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::RecordContact { by, on, offer_made } => {
+            CaseCommand::RecordContact { by, on, offer_made } => {
                 if on > today {
                     return Err(InvalidInput::new("on", "contact cannot be recorded in the future").into());
                 }
@@ -375,7 +437,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::GiveConsent { given_by, departments } => {
+            CaseCommand::GiveConsent { given_by, departments } => {
                 if departments.is_empty() {
                     return Err(InvalidInput::new("departments", "consent must name at least one department").into());
                 }
@@ -389,7 +451,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::WithdrawConsent { withdrawn_by } => {
+            CaseCommand::WithdrawConsent { withdrawn_by } => {
                 if !self.consent {
                     return Err(Rejection::NoConsent);
                 }
@@ -402,7 +464,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::OfferCoordinator { offered_by } => match self.coordinator {
+            CaseCommand::OfferCoordinator { offered_by } => match self.coordinator {
                 CoordinatorState::Assigned(_) => {
                     return Err(Rejection::NoChange {
                         what: "a coordinator is assigned",
@@ -419,42 +481,7 @@ impl Aggregate for Youth {
                 }
                 .into()],
             },
-            YouthCommand::AssignCoordinator {
-                coordinator,
-                department,
-                chosen_by,
-            } => {
-                let (assigned_by, meeting) = match chosen_by {
-                    CoordinatorChoice::YoungPerson => return Err(Rejection::YouthCannotChooseCoordinator),
-                    CoordinatorChoice::Staff(staff) => (staff, None),
-                    CoordinatorChoice::Meeting(meeting, staff) => (staff, Some(meeting)),
-                };
-                let assigned = CoordinatorAssigned {
-                    youth_id: id,
-                    coordinator,
-                    department,
-                    assigned_by,
-                    meeting,
-                }
-                .into();
-                match self.coordinator {
-                    CoordinatorState::Declined => return Err(Rejection::CoordinatorDeclined),
-                    CoordinatorState::Assigned(current) if current == coordinator => {
-                        return Err(Rejection::SameCoordinator)
-                    }
-                    CoordinatorState::Assigned(current) => vec![
-                        CoordinatorReleased {
-                            youth_id: id,
-                            coordinator: current,
-                            reason: ReleaseReason::HandedOver,
-                        }
-                        .into(),
-                        assigned,
-                    ],
-                    _ => vec![assigned],
-                }
-            }
-            YouthCommand::DeclineCoordinator { declined_by, note } => {
+            CaseCommand::DeclineCoordinator { declined_by, note } => {
                 if self.coordinator != CoordinatorState::Offered {
                     return Err(Rejection::NoPendingOffer);
                 }
@@ -468,7 +495,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::JudgeCoordinatorNotRelevant { judged_by, reason } => {
+            CaseCommand::JudgeCoordinatorNotRelevant { judged_by, reason } => {
                 if self.coordinator().is_some() {
                     return Err(Rejection::NoChange {
                         what: "a coordinator is assigned; release them first",
@@ -481,29 +508,11 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::ReleaseCoordinator { reason } => {
+            CaseCommand::ReleaseCoordinator { reason } => {
                 let release = self.release_if_assigned(id, reason).ok_or(Rejection::NoCoordinator)?;
                 vec![release]
             }
-            YouthCommand::AssignCoordinatingCaseworker {
-                caseworker,
-                department,
-                meeting,
-            } => {
-                if self.coordinating_caseworker == Some(caseworker) {
-                    return Err(Rejection::NoChange {
-                        what: "that caseworker already coordinates the case",
-                    });
-                }
-                vec![CoordinatingCaseworkerAssigned {
-                    youth_id: id,
-                    caseworker,
-                    department,
-                    meeting,
-                }
-                .into()]
-            }
-            YouthCommand::AssignTeam { team } => {
+            CaseCommand::AssignTeam { team } => {
                 let (team, reason) = match team {
                     Some(team) => (team, TeamReason::Explicit),
                     None => {
@@ -537,7 +546,7 @@ impl Aggregate for Youth {
                     .into()],
                 }
             }
-            YouthCommand::UpdatePlan {
+            CaseCommand::UpdatePlan {
                 based_on_revision,
                 kind,
                 plan,
@@ -573,7 +582,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::RecordTransitionForm {
+            CaseCommand::RecordTransitionForm {
                 expected_weekly_hours,
                 recorded_by,
                 note,
@@ -589,7 +598,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::MarkEighteen => {
+            CaseCommand::MarkEighteen => {
                 if self.turned_eighteen {
                     return Err(Rejection::AlreadyEighteen);
                 }
@@ -615,7 +624,7 @@ impl Aggregate for Youth {
                 }
                 events
             }
-            YouthCommand::MarkAgedOut { band } => {
+            CaseCommand::MarkAgedOut { band } => {
                 let date = birthday_at(birth, u32::from(band.until));
                 if today < date {
                     return Err(Rejection::NotYetAgedOut { date });
@@ -640,7 +649,7 @@ impl Aggregate for Youth {
                 );
                 events
             }
-            YouthCommand::RecordDestination { destination, on } => {
+            CaseCommand::RecordDestination { destination, on } => {
                 if on > today {
                     return Err(InvalidInput::new("on", "a destination cannot be recorded in the future").into());
                 }
@@ -651,7 +660,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
-            YouthCommand::Close { reason, note } => {
+            CaseCommand::Close { reason, note } => {
                 let mut events: Vec<Event> = Vec::with_capacity(2);
                 events.extend(self.release_if_assigned(id, ReleaseReason::CaseClosed));
                 events.push(
@@ -708,7 +717,64 @@ impl Aggregate for Youth {
 }
 
 impl Youth {
-    fn refer(&self, referral: Referral, today: NaiveDate) -> Result<Vec<Event>, Rejection> {
+    fn assign_coordinator(
+        &self,
+        coordinator: StaffId,
+        department: Department,
+        chosen_by: CoordinatorChoice,
+    ) -> Result<Vec<Event>, Rejection> {
+        let (id, _) = self.open_case()?;
+        let (assigned_by, meeting) = match chosen_by {
+            CoordinatorChoice::YoungPerson => return Err(Rejection::YouthCannotChooseCoordinator),
+            CoordinatorChoice::Staff(staff) => (staff, None),
+            CoordinatorChoice::Meeting(meeting, staff) => (staff, Some(meeting)),
+        };
+        let assigned = CoordinatorAssigned {
+            youth_id: id,
+            coordinator,
+            department,
+            assigned_by,
+            meeting,
+        }
+        .into();
+        match self.coordinator {
+            CoordinatorState::Declined => Err(Rejection::CoordinatorDeclined),
+            CoordinatorState::Assigned(current) if current == coordinator => Err(Rejection::SameCoordinator),
+            CoordinatorState::Assigned(current) => Ok(vec![
+                CoordinatorReleased {
+                    youth_id: id,
+                    coordinator: current,
+                    reason: ReleaseReason::HandedOver,
+                }
+                .into(),
+                assigned,
+            ]),
+            _ => Ok(vec![assigned]),
+        }
+    }
+
+    fn assign_coordinating_caseworker(
+        &self,
+        caseworker: StaffId,
+        department: Department,
+        meeting: Option<MeetingId>,
+    ) -> Result<Vec<Event>, Rejection> {
+        let (id, _) = self.open_case()?;
+        if self.coordinating_caseworker == Some(caseworker) {
+            return Err(Rejection::NoChange {
+                what: "that caseworker already coordinates the case",
+            });
+        }
+        Ok(vec![CoordinatingCaseworkerAssigned {
+            youth_id: id,
+            caseworker,
+            department,
+            meeting,
+        }
+        .into()])
+    }
+
+    fn refer(&self, referral: Referral, age_band: AgeBand, today: NaiveDate) -> Result<Vec<Event>, Rejection> {
         if self.status == CaseStatus::Open {
             return Err(Rejection::CaseAlreadyOpen);
         }
@@ -724,11 +790,11 @@ impl Youth {
         }
         let birth = referral.cpr.birth_date();
         let age = age_on(birth, today);
-        if birth > today || !referral.age_band.covers(age) {
+        if birth > today || !age_band.covers(age) {
             return Err(Rejection::OutsideAgeBand {
                 age,
-                from: referral.age_band.from,
-                until: referral.age_band.until,
+                from: age_band.from,
+                until: age_band.until,
             });
         }
         let team = Team::for_youth(age, referral.school_status);

@@ -8,6 +8,7 @@ use kui_domain::youth::CaseStatus;
 use kui_domain::{
     Aggregate, CoordinatorChoice, Event, InvalidInput, Meeting, MeetingCommand, MeetingId, Municipality,
     MunicipalityCode, MunicipalityCommand, Rejection, Staff, StaffCommand, StaffId, Youth, YouthCommand, YouthId,
+    YouthInput,
 };
 use kui_log::{
     AppendOutcome, AppendRequest, Envelope, EventLog, ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId,
@@ -130,23 +131,6 @@ pub struct Engine {
     pub(crate) related: Arc<std::sync::Mutex<crate::history::RelatedIndex>>,
     read_models: Option<Arc<Projections>>,
     aggregates: Arc<AggregateCache>,
-    /// Loads fail with [`EngineError::NotCached`] instead of replaying (see
-    /// [`Engine::cached_only`]).
-    cached_only: bool,
-}
-
-/// A command decided and stamped, or the answer it already had.
-#[derive(Debug)]
-pub enum Prepared {
-    /// The command id was appended before: its first result again.
-    Replayed(Executed),
-    /// The append that records the command on `target`.
-    Append {
-        /// The stream the command addressed.
-        target: String,
-        /// The events, with their expected versions.
-        request: AppendRequest,
-    },
 }
 
 /// Events decided for one stream, before they are stamped with metadata.
@@ -169,25 +153,7 @@ impl Engine {
             related: Arc::default(),
             read_models: None,
             aggregates: Arc::new(AggregateCache::new(cache::DEFAULT_CAPACITY)),
-            cached_only: false,
         }
-    }
-
-    /// A view of this engine (same log, same cache) that never replays a stream from its
-    /// first event: loading an aggregate that is not cached, or checking a command id,
-    /// fails with [`EngineError::NotCached`]. Async callers prepare commands on it in
-    /// place and fall back to the engine itself on a blocking thread.
-    pub fn cached_only(&self) -> Engine {
-        Engine {
-            cached_only: true,
-            ..self.clone()
-        }
-    }
-
-    /// How many times a command is decided again after losing a race (no expected
-    /// version given) before [`EngineError::Contention`].
-    pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
     }
 
     /// The same engine keeping at most `capacity` folded aggregates between loads
@@ -228,7 +194,23 @@ impl Engine {
 
     /// Runs a command now.
     pub fn execute(&self, command: Command, context: &CommandContext) -> Result<Executed, EngineError> {
-        self.execute_at(command, context, self.clock.now())
+        self.execute_checked(command, context, |_, _| Ok(()))
+    }
+
+    /// Runs a command now if the caller's `check` lets it. The check runs on every
+    /// attempt, before the command id is looked up and before the decision, so that it
+    /// sees the records the decision will see (the API checks the caller's municipality
+    /// there); its error is returned as it is and nothing is written.
+    pub fn execute_checked<E>(
+        &self,
+        command: Command,
+        context: &CommandContext,
+        check: impl FnMut(&Engine, &Command) -> Result<(), E>,
+    ) -> Result<Executed, E>
+    where
+        E: From<EngineError>,
+    {
+        self.run(&command, context, self.clock.now(), check)
     }
 
     /// Runs a command with `business_time` as the decision's "now" (the age-milestone
@@ -239,54 +221,55 @@ impl Engine {
         context: &CommandContext,
         business_time: DateTime<Utc>,
     ) -> Result<Executed, EngineError> {
-        for _attempt in 0..self.max_attempts {
-            let (target, request) = match self.prepare_at(&command, context, business_time)? {
-                Prepared::Replayed(executed) => return Ok(executed),
-                Prepared::Append { target, request } => (target, request),
-            };
-            match self.log.append(request) {
-                Ok(outcome) => return Ok(Executed::of(&target, outcome)),
-                Err(kui_log::LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(EngineError::Contention {
-            attempts: self.max_attempts,
-        })
+        self.run(&command, context, business_time, |_, _| Ok(()))
     }
 
-    /// The first half of [`Engine::execute`], for callers that append themselves (async
-    /// ones, through [`kui_log::EventLog::append_then`]): the stored result of a command
-    /// id seen before, or the command decided now with its events stamped.
-    /// [`Executed::of`] turns the append's outcome into the result; on a
-    /// [`kui_log::LogError::Conflict`] without an expected version, prepare again.
-    pub fn prepare(&self, command: &Command, context: &CommandContext) -> Result<Prepared, EngineError> {
-        self.prepare_at(command, context, self.clock.now())
-    }
-
-    fn prepare_at(
+    /// The retry loop: check, decide and append; after a lost race (a conflict although
+    /// the caller gave no expected version) check and decide again on the newer state,
+    /// [`EngineError::Contention`] after the last of `max_attempts`.
+    fn run<E>(
         &self,
         command: &Command,
         context: &CommandContext,
         business_time: DateTime<Utc>,
-    ) -> Result<Prepared, EngineError> {
+        mut check: impl FnMut(&Engine, &Command) -> Result<(), E>,
+    ) -> Result<Executed, E>
+    where
+        E: From<EngineError>,
+    {
+        for _attempt in 0..self.max_attempts {
+            check(self, command)?;
+            match self.attempt(command, context, business_time) {
+                Err(EngineError::Conflict { .. }) if context.expected_version.is_none() => continue,
+                result => return result.map_err(E::from),
+            }
+        }
+        Err(EngineError::Contention {
+            attempts: self.max_attempts,
+        }
+        .into())
+    }
+
+    /// One attempt: the stored result of a command id seen before, or the command decided
+    /// now, stamped and appended with the versions it was decided on.
+    fn attempt(
+        &self,
+        command: &Command,
+        context: &CommandContext,
+        business_time: DateTime<Utc>,
+    ) -> Result<Executed, EngineError> {
         let target = command.stream_name();
         if let Some(command_id) = context.command_id {
-            if self.cached_only {
-                return Err(EngineError::NotCached {
-                    what: format!("the outcome of command {command_id}"),
-                });
-            }
             if let Some(outcome) = self.log.command_outcome(command_id)? {
-                return Ok(Prepared::Replayed(Executed {
+                return Ok(Executed {
                     replayed: true,
                     ..Executed::of(&target, outcome)
-                }));
+                });
             }
         }
         let decided = self.decide(command, context, business_time)?;
         let request = self.stamp(decided, context, business_time)?;
-        Ok(Prepared::Append { target, request })
+        Ok(Executed::of(&target, self.log.append(request)?))
     }
 
     /// Visits every durable event from `from` on, in position order; an error from
@@ -311,33 +294,9 @@ impl Engine {
         A: Aggregate + Clone + Send + Sync + 'static,
     {
         let head = self.log.head_position()?;
-        let (state, folded) = match self.aggregates.get::<A>(stream) {
-            Some(cached) => return self.bring_up_to_date(stream, cached, head),
-            // An empty stream takes no replay (and no read).
-            None if self.cached_only => {
-                return match self.log.stream_version(&stream_id(stream)?)? {
-                    None => Ok((A::default(), 0)),
-                    Some(_) => Err(EngineError::NotCached {
-                        what: format!("stream {stream}"),
-                    }),
-                };
-            }
-            None => (A::default(), 0),
-        };
-        self.fold_newer(stream, state, folded, head)
-    }
-
-    /// Like [`Engine::load`], but only when the aggregate was loaded before (so only the
-    /// events appended since are read): None when it would take a replay from the first
-    /// event. Async callers answer cached aggregates in place and replay elsewhere.
-    pub fn load_cached<A>(&self, stream: &str) -> Result<Option<(A, u64)>, EngineError>
-    where
-        A: Aggregate + Clone + Send + Sync + 'static,
-    {
-        let head = self.log.head_position()?;
         match self.aggregates.get::<A>(stream) {
-            Some(cached) => self.bring_up_to_date(stream, cached, head).map(Some),
-            None => Ok(None),
+            Some(cached) => self.bring_up_to_date(stream, cached, head),
+            None => self.fold_newer(stream, A::default(), 0, head),
         }
     }
 
@@ -388,11 +347,11 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Vec<Decided>, EngineError> {
         let target = command.stream_name();
-        let mut decided = match command {
+        let decided = match command {
             Command::Youth(id, youth_command) => {
                 let (youth, version) = self.load::<Youth>(&target)?;
-                let youth_command = self.enrich_youth(*id, youth_command.clone())?;
-                let events = youth.decide(youth_command, now)?;
+                let input = self.youth_input(*id, youth_command.clone())?;
+                let events = youth.decide(input, now)?;
                 vec![Decided {
                     stream: target.clone(),
                     expected: expected(version),
@@ -429,16 +388,16 @@ impl Engine {
             }
         };
         if let Some(wanted) = context.expected_version {
-            if let Some(first) = decided.first_mut() {
+            if let Some(first) = decided.first() {
                 let actual = match first.expected {
-                    ExpectedVersion::Exact(v) => v.0,
-                    _ => 0,
+                    ExpectedVersion::Exact(Version(version)) => Some(version),
+                    ExpectedVersion::NoStream | ExpectedVersion::Any => None,
                 };
-                if wanted != actual {
+                if wanted != actual.unwrap_or(0) {
                     return Err(EngineError::Conflict {
                         stream: first.stream.clone(),
-                        expected: wanted.to_string(),
-                        actual: actual.to_string(),
+                        expected: wanted,
+                        actual,
                     });
                 }
             }
@@ -446,39 +405,31 @@ impl Engine {
         Ok(decided)
     }
 
-    /// Fills in what the engine knows better than the caller: the age band of the
-    /// municipality and the department of a named staff member.
-    fn enrich_youth(&self, id: YouthId, command: YouthCommand) -> Result<YouthCommand, EngineError> {
+    /// The input a young person's command is decided on: the command with the facts
+    /// other records hold (the municipality's age band, a staff member's department).
+    fn youth_input(&self, id: YouthId, command: YouthCommand) -> Result<YouthInput, EngineError> {
         Ok(match command {
-            YouthCommand::Refer(mut referral) => {
+            YouthCommand::Refer(referral) => {
                 if YouthId::for_cpr(&referral.cpr) != id || referral.youth_id != id {
                     return Err(InvalidInput::new("youth id", "does not belong to this CPR number").into());
                 }
-                referral.age_band = self.require_municipality(referral.municipality)?.age_band();
+                let age_band = self.require_municipality(referral.municipality)?.age_band();
                 self.active_staff(referral.referred_by)?;
-                YouthCommand::Refer(referral)
+                YouthInput::Refer { referral, age_band }
             }
-            YouthCommand::AssignCoordinator {
-                coordinator, chosen_by, ..
-            } => {
-                let department = self.active_staff(coordinator)?;
-                YouthCommand::AssignCoordinator {
-                    coordinator,
-                    department,
-                    chosen_by,
-                }
-            }
-            YouthCommand::AssignCoordinatingCaseworker {
-                caseworker, meeting, ..
-            } => {
-                let department = self.active_staff(caseworker)?;
-                YouthCommand::AssignCoordinatingCaseworker {
+            YouthCommand::AssignCoordinator { coordinator, chosen_by } => YouthInput::AssignCoordinator {
+                coordinator,
+                department: self.active_staff(coordinator)?,
+                chosen_by,
+            },
+            YouthCommand::AssignCoordinatingCaseworker { caseworker, meeting } => {
+                YouthInput::AssignCoordinatingCaseworker {
                     caseworker,
-                    department,
+                    department: self.active_staff(caseworker)?,
                     meeting,
                 }
             }
-            other => other,
+            YouthCommand::Case(command) => YouthInput::Case(command),
         })
     }
 
@@ -527,7 +478,7 @@ impl Engine {
             let mut follow_ups = Vec::new();
             if let Some(coordinator) = decision.coordinator {
                 let department = self.active_staff(coordinator)?;
-                follow_ups.push(YouthCommand::AssignCoordinator {
+                follow_ups.push(YouthInput::AssignCoordinator {
                     coordinator,
                     department,
                     chosen_by: CoordinatorChoice::Meeting(id, decider),
@@ -535,7 +486,7 @@ impl Engine {
             }
             if let Some(caseworker) = decision.coordinating_caseworker {
                 let department = self.active_staff(caseworker)?;
-                follow_ups.push(YouthCommand::AssignCoordinatingCaseworker {
+                follow_ups.push(YouthInput::AssignCoordinatingCaseworker {
                     caseworker,
                     department,
                     meeting: Some(id),

@@ -1,7 +1,7 @@
 //! The engine's errors.
 
 use kui_domain::{DecodeError, Rejection};
-use kui_log::LogError;
+use kui_log::{ExpectedVersion, LogError, Version};
 use kui_projections::ProjectionError;
 use thiserror::Error;
 
@@ -12,14 +12,14 @@ pub enum EngineError {
     #[error("rejected: {0}")]
     Rejected(#[from] Rejection),
     /// The stream moved on since the caller read it; re-read and decide again.
-    #[error("version conflict on {stream}: expected {expected}, found {actual}")]
+    #[error("version conflict on {stream}: expected version {expected}, {}", found(*.actual))]
     Conflict {
-        /// The stream.
+        /// The stream whose check failed.
         stream: String,
-        /// What the caller expected.
-        expected: String,
-        /// What the stream is at.
-        actual: String,
+        /// The version the stream was expected at (0: it was expected not to exist).
+        expected: u64,
+        /// The version the stream is at, None when it has no events.
+        actual: Option<u64>,
     },
     /// A referenced young person, meeting, staff member or municipality does not exist.
     #[error("{what} not found")]
@@ -59,13 +59,6 @@ pub enum EngineError {
     /// The read models could not be loaded, saved or folded; the log itself is untouched.
     #[error("read models: {0}")]
     ReadModels(ProjectionError),
-    /// A [`crate::Engine::cached_only`] view would have had to read `what` from the log;
-    /// run the call on the engine itself.
-    #[error("{what} is not cached")]
-    NotCached {
-        /// What would have been read.
-        what: String,
-    },
 }
 
 impl From<ProjectionError> for EngineError {
@@ -83,20 +76,96 @@ impl From<LogError> for EngineError {
         match error {
             LogError::Conflict {
                 stream,
-                expected,
+                expected: ExpectedVersion::Exact(Version(expected)),
                 actual,
             } => EngineError::Conflict {
                 stream: stream.to_string(),
-                expected: format!("{expected:?}"),
-                actual: actual.map(|v| v.0.to_string()).unwrap_or_else(|| "no stream".into()),
+                expected,
+                actual: actual.map(|version| version.0),
             },
+            LogError::Conflict {
+                stream,
+                expected: ExpectedVersion::NoStream,
+                actual,
+            } => EngineError::Conflict {
+                stream: stream.to_string(),
+                expected: 0,
+                actual: actual.map(|version| version.0),
+            },
+            // The engine appends with `NoStream` or `Exact` only; a conflict with `Any`
+            // would be the log's fault, not a moved stream.
             other => EngineError::Log(other),
         }
+    }
+}
+
+/// Where a conflicting stream is, for messages.
+fn found(actual: Option<u64>) -> String {
+    match actual {
+        Some(version) => format!("the stream is at version {version}"),
+        None => "the stream has no events".to_owned(),
     }
 }
 
 impl From<kui_domain::InvalidInput> for EngineError {
     fn from(error: kui_domain::InvalidInput) -> Self {
         EngineError::Rejected(Rejection::Invalid(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kui_log::StreamId;
+
+    fn log_conflict(expected: ExpectedVersion, actual: Option<u64>) -> EngineError {
+        let stream = StreamId::new("youth-1").expect("a valid stream id");
+        LogError::Conflict {
+            stream,
+            expected,
+            actual: actual.map(Version),
+        }
+        .into()
+    }
+
+    #[test]
+    fn a_conflict_from_the_log_keeps_its_numbers() {
+        let moved = log_conflict(ExpectedVersion::Exact(Version(2)), Some(3));
+        assert!(
+            matches!(&moved, EngineError::Conflict { stream, expected: 2, actual: Some(3) } if stream == "youth-1"),
+            "{moved:?}"
+        );
+        assert_eq!(
+            moved.to_string(),
+            "version conflict on youth-1: expected version 2, the stream is at version 3"
+        );
+        let created = log_conflict(ExpectedVersion::NoStream, Some(1));
+        assert!(
+            matches!(
+                created,
+                EngineError::Conflict {
+                    expected: 0,
+                    actual: Some(1),
+                    ..
+                }
+            ),
+            "{created:?}"
+        );
+        let gone = log_conflict(ExpectedVersion::Exact(Version(4)), None);
+        assert!(
+            matches!(
+                gone,
+                EngineError::Conflict {
+                    expected: 4,
+                    actual: None,
+                    ..
+                }
+            ),
+            "{gone:?}"
+        );
+        assert_eq!(
+            gone.to_string(),
+            "version conflict on youth-1: expected version 4, the stream has no events"
+        );
     }
 }

@@ -35,5 +35,5 @@ pub use kui_projections as read_models;
 
 pub use actor::{Actor, Role};
 pub use clock::{Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock};
-pub use engine::{decode, Command, CommandContext, Engine, Executed, Prepared};
+pub use engine::{decode, Command, CommandContext, Engine, Executed};
 pub use error::EngineError;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::values::{birthday_at, AgeBand};
-use kui_domain::{Event, MunicipalityCode, Rejection, YouthCommand, YouthId};
+use kui_domain::{CaseCommand, Event, MunicipalityCode, Rejection, YouthId};
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -56,7 +56,7 @@ impl Engine {
         }
         let (cases, bands) = self.milestone_index(progress)?;
         let mut report = TickReport::default();
-        let mut due: Vec<(NaiveDate, YouthId, &'static str, YouthCommand)> = Vec::new();
+        let mut due: Vec<(NaiveDate, YouthId, &'static str, CaseCommand)> = Vec::new();
         for (id, case) in &cases {
             if !case.open {
                 continue;
@@ -64,7 +64,7 @@ impl Engine {
             report.open_cases += 1;
             let eighteen = birthday_at(case.birth, 18);
             if !case.eighteen_recorded && eighteen <= as_of && case.first_referred <= eighteen {
-                due.push((eighteen, *id, "turned-eighteen", YouthCommand::MarkEighteen));
+                due.push((eighteen, *id, "turned-eighteen", CaseCommand::MarkEighteen));
             }
             let band = bands
                 .get(&case.municipality)
@@ -72,7 +72,7 @@ impl Engine {
                 .unwrap_or(AgeBand { from: 15, until: 25 });
             let band_end = birthday_at(case.birth, u32::from(band.until));
             if band_end <= as_of {
-                due.push((band_end, *id, "aged-out", YouthCommand::MarkAgedOut { band }));
+                due.push((band_end, *id, "aged-out", CaseCommand::MarkAgedOut { band }));
             }
         }
         // Oldest first, so a long outage is caught up in the order things happened.
@@ -81,7 +81,7 @@ impl Engine {
         for (day, id, milestone, command) in due {
             let context = context.clone().with_command_id(milestone_command_id(id, milestone));
             let business_time = milestone_time(day);
-            match self.execute_at(Command::Youth(id, command), &context, business_time) {
+            match self.execute_at(Command::Youth(id, command.into()), &context, business_time) {
                 Ok(executed) if executed.replayed => report.already_recorded += 1,
                 Ok(_) if milestone == "turned-eighteen" => report.turned_eighteen += 1,
                 Ok(_) => report.aged_out += 1,

@@ -1,4 +1,4 @@
-//! Mutations: one per engine command.
+//! Mutations: one per engine command, declared once each in [`mutations!`].
 //!
 //! Every mutation takes the same four options: `expectedVersion` (the version the caller
 //! last read; a moved stream is a `VERSION_CONFLICT` instead of a silent retry),
@@ -7,74 +7,318 @@
 //! system) and `waitForProjections` (read-your-writes once read models exist).
 //! Staff fields such as `assessedBy` default to the caller; the events' actor is always
 //! the caller (staff id, role and department from the token).
-
-use std::sync::Arc;
+//! A command runs on one path: authorization, then on one blocking thread the scope check
+//! and the engine's decision and append (see [`execute`]).
 
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::NaiveDate;
 use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
 use kui_domain::values::{AgeBand, DecisionAction, Plan, PlanAction};
 use kui_domain::{
-    CoordinatorChoice, Cpr, Decision, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral,
-    Staff, StaffCommand, StaffId, YouthCommand, YouthId,
+    CaseCommand, CoordinatorChoice, Cpr, Decision, Meeting, MeetingCommand, MeetingId, MunicipalityCode,
+    MunicipalityCommand, Referral, Staff, StaffCommand, StaffId, YouthCommand, YouthId,
 };
-use kui_engine::{Command, CommandContext, Prepared};
-use kui_log::LogError;
+use kui_engine::{Command, CommandContext};
 use uuid::Uuid;
 
 use super::enums::{
     ActionStatus, CloseReason, ConsentGiver, Department, Destination, Forum, Indicator, NeedLevel, PlanKind,
     ReleaseReason, SchoolStatus, Team,
 };
-use super::query::{load_meeting, youth_municipality};
+use super::query::youth_municipality;
 use super::types::{CommandResult, StreamVersion};
 use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::state::{append, blocking, ApiState};
+use crate::state::{blocking, ApiState};
 
 /// The root mutation.
 #[derive(Default)]
 pub struct MutationRoot;
 
-/// The options every mutation takes.
-struct Options {
-    expected_version: Option<u64>,
-    command_id: Option<ID>,
-    correlation_id: Option<ID>,
-    wait_for_projections: Option<bool>,
-}
-
-macro_rules! options {
-    ($expected_version:ident, $command_id:ident, $correlation_id:ident, $wait:ident) => {
-        Options {
-            expected_version: $expected_version,
-            command_id: $command_id,
-            correlation_id: $correlation_id,
-            wait_for_projections: $wait,
+/// Writes the root mutation. Each entry is a mutation's doc comment (its description in
+/// the schema), its own arguments, and the expression that builds its command from them,
+/// the caller and today's date; the macro appends the four shared options to the
+/// arguments and runs the command through [`run`]. Adding a command is adding an entry.
+macro_rules! mutations {
+    ($(
+        $(#[doc = $doc:literal])+
+        fn $name:ident($($(#[$arg_meta:meta])* $arg:ident: $arg_ty:ty),* $(,)?)
+            |$principal:pat_param, $today:pat_param| $build:expr;
+    )+) => {
+        #[Object]
+        impl MutationRoot {
+            $(
+                $(#[doc = $doc])+
+                #[allow(clippy::too_many_arguments)]
+                async fn $name(
+                    &self,
+                    ctx: &Context<'_>,
+                    $($(#[$arg_meta])* $arg: $arg_ty,)*
+                    expected_version: Option<u64>,
+                    command_id: Option<ID>,
+                    correlation_id: Option<ID>,
+                    wait_for_projections: Option<bool>,
+                ) -> async_graphql::Result<CommandResult> {
+                    let options = (expected_version, command_id, correlation_id, wait_for_projections);
+                    run(ctx, options, move |$principal: &Principal, $today: NaiveDate| $build).await
+                }
+            )+
         }
     };
 }
 
-/// Builds a command from the caller and today's date.
-type Build = Box<dyn FnOnce(&Principal, NaiveDate) -> Result<Command, ApiError> + Send>;
+mutations! {
+    // A young person's case.
+    /// Refers (or re-refers) a young person; opens the case and places them in a team.
+    fn refer(input: ReferInput)
+        |principal, _| {
+            let cpr = Cpr::parse(&input.cpr)?;
+            let youth_id = YouthId::for_cpr(&cpr);
+            let referral = Referral {
+                youth_id,
+                cpr,
+                name: input.name,
+                municipality: own_municipality(input.municipality, principal)?,
+                referred_by: staff_or_caller(input.referred_by.as_ref(), principal, "referredBy")?,
+                department: input.department.map_or(principal.department, Into::into),
+                indicators: input.indicators.into_iter().map(Into::into).collect(),
+                school_status: input.school_status.into(),
+                note: input.note,
+            };
+            Ok(Command::Youth(youth_id, YouthCommand::Refer(referral)))
+        };
+    /// Records the need level (A, B or C).
+    fn assess_need(youth_id: ID, level: NeedLevel, #[graphql(default)] note: String, assessed_by: Option<ID>)
+        |principal, _| youth(&youth_id, CaseCommand::AssessNeed {
+            level: level.into(),
+            assessed_by: staff_or_caller(assessed_by.as_ref(), principal, "assessedBy")?,
+            note,
+        });
+    /// Records an education-readiness assessment.
+    fn assess_readiness(youth_id: ID, input: AssessReadinessInput)
+        |principal, _| youth(&youth_id, CaseCommand::AssessReadiness {
+            education_ready: input.education_ready,
+            academic: input.academic,
+            social: input.social,
+            personal: input.personal,
+            grade: input.grade,
+            assessed_by: staff_or_caller(input.assessed_by.as_ref(), principal, "assessedBy")?,
+        });
+    /// Records a change of school status (on a day; defaults to today).
+    fn change_school_status(youth_id: ID, status: SchoolStatus, on: Option<NaiveDate>)
+        |_, today| youth(&youth_id, CaseCommand::ChangeSchoolStatus { status: status.into(), on: on.unwrap_or(today) });
+    /// Records guidance contact (by the caller unless `by` is given; today unless `on` is).
+    fn record_contact(youth_id: ID, by: Option<ID>, on: Option<NaiveDate>, #[graphql(default)] offer_made: bool)
+        |principal, today| youth(&youth_id, CaseCommand::RecordContact {
+            by: staff_or_caller(by.as_ref(), principal, "by")?,
+            on: on.unwrap_or(today),
+            offer_made,
+        });
+    /// Records consent to share information between the departments named.
+    fn give_consent(youth_id: ID, given_by: ConsentGiver, departments: Vec<Department>)
+        |_, _| youth(&youth_id, CaseCommand::GiveConsent {
+            given_by: given_by.into(),
+            departments: departments.into_iter().map(Into::into).collect(),
+        });
+    /// Records that consent was withdrawn.
+    fn withdraw_consent(youth_id: ID, withdrawn_by: ConsentGiver)
+        |_, _| youth(&youth_id, CaseCommand::WithdrawConsent { withdrawn_by: withdrawn_by.into() });
+    /// Offers the coordinator scheme.
+    fn offer_coordinator(youth_id: ID, offered_by: Option<ID>)
+        |principal, _| youth(&youth_id, CaseCommand::OfferCoordinator {
+            offered_by: staff_or_caller(offered_by.as_ref(), principal, "offeredBy")?,
+        });
+    /// Assigns a coordinator, chosen by a staff member (the caller unless `chosenBy` is given).
+    /// An assigned coordinator is released (handed over) first.
+    fn assign_coordinator(youth_id: ID, coordinator: ID, chosen_by: Option<ID>)
+        |principal, _| youth(&youth_id, YouthCommand::AssignCoordinator {
+            coordinator: parse_id(&coordinator, "coordinator")?,
+            chosen_by: CoordinatorChoice::Staff(staff_or_caller(chosen_by.as_ref(), principal, "chosenBy")?),
+        });
+    /// Records that the young person declined the coordinator scheme.
+    fn decline_coordinator(youth_id: ID, declined_by: ConsentGiver, #[graphql(default)] note: String)
+        |_, _| youth(&youth_id, CaseCommand::DeclineCoordinator { declined_by: declined_by.into(), note });
+    /// Records that a team judged the coordinator scheme not relevant.
+    fn judge_coordinator_not_relevant(youth_id: ID, reason: String, judged_by: Option<ID>)
+        |principal, _| youth(&youth_id, CaseCommand::JudgeCoordinatorNotRelevant {
+            judged_by: staff_or_caller(judged_by.as_ref(), principal, "judgedBy")?,
+            reason,
+        });
+    /// Releases the assigned coordinator.
+    fn release_coordinator(youth_id: ID, reason: ReleaseReason)
+        |_, _| youth(&youth_id, CaseCommand::ReleaseCoordinator { reason: reason.into() });
+    /// Appoints a coordinating caseworker (optionally naming the meeting that decided it).
+    fn assign_coordinating_caseworker(youth_id: ID, caseworker: ID, meeting_id: Option<ID>)
+        |_, _| youth(&youth_id, YouthCommand::AssignCoordinatingCaseworker {
+            caseworker: parse_id(&caseworker, "caseworker")?,
+            meeting: meeting_id.map(|id| parse_id::<MeetingId>(&id, "meetingId")).transpose()?,
+        });
+    /// Places the young person in a team (hands over from the current one); without
+    /// `team`, the team follows from age and school status.
+    fn assign_team(youth_id: ID, team: Option<Team>)
+        |_, _| youth(&youth_id, CaseCommand::AssignTeam { team: team.map(Into::into) });
+    /// Replaces the plan with a new revision (goals and actions).
+    fn update_plan(youth_id: ID, input: UpdatePlanInput)
+        |principal, _| {
+            let actions = input.actions.into_iter().map(|action| Ok(PlanAction {
+                description: action.description,
+                department: action.department.into(),
+                responsible: optional_staff(action.responsible.as_ref(), "responsible")?,
+                due: action.due,
+                status: action.status.unwrap_or(ActionStatus::Planned).into(),
+            }));
+            youth(&youth_id, CaseCommand::UpdatePlan {
+                based_on_revision: input.based_on_revision,
+                kind: input.kind.into(),
+                plan: Plan { goals: input.goals, actions: actions.collect::<Result<_, ApiError>>()? },
+                updated_by: staff_or_caller(input.updated_by.as_ref(), principal, "updatedBy")?,
+            })
+        };
+    /// Records the transition form (expected weekly hours of support after 18).
+    fn record_transition_form(
+        youth_id: ID, expected_weekly_hours: u16, #[graphql(default)] note: String, recorded_by: Option<ID>,
+    )
+        |principal, _| youth(&youth_id, CaseCommand::RecordTransitionForm {
+            expected_weekly_hours,
+            recorded_by: staff_or_caller(recorded_by.as_ref(), principal, "recordedBy")?,
+            note,
+        });
+    /// Records where the young person ended up (on a day; defaults to today).
+    fn record_destination(youth_id: ID, destination: Destination, on: Option<NaiveDate>)
+        |_, today| youth(&youth_id, CaseCommand::RecordDestination {
+            destination: destination.into(),
+            on: on.unwrap_or(today),
+        });
+    /// Closes the case (releasing an assigned coordinator).
+    fn close_case(youth_id: ID, reason: CloseReason, #[graphql(default)] note: String)
+        |_, _| youth(&youth_id, CaseCommand::Close { reason: reason.into(), note });
 
-/// Authorizes, checks the municipality scope, runs the command on a blocking thread and
-/// optionally waits for the read models.
-async fn run(ctx: &Context<'_>, options: Options, build: Build) -> async_graphql::Result<CommandResult> {
+    // Meetings.
+    /// Schedules a meeting; without `meetingId` a new id is drawn (read it from `aggregateId`).
+    fn schedule_meeting(meeting_id: Option<ID>, input: ScheduleMeetingInput)
+        |principal, _| {
+            let meeting_id =
+                meeting_id.map_or_else(|| Ok(MeetingId(Uuid::now_v7())), |id| parse_id(&id, "meetingId"))?;
+            let command = MeetingCommand::Schedule {
+                meeting_id,
+                municipality: own_municipality(input.municipality, principal)?,
+                forum: input.forum.into(),
+                date: input.date,
+                slot_minutes: input.slot_minutes,
+                scheduled_by: staff_or_caller(input.scheduled_by.as_ref(), principal, "scheduledBy")?,
+            };
+            Ok(Command::Meeting(meeting_id, command))
+        };
+    /// Puts a case on a meeting's agenda (15 minutes, or 30 when complex).
+    fn table_case(meeting_id: ID, youth_id: ID, presenter: Option<ID>, #[graphql(default)] complex: bool)
+        |principal, _| meeting(&meeting_id, MeetingCommand::TableCase {
+            youth_id: parse_id(&youth_id, "youthId")?,
+            presenter: staff_or_caller(presenter.as_ref(), principal, "presenter")?,
+            complex,
+        });
+    /// Records a meeting's decision on a tabled case. Appointing a coordinator or a
+    /// coordinating caseworker also records it on the young person, in the same atomic
+    /// append (see `streams` in the result).
+    fn record_meeting_decision(meeting_id: ID, input: MeetingDecisionInput)
+        |_, _| {
+            let actions = input.actions.into_iter().map(|action| Ok(DecisionAction {
+                what: action.what,
+                department: action.department.into(),
+                who: optional_staff(action.who.as_ref(), "who")?,
+                due: action.due,
+            }));
+            let actions = actions.collect::<Result<_, ApiError>>()?;
+            meeting(&meeting_id, MeetingCommand::RecordDecision(Decision {
+                youth_id: parse_id(&input.youth_id, "youthId")?,
+                coordinator: optional_staff(input.coordinator.as_ref(), "coordinator")?,
+                coordinating_caseworker: optional_staff(
+                    input.coordinating_caseworker.as_ref(),
+                    "coordinatingCaseworker",
+                )?,
+                lead: optional_staff(input.lead.as_ref(), "lead")?,
+                actions,
+                documentation_needed: input.documentation_needed,
+                follow_up: input.follow_up,
+                first_team_meeting: input.first_team_meeting,
+            }))
+        };
+    /// Records that the meeting was held (on a day; defaults to today).
+    fn hold_meeting(meeting_id: ID, attendees: Vec<ID>, held_on: Option<NaiveDate>)
+        |_, today| meeting(&meeting_id, MeetingCommand::Hold {
+            held_on: held_on.unwrap_or(today),
+            attendees: attendees.iter().map(|id| parse_id(id, "attendees")).collect::<Result<_, ApiError>>()?,
+        });
+    /// Records the meeting's evaluation of itself (1-5).
+    fn evaluate_meeting(meeting_id: ID, score: u8, #[graphql(default)] note: String)
+        |_, _| meeting(&meeting_id, MeetingCommand::Evaluate { score, note });
+    /// Cancels a meeting.
+    fn cancel_meeting(meeting_id: ID, reason: String)
+        |_, _| meeting(&meeting_id, MeetingCommand::Cancel { reason });
+
+    // Staff.
+    /// Registers a staff member; without `staffId` a new id is drawn (read it from `aggregateId`).
+    fn register_staff(staff_id: Option<ID>, input: RegisterStaffInput)
+        |principal, _| {
+            let staff_id = staff_id.map_or_else(|| Ok(StaffId(Uuid::now_v7())), |id| parse_id(&id, "staffId"))?;
+            let command = StaffCommand::Register {
+                staff_id,
+                name: input.name,
+                department: input.department.into(),
+                municipality: own_municipality(input.municipality, principal)?,
+                capacity: input.capacity,
+            };
+            Ok(Command::Staff(staff_id, command))
+        };
+    /// Changes how many young people a staff member can coordinate.
+    fn change_staff_capacity(staff_id: ID, capacity: u16)
+        |_, _| staff(&staff_id, StaffCommand::ChangeCapacity { capacity });
+    /// Records that a staff member left (last day; defaults to today).
+    fn record_staff_departed(staff_id: ID, on: Option<NaiveDate>)
+        |_, today| staff(&staff_id, StaffCommand::Depart { on: on.unwrap_or(today) });
+
+    // Municipalities.
+    /// Configures (or re-configures) a municipality: age band, team cadence, capacity, alarms.
+    fn configure_municipality(municipality: u16, input: ConfigureMunicipalityInput)
+        |_, _| {
+            let code = MunicipalityCode::new(municipality)?;
+            let cadence = input.cadence.map_or(TeamCadence::USUAL, |c| {
+                TeamCadence { team_1_days: c.team_1_days, team_2_days: c.team_2_days, team_3_days: c.team_3_days }
+            });
+            let alarms = input.alarms.map_or(AlarmSettings::USUAL, |a| AlarmSettings {
+                eighteen_warning_months: a.eighteen_warning_months,
+                plan_stale_days: a.plan_stale_days,
+                referral_untabled_days: a.referral_untabled_days,
+                dropout_contact_days: a.dropout_contact_days,
+                dropout_offer_days: a.dropout_offer_days,
+            });
+            let settings = MunicipalityConfigured {
+                municipality: code,
+                name: input.name,
+                age_band: AgeBand::new(input.age_from, input.age_until)?,
+                cadence,
+                coordinator_capacity: input.coordinator_capacity,
+                alarms,
+            };
+            Ok(Command::Municipality(code, MunicipalityCommand(settings)))
+        };
+}
+
+/// The options every mutation takes: `expectedVersion`, `commandId`, `correlationId` and
+/// `waitForProjections`.
+type Options = (Option<u64>, Option<ID>, Option<ID>, Option<bool>);
+
+/// Authorizes, builds the command, runs it (see [`execute`]) and optionally waits for the
+/// read models.
+async fn run(
+    ctx: &Context<'_>,
+    (expected_version, command_id, correlation_id, wait): Options,
+    build: impl FnOnce(&Principal, NaiveDate) -> Result<Command, ApiError>,
+) -> async_graphql::Result<CommandResult> {
     let (state, principal) = caller(ctx)?;
-    let command_id = options
-        .command_id
-        .as_ref()
-        .map(|id| parse_uuid(id, "commandId"))
-        .transpose()?;
-    let correlation_id = options
-        .correlation_id
-        .as_ref()
-        .map(|id| parse_uuid(id, "correlationId"))
-        .transpose()?;
-    let wait = options.wait_for_projections.unwrap_or(false);
+    let command_id = command_id.map(|id| parse_uuid(&id, "commandId")).transpose()?;
+    let correlation_id = correlation_id.map(|id| parse_uuid(&id, "correlationId")).transpose()?;
     let command = build(principal, state.engine.now().date_naive())?;
     let operation = match &command {
         Command::Youth(..) => Operation::WriteCase,
@@ -88,7 +332,7 @@ async fn run(ctx: &Context<'_>, options: Options, build: Build) -> async_graphql
         actor: principal.actor(),
         command_id,
         correlation_id,
-        expected_version: options.expected_version,
+        expected_version,
     };
     let executed = execute(state, scope, command, context).await?;
     let stream_id = if executed.streams.iter().any(|(s, _)| *s == target) {
@@ -96,17 +340,14 @@ async fn run(ctx: &Context<'_>, options: Options, build: Build) -> async_graphql
     } else {
         executed.streams.first().map(|(s, _)| s.clone()).unwrap_or(target)
     };
-    let projections_caught_up = if wait {
+    let projections_caught_up = if wait.unwrap_or(false) {
         let (state, position) = (state.clone(), executed.position);
         Some(blocking(move || Ok(state.projections.wait(position, state.limits.projection_wait))).await?)
     } else {
         None
     };
     Ok(CommandResult {
-        aggregate_id: ID(stream_id
-            .split_once('-')
-            .map_or(stream_id.as_str(), |(_, id)| id)
-            .to_owned()),
+        aggregate_id: ID(stream_id.split_once('-').map_or(&*stream_id, |(_, id)| id).to_owned()),
         stream_id,
         version: executed.version,
         position: executed.position,
@@ -121,47 +362,17 @@ async fn run(ctx: &Context<'_>, options: Options, build: Build) -> async_graphql
     })
 }
 
-/// Checks the caller's scope, decides the command and appends it, deciding again after a
-/// lost race (unless the caller gave an expected version), like `Engine::execute`.
-///
-/// A command whose aggregates are all cached is decided in place; otherwise (and for
-/// every error, so errors are exactly those of the full path) the scope check and the
-/// decision run on a blocking thread. The append is awaited without holding a thread.
+/// Runs the command on one blocking thread: the engine's retry loop checks the caller's
+/// scope, then decides and appends, and does both again after a lost race.
 async fn execute(
     state: &ApiState,
     scope: Scope,
     command: Command,
     context: CommandContext,
 ) -> Result<kui_engine::Executed, ApiError> {
-    let command = Arc::new(command);
-    let context = Arc::new(context);
-    let attempts = state.engine.max_attempts();
-    for _attempt in 0..attempts {
-        let prepared = match state.engine.cached_only().prepare(&command, &context) {
-            Ok(prepared) => {
-                check_scope(&state.engine, scope, &command)?;
-                prepared
-            }
-            Err(_) => {
-                let (engine, command, context) = (state.engine.clone(), Arc::clone(&command), Arc::clone(&context));
-                blocking(move || {
-                    check_scope(&engine, scope, &command)?;
-                    Ok(engine.prepare(&command, &context)?)
-                })
-                .await?
-            }
-        };
-        let (target, request) = match prepared {
-            Prepared::Replayed(executed) => return Ok(executed),
-            Prepared::Append { target, request } => (target, request),
-        };
-        match append(state.engine.log().as_ref(), request).await {
-            Ok(outcome) => return Ok(kui_engine::Executed::of(&target, outcome)),
-            Err(LogError::Conflict { .. }) if context.expected_version.is_none() => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(ApiError::Contention { attempts })
+    let engine = state.engine.clone();
+    blocking(move || engine.execute_checked(command, &context, |engine, command| check_scope(engine, scope, command)))
+        .await
 }
 
 /// Records of another municipality do not exist for a scoped caller; creating one there
@@ -185,10 +396,11 @@ fn check_scope(engine: &kui_engine::Engine, scope: Scope, command: &Command) -> 
         Command::Youth(youth_id, _) => youth_in_scope(*youth_id),
         Command::Meeting(_, MeetingCommand::Schedule { municipality, .. }) => create_in(*municipality),
         Command::Meeting(meeting_id, meeting_command) => {
-            let meeting = load_meeting(engine, *meeting_id)?;
-            scope.require(MunicipalityCode::new(meeting.municipality).ok(), || {
-                format!("meeting {meeting_id}")
-            })?;
+            let (meeting, version) = engine.load::<Meeting>(&meeting_id.stream_name())?;
+            if version == 0 {
+                return Err(ApiError::not_found(format!("meeting {meeting_id}")));
+            }
+            scope.require(meeting.municipality, || format!("meeting {meeting_id}"))?;
             match meeting_command {
                 MeetingCommand::TableCase { youth_id, .. } => youth_in_scope(*youth_id),
                 MeetingCommand::RecordDecision(decision) => youth_in_scope(decision.youth_id),
@@ -213,10 +425,7 @@ fn parse_uuid(id: &ID, field: &str) -> Result<Uuid, ApiError> {
 
 /// The named staff member, or the caller.
 fn staff_or_caller(id: Option<&ID>, principal: &Principal, field: &str) -> Result<StaffId, ApiError> {
-    match id {
-        Some(id) => parse_id(id, field),
-        None => Ok(principal.staff),
-    }
+    id.map_or(Ok(principal.staff), |id| parse_id(id, field))
 }
 
 fn optional_staff(id: Option<&ID>, field: &str) -> Result<Option<StaffId>, ApiError> {
@@ -232,6 +441,21 @@ fn own_municipality(given: Option<u16>, principal: &Principal) -> Result<Municip
             "required: the token names no municipality",
         )),
     }
+}
+
+/// A command on the young person `youth_id` names.
+fn youth(youth_id: &ID, command: impl Into<YouthCommand>) -> Result<Command, ApiError> {
+    Ok(Command::Youth(parse_id(youth_id, "youthId")?, command.into()))
+}
+
+/// A command on the meeting `meeting_id` names.
+fn meeting(meeting_id: &ID, command: MeetingCommand) -> Result<Command, ApiError> {
+    Ok(Command::Meeting(parse_id(meeting_id, "meetingId")?, command))
+}
+
+/// A command on the staff member `staff_id` names.
+fn staff(staff_id: &ID, command: StaffCommand) -> Result<Command, ApiError> {
+    Ok(Command::Staff(parse_id(staff_id, "staffId")?, command))
 }
 
 /// A referral.
@@ -409,871 +633,4 @@ pub struct ConfigureMunicipalityInput {
     pub cadence: Option<TeamCadenceInput>,
     /// Alarm thresholds; defaults to the usual ones.
     pub alarms: Option<AlarmSettingsInput>,
-}
-
-#[Object]
-impl MutationRoot {
-    /// Refers (or re-refers) a young person; opens the case and places them in a team.
-    #[allow(clippy::too_many_arguments)]
-    async fn refer(
-        &self,
-        ctx: &Context<'_>,
-        input: ReferInput,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let cpr = Cpr::parse(&input.cpr)?;
-                let youth_id = YouthId::for_cpr(&cpr);
-                let referral = Referral {
-                    youth_id,
-                    cpr,
-                    name: input.name,
-                    municipality: own_municipality(input.municipality, principal)?,
-                    // The engine fills in the municipality's band.
-                    age_band: AgeBand { from: 0, until: 0 },
-                    referred_by: staff_or_caller(input.referred_by.as_ref(), principal, "referredBy")?,
-                    department: input.department.map_or(principal.department, Into::into),
-                    indicators: input.indicators.into_iter().map(Into::into).collect(),
-                    school_status: input.school_status.into(),
-                    note: input.note,
-                };
-                Ok(Command::Youth(youth_id, YouthCommand::Refer(referral)))
-            }),
-        )
-        .await
-    }
-
-    /// Records the need level (A, B or C).
-    #[allow(clippy::too_many_arguments)]
-    async fn assess_need(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        level: NeedLevel,
-        #[graphql(default)] note: String,
-        assessed_by: Option<ID>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let command = YouthCommand::AssessNeed {
-                    level: level.into(),
-                    assessed_by: staff_or_caller(assessed_by.as_ref(), principal, "assessedBy")?,
-                    note,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records an education-readiness assessment.
-    #[allow(clippy::too_many_arguments)]
-    async fn assess_readiness(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        input: AssessReadinessInput,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let command = YouthCommand::AssessReadiness {
-                    education_ready: input.education_ready,
-                    academic: input.academic,
-                    social: input.social,
-                    personal: input.personal,
-                    grade: input.grade,
-                    assessed_by: staff_or_caller(input.assessed_by.as_ref(), principal, "assessedBy")?,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records a change of school status (on a day; defaults to today).
-    #[allow(clippy::too_many_arguments)]
-    async fn change_school_status(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        status: SchoolStatus,
-        on: Option<NaiveDate>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, today| {
-                let command = YouthCommand::ChangeSchoolStatus {
-                    status: status.into(),
-                    on: on.unwrap_or(today),
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records guidance contact (by the caller unless `by` is given; today unless `on` is).
-    #[allow(clippy::too_many_arguments)]
-    async fn record_contact(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        by: Option<ID>,
-        on: Option<NaiveDate>,
-        #[graphql(default)] offer_made: bool,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, today| {
-                let command = YouthCommand::RecordContact {
-                    by: staff_or_caller(by.as_ref(), principal, "by")?,
-                    on: on.unwrap_or(today),
-                    offer_made,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records consent to share information between the departments named.
-    #[allow(clippy::too_many_arguments)]
-    async fn give_consent(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        given_by: ConsentGiver,
-        departments: Vec<Department>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = YouthCommand::GiveConsent {
-                    given_by: given_by.into(),
-                    departments: departments.into_iter().map(Into::into).collect(),
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records that consent was withdrawn.
-    #[allow(clippy::too_many_arguments)]
-    async fn withdraw_consent(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        withdrawn_by: ConsentGiver,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = YouthCommand::WithdrawConsent {
-                    withdrawn_by: withdrawn_by.into(),
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Offers the coordinator scheme.
-    #[allow(clippy::too_many_arguments)]
-    async fn offer_coordinator(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        offered_by: Option<ID>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let command = YouthCommand::OfferCoordinator {
-                    offered_by: staff_or_caller(offered_by.as_ref(), principal, "offeredBy")?,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Assigns a coordinator, chosen by a staff member (the caller unless `chosenBy` is given).
-    /// An assigned coordinator is released (handed over) first.
-    #[allow(clippy::too_many_arguments)]
-    async fn assign_coordinator(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        coordinator: ID,
-        chosen_by: Option<ID>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let command = YouthCommand::AssignCoordinator {
-                    coordinator: parse_id(&coordinator, "coordinator")?,
-                    // The engine fills in the coordinator's department.
-                    department: kui_domain::values::Department::Other,
-                    chosen_by: CoordinatorChoice::Staff(staff_or_caller(chosen_by.as_ref(), principal, "chosenBy")?),
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records that the young person declined the coordinator scheme.
-    #[allow(clippy::too_many_arguments)]
-    async fn decline_coordinator(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        declined_by: ConsentGiver,
-        #[graphql(default)] note: String,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = YouthCommand::DeclineCoordinator {
-                    declined_by: declined_by.into(),
-                    note,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records that a team judged the coordinator scheme not relevant.
-    #[allow(clippy::too_many_arguments)]
-    async fn judge_coordinator_not_relevant(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        reason: String,
-        judged_by: Option<ID>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let command = YouthCommand::JudgeCoordinatorNotRelevant {
-                    judged_by: staff_or_caller(judged_by.as_ref(), principal, "judgedBy")?,
-                    reason,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Releases the assigned coordinator.
-    #[allow(clippy::too_many_arguments)]
-    async fn release_coordinator(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        reason: ReleaseReason,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = YouthCommand::ReleaseCoordinator { reason: reason.into() };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Appoints a coordinating caseworker (optionally naming the meeting that decided it).
-    #[allow(clippy::too_many_arguments)]
-    async fn assign_coordinating_caseworker(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        caseworker: ID,
-        meeting_id: Option<ID>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = YouthCommand::AssignCoordinatingCaseworker {
-                    caseworker: parse_id(&caseworker, "caseworker")?,
-                    // The engine fills in the caseworker's department.
-                    department: kui_domain::values::Department::Other,
-                    meeting: meeting_id
-                        .map(|id| parse_id::<MeetingId>(&id, "meetingId"))
-                        .transpose()?,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Places the young person in a team (hands over from the current one); without
-    /// `team`, the team follows from age and school status.
-    #[allow(clippy::too_many_arguments)]
-    async fn assign_team(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        team: Option<Team>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = YouthCommand::AssignTeam {
-                    team: team.map(Into::into),
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Replaces the plan with a new revision (goals and actions).
-    #[allow(clippy::too_many_arguments)]
-    async fn update_plan(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        input: UpdatePlanInput,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let actions = input
-                    .actions
-                    .into_iter()
-                    .map(|action| {
-                        Ok(PlanAction {
-                            description: action.description,
-                            department: action.department.into(),
-                            responsible: optional_staff(action.responsible.as_ref(), "responsible")?,
-                            due: action.due,
-                            status: action.status.unwrap_or(ActionStatus::Planned).into(),
-                        })
-                    })
-                    .collect::<Result<Vec<_>, ApiError>>()?;
-                let command = YouthCommand::UpdatePlan {
-                    based_on_revision: input.based_on_revision,
-                    kind: input.kind.into(),
-                    plan: Plan {
-                        goals: input.goals,
-                        actions,
-                    },
-                    updated_by: staff_or_caller(input.updated_by.as_ref(), principal, "updatedBy")?,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records the transition form (expected weekly hours of support after 18).
-    #[allow(clippy::too_many_arguments)]
-    async fn record_transition_form(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        expected_weekly_hours: u16,
-        #[graphql(default)] note: String,
-        recorded_by: Option<ID>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let command = YouthCommand::RecordTransitionForm {
-                    expected_weekly_hours,
-                    recorded_by: staff_or_caller(recorded_by.as_ref(), principal, "recordedBy")?,
-                    note,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records where the young person ended up (on a day; defaults to today).
-    #[allow(clippy::too_many_arguments)]
-    async fn record_destination(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        destination: Destination,
-        on: Option<NaiveDate>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, today| {
-                let command = YouthCommand::RecordDestination {
-                    destination: destination.into(),
-                    on: on.unwrap_or(today),
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Closes the case (releasing an assigned coordinator).
-    #[allow(clippy::too_many_arguments)]
-    async fn close_case(
-        &self,
-        ctx: &Context<'_>,
-        youth_id: ID,
-        reason: CloseReason,
-        #[graphql(default)] note: String,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = YouthCommand::Close {
-                    reason: reason.into(),
-                    note,
-                };
-                Ok(Command::Youth(parse_id(&youth_id, "youthId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Schedules a meeting; without `meetingId` a new id is drawn (read it from `aggregateId`).
-    #[allow(clippy::too_many_arguments)]
-    async fn schedule_meeting(
-        &self,
-        ctx: &Context<'_>,
-        meeting_id: Option<ID>,
-        input: ScheduleMeetingInput,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let meeting_id = match meeting_id {
-                    Some(id) => parse_id::<MeetingId>(&id, "meetingId")?,
-                    None => MeetingId(Uuid::now_v7()),
-                };
-                let command = MeetingCommand::Schedule {
-                    meeting_id,
-                    municipality: own_municipality(input.municipality, principal)?,
-                    forum: input.forum.into(),
-                    date: input.date,
-                    slot_minutes: input.slot_minutes,
-                    scheduled_by: staff_or_caller(input.scheduled_by.as_ref(), principal, "scheduledBy")?,
-                };
-                Ok(Command::Meeting(meeting_id, command))
-            }),
-        )
-        .await
-    }
-
-    /// Puts a case on a meeting's agenda (15 minutes, or 30 when complex).
-    #[allow(clippy::too_many_arguments)]
-    async fn table_case(
-        &self,
-        ctx: &Context<'_>,
-        meeting_id: ID,
-        youth_id: ID,
-        presenter: Option<ID>,
-        #[graphql(default)] complex: bool,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let command = MeetingCommand::TableCase {
-                    youth_id: parse_id(&youth_id, "youthId")?,
-                    presenter: staff_or_caller(presenter.as_ref(), principal, "presenter")?,
-                    complex,
-                };
-                Ok(Command::Meeting(parse_id(&meeting_id, "meetingId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records a meeting's decision on a tabled case. Appointing a coordinator or a
-    /// coordinating caseworker also records it on the young person, in the same atomic
-    /// append (see `streams` in the result).
-    #[allow(clippy::too_many_arguments)]
-    async fn record_meeting_decision(
-        &self,
-        ctx: &Context<'_>,
-        meeting_id: ID,
-        input: MeetingDecisionInput,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let actions = input
-                    .actions
-                    .into_iter()
-                    .map(|action| {
-                        Ok(DecisionAction {
-                            what: action.what,
-                            department: action.department.into(),
-                            who: optional_staff(action.who.as_ref(), "who")?,
-                            due: action.due,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, ApiError>>()?;
-                let decision = Decision {
-                    youth_id: parse_id(&input.youth_id, "youthId")?,
-                    coordinator: optional_staff(input.coordinator.as_ref(), "coordinator")?,
-                    coordinating_caseworker: optional_staff(
-                        input.coordinating_caseworker.as_ref(),
-                        "coordinatingCaseworker",
-                    )?,
-                    lead: optional_staff(input.lead.as_ref(), "lead")?,
-                    actions,
-                    documentation_needed: input.documentation_needed,
-                    follow_up: input.follow_up,
-                    first_team_meeting: input.first_team_meeting,
-                };
-                Ok(Command::Meeting(
-                    parse_id(&meeting_id, "meetingId")?,
-                    MeetingCommand::RecordDecision(decision),
-                ))
-            }),
-        )
-        .await
-    }
-
-    /// Records that the meeting was held (on a day; defaults to today).
-    #[allow(clippy::too_many_arguments)]
-    async fn hold_meeting(
-        &self,
-        ctx: &Context<'_>,
-        meeting_id: ID,
-        attendees: Vec<ID>,
-        held_on: Option<NaiveDate>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, today| {
-                let attendees = attendees
-                    .iter()
-                    .map(|id| parse_id(id, "attendees"))
-                    .collect::<Result<Vec<StaffId>, ApiError>>()?;
-                let command = MeetingCommand::Hold {
-                    held_on: held_on.unwrap_or(today),
-                    attendees,
-                };
-                Ok(Command::Meeting(parse_id(&meeting_id, "meetingId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records the meeting's evaluation of itself (1-5).
-    #[allow(clippy::too_many_arguments)]
-    async fn evaluate_meeting(
-        &self,
-        ctx: &Context<'_>,
-        meeting_id: ID,
-        score: u8,
-        #[graphql(default)] note: String,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = MeetingCommand::Evaluate { score, note };
-                Ok(Command::Meeting(parse_id(&meeting_id, "meetingId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Cancels a meeting.
-    #[allow(clippy::too_many_arguments)]
-    async fn cancel_meeting(
-        &self,
-        ctx: &Context<'_>,
-        meeting_id: ID,
-        reason: String,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = MeetingCommand::Cancel { reason };
-                Ok(Command::Meeting(parse_id(&meeting_id, "meetingId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Registers a staff member; without `staffId` a new id is drawn (read it from `aggregateId`).
-    #[allow(clippy::too_many_arguments)]
-    async fn register_staff(
-        &self,
-        ctx: &Context<'_>,
-        staff_id: Option<ID>,
-        input: RegisterStaffInput,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |principal, _| {
-                let staff_id = match staff_id {
-                    Some(id) => parse_id::<StaffId>(&id, "staffId")?,
-                    None => StaffId(Uuid::now_v7()),
-                };
-                let command = StaffCommand::Register {
-                    staff_id,
-                    name: input.name,
-                    department: input.department.into(),
-                    municipality: own_municipality(input.municipality, principal)?,
-                    capacity: input.capacity,
-                };
-                Ok(Command::Staff(staff_id, command))
-            }),
-        )
-        .await
-    }
-
-    /// Changes how many young people a staff member can coordinate.
-    #[allow(clippy::too_many_arguments)]
-    async fn change_staff_capacity(
-        &self,
-        ctx: &Context<'_>,
-        staff_id: ID,
-        capacity: u16,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let command = StaffCommand::ChangeCapacity { capacity };
-                Ok(Command::Staff(parse_id(&staff_id, "staffId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Records that a staff member left (last day; defaults to today).
-    #[allow(clippy::too_many_arguments)]
-    async fn record_staff_departed(
-        &self,
-        ctx: &Context<'_>,
-        staff_id: ID,
-        on: Option<NaiveDate>,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, today| {
-                let command = StaffCommand::Depart {
-                    on: on.unwrap_or(today),
-                };
-                Ok(Command::Staff(parse_id(&staff_id, "staffId")?, command))
-            }),
-        )
-        .await
-    }
-
-    /// Configures (or re-configures) a municipality: age band, team cadence, capacity, alarms.
-    #[allow(clippy::too_many_arguments)]
-    async fn configure_municipality(
-        &self,
-        ctx: &Context<'_>,
-        municipality: u16,
-        input: ConfigureMunicipalityInput,
-        expected_version: Option<u64>,
-        command_id: Option<ID>,
-        correlation_id: Option<ID>,
-        wait_for_projections: Option<bool>,
-    ) -> async_graphql::Result<CommandResult> {
-        let options = options!(expected_version, command_id, correlation_id, wait_for_projections);
-        run(
-            ctx,
-            options,
-            Box::new(move |_, _| {
-                let code = MunicipalityCode::new(municipality)?;
-                let cadence = input.cadence.map_or(TeamCadence::USUAL, |c| TeamCadence {
-                    team_1_days: c.team_1_days,
-                    team_2_days: c.team_2_days,
-                    team_3_days: c.team_3_days,
-                });
-                let alarms = input.alarms.map_or(AlarmSettings::USUAL, |a| AlarmSettings {
-                    eighteen_warning_months: a.eighteen_warning_months,
-                    plan_stale_days: a.plan_stale_days,
-                    referral_untabled_days: a.referral_untabled_days,
-                    dropout_contact_days: a.dropout_contact_days,
-                    dropout_offer_days: a.dropout_offer_days,
-                });
-                let settings = MunicipalityConfigured {
-                    municipality: code,
-                    name: input.name,
-                    age_band: AgeBand::new(input.age_from, input.age_until)?,
-                    cadence,
-                    coordinator_capacity: input.coordinator_capacity,
-                    alarms,
-                };
-                Ok(Command::Municipality(code, MunicipalityCommand(settings)))
-            }),
-        )
-        .await
-    }
 }

@@ -51,23 +51,10 @@ impl CaseQuery {
             }
             _ => return Err(ApiError::invalid("id", "give exactly one of id and cpr").into()),
         };
-        let stream = youth_id.stream_name();
-        // A case loaded before is brought up to date in place (an index lookup); only a
-        // first load, which replays the whole stream, runs on a blocking thread.
-        let loaded = match state
-            .engine
-            .load_cached::<kui_domain::Youth>(&stream)
-            .map_err(ApiError::from)?
-        {
-            Some(loaded) => loaded,
-            None => {
-                let engine = state.engine.clone();
-                blocking(move || Ok(engine.load::<kui_domain::Youth>(&stream)?)).await?
-            }
-        };
-        let (youth, version) = match loaded {
-            (youth, version) if version > 0 => (youth, version),
-            _ => return Err(ApiError::not_found(format!("young person {youth_id}")).into()),
+        let engine = state.engine.clone();
+        let loaded = blocking(move || Ok(engine.youth(youth_id)?)).await?;
+        let Some((youth, version)) = loaded else {
+            return Err(ApiError::not_found(format!("young person {youth_id}")).into());
         };
         scope.require(youth.municipality, || format!("young person {youth_id}"))?;
         let today = state.engine.now().date_naive();
@@ -142,7 +129,7 @@ impl MeetingQuery {
 }
 
 /// Folds a meeting's stream into its view; `NOT_FOUND` when it was never scheduled.
-pub(crate) fn load_meeting(engine: &kui_engine::Engine, meeting_id: MeetingId) -> Result<MeetingView, ApiError> {
+fn load_meeting(engine: &kui_engine::Engine, meeting_id: MeetingId) -> Result<MeetingView, ApiError> {
     let stream = StreamId::new(meeting_id.stream_name())?;
     let envelopes = engine.log().read_stream(&stream, Version(1))?;
     let events = envelopes

@@ -199,6 +199,44 @@ async fn another_municipality_s_cases_do_not_exist_for_a_caseworker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_of_another_municipality_takes_no_command_from_a_caseworker() {
+    let app = spawn_app().await;
+    let fixture = fixture(&app).await;
+    let esbjerg = app.token(Role::Caseworker, app.esbjerg_caseworker, Some(ESBJERG));
+    let head = app.head();
+    // A command on the meeting itself: the scope check loads the meeting and finds it
+    // outside the caller's municipality, which to the caller does not exist.
+    let cancel = app
+        .gql(
+            &esbjerg,
+            r#"mutation($m: ID!) { cancelMeeting(meetingId: $m, reason: "moved") { version } }"#,
+            json!({ "m": fixture.meeting }),
+        )
+        .await;
+    assert_eq!(code(&cancel), "NOT_FOUND", "{cancel}");
+    // Scheduling one there is forbidden.
+    let schedule_elsewhere = app
+        .gql(
+            &esbjerg,
+            r#"mutation { scheduleMeeting(input: {municipality: 540, forum: TEAM_1, date: "2026-01-22", slotMinutes: 60}) { version } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&schedule_elsewhere), "FORBIDDEN", "{schedule_elsewhere}");
+    assert_eq!(app.head(), head, "nothing written");
+
+    // The meeting's own municipality cancels it.
+    let own = app
+        .gql(
+            &app.caseworker(),
+            r#"mutation($m: ID!) { cancelMeeting(meetingId: $m, reason: "moved") { version } }"#,
+            json!({ "m": fixture.meeting }),
+        )
+        .await;
+    assert_eq!(own["data"]["cancelMeeting"]["version"], 2, "{own}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_claim_must_name_a_role_exactly() {
     let app = spawn_app().await;
     let query = "{ statistics { viborg { total } } }";

@@ -12,7 +12,7 @@ use kui_domain::values::{
     ActionStatus, AgeBand, CloseReason, ConsentGiver, DecisionAction, Department, Destination, Forum, Indicator,
     NeedLevel, Plan, PlanAction, PlanKind, ReleaseReason, SchoolStatus, Team, TeamReason,
 };
-use kui_domain::{Cpr, Decision, MeetingId, MunicipalityCode, Referral, StaffId, YouthId};
+use kui_domain::{Cpr, Decision, MeetingId, MunicipalityCode, Referral, StaffId, YouthId, YouthInput};
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ impl OutcomeExt for Outcome {
 // ---------------------------------------------------------------------------------------------
 // Youth histories.
 
-/// A referral of the standard young person (16, dropped out) in the 15-25 band.
+/// A referral of the standard young person (16, dropped out).
 /// Change it with struct update syntax: `Referral { school_status: .., ..referral(PUPIL_15) }`.
 pub fn referral(number: &str) -> Referral {
     Referral {
@@ -136,12 +136,19 @@ pub fn referral(number: &str) -> Referral {
         cpr: cpr(number),
         name: "Freja Nielsen".into(),
         municipality: municipality(),
-        age_band: band_15_25(),
         referred_by: counsellor(),
         department: Department::Uu,
         indicators: vec![Indicator::DroppedOut, Indicator::OutsideEducation],
         school_status: SchoolStatus::DroppedOut,
         note: "left upper secondary in October".into(),
+    }
+}
+
+/// A referral as `Youth` decides it, in a municipality with the 15-25 band.
+pub fn refer(referral: Referral) -> YouthInput {
+    YouthInput::Refer {
+        referral,
+        age_band: band_15_25(),
     }
 }
 

@@ -58,6 +58,13 @@ fn scheduling_records_the_meeting() {
 }
 
 #[test]
+fn a_scheduled_meeting_knows_its_municipality() {
+    use kui_domain::Aggregate;
+    assert_eq!(Meeting::from_events(&agenda()).municipality, Some(municipality()));
+    assert_eq!(Meeting::default().municipality, None);
+}
+
+#[test]
 fn scheduling_twice_is_rejected() {
     given::<Meeting>([scheduled(120)])
         .when(schedule(120))

@@ -9,21 +9,21 @@ use kui_domain::values::{
     SchoolStatus, Team, TeamReason,
 };
 use kui_domain::youth::CaseStatus;
-use kui_domain::{CoordinatorChoice, Referral, Rejection, Youth, YouthCommand};
+use kui_domain::{CaseCommand, CoordinatorChoice, Referral, Rejection, Youth, YouthInput};
 
 use crate::helpers::*;
 
 /// Assigning a coordinator the way the municipality does it: the team lead chooses.
-fn assign(coordinator: kui_domain::StaffId) -> YouthCommand {
-    YouthCommand::AssignCoordinator {
+fn assign(coordinator: kui_domain::StaffId) -> YouthInput {
+    YouthInput::AssignCoordinator {
         coordinator,
         department: Department::Uu,
         chosen_by: CoordinatorChoice::Staff(team_lead()),
     }
 }
 
-fn update_plan(based_on_revision: Option<u32>, kind: PlanKind, plan: Plan) -> YouthCommand {
-    YouthCommand::UpdatePlan {
+fn update_plan(based_on_revision: Option<u32>, kind: PlanKind, plan: Plan) -> CaseCommand {
+    CaseCommand::UpdatePlan {
         based_on_revision,
         kind,
         plan,
@@ -32,77 +32,91 @@ fn update_plan(based_on_revision: Option<u32>, kind: PlanKind, plan: Plan) -> Yo
 }
 
 /// One command of every kind except `Refer`, each valid on an ordinary open case.
-fn every_command_but_refer() -> Vec<YouthCommand> {
+fn every_command_but_refer() -> Vec<YouthInput> {
     vec![
-        YouthCommand::AssessNeed {
+        CaseCommand::AssessNeed {
             level: NeedLevel::B,
             assessed_by: counsellor(),
             note: String::new(),
-        },
-        YouthCommand::AssessReadiness {
+        }
+        .into(),
+        CaseCommand::AssessReadiness {
             education_ready: true,
             academic: true,
             social: true,
             personal: true,
             grade: 9,
             assessed_by: counsellor(),
-        },
-        YouthCommand::ChangeSchoolStatus {
+        }
+        .into(),
+        CaseCommand::ChangeSchoolStatus {
             status: SchoolStatus::InEducation,
             on: today(),
-        },
-        YouthCommand::RecordContact {
+        }
+        .into(),
+        CaseCommand::RecordContact {
             by: counsellor(),
             on: today(),
             offer_made: false,
-        },
-        YouthCommand::GiveConsent {
+        }
+        .into(),
+        CaseCommand::GiveConsent {
             given_by: ConsentGiver::Youth,
             departments: vec![Department::Uu],
-        },
-        YouthCommand::WithdrawConsent {
+        }
+        .into(),
+        CaseCommand::WithdrawConsent {
             withdrawn_by: ConsentGiver::Youth,
-        },
-        YouthCommand::OfferCoordinator {
+        }
+        .into(),
+        CaseCommand::OfferCoordinator {
             offered_by: counsellor(),
-        },
+        }
+        .into(),
         assign(counsellor()),
-        YouthCommand::DeclineCoordinator {
+        CaseCommand::DeclineCoordinator {
             declined_by: ConsentGiver::Youth,
             note: String::new(),
-        },
-        YouthCommand::JudgeCoordinatorNotRelevant {
+        }
+        .into(),
+        CaseCommand::JudgeCoordinatorNotRelevant {
             judged_by: team_lead(),
             reason: String::new(),
-        },
-        YouthCommand::ReleaseCoordinator {
+        }
+        .into(),
+        CaseCommand::ReleaseCoordinator {
             reason: ReleaseReason::Completed,
-        },
-        YouthCommand::AssignCoordinatingCaseworker {
+        }
+        .into(),
+        YouthInput::AssignCoordinatingCaseworker {
             caseworker: job_adviser(),
             department: Department::JobCentre,
             meeting: None,
         },
-        YouthCommand::AssignTeam { team: None },
-        YouthCommand::AssignTeam {
+        CaseCommand::AssignTeam { team: None }.into(),
+        CaseCommand::AssignTeam {
             team: Some(Team::Team3),
-        },
-        update_plan(None, PlanKind::EducationPlan, plan("start at FGU")),
-        YouthCommand::RecordTransitionForm {
+        }
+        .into(),
+        update_plan(None, PlanKind::EducationPlan, plan("start at FGU")).into(),
+        CaseCommand::RecordTransitionForm {
             expected_weekly_hours: 12,
             recorded_by: counsellor(),
             note: String::new(),
-        },
-        YouthCommand::MarkEighteen,
-        YouthCommand::MarkAgedOut { band: band_15_25() },
-        YouthCommand::RecordDestination {
+        }
+        .into(),
+        CaseCommand::MarkEighteen.into(),
+        CaseCommand::MarkAgedOut { band: band_15_25() }.into(),
+        CaseCommand::RecordDestination {
             destination: Destination::Work,
             on: today(),
-        },
-        YouthCommand::Close {
+        }
+        .into(),
+        CaseCommand::Close {
             reason: CloseReason::NoLongerNeeded,
             note: String::new(),
-        },
+        }
+        .into(),
     ]
 }
 
@@ -115,7 +129,7 @@ fn referral_in_primary_school_opens_the_case_in_team_1() {
         school_status: SchoolStatus::PrimarySchool,
         ..referral(PUPIL_15)
     };
-    given::<Youth>([]).when(YouthCommand::Refer(referral.clone())).then([
+    given::<Youth>([]).when(refer(referral.clone())).then([
         referred(&referral, today()),
         team_assigned(Team::Team1, TeamReason::SchoolStatus),
     ]);
@@ -124,7 +138,7 @@ fn referral_in_primary_school_opens_the_case_in_team_1() {
 #[test]
 fn referral_out_of_school_under_18_opens_the_case_in_team_2() {
     let referral = referral(YOUTH_16);
-    given::<Youth>([]).when(YouthCommand::Refer(referral.clone())).then([
+    given::<Youth>([]).when(refer(referral.clone())).then([
         referred(&referral, today()),
         team_assigned(Team::Team2, TeamReason::SchoolStatus),
     ]);
@@ -136,7 +150,7 @@ fn referral_at_18_or_over_opens_the_case_in_team_3_whatever_the_school_status() 
         school_status: SchoolStatus::InEducation,
         ..referral(ADULT_20)
     };
-    given::<Youth>([]).when(YouthCommand::Refer(referral.clone())).then([
+    given::<Youth>([]).when(refer(referral.clone())).then([
         referred(&referral, today()),
         team_assigned(Team::Team3, TeamReason::Age),
     ]);
@@ -145,13 +159,13 @@ fn referral_at_18_or_over_opens_the_case_in_team_3_whatever_the_school_status() 
 #[test]
 fn referral_on_the_18th_birthday_opens_the_case_in_team_3() {
     let referral = referral(TURNS_18_TODAY);
-    given::<Youth>([]).when(YouthCommand::Refer(referral.clone())).then([
+    given::<Youth>([]).when(refer(referral.clone())).then([
         referred(&referral, today()),
         team_assigned(Team::Team3, TeamReason::Age),
     ]);
     given::<Youth>([])
         .at(noon(2026, 1, 14))
-        .when(YouthCommand::Refer(referral.clone()))
+        .when(refer(referral.clone()))
         .then([
             referred(&referral, date(2026, 1, 14)),
             team_assigned(Team::Team2, TeamReason::SchoolStatus),
@@ -165,7 +179,7 @@ fn referral_records_the_name_trimmed() {
         ..referral(YOUTH_16)
     };
     let events = given::<Youth>([])
-        .when(YouthCommand::Refer(referral))
+        .when(refer(referral))
         .then_types(&["YouthReferred", "TeamAssigned"]);
     match &events[0] {
         Event::YouthReferred(e) => assert_eq!(e.name, "Freja Nielsen"),
@@ -176,7 +190,7 @@ fn referral_records_the_name_trimmed() {
 #[test]
 fn referral_below_the_age_band_is_rejected() {
     given::<Youth>([])
-        .when(YouthCommand::Refer(referral(CHILD_14)))
+        .when(refer(referral(CHILD_14)))
         .then_rejected(Rejection::OutsideAgeBand {
             age: 14,
             from: 15,
@@ -187,7 +201,7 @@ fn referral_below_the_age_band_is_rejected() {
 #[test]
 fn referral_at_the_end_of_the_age_band_is_rejected() {
     given::<Youth>([])
-        .when(YouthCommand::Refer(referral(ADULT_25)))
+        .when(refer(referral(ADULT_25)))
         .then_rejected(Rejection::OutsideAgeBand {
             age: 25,
             from: 15,
@@ -198,14 +212,14 @@ fn referral_at_the_end_of_the_age_band_is_rejected() {
 #[test]
 fn age_band_includes_its_first_age_and_excludes_its_last() {
     given::<Youth>([])
-        .when(YouthCommand::Refer(referral(TURNS_15_TODAY)))
+        .when(refer(referral(TURNS_15_TODAY)))
         .then_types(&["YouthReferred", "TeamAssigned"]);
     given::<Youth>([])
-        .when(YouthCommand::Refer(referral(LAST_DAY_AT_24)))
+        .when(refer(referral(LAST_DAY_AT_24)))
         .then_types(&["YouthReferred", "TeamAssigned"]);
     given::<Youth>([])
         .at(noon(2026, 1, 16))
-        .when(YouthCommand::Refer(referral(LAST_DAY_AT_24)))
+        .when(refer(referral(LAST_DAY_AT_24)))
         .then_rejected(Rejection::OutsideAgeBand {
             age: 25,
             from: 15,
@@ -216,13 +230,13 @@ fn age_band_includes_its_first_age_and_excludes_its_last() {
 #[test]
 fn age_band_is_the_municipalitys_a_15_30_band_accepts_a_27_year_old() {
     given::<Youth>([])
-        .when(YouthCommand::Refer(Referral {
+        .when(YouthInput::Refer {
+            referral: referral(ADULT_27),
             age_band: band_15_30(),
-            ..referral(ADULT_27)
-        }))
+        })
         .then_types(&["YouthReferred", "TeamAssigned"]);
     given::<Youth>([])
-        .when(YouthCommand::Refer(referral(ADULT_27)))
+        .when(refer(referral(ADULT_27)))
         .then_rejected(Rejection::OutsideAgeBand {
             age: 27,
             from: 15,
@@ -234,17 +248,17 @@ fn age_band_is_the_municipalitys_a_15_30_band_accepts_a_27_year_old() {
 fn age_band_starting_at_13_accepts_a_14_year_old() {
     let aalborg = AgeBand::new(13, 30).unwrap_or_else(|e| panic!("{e}"));
     given::<Youth>([])
-        .when(YouthCommand::Refer(Referral {
+        .when(YouthInput::Refer {
+            referral: referral(CHILD_14),
             age_band: aalborg,
-            ..referral(CHILD_14)
-        }))
+        })
         .then_types(&["YouthReferred", "TeamAssigned"]);
 }
 
 #[test]
 fn referral_with_an_empty_name_is_rejected() {
     given::<Youth>([])
-        .when(YouthCommand::Refer(Referral {
+        .when(refer(Referral {
             name: " \t ".into(),
             ..referral(YOUTH_16)
         }))
@@ -254,7 +268,7 @@ fn referral_with_an_empty_name_is_rejected() {
 #[test]
 fn second_referral_of_an_open_case_is_rejected() {
     given::<Youth>(case())
-        .when(YouthCommand::Refer(referral(YOUTH_16)))
+        .when(refer(referral(YOUTH_16)))
         .then_rejected(Rejection::CaseAlreadyOpen);
 }
 
@@ -271,7 +285,7 @@ fn closed_case_rejects_every_command_but_a_referral() {
 fn new_referral_re_opens_a_closed_case() {
     let mut history = case_with([closed(CloseReason::NoLongerNeeded, "")]);
     let events = given::<Youth>(history.clone())
-        .when(YouthCommand::Refer(referral(YOUTH_16)))
+        .when(refer(referral(YOUTH_16)))
         .then_types(&["YouthReferred", "TeamAssigned"]);
     history.extend(events);
     let youth = Youth::from_events(&history);
@@ -284,7 +298,7 @@ fn new_referral_re_opens_a_closed_case() {
 fn re_referral_with_a_different_cpr_is_rejected() {
     let history = case_with([closed(CloseReason::NoLongerNeeded, "")]);
     given::<Youth>(history)
-        .when(YouthCommand::Refer(referral(PUPIL_15)))
+        .when(refer(referral(PUPIL_15)))
         .then_invalid("cpr");
 }
 
@@ -310,7 +324,7 @@ fn coordinator_scheme_is_voluntary_a_decline_blocks_assignment_until_a_new_offer
     let mut history = case_with([offered()]);
 
     let events = given::<Youth>(history.clone())
-        .when(YouthCommand::DeclineCoordinator {
+        .when(CaseCommand::DeclineCoordinator {
             declined_by: ConsentGiver::Youth,
             note: "does not want more meetings".into(),
         })
@@ -323,7 +337,7 @@ fn coordinator_scheme_is_voluntary_a_decline_blocks_assignment_until_a_new_offer
         .then_rejected(Rejection::CoordinatorDeclined);
 
     let events = given::<Youth>(history.clone())
-        .when(YouthCommand::OfferCoordinator {
+        .when(CaseCommand::OfferCoordinator {
             offered_by: counsellor(),
         })
         .then_types(&["CoordinatorOffered"]);
@@ -337,7 +351,7 @@ fn coordinator_scheme_is_voluntary_a_decline_blocks_assignment_until_a_new_offer
 #[test]
 fn young_person_cannot_choose_the_coordinator() {
     given::<Youth>(case_with([offered()]))
-        .when(YouthCommand::AssignCoordinator {
+        .when(YouthInput::AssignCoordinator {
             coordinator: counsellor(),
             department: Department::Uu,
             chosen_by: CoordinatorChoice::YoungPerson,
@@ -348,7 +362,7 @@ fn young_person_cannot_choose_the_coordinator() {
 #[test]
 fn coordinator_chosen_by_a_meeting_records_the_meeting() {
     given::<Youth>(case_with([offered()]))
-        .when(YouthCommand::AssignCoordinator {
+        .when(YouthInput::AssignCoordinator {
             coordinator: counsellor(),
             department: Department::Uu,
             chosen_by: CoordinatorChoice::Meeting(meeting_id(), team_lead()),
@@ -382,7 +396,7 @@ fn assigning_another_coordinator_hands_over_from_the_current_one() {
 
 #[test]
 fn offering_the_scheme_twice_or_while_assigned_changes_nothing() {
-    let offer = YouthCommand::OfferCoordinator {
+    let offer = CaseCommand::OfferCoordinator {
         offered_by: counsellor(),
     };
     given::<Youth>(case_with([offered()]))
@@ -396,7 +410,7 @@ fn offering_the_scheme_twice_or_while_assigned_changes_nothing() {
 
 #[test]
 fn declining_without_a_pending_offer_is_rejected() {
-    let decline = YouthCommand::DeclineCoordinator {
+    let decline = CaseCommand::DeclineCoordinator {
         declined_by: ConsentGiver::Youth,
         note: String::new(),
     };
@@ -410,7 +424,7 @@ fn declining_without_a_pending_offer_is_rejected() {
 
 #[test]
 fn releasing_without_a_coordinator_is_rejected() {
-    let release = YouthCommand::ReleaseCoordinator {
+    let release = CaseCommand::ReleaseCoordinator {
         reason: ReleaseReason::Completed,
     };
     given::<Youth>(case())
@@ -423,7 +437,7 @@ fn releasing_without_a_coordinator_is_rejected() {
 
 #[test]
 fn coordinator_cannot_be_judged_not_relevant_while_assigned() {
-    let judge = YouthCommand::JudgeCoordinatorNotRelevant {
+    let judge = CaseCommand::JudgeCoordinatorNotRelevant {
         judged_by: team_lead(),
         reason: "single-discipline need".into(),
     };
@@ -440,7 +454,7 @@ fn coordinator_cannot_be_judged_not_relevant_while_assigned() {
 
 #[test]
 fn appointing_the_same_coordinating_caseworker_again_changes_nothing() {
-    let appoint = YouthCommand::AssignCoordinatingCaseworker {
+    let appoint = YouthInput::AssignCoordinatingCaseworker {
         caseworker: job_adviser(),
         department: Department::JobCentre,
         meeting: Some(meeting_id()),
@@ -466,7 +480,7 @@ fn appointing_the_same_coordinating_caseworker_again_changes_nothing() {
 fn turned_eighteen_is_not_recorded_before_the_birthday() {
     given::<Youth>(case())
         .at(noon(2027, 6, 14))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then_rejected(Rejection::NotYetEighteen {
             birthday: date(2027, 6, 15),
         });
@@ -476,7 +490,7 @@ fn turned_eighteen_is_not_recorded_before_the_birthday() {
 fn turned_eighteen_on_the_birthday_hands_the_case_from_team_2_to_team_3() {
     given::<Youth>(case())
         .at(noon(2027, 6, 15))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then([
             TurnedEighteen {
                 youth_id: youth_id(),
@@ -491,7 +505,7 @@ fn turned_eighteen_on_the_birthday_hands_the_case_from_team_2_to_team_3() {
 fn turned_eighteen_records_the_birthday_even_when_marked_late() {
     given::<Youth>(case())
         .at(noon(2027, 7, 1))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then([
             TurnedEighteen {
                 youth_id: youth_id(),
@@ -506,7 +520,7 @@ fn turned_eighteen_records_the_birthday_even_when_marked_late() {
 fn turned_eighteen_in_team_3_already_needs_no_hand_over() {
     given::<Youth>(case_with([team_handed_over(Team::Team2, Team::Team3)]))
         .at(noon(2027, 6, 15))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then([TurnedEighteen {
             youth_id: youth_id(),
             birthday: date(2027, 6, 15),
@@ -519,12 +533,12 @@ fn turned_eighteen_is_recorded_exactly_once() {
     let mut history = case();
     let events = given::<Youth>(history.clone())
         .at(noon(2027, 6, 15))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then_types(&["TurnedEighteen", "TeamHandedOver"]);
     history.extend(events);
     given::<Youth>(history.clone())
         .at(noon(2027, 6, 16))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then_rejected(Rejection::AlreadyEighteen);
 
     // A re-referral does not make the young person turn 18 again.
@@ -532,12 +546,12 @@ fn turned_eighteen_is_recorded_exactly_once() {
     history.extend(
         given::<Youth>(history.clone())
             .at(noon(2027, 8, 1))
-            .when(YouthCommand::Refer(referral(YOUTH_16)))
+            .when(refer(referral(YOUTH_16)))
             .then_types(&["YouthReferred", "TeamAssigned"]),
     );
     given::<Youth>(history)
         .at(noon(2027, 8, 2))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then_rejected(Rejection::AlreadyEighteen);
 }
 
@@ -546,13 +560,13 @@ fn leap_day_child_turns_eighteen_on_the_first_of_march_in_a_common_year() {
     let history = opened(&referral(LEAP_DAY), Team::Team2);
     given::<Youth>(history.clone())
         .at(noon(2026, 2, 28))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then_rejected(Rejection::NotYetEighteen {
             birthday: date(2026, 3, 1),
         });
     given::<Youth>(history)
         .at(noon(2026, 3, 1))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then([
             TurnedEighteen {
                 youth_id: youth_id(),
@@ -566,7 +580,7 @@ fn leap_day_child_turns_eighteen_on_the_first_of_march_in_a_common_year() {
 #[test]
 fn first_referred_after_the_18th_birthday_never_records_turned_eighteen() {
     given::<Youth>(adult_case_with([]))
-        .when(YouthCommand::MarkEighteen)
+        .when(CaseCommand::MarkEighteen)
         .then_rejected_by("no_change");
 }
 
@@ -654,7 +668,7 @@ fn unchanged_plan_is_rejected() {
 
 #[test]
 fn withdrawing_consent_needs_consent_on_record() {
-    let withdraw = YouthCommand::WithdrawConsent {
+    let withdraw = CaseCommand::WithdrawConsent {
         withdrawn_by: ConsentGiver::Youth,
     };
     given::<Youth>(case())
@@ -671,7 +685,7 @@ fn withdrawing_consent_needs_consent_on_record() {
 
 #[test]
 fn guardian_cannot_consent_after_18() {
-    let consent = |given_by| YouthCommand::GiveConsent {
+    let consent = |given_by| CaseCommand::GiveConsent {
         given_by,
         departments: vec![Department::Uu, Department::JobCentre],
     };
@@ -689,18 +703,18 @@ fn guardian_cannot_consent_after_18() {
 #[test]
 fn after_18_a_guardian_can_neither_withdraw_consent_nor_decline_the_coordinator() {
     given::<Youth>(adult_case_with([consent_given(ConsentGiver::Youth)]))
-        .when(YouthCommand::WithdrawConsent {
+        .when(CaseCommand::WithdrawConsent {
             withdrawn_by: ConsentGiver::Guardian,
         })
         .then_invalid("withdrawn_by");
     given::<Youth>(adult_case_with([offered()]))
-        .when(YouthCommand::DeclineCoordinator {
+        .when(CaseCommand::DeclineCoordinator {
             declined_by: ConsentGiver::Guardian,
             note: String::new(),
         })
         .then_invalid("declined_by");
     given::<Youth>(adult_case_with([offered()]))
-        .when(YouthCommand::DeclineCoordinator {
+        .when(CaseCommand::DeclineCoordinator {
             declined_by: ConsentGiver::Youth,
             note: String::new(),
         })
@@ -710,7 +724,7 @@ fn after_18_a_guardian_can_neither_withdraw_consent_nor_decline_the_coordinator(
 #[test]
 fn consent_must_name_a_department() {
     given::<Youth>(case())
-        .when(YouthCommand::GiveConsent {
+        .when(CaseCommand::GiveConsent {
             given_by: ConsentGiver::Youth,
             departments: vec![],
         })
@@ -724,13 +738,13 @@ fn consent_must_name_a_department() {
 fn ageing_out_before_the_end_of_the_band_is_rejected() {
     given::<Youth>(adult_case_with([]))
         .at(noon(2030, 5, 19))
-        .when(YouthCommand::MarkAgedOut { band: band_15_25() })
+        .when(CaseCommand::MarkAgedOut { band: band_15_25() })
         .then_rejected(Rejection::NotYetAgedOut {
             date: date(2030, 5, 20),
         });
     given::<Youth>(adult_case_with([]))
         .at(noon(2030, 5, 20))
-        .when(YouthCommand::MarkAgedOut { band: band_15_30() })
+        .when(CaseCommand::MarkAgedOut { band: band_15_30() })
         .then_rejected(Rejection::NotYetAgedOut {
             date: date(2035, 5, 20),
         });
@@ -740,7 +754,7 @@ fn ageing_out_before_the_end_of_the_band_is_rejected() {
 fn ageing_out_releases_the_coordinator_and_closes_the_case() {
     given::<Youth>(adult_case_with([offered(), assigned(job_adviser())]))
         .at(noon(2030, 5, 20))
-        .when(YouthCommand::MarkAgedOut { band: band_15_25() })
+        .when(CaseCommand::MarkAgedOut { band: band_15_25() })
         .then([
             AgedOut {
                 youth_id: youth_id(),
@@ -757,7 +771,7 @@ fn ageing_out_releases_the_coordinator_and_closes_the_case() {
 fn ageing_out_without_a_coordinator_closes_the_case() {
     given::<Youth>(adult_case_with([]))
         .at(noon(2030, 6, 1))
-        .when(YouthCommand::MarkAgedOut { band: band_15_25() })
+        .when(CaseCommand::MarkAgedOut { band: band_15_25() })
         .then([
             AgedOut {
                 youth_id: youth_id(),
@@ -771,7 +785,7 @@ fn ageing_out_without_a_coordinator_closes_the_case() {
 
 #[test]
 fn closing_releases_the_coordinator_first() {
-    let close = YouthCommand::Close {
+    let close = CaseCommand::Close {
         reason: CloseReason::MovedAway,
         note: "moved to Aarhus".into(),
     };
@@ -791,7 +805,7 @@ fn closing_releases_the_coordinator_first() {
 
 #[test]
 fn team_without_an_explicit_choice_follows_age_and_school_status() {
-    let assign_team = YouthCommand::AssignTeam { team: None };
+    let assign_team = CaseCommand::AssignTeam { team: None };
     let out_of_school = referral(YOUTH_16);
     given::<Youth>([referred(&out_of_school, opened_on())])
         .when(assign_team.clone())
@@ -827,19 +841,19 @@ fn team_follows_a_change_of_school_status() {
         .into(),
     );
     given::<Youth>(history)
-        .when(YouthCommand::AssignTeam { team: None })
+        .when(CaseCommand::AssignTeam { team: None })
         .then([team_handed_over(Team::Team1, Team::Team2)]);
 }
 
 #[test]
 fn explicit_team_hands_over_when_already_in_a_team() {
     given::<Youth>(case())
-        .when(YouthCommand::AssignTeam {
+        .when(CaseCommand::AssignTeam {
             team: Some(Team::Team3),
         })
         .then([team_handed_over(Team::Team2, Team::Team3)]);
     given::<Youth>([referred(&referral(YOUTH_16), opened_on())])
-        .when(YouthCommand::AssignTeam {
+        .when(CaseCommand::AssignTeam {
             team: Some(Team::Team3),
         })
         .then([team_assigned(Team::Team3, TeamReason::Explicit)]);
@@ -848,12 +862,12 @@ fn explicit_team_hands_over_when_already_in_a_team() {
 #[test]
 fn assigning_the_current_team_changes_nothing() {
     given::<Youth>(case())
-        .when(YouthCommand::AssignTeam {
+        .when(CaseCommand::AssignTeam {
             team: Some(Team::Team2),
         })
         .then_rejected_by("no_change");
     given::<Youth>(case())
-        .when(YouthCommand::AssignTeam { team: None })
+        .when(CaseCommand::AssignTeam { team: None })
         .then_rejected_by("no_change");
 }
 
@@ -862,7 +876,7 @@ fn assigning_the_current_team_changes_nothing() {
 
 #[test]
 fn readiness_is_assessed_in_grades_7_to_10_only() {
-    let assess = |grade| YouthCommand::AssessReadiness {
+    let assess = |grade| CaseCommand::AssessReadiness {
         education_ready: false,
         academic: true,
         social: false,
@@ -889,7 +903,7 @@ fn readiness_is_assessed_in_grades_7_to_10_only() {
 
 #[test]
 fn transition_form_cannot_expect_more_hours_than_a_week_has() {
-    let form = |expected_weekly_hours| YouthCommand::RecordTransitionForm {
+    let form = |expected_weekly_hours| CaseCommand::RecordTransitionForm {
         expected_weekly_hours,
         recorded_by: counsellor(),
         note: String::new(),
@@ -908,7 +922,7 @@ fn transition_form_cannot_expect_more_hours_than_a_week_has() {
 
 #[test]
 fn contact_cannot_be_recorded_in_the_future() {
-    let contact = |on| YouthCommand::RecordContact {
+    let contact = |on| CaseCommand::RecordContact {
         by: counsellor(),
         on,
         offer_made: true,
@@ -927,7 +941,7 @@ fn contact_cannot_be_recorded_in_the_future() {
 
 #[test]
 fn destination_cannot_be_recorded_in_the_future() {
-    let reach = |on| YouthCommand::RecordDestination {
+    let reach = |on| CaseCommand::RecordDestination {
         destination: Destination::Education,
         on,
     };
@@ -943,13 +957,13 @@ fn destination_cannot_be_recorded_in_the_future() {
 #[test]
 fn unchanged_school_status_is_rejected() {
     given::<Youth>(case())
-        .when(YouthCommand::ChangeSchoolStatus {
+        .when(CaseCommand::ChangeSchoolStatus {
             status: SchoolStatus::DroppedOut,
             on: today(),
         })
         .then_rejected_by("no_change");
     given::<Youth>(case())
-        .when(YouthCommand::ChangeSchoolStatus {
+        .when(CaseCommand::ChangeSchoolStatus {
             status: SchoolStatus::InEducation,
             on: today(),
         })
@@ -964,7 +978,7 @@ fn unchanged_school_status_is_rejected() {
 #[test]
 fn need_assessment_is_recorded() {
     given::<Youth>(case())
-        .when(YouthCommand::AssessNeed {
+        .when(CaseCommand::AssessNeed {
             level: NeedLevel::C,
             assessed_by: counsellor(),
             note: "several departments involved".into(),

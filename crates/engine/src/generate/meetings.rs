@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use kui_domain::meeting::{minutes_for, Meeting};
 use kui_domain::values::{age_on, birthday_at, DecisionAction, Department, Forum, NeedLevel, Team};
 use kui_domain::youth::CoordinatorState;
-use kui_domain::{CoordinatorChoice, Decision, MeetingCommand, MeetingId, YouthCommand};
+use kui_domain::{CaseCommand, CoordinatorChoice, Decision, MeetingCommand, MeetingId, YouthInput};
 
 use super::sim::{add_days, chair_department, departments_in, role, CoordPath, Kind, Purpose, Sim, Task};
 use super::text;
@@ -277,7 +277,7 @@ impl Sim<'_> {
             Some(CoordinatorState::Assigned(_) | CoordinatorState::Offered)
         );
         if purpose == Purpose::Initial && path == CoordPath::MeetingAssign && can_offer {
-            let command = YouthCommand::OfferCoordinator {
+            let command = CaseCommand::OfferCoordinator {
                 offered_by: self.staff[presenter as usize].id,
             };
             let actor = self.actor(presenter, role::CASEWORKER);
@@ -421,7 +421,7 @@ impl Sim<'_> {
             self.responsible(yi)
         };
 
-        let mut commands: Vec<YouthCommand> = Vec::new();
+        let mut commands: Vec<YouthInput> = Vec::new();
         let mut actions: Vec<DecisionAction> = Vec::new();
         let mut coordinator = None;
         let mut coordinating_caseworker = None;
@@ -438,10 +438,13 @@ impl Sim<'_> {
                 match path {
                     CoordPath::NotRelevant if !matches!(state, CoordinatorState::Assigned(_)) => {
                         let reason = (*self.rng.pick(text::NOT_RELEVANT_REASONS)).to_owned();
-                        commands.push(YouthCommand::JudgeCoordinatorNotRelevant {
-                            judged_by: chair_id,
-                            reason,
-                        });
+                        commands.push(
+                            CaseCommand::JudgeCoordinatorNotRelevant {
+                                judged_by: chair_id,
+                                reason,
+                            }
+                            .into(),
+                        );
                     }
                     CoordPath::MeetingAssign => match state {
                         CoordinatorState::Offered if self.rng.chance(0.15) => {
@@ -451,7 +454,7 @@ impl Sim<'_> {
                                 kui_domain::values::ConsentGiver::Youth
                             };
                             let note = (*self.rng.pick(text::DECLINE_NOTES)).to_owned();
-                            commands.push(YouthCommand::DeclineCoordinator { declined_by, note });
+                            commands.push(CaseCommand::DeclineCoordinator { declined_by, note }.into());
                             actions.push(self.action(
                                 "Respect the young person's wish; keep ordinary guidance contact",
                                 Department::Uu,
@@ -463,7 +466,7 @@ impl Sim<'_> {
                             let current = self.youth_ref(yi).and_then(|y| y.coordinator);
                             let chosen = self.pick_coordinator(age >= 18, current);
                             coordinator = Some(self.staff[chosen as usize].id);
-                            commands.push(YouthCommand::AssignCoordinator {
+                            commands.push(YouthInput::AssignCoordinator {
                                 coordinator: self.staff[chosen as usize].id,
                                 department: self.staff[chosen as usize].department,
                                 chosen_by: CoordinatorChoice::Meeting(meeting_id, chair_id),
@@ -527,7 +530,7 @@ impl Sim<'_> {
             let chosen = self.pick_staff(department);
             if current_caseworker != Some(self.staff[chosen as usize].id) {
                 coordinating_caseworker = Some(self.staff[chosen as usize].id);
-                commands.push(YouthCommand::AssignCoordinatingCaseworker {
+                commands.push(YouthInput::AssignCoordinatingCaseworker {
                     caseworker: self.staff[chosen as usize].id,
                     department: self.staff[chosen as usize].department,
                     meeting: Some(meeting_id),

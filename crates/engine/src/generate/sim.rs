@@ -9,8 +9,8 @@ use kui_domain::meeting::Meeting;
 use kui_domain::values::{AgeBand, CloseReason, Department, Forum, NeedLevel};
 use kui_domain::youth::CaseStatus;
 use kui_domain::{
-    Aggregate, Event, MeetingCommand, MeetingId, Municipality, MunicipalityCode, MunicipalityCommand, Rejection, Staff,
-    StaffCommand, StaffId, Youth, YouthCommand, YouthId,
+    Aggregate, CaseCommand, Event, MeetingCommand, MeetingId, Municipality, MunicipalityCode, MunicipalityCommand,
+    Rejection, Staff, StaffCommand, StaffId, Youth, YouthId, YouthInput,
 };
 use uuid::{Builder, Uuid};
 
@@ -507,7 +507,7 @@ impl<'s> Sim<'s> {
     pub(super) fn youth_append(
         &mut self,
         yi: u32,
-        commands: Vec<YouthCommand>,
+        commands: Vec<YouthInput>,
         at: DateTime<Utc>,
     ) -> Option<PlannedAppend> {
         let y = self.youth.get_mut(yi as usize)?.as_deref_mut()?;
@@ -543,9 +543,9 @@ impl<'s> Sim<'s> {
     }
 
     /// One youth command as one planned command; true if it was recorded.
-    pub(super) fn youth_command(&mut self, yi: u32, actor: PlannedActor, command: YouthCommand) -> bool {
+    pub(super) fn youth_command(&mut self, yi: u32, actor: PlannedActor, command: impl Into<YouthInput>) -> bool {
         let at = self.next_at();
-        match self.youth_append(yi, vec![command], at) {
+        match self.youth_append(yi, vec![command.into()], at) {
             Some(append) => {
                 self.emit(at, actor, vec![append]);
                 true
@@ -852,7 +852,7 @@ impl<'s> Sim<'s> {
             let adult = kui_domain::values::age_on(y.birth, self.today) >= 18;
             let successor = self.pick_coordinator(adult, Some(staff));
             let lead = self.pick_lead(if adult { Department::JobCentre } else { Department::Uu });
-            let command = YouthCommand::AssignCoordinator {
+            let command = YouthInput::AssignCoordinator {
                 coordinator: self.staff[successor as usize].id,
                 department: self.staff[successor as usize].department,
                 chosen_by: kui_domain::CoordinatorChoice::Staff(self.staff[lead as usize].id),
@@ -870,7 +870,7 @@ impl<'s> Sim<'s> {
             }
             let successor = self.pick_staff(department);
             let lead = self.pick_lead(department);
-            let command = YouthCommand::AssignCoordinatingCaseworker {
+            let command = YouthInput::AssignCoordinatingCaseworker {
                 caseworker: self.staff[successor as usize].id,
                 department: self.staff[successor as usize].department,
                 meeting: None,
@@ -1031,28 +1031,31 @@ fn referral_calendar(rng: &mut Rng, start: NaiveDate, n_days: i64, n_youth: u32)
     counts
 }
 
-fn youth_label(command: &YouthCommand) -> &'static str {
+fn youth_label(input: &YouthInput) -> &'static str {
+    let command = match input {
+        YouthInput::Refer { .. } => return "Refer",
+        YouthInput::AssignCoordinator { .. } => return "AssignCoordinator",
+        YouthInput::AssignCoordinatingCaseworker { .. } => return "AssignCoordinatingCaseworker",
+        YouthInput::Case(command) => command,
+    };
     match command {
-        YouthCommand::Refer(_) => "Refer",
-        YouthCommand::AssessNeed { .. } => "AssessNeed",
-        YouthCommand::AssessReadiness { .. } => "AssessReadiness",
-        YouthCommand::ChangeSchoolStatus { .. } => "ChangeSchoolStatus",
-        YouthCommand::RecordContact { .. } => "RecordContact",
-        YouthCommand::GiveConsent { .. } => "GiveConsent",
-        YouthCommand::WithdrawConsent { .. } => "WithdrawConsent",
-        YouthCommand::OfferCoordinator { .. } => "OfferCoordinator",
-        YouthCommand::AssignCoordinator { .. } => "AssignCoordinator",
-        YouthCommand::DeclineCoordinator { .. } => "DeclineCoordinator",
-        YouthCommand::JudgeCoordinatorNotRelevant { .. } => "JudgeCoordinatorNotRelevant",
-        YouthCommand::ReleaseCoordinator { .. } => "ReleaseCoordinator",
-        YouthCommand::AssignCoordinatingCaseworker { .. } => "AssignCoordinatingCaseworker",
-        YouthCommand::AssignTeam { .. } => "AssignTeam",
-        YouthCommand::UpdatePlan { .. } => "UpdatePlan",
-        YouthCommand::RecordTransitionForm { .. } => "RecordTransitionForm",
-        YouthCommand::MarkEighteen => "MarkEighteen",
-        YouthCommand::MarkAgedOut { .. } => "MarkAgedOut",
-        YouthCommand::RecordDestination { .. } => "RecordDestination",
-        YouthCommand::Close { .. } => "Close",
+        CaseCommand::AssessNeed { .. } => "AssessNeed",
+        CaseCommand::AssessReadiness { .. } => "AssessReadiness",
+        CaseCommand::ChangeSchoolStatus { .. } => "ChangeSchoolStatus",
+        CaseCommand::RecordContact { .. } => "RecordContact",
+        CaseCommand::GiveConsent { .. } => "GiveConsent",
+        CaseCommand::WithdrawConsent { .. } => "WithdrawConsent",
+        CaseCommand::OfferCoordinator { .. } => "OfferCoordinator",
+        CaseCommand::DeclineCoordinator { .. } => "DeclineCoordinator",
+        CaseCommand::JudgeCoordinatorNotRelevant { .. } => "JudgeCoordinatorNotRelevant",
+        CaseCommand::ReleaseCoordinator { .. } => "ReleaseCoordinator",
+        CaseCommand::AssignTeam { .. } => "AssignTeam",
+        CaseCommand::UpdatePlan { .. } => "UpdatePlan",
+        CaseCommand::RecordTransitionForm { .. } => "RecordTransitionForm",
+        CaseCommand::MarkEighteen => "MarkEighteen",
+        CaseCommand::MarkAgedOut { .. } => "MarkAgedOut",
+        CaseCommand::RecordDestination { .. } => "RecordDestination",
+        CaseCommand::Close { .. } => "Close",
     }
 }
 

@@ -7,7 +7,7 @@ use kui_domain::values::{
     PlanAction, PlanKind, ReleaseReason, SchoolStatus, Team,
 };
 use kui_domain::youth::{CaseStatus, CoordinatorState};
-use kui_domain::{CoordinatorChoice, Cpr, Referral, YouthCommand, YouthId};
+use kui_domain::{CaseCommand, CoordinatorChoice, Cpr, Referral, YouthId, YouthInput};
 
 use super::sim::{add_days, departments_in, dept_index, role, CoordPath, Kind, Purpose, Sim, Task, YouthSim};
 use super::text;
@@ -185,7 +185,6 @@ impl Sim<'_> {
             cpr,
             name,
             municipality: self.municipality,
-            age_band: self.band,
             referred_by: self.staff[referrer as usize].id,
             department: referrer_department,
             indicators,
@@ -193,7 +192,14 @@ impl Sim<'_> {
             note,
         };
         let actor = self.actor(referrer, role::CASEWORKER);
-        if !self.youth_command(yi, actor, YouthCommand::Refer(referral)) {
+        if !self.youth_command(
+            yi,
+            actor,
+            YouthInput::Refer {
+                referral,
+                age_band: self.band,
+            },
+        ) {
             return false;
         }
         self.start_case(yi);
@@ -490,7 +496,7 @@ impl Sim<'_> {
             NeedLevel::C => 2,
         };
         let note = (*self.rng.pick(text::NEED_NOTES[level_idx])).to_owned();
-        let command = YouthCommand::AssessNeed {
+        let command = CaseCommand::AssessNeed {
             level: need,
             assessed_by: self.staff[assessor as usize].id,
             note,
@@ -616,7 +622,7 @@ impl Sim<'_> {
             }
         }
         let counsellor = self.counsellor(yi);
-        let command = YouthCommand::AssessReadiness {
+        let command = CaseCommand::AssessReadiness {
             education_ready: ready,
             academic,
             social,
@@ -738,7 +744,7 @@ impl Sim<'_> {
             let counsellor = self.counsellor(yi);
             self.actor(counsellor, role::CASEWORKER)
         };
-        let command = YouthCommand::ChangeSchoolStatus { status, on: self.today };
+        let command = CaseCommand::ChangeSchoolStatus { status, on: self.today };
         if !self.youth_command(yi, actor, command) {
             return;
         }
@@ -747,7 +753,7 @@ impl Sim<'_> {
         if y.agg.team.is_some() && y.agg.team != Some(team) && y.agg.team == Some(Team::Team1) {
             let responsible = self.responsible(yi);
             let actor = self.actor(responsible, role::CASEWORKER);
-            self.youth_command(yi, actor, YouthCommand::AssignTeam { team: None });
+            self.youth_command(yi, actor, CaseCommand::AssignTeam { team: None });
         }
     }
 
@@ -757,7 +763,7 @@ impl Sim<'_> {
         }
         let yi = task.target;
         let responsible = self.responsible(yi);
-        let command = YouthCommand::RecordContact {
+        let command = CaseCommand::RecordContact {
             by: self.staff[responsible as usize].id,
             on: self.today,
             offer_made,
@@ -790,7 +796,7 @@ impl Sim<'_> {
         }
         let responsible = self.responsible(yi);
         let actor = self.actor(responsible, role::CASEWORKER);
-        if !self.youth_command(yi, actor, YouthCommand::GiveConsent { given_by, departments }) {
+        if !self.youth_command(yi, actor, CaseCommand::GiveConsent { given_by, departments }) {
             return;
         }
         if let Some(y) = self.youth_mut(yi) {
@@ -815,7 +821,7 @@ impl Sim<'_> {
         };
         let responsible = self.responsible(yi);
         let actor = self.actor(responsible, role::CASEWORKER);
-        if self.youth_command(yi, actor, YouthCommand::WithdrawConsent { withdrawn_by }) && self.rng.chance(0.5) {
+        if self.youth_command(yi, actor, CaseCommand::WithdrawConsent { withdrawn_by }) && self.rng.chance(0.5) {
             let again_in = self.rng.range(30, 150);
             self.schedule_in(again_in, yi, task.gen, Kind::ConsentRenewal);
         }
@@ -829,7 +835,7 @@ impl Sim<'_> {
         let on = if late_note { yesterday } else { self.today };
         let (by, actor_role) = self.worker(yi);
         let offer_made = self.rng.chance(0.1);
-        let command = YouthCommand::RecordContact {
+        let command = CaseCommand::RecordContact {
             by: self.staff[by as usize].id,
             on,
             offer_made,
@@ -851,7 +857,7 @@ impl Sim<'_> {
         let (yi, gen, need, neglected, revision) = (task.target, task.gen, y.need, y.neglected, y.agg.plan_revision);
         let (kind, plan) = self.next_plan(yi);
         let (by, actor_role) = self.worker(yi);
-        let command = YouthCommand::UpdatePlan {
+        let command = CaseCommand::UpdatePlan {
             based_on_revision: Some(revision),
             kind,
             plan,
@@ -1066,7 +1072,7 @@ impl Sim<'_> {
         }
         let adviser = self.pick_staff(Department::ChildrenAndFamily);
         let note = (*self.rng.pick(text::TRANSITION_NOTES)).to_owned();
-        let command = YouthCommand::RecordTransitionForm {
+        let command = CaseCommand::RecordTransitionForm {
             expected_weekly_hours: u16::from(hours),
             recorded_by: self.staff[adviser as usize].id,
             note,
@@ -1087,7 +1093,7 @@ impl Sim<'_> {
         }
         let (yi, gen) = (task.target, task.gen);
         let responsible = self.responsible(yi);
-        let command = YouthCommand::OfferCoordinator {
+        let command = CaseCommand::OfferCoordinator {
             offered_by: self.staff[responsible as usize].id,
         };
         let actor = self.actor(responsible, role::CASEWORKER);
@@ -1117,7 +1123,7 @@ impl Sim<'_> {
             let note = (*self.rng.pick(text::DECLINE_NOTES)).to_owned();
             let responsible = self.responsible(yi);
             let actor = self.actor(responsible, role::CASEWORKER);
-            if self.youth_command(yi, actor, YouthCommand::DeclineCoordinator { declined_by, note })
+            if self.youth_command(yi, actor, CaseCommand::DeclineCoordinator { declined_by, note })
                 && offers < 2
                 && self.rng.chance(0.25)
             {
@@ -1135,7 +1141,7 @@ impl Sim<'_> {
         let (gen, current) = (y.gen, y.coordinator);
         let coordinator = self.pick_coordinator(adult, current);
         let lead = self.pick_lead(if adult { Department::JobCentre } else { Department::Uu });
-        let command = YouthCommand::AssignCoordinator {
+        let command = YouthInput::AssignCoordinator {
             coordinator: self.staff[coordinator as usize].id,
             department: self.staff[coordinator as usize].department,
             chosen_by: CoordinatorChoice::Staff(self.staff[lead as usize].id),
@@ -1165,7 +1171,7 @@ impl Sim<'_> {
         self.youth_command(
             yi,
             actor,
-            YouthCommand::ReleaseCoordinator {
+            CaseCommand::ReleaseCoordinator {
                 reason: ReleaseReason::Withdrawn,
             },
         );
@@ -1181,7 +1187,7 @@ impl Sim<'_> {
         let (yi, gen) = (task.target, task.gen);
         let successor = self.pick_coordinator(true, Some(current));
         let lead = self.pick_lead(Department::JobCentre);
-        let command = YouthCommand::AssignCoordinator {
+        let command = YouthInput::AssignCoordinator {
             coordinator: self.staff[successor as usize].id,
             department: self.staff[successor as usize].department,
             chosen_by: CoordinatorChoice::Staff(self.staff[lead as usize].id),
@@ -1205,7 +1211,7 @@ impl Sim<'_> {
             return;
         }
         let (yi, gen, guardian_consent, coordinator) = (task.target, task.gen, y.guardian_consent, y.coordinator);
-        if !self.youth_command(yi, Self::system(), YouthCommand::MarkEighteen) {
+        if !self.youth_command(yi, Self::system(), CaseCommand::MarkEighteen) {
             return;
         }
         let adviser = self.pick_staff(Department::JobCentre);
@@ -1230,7 +1236,7 @@ impl Sim<'_> {
             return;
         }
         let band = self.band;
-        self.youth_command(task.target, Self::system(), YouthCommand::MarkAgedOut { band });
+        self.youth_command(task.target, Self::system(), CaseCommand::MarkAgedOut { band });
     }
 
     // ---- the end of a case ----
@@ -1242,7 +1248,7 @@ impl Sim<'_> {
         let yi = task.target;
         let responsible = self.responsible(yi);
         let actor = self.actor(responsible, role::CASEWORKER);
-        let destination = YouthCommand::RecordDestination {
+        let destination = CaseCommand::RecordDestination {
             destination: Destination::MovedAway,
             on: self.today,
         };
@@ -1251,7 +1257,7 @@ impl Sim<'_> {
             self.youth_command(
                 yi,
                 actor,
-                YouthCommand::Close {
+                CaseCommand::Close {
                     reason: CloseReason::MovedAway,
                     note,
                 },
@@ -1292,7 +1298,7 @@ impl Sim<'_> {
             if !self.youth_command(
                 yi,
                 actor.clone(),
-                YouthCommand::RecordDestination {
+                CaseCommand::RecordDestination {
                     destination,
                     on: self.today,
                 },
@@ -1304,7 +1310,7 @@ impl Sim<'_> {
                 self.youth_command(
                     yi,
                     coordinator_actor,
-                    YouthCommand::ReleaseCoordinator {
+                    CaseCommand::ReleaseCoordinator {
                         reason: ReleaseReason::Completed,
                     },
                 );
@@ -1313,7 +1319,7 @@ impl Sim<'_> {
             self.youth_command(
                 yi,
                 actor,
-                YouthCommand::Close {
+                CaseCommand::Close {
                     reason: CloseReason::PositiveDestination,
                     note,
                 },
@@ -1356,7 +1362,7 @@ impl Sim<'_> {
             if !self.youth_command(
                 yi,
                 actor.clone(),
-                YouthCommand::RecordDestination {
+                CaseCommand::RecordDestination {
                     destination,
                     on: self.today,
                 },
@@ -1370,6 +1376,6 @@ impl Sim<'_> {
             CloseReason::NoLongerNeeded => "No further need for a youth effort".to_owned(),
             _ => (*self.rng.pick(text::CLOSE_OTHER_NOTES)).to_owned(),
         };
-        self.youth_command(yi, actor, YouthCommand::Close { reason, note });
+        self.youth_command(yi, actor, CaseCommand::Close { reason, note });
     }
 }

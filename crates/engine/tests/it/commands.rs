@@ -2,7 +2,7 @@
 
 use kui_domain::testing::{date, noon};
 use kui_domain::values::{Department, Forum};
-use kui_domain::{Decision, MeetingCommand, MeetingId, Rejection, YouthCommand, YouthId};
+use kui_domain::{CaseCommand, Decision, MeetingCommand, MeetingId, Rejection, YouthCommand, YouthId};
 use kui_engine::{Command, EngineError};
 use kui_log::{EventLog, StreamId, Version};
 use uuid::Uuid;
@@ -46,17 +46,17 @@ fn a_wrong_expected_version_is_a_conflict_and_writes_nothing() {
     let world = world();
     let youth = world.refer("150309-4321");
     let before = world.event_count();
-    let command = YouthCommand::OfferCoordinator {
+    let command = YouthCommand::Case(CaseCommand::OfferCoordinator {
         offered_by: world.counsellor,
-    };
+    });
     let result = world.engine.execute(
         Command::Youth(youth, command.clone()),
         &world.as_counsellor().expecting(1),
     );
     match result {
         Err(EngineError::Conflict { expected, actual, .. }) => {
-            assert_eq!(expected, "1");
-            assert_eq!(actual, "2");
+            assert_eq!(expected, 1);
+            assert_eq!(actual, Some(2));
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -75,9 +75,9 @@ fn a_command_id_makes_a_command_idempotent() {
     let context = world.as_counsellor().with_command_id(Uuid::from_u128(42));
     let command = Command::Youth(
         youth,
-        YouthCommand::OfferCoordinator {
+        YouthCommand::Case(CaseCommand::OfferCoordinator {
             offered_by: world.counsellor,
-        },
+        }),
     );
     let first = world
         .engine
@@ -95,6 +95,67 @@ fn a_command_id_makes_a_command_idempotent() {
     assert_eq!(world.event_count(), count);
 }
 
+/// What a caller's check returns in `execute_checked`: its own refusal or the engine's error.
+#[derive(Debug)]
+enum Checked {
+    Refused,
+    Engine(EngineError),
+}
+
+impl From<EngineError> for Checked {
+    fn from(error: EngineError) -> Self {
+        Checked::Engine(error)
+    }
+}
+
+#[test]
+fn a_check_runs_before_the_decision_and_its_refusal_writes_nothing() {
+    let world = world();
+    let youth = world.refer("150309-4321");
+    let before = world.event_count();
+    let offer = Command::Youth(
+        youth,
+        YouthCommand::Case(CaseCommand::OfferCoordinator {
+            offered_by: world.counsellor,
+        }),
+    );
+    let mut checks = 0;
+    let refused = world
+        .engine
+        .execute_checked(offer.clone(), &world.as_counsellor(), |engine, command| {
+            checks += 1;
+            let (case, version) = engine.load::<kui_domain::Youth>(&command.stream_name())?;
+            assert_eq!((case.id, version), (Some(youth), 2), "the check sees the records");
+            Err(Checked::Refused)
+        });
+    assert!(matches!(refused, Err(Checked::Refused)), "{refused:?}");
+    assert_eq!(checks, 1);
+    assert_eq!(world.event_count(), before, "a refusal writes nothing");
+
+    let context = world.as_counsellor().with_command_id(Uuid::from_u128(43));
+    let passed = world
+        .engine
+        .execute_checked(offer.clone(), &context, |_, _| Ok::<(), Checked>(()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(passed.version, 3);
+    // The check comes before the command id: a refused caller does not learn the result.
+    let replay_refused = world
+        .engine
+        .execute_checked(offer.clone(), &context, |_, _| Err(Checked::Refused));
+    assert!(matches!(replay_refused, Err(Checked::Refused)), "{replay_refused:?}");
+    // The engine's own errors come back through `From`.
+    let rejected = world
+        .engine
+        .execute_checked(offer, &world.as_counsellor(), |_, _| Ok::<(), Checked>(()));
+    assert!(
+        matches!(
+            rejected,
+            Err(Checked::Engine(EngineError::Rejected(Rejection::NoChange { .. })))
+        ),
+        "{rejected:?}"
+    );
+}
+
 #[test]
 fn a_rejected_command_writes_nothing() {
     let world = world();
@@ -103,9 +164,9 @@ fn a_rejected_command_writes_nothing() {
     let result = world.engine.execute(
         Command::Youth(
             youth,
-            YouthCommand::ReleaseCoordinator {
+            YouthCommand::Case(CaseCommand::ReleaseCoordinator {
                 reason: kui_domain::values::ReleaseReason::Completed,
-            },
+            }),
         ),
         &world.as_counsellor(),
     );
@@ -123,9 +184,9 @@ fn unknown_ids_are_not_found() {
     let result = world.engine.execute(
         Command::Youth(
             ghost,
-            YouthCommand::OfferCoordinator {
+            YouthCommand::Case(CaseCommand::OfferCoordinator {
                 offered_by: world.counsellor,
-            },
+            }),
         ),
         &world.as_counsellor(),
     );
@@ -139,7 +200,6 @@ fn unknown_ids_are_not_found() {
             youth,
             YouthCommand::AssignCoordinator {
                 coordinator: staff(77),
-                department: Department::Uu,
                 chosen_by: kui_domain::CoordinatorChoice::Staff(world.lead),
             },
         ),
@@ -216,17 +276,17 @@ fn a_decision_the_young_person_cannot_accept_writes_neither_stream() {
     let world = world();
     let youth = world.refer("150309-4321");
     let ctx = world.as_counsellor();
-    let offer = YouthCommand::OfferCoordinator {
+    let offer = YouthCommand::Case(CaseCommand::OfferCoordinator {
         offered_by: world.counsellor,
-    };
+    });
     world
         .engine
         .execute(Command::Youth(youth, offer), &ctx)
         .unwrap_or_else(|e| panic!("{e}"));
-    let decline = YouthCommand::DeclineCoordinator {
+    let decline = YouthCommand::Case(CaseCommand::DeclineCoordinator {
         declined_by: kui_domain::values::ConsentGiver::Youth,
         note: String::new(),
-    };
+    });
     world
         .engine
         .execute(Command::Youth(youth, decline), &ctx)
@@ -280,11 +340,11 @@ fn concurrent_commands_on_one_stream_all_land_through_retries() {
             let engine = engine.clone();
             let by = world.counsellor;
             std::thread::spawn(move || {
-                let command = YouthCommand::RecordContact {
+                let command = YouthCommand::Case(CaseCommand::RecordContact {
                     by,
                     on: date(2026, 1, 16),
                     offer_made: n % 2 == 0,
-                };
+                });
                 engine.execute(
                     Command::Youth(youth, command),
                     &kui_engine::CommandContext::by(kui_engine::Actor::system()),

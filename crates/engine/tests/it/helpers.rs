@@ -113,7 +113,6 @@ impl World {
             cpr: cpr.clone(),
             name: "Emil Jensen".into(),
             municipality: self.municipality,
-            age_band: AgeBand { from: 0, until: 0 },
             referred_by: self.counsellor,
             department: Department::Uu,
             indicators: vec![Indicator::HighAbsence],

@@ -2,7 +2,7 @@
 
 use kui_domain::testing::{date, noon};
 use kui_domain::values::{ActionStatus, Department, Forum, Plan, PlanAction, PlanKind};
-use kui_domain::{MeetingCommand, MeetingId, YouthCommand};
+use kui_domain::{CaseCommand, MeetingCommand, MeetingId, YouthCommand};
 use kui_engine::Command;
 use uuid::Uuid;
 
@@ -38,12 +38,12 @@ fn history_follows_the_young_person_across_streams_and_as_of_a_date() {
             status: ActionStatus::Planned,
         }],
     };
-    let update = YouthCommand::UpdatePlan {
+    let update = YouthCommand::Case(CaseCommand::UpdatePlan {
         based_on_revision: Some(0),
         kind: PlanKind::EducationPlan,
         plan,
         updated_by: world.counsellor,
-    };
+    });
     world
         .engine
         .execute(Command::Youth(youth, update), &world.as_counsellor())
