@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ProjectionError;
 use crate::fact::{Fact, Stamp};
 use crate::fold::{fold_range, fold_range_until};
-use crate::models::ReadModels;
+use crate::models::{ReadModels, FORMER_NAMES};
 use crate::store::SnapshotStore;
 
 /// How the runtime works.
@@ -110,12 +110,19 @@ pub fn model_names(names: &[String]) -> Result<Vec<&'static str>, ProjectionErro
     names
         .iter()
         .map(|name| {
+            let name = name.trim();
+            if let Some(&(_, now)) = FORMER_NAMES.iter().find(|(former, _)| *former == name) {
+                return Err(ProjectionError::RenamedModel {
+                    name: name.to_owned(),
+                    now,
+                });
+            }
             ReadModels::NAMES
                 .iter()
                 .copied()
-                .find(|known| *known == name.trim())
+                .find(|known| *known == name)
                 .ok_or_else(|| ProjectionError::UnknownModel {
-                    name: name.clone(),
+                    name: name.to_owned(),
                     known: ReadModels::NAMES.join(", "),
                 })
         })
@@ -140,6 +147,10 @@ impl Projections {
         let mut opened = Opened::default();
         let mut loaded = Vec::new();
         let mut hashes = Hashes::default();
+        // A snapshot under a model's former name is never read again.
+        for &(former, _) in FORMER_NAMES {
+            store.remove(former)?;
+        }
         for &name in ReadModels::NAMES {
             if rebuild.contains(&name) {
                 store.remove(name)?;

@@ -371,7 +371,7 @@ pub(crate) fn open_alarms_of(state: &ApiState, scope: Scope, youth: YouthId) -> 
         return Vec::new();
     };
     let today = state.engine.now().date_naive();
-    let alarms = read_models.read().transitions.alarms_of(youth, today);
+    let alarms = read_models.read().alarms.alarms_of(youth, today);
     in_order(state, scope, alarms)
         .iter()
         .map(|alarm| alarm_view(state, scope, alarm))
@@ -924,7 +924,7 @@ impl ReadModelQuery {
         let as_of = as_of.map(|date| Disclosure::new(state, scope).as_of(date));
         let state = state.clone();
         let report = move |state: &ApiState, models: &ReadModels, day: NaiveDate| -> Vec<AlarmView> {
-            let report = models.transitions.report(municipality, rule.map(Into::into), day);
+            let report = models.alarms.report(municipality, rule.map(Into::into), day);
             in_order(state, scope, report.alarms)
                 .iter()
                 .take(limit)
@@ -1078,12 +1078,7 @@ fn follow_alarms(
         let models = projections.read();
         let today = state.engine.now().date_naive();
         let mut open = Open::new();
-        let alarms = models
-            .transitions
-            .alarms(today)
-            .into_iter()
-            .filter(|a| mine(a))
-            .collect();
+        let alarms = models.alarms.alarms(today).into_iter().filter(|a| mine(a)).collect();
         for alarm in in_order(state, scope, alarms) {
             if !send(AlarmChangeKind::Opened, None, &alarm) {
                 return;
@@ -1117,7 +1112,7 @@ fn follow_alarms(
         let today = state.engine.now().date_naive();
         let now: Vec<Alarm> = projections
             .read()
-            .transitions
+            .alarms
             .alarms_of(youth, today)
             .into_iter()
             .filter(|a| mine(a))

@@ -283,7 +283,7 @@ fn alarms(
     today: NaiveDate,
     args: &ReportArgs,
 ) -> Result<()> {
-    let report = models.transitions.report(municipality, rule, today);
+    let report = models.alarms.report(municipality, rule, today);
     if args.json {
         return print_json(&report);
     }

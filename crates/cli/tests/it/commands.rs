@@ -119,6 +119,17 @@ fn bad_input_gets_a_clear_error_and_writes_nothing() {
 }
 
 #[test]
+fn rebuild_names_the_alarms_model_by_its_one_name() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    kui(&data, &["rebuild", "transitions"]).fails_with(2, "the read model \"transitions\" is now called \"alarms\"");
+    let rebuilt = kui(&data, &["rebuild", "alarms"]).ok();
+    assert!(rebuilt.stdout.contains("alarms"), "{}", rebuilt.stdout);
+    assert!(data.join("projections/alarms.snapshot").exists());
+    assert!(!data.join("projections/transitions.snapshot").exists());
+}
+
+#[test]
 fn init_then_generate_refuses_a_used_directory() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");

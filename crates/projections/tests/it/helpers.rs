@@ -11,7 +11,7 @@ use kui_domain::values::{Department, Indicator, NeedLevel, SchoolStatus};
 use kui_domain::{Cpr, Event, MeetingId, MunicipalityCode, StaffId, YouthId};
 use kui_log::{EventLog, LogOptions, SledLog};
 use kui_projections::models::alarms::Rule;
-use kui_projections::models::{Projector, Transitions};
+use kui_projections::models::{Alarms, Projector};
 use kui_projections::{Fact, Stamp};
 use uuid::Uuid;
 
@@ -55,16 +55,16 @@ pub fn municipality() -> MunicipalityCode {
     MunicipalityCode::new(540).expect("code")
 }
 
-/// An alarm scenario: facts folded into the transitions model on business dates.
+/// An alarm scenario: facts folded into the alarms model on business dates.
 pub struct Scenario {
-    pub model: Transitions,
+    pub model: Alarms,
     position: u64,
 }
 
 impl Scenario {
     pub fn new() -> Scenario {
         let mut scenario = Scenario {
-            model: Transitions::default(),
+            model: Alarms::default(),
             position: 0,
         };
         scenario.on(date(2019, 8, 1), configured());

@@ -13,7 +13,9 @@ use kui_log::{
     Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, LogOptions, Metadata, NewEvent, SledLog, StreamAppend,
     StreamId,
 };
-use kui_projections::{Fact, MemoryStore, Options, ProjectionError, Projections, ReadModels, SnapshotStore};
+use kui_projections::{
+    model_names, Fact, MemoryStore, Options, ProjectionError, Projections, ReadModels, SnapshotStore,
+};
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -88,11 +90,53 @@ fn rebuilding_one_model_leaves_the_others_restored_and_ends_equal() {
     let before = first.read().clone();
     drop(first);
     let (second, opened) =
-        Projections::open(log.clone(), store, options(), &["transitions"], &mut |_, _| {}).expect("rebuild");
+        Projections::open(log.clone(), store, options(), &["alarms"], &mut |_, _| {}).expect("rebuild");
     assert_eq!(opened.restored.len(), ReadModels::NAMES.len() - 1);
-    assert!(!opened.restored.iter().any(|(name, _)| *name == "transitions"));
+    assert!(!opened.restored.iter().any(|(name, _)| *name == "alarms"));
     assert_eq!(opened.caught_up, log.head().expect("head").expect("events").0 .0);
     assert!(*second.read() == before);
+}
+
+#[test]
+fn a_snapshot_under_a_former_model_name_is_not_read_and_is_deleted() {
+    let (_dir, log) = fixture_log();
+    let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::default());
+    let (first, _) = Projections::open(log.clone(), store.clone(), options(), &[], &mut |_, _| {}).expect("open");
+    let expected = first.read().clone();
+    drop(first);
+    // The store as an older build left it: the alarms model saved as "transitions".
+    let bytes = store.load("alarms").expect("load").expect("alarms snapshot");
+    let text = String::from_utf8_lossy(&bytes).replacen("\"model\":\"alarms\"", "\"model\":\"transitions\"", 1);
+    store.save("transitions", text.as_bytes()).expect("save");
+    store.remove("alarms").expect("remove");
+
+    let (second, opened) =
+        Projections::open(log.clone(), store.clone(), options(), &[], &mut |_, _| {}).expect("reopen");
+    assert_eq!(opened.restored.len(), ReadModels::NAMES.len() - 1, "{opened:?}");
+    assert!(!opened.restored.iter().any(|(name, _)| *name == "alarms"));
+    assert!(opened.discarded.is_empty(), "{:?}", opened.discarded);
+    assert_eq!(opened.caught_up, log.head().expect("head").expect("events").0 .0);
+    assert!(*second.read() == expected);
+    assert_eq!(
+        store.load("transitions").expect("load"),
+        None,
+        "the old file is deleted"
+    );
+    assert!(store.load("alarms").expect("load").is_some(), "saved under its name");
+}
+
+#[test]
+fn a_former_model_name_is_answered_with_the_current_one() {
+    let error = model_names(&["transitions".to_owned()]).expect_err("a former name");
+    assert!(
+        matches!(&error, ProjectionError::RenamedModel { name, now: "alarms" } if name == "transitions"),
+        "{error:?}"
+    );
+    assert_eq!(model_names(&[" alarms ".to_owned()]).expect("the name"), vec!["alarms"]);
+    assert!(matches!(
+        model_names(&["alarm".to_owned()]),
+        Err(ProjectionError::UnknownModel { .. })
+    ));
 }
 
 #[test]
