@@ -276,3 +276,25 @@ fn a_fold_as_of_a_date_stops_when_asked() {
     let folded = Projections::as_of_until(log.as_ref(), date(2030, 1, 1), 2, &mut |_, _| {}, &stop).expect("as of");
     assert!(folded == full_rebuild(log.clone()));
 }
+
+#[test]
+fn each_meeting_in_the_meetings_model_is_the_aggregate_folded_from_its_stream() {
+    use kui_domain::{Aggregate, Meeting, MeetingId};
+
+    let (_dir, log) = fixture_log();
+    let models = full_rebuild(log);
+    let mut streams: std::collections::BTreeMap<String, Meeting> = std::collections::BTreeMap::new();
+    for envelope in fixture_envelopes() {
+        if envelope.stream.as_str().starts_with("meeting-") {
+            let event =
+                Event::decode(&envelope.event_type, envelope.schema_version, &envelope.payload).expect("decode");
+            streams.entry(envelope.stream.to_string()).or_default().apply(&event);
+        }
+    }
+    assert!(streams.len() > 10, "the fixture holds meetings");
+    assert_eq!(models.meetings.meetings.len(), streams.len());
+    for (stream, folded) in &streams {
+        let id = MeetingId::from_stream_name(stream).expect("a meeting stream");
+        assert_eq!(models.meetings.meeting(id), Some(folded), "{stream}");
+    }
+}
