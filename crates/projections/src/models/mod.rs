@@ -180,6 +180,17 @@ macro_rules! read_models {
                 outcomes
             }
 
+            /// The size of every model's snapshot encoding together, in bytes: what a kept
+            /// copy of the models is charged (their state, without the hash tables' spare
+            /// capacity).
+            pub fn encoded_size(&self) -> Result<u64, String> {
+                let mut size = 0u64;
+                $( size = size.saturating_add(
+                    bincode::serialized_size(&self.$field).map_err(|error| format!("{}: {error}", <$model>::NAME))?,
+                ); )+
+                Ok(size)
+            }
+
             /// The named model's version, if the name is known.
             pub fn version_of(name: &str) -> Option<u32> {
                 match name {

@@ -16,6 +16,8 @@ fn fixture_models() -> ReadModels {
         workers: 2,
         save_every: 50_000,
         save_after: std::time::Duration::ZERO,
+        past_days: 8,
+        past_bytes: 512 * 1024 * 1024,
     };
     let (projections, _) =
         Projections::open(log, Arc::new(MemoryStore::default()), options, &[], &mut |_, _| {}).expect("open");

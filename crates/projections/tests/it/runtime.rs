@@ -6,17 +6,12 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use kui_domain::values::SchoolStatus;
 use kui_domain::Event;
-use kui_log::{
-    Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, LogOptions, Metadata, NewEvent, SledLog, StreamAppend,
-    StreamId,
-};
+use kui_log::{Envelope, EventLog, LogOptions, SledLog};
 use kui_projections::{
     model_names, Fact, MemoryStore, Options, ProjectionError, Projections, ReadModels, SnapshotStore,
 };
-use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -25,6 +20,8 @@ fn options() -> Options {
         workers: 2,
         save_every: 1_000,
         save_after: std::time::Duration::ZERO,
+        past_days: 8,
+        past_bytes: 512 * 1024 * 1024,
     }
 }
 
@@ -186,37 +183,7 @@ fn a_snapshot_of_another_model_version_is_discarded_and_rebuilt() {
 }
 
 fn append(log: &dyn EventLog, event: Event) -> u64 {
-    let stream = match &event {
-        Event::YouthReferred(e) => e.youth_id.stream_name(),
-        other => other.youth_id().expect("a youth event").stream_name(),
-    };
-    let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().expect("time");
-    let request = AppendRequest {
-        command_id: None,
-        streams: vec![StreamAppend {
-            stream: StreamId::new(stream).expect("stream"),
-            expected: ExpectedVersion::Any,
-            events: vec![NewEvent {
-                event_id: Uuid::now_v7(),
-                event_type: event.event_type().to_owned(),
-                schema_version: event.schema_version(),
-                payload: event.to_payload(),
-                metadata: Metadata {
-                    actor: Actor {
-                        staff_id: None,
-                        role: "system".into(),
-                        department: None,
-                    },
-                    command_id: None,
-                    causation_id: None,
-                    correlation_id: None,
-                    occurred_at: at,
-                    recorded_at: at,
-                },
-            }],
-        }],
-    };
-    log.append(request).expect("append").last_position.0
+    append_on(log, event, date(2026, 3, 2))
 }
 
 #[test]
