@@ -44,9 +44,10 @@ impl Default for Options {
             save_every: 50_000,
             save_after: Duration::from_secs(60),
             // The days an office asks about at a time (a few month ends, a few recent
-            // days). A fold of every model of Sønderborg's log (13,000 young people,
-            // 370,000 events) encodes to about 12 MB, so the budget only binds on logs many
-            // times larger, where it keeps fewer days rather than more memory.
+            // days). A fold of every model encodes to about 12 MB for Sønderborg (13,000
+            // young people, 370,000 events) and 170 MB for the national preset (5,000,000
+            // events): the budget keeps 8 days of the one and 3 of the other, rather than
+            // more memory.
             past_days: 8,
             past_bytes: 512 * 1024 * 1024,
         }
