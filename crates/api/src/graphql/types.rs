@@ -371,7 +371,9 @@ impl From<CaseState> for CaseStateView {
     }
 }
 
-/// A meeting with its agenda and decisions: the `Meeting` aggregate as the engine loads it.
+// The one fold of that stream is the domain's `Meeting` aggregate; `MeetingView::of`
+// translates it. The doc comment below is the type's description in the schema.
+/// A meeting with its agenda and decisions (folded from the `meeting-<id>` stream).
 #[derive(SimpleObject, Debug, Clone)]
 pub struct MeetingView {
     /// The meeting.
