@@ -2,46 +2,26 @@
 //!
 //! A second event log (the CLI opens it under `<data>/access`), kept apart from the case
 //! log so that reading never changes the case history or its hash chain.
-//! Each read appends one `CaseRead` event to the stream `access-<youth uuid>` of every
-//! young person it showed, durably, before the data is returned: a read that cannot be
+//! Each read appends one `CaseRead` event (defined in the event catalogue,
+//! `kui_domain::event::CaseRead`) to the stream `access-<youth uuid>` of every young
+//! person it showed, durably, before the data is returned: a read that cannot be
 //! recorded is not answered.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use kui_domain::YouthId;
+use kui_domain::{Event, YouthId};
 use kui_engine::Clock;
 use kui_log::{AppendRequest, EventLog, ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId, Version};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
 
-/// The stored event type of one read.
-pub const CASE_READ: &str = "CaseRead";
+pub use kui_domain::event::CaseRead;
+
 /// The stream prefix of a young person's access records.
 pub const STREAM_PREFIX: &str = "access-";
-
-/// The payload of a `CaseRead` event (schema version 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseRead {
-    /// The young person whose case was read.
-    pub youth_id: YouthId,
-    /// The reader.
-    pub staff_id: String,
-    /// The reader's role.
-    pub role: String,
-    /// The reader's department.
-    pub department: String,
-    /// The reader's municipality, if bound to one.
-    pub municipality: Option<u16>,
-    /// The operation: `youth`, `history`, `meeting`, `events`.
-    pub operation: String,
-    /// When.
-    pub at: DateTime<Utc>,
-}
 
 /// One recorded read, as returned to auditors.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,15 +109,15 @@ impl AccessLog {
                 operation: operation.to_owned(),
                 at,
             };
-            let payload = serde_json::to_vec(&read).map_err(|error| ApiError::internal(&error))?;
+            let event = Event::CaseRead(read);
             streams.push(StreamAppend {
                 stream: stream(youth_id)?,
                 expected: ExpectedVersion::Any,
                 events: vec![NewEvent {
                     event_id: Uuid::now_v7(),
-                    event_type: CASE_READ.to_owned(),
-                    schema_version: 1,
-                    payload,
+                    event_type: event.event_type().to_owned(),
+                    schema_version: event.schema_version(),
+                    payload: event.to_payload(),
                     metadata: Metadata {
                         actor: log_actor.clone(),
                         command_id: None,
@@ -159,19 +139,16 @@ impl AccessLog {
     pub fn read(&self, youth: YouthId) -> Result<Vec<AccessRecord>, ApiError> {
         let envelopes = self.log.read_stream(&stream(youth)?, Version(1))?;
         envelopes
-            .into_iter()
-            .filter(|e| e.event_type == CASE_READ)
-            .map(|envelope| {
-                let read: CaseRead = serde_json::from_slice(&envelope.payload).map_err(|error| {
-                    ApiError::internal(&kui_engine::EngineError::Invariant {
-                        position: envelope.position.0,
-                        reason: format!("access record does not decode: {error}"),
-                    })
-                })?;
-                Ok(AccessRecord {
-                    position: envelope.position.0,
-                    read,
-                })
+            .iter()
+            .filter_map(|envelope| {
+                let position = envelope.position.0;
+                // Decoded through the catalogue, so an older schema version is upcast.
+                match kui_engine::decode(envelope) {
+                    Ok(Event::CaseRead(read)) => Some(Ok(AccessRecord { position, read })),
+                    // Only reads are records; nothing else is shown.
+                    Ok(_) => None,
+                    Err(error) => Some(Err(ApiError::internal(&error))),
+                }
             })
             .collect()
     }
@@ -179,4 +156,48 @@ impl AccessLog {
 
 fn stream(youth: YouthId) -> Result<StreamId, ApiError> {
     StreamId::new(format!("{STREAM_PREFIX}{}", youth.0)).map_err(ApiError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use kui_domain::values::Department;
+    use kui_domain::{MunicipalityCode, StaffId};
+    use kui_engine::{FixedClock, Role};
+    use kui_log::MemoryLog;
+
+    use super::*;
+
+    /// The bytes every access record has been written with: records already stored must
+    /// keep decoding, and new ones must look the same to whoever reads the access log.
+    const STORED: &str = r#"{"youth_id":"01900000-0000-7000-9000-000000000001","staff_id":"01900000-0000-7000-8000-000000000002","role":"caseworker","department":"children_and_family","municipality":540,"operation":"youth","at":"2026-03-02T09:00:00.250Z"}"#;
+
+    #[test]
+    fn a_read_is_recorded_as_a_case_read_with_the_bytes_it_always_had() {
+        let log = MemoryLog::new();
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().expect("a real time")
+            + chrono::Duration::milliseconds(250);
+        let access = AccessLog::new(Arc::new(log), Arc::new(FixedClock::new(at)));
+        let youth = YouthId(Uuid::from_u128(0x0190_0000_0000_7000_9000_0000_0000_0001));
+        let principal = Principal {
+            staff: StaffId(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0002)),
+            role: Role::Caseworker,
+            department: Department::ChildrenAndFamily,
+            municipality: MunicipalityCode::new(540).ok(),
+        };
+        access.record(&principal, "youth", &[youth]).expect("recorded");
+
+        let stored = access
+            .log()
+            .read_stream(&stream(youth).expect("stream"), Version(1))
+            .expect("read");
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].event_type, "CaseRead");
+        assert_eq!(stored[0].schema_version, 1);
+        assert_eq!(String::from_utf8_lossy(&stored[0].payload), STORED);
+        let records = access.read(youth).expect("read back");
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].read.youth_id, youth);
+        assert_eq!(records[0].read.at, at);
+    }
 }

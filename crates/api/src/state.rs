@@ -49,12 +49,18 @@ pub struct Limits {
     pub max_folds: usize,
     /// Requests that may wait for a fold to start; beyond them a request is `BUSY`.
     pub max_waiting_folds: usize,
+    /// Events a report as of a past date may read without a turn at the fold gate: the
+    /// read models keep folds of recent past days and bring them up to date, which for a
+    /// few thousand new events takes milliseconds, while a day not kept folds the whole
+    /// log and waits its turn.
+    pub fold_in_place: u64,
 }
 
 impl Limits {
     /// Depth 12, 2,000 expanded fields, 100 root fields, 100 aliases, 50 case reads, one
     /// `verifyLog`, cost 5,000, 8 directives per field, 256 KiB bodies, introspection on,
-    /// 5 s projection waits, a 30 s deadline, 2 folds at once and 8 waiting.
+    /// 5 s projection waits, a 30 s deadline, 2 folds at once and 8 waiting, 65,536 events
+    /// read in place.
     pub fn recommended() -> Limits {
         Limits {
             max_depth: 12,
@@ -71,6 +77,7 @@ impl Limits {
             deadline: Duration::from_secs(30),
             max_folds: 2,
             max_waiting_folds: 8,
+            fold_in_place: 65_536,
         }
     }
 }
@@ -166,9 +173,10 @@ impl Verifications {
 }
 
 /// Admits the folds of the whole log that requests start (a report as of a past date
-/// folds every event again, seconds of a core on a large log): at most `running` at
-/// once and `waiting` more in line; a request beyond them is refused with `BUSY` rather
-/// than queued without bound. A request that is dropped while in line leaves it.
+/// that the read models do not keep folds every event again, seconds of a core on a
+/// large log): at most `running` at once and `waiting` more in line; a request beyond
+/// them is refused with `BUSY` rather than queued without bound. A request that is
+/// dropped while in line leaves it.
 pub struct FoldGate {
     permits: Arc<tokio::sync::Semaphore>,
     waiting: std::sync::atomic::AtomicUsize,

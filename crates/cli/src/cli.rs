@@ -75,7 +75,7 @@ pub struct RepairArgs {
 /// `kui rebuild`.
 #[derive(Debug, Args)]
 pub struct RebuildArgs {
-    /// The models to rebuild: directory, teams, meetings, caseload, transitions, statistics,
+    /// The models to rebuild: directory, teams, meetings, caseload, alarms, statistics,
     /// timeline. All when none are named.
     pub models: Vec<String>,
     /// Threads decoding events (default: one per core, plus one).

@@ -5,7 +5,7 @@
 //! back into an event, upcasting old schema versions first. Stored bytes are never
 //! rewritten.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -464,6 +464,31 @@ pub struct MunicipalityConfigured {
     pub alarms: AlarmSettings,
 }
 
+/// Someone read a young person's case. Recorded in the access log (a second log, stream
+/// `access-<youth id>`), never in the case log, so that reading never changes a case's
+/// history or its hash chain.
+///
+/// The reader is written as their token named them, in text, so the record reads the
+/// same whatever later becomes of the staff member, their role or their department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CaseRead {
+    /// The young person whose case was read.
+    pub youth_id: YouthId,
+    /// The reader's staff id.
+    pub staff_id: String,
+    /// The role they read in (`caseworker`, `auditor`, ...).
+    pub role: String,
+    /// Their department.
+    pub department: String,
+    /// The municipality they work for; none for national roles.
+    pub municipality: Option<u16>,
+    /// The operation that showed the case: `youth`, `history`, `meeting`, `youngPeople`
+    /// or `events`.
+    pub operation: String,
+    /// When, by the server's clock.
+    pub at: DateTime<Utc>,
+}
+
 macro_rules! catalogue {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal v $version:literal ),+ $(,)?) => {
         /// Every event kui records.
@@ -606,6 +631,8 @@ catalogue! {
     StaffDeparted = "StaffDeparted" v 1,
     /// See [`MunicipalityConfigured`].
     MunicipalityConfigured = "MunicipalityConfigured" v 1,
+    /// See [`CaseRead`].
+    CaseRead = "CaseRead" v 1,
 }
 
 impl Event {
@@ -636,6 +663,7 @@ impl Event {
             CaseClosed(e) => e.youth_id,
             CaseTabled(e) => e.youth_id,
             DecisionRecorded(e) => e.youth_id,
+            CaseRead(e) => e.youth_id,
             MeetingScheduled(_)
             | MeetingHeld(_)
             | MeetingEvaluated(_)
@@ -739,6 +767,7 @@ impl Event {
                 "{} configured: ages {}-{}, coordinator capacity {}",
                 e.name, e.age_band.from, e.age_band.until, e.coordinator_capacity
             ),
+            CaseRead(e) => format!("case read by {} ({}) through {}", e.staff_id, e.role, e.operation),
         }
     }
 }
@@ -768,6 +797,20 @@ mod tests {
         let bytes = event.to_payload();
         let back = Event::decode(event.event_type(), event.schema_version(), &bytes);
         assert_eq!(back.ok(), Some(event));
+    }
+
+    #[test]
+    fn a_stored_case_read_decodes_and_encodes_to_the_same_bytes() {
+        // As the access log has always written it.
+        let stored = br#"{"youth_id":"01900000-0000-7000-9000-000000000001","staff_id":"01900000-0000-7000-8000-000000000002","role":"auditor","department":"uu","municipality":null,"operation":"history","at":"2026-03-02T09:00:00Z"}"#;
+        let event = Event::decode("CaseRead", 1, stored).expect("a catalogued type");
+        let Event::CaseRead(read) = &event else {
+            panic!("decoded as {}", event.event_type());
+        };
+        assert_eq!(read.operation, "history");
+        assert_eq!((event.event_type(), event.schema_version()), ("CaseRead", 1));
+        assert_eq!(event.to_payload(), stored.to_vec());
+        assert_eq!(event.youth_id(), Some(read.youth_id));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `Meeting` aggregate: a team meeting, K-meeting or youth coordination meeting.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Aggregate;
 use crate::error::{InvalidInput, Rejection};
@@ -106,7 +107,8 @@ pub enum MeetingCommand {
 }
 
 /// Where the meeting stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MeetingStatus {
     /// Not scheduled.
     #[default]
@@ -119,37 +121,78 @@ pub enum MeetingStatus {
     Cancelled,
 }
 
+/// One case on a meeting's agenda, as tabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaItem {
+    /// The young person.
+    pub youth_id: YouthId,
+    /// Who presents the case.
+    pub presenter: StaffId,
+    /// Minutes set aside: 15, or 30 when complex.
+    pub minutes: u32,
+    /// Complex, or several professionals take part.
+    pub complex: bool,
+}
+
+/// The meeting's evaluation of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// 1 to 5.
+    pub score: u8,
+    /// The note that came with it.
+    pub note: String,
+}
+
 /// One meeting, folded from the `meeting-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// This is the one fold of a meeting's events: it holds what the rules decide on (status,
+/// slot, agenda) and everything a meeting shows (who scheduled it, presenters, the
+/// decisions as recorded, attendance, evaluation, why it was cancelled), so that the API's
+/// meeting and the meetings read model are this state, not folds of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Meeting {
-    /// Id.
+    /// The meeting's id, once scheduled.
     pub id: Option<MeetingId>,
-    /// Status.
+    /// Where it stands; `Unknown` until scheduled.
     pub status: MeetingStatus,
-    /// The municipality that scheduled it: whose staff may act on it.
+    /// The municipality holding it.
     pub municipality: Option<MunicipalityCode>,
-    /// Forum.
+    /// Which forum.
     pub forum: Option<Forum>,
-    /// Day.
+    /// The planned day.
     pub date: Option<NaiveDate>,
-    /// Minutes available.
+    /// Minutes available for cases.
     pub slot_minutes: u32,
-    /// The agenda: young person and minutes.
-    pub agenda: Vec<(YouthId, u32)>,
-    /// Young people with a decision.
-    pub decided: Vec<YouthId>,
-    /// Evaluated.
-    pub evaluated: bool,
+    /// Who scheduled it.
+    pub scheduled_by: Option<StaffId>,
+    /// The agenda, in tabling order.
+    pub agenda: Vec<AgendaItem>,
+    /// The decisions, in order, as recorded.
+    pub decisions: Vec<DecisionRecorded>,
+    /// The day it was held.
+    pub held_on: Option<NaiveDate>,
+    /// Who took part.
+    pub attendees: Vec<StaffId>,
+    /// Its evaluation of itself, once evaluated.
+    pub evaluation: Option<Evaluation>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
 }
 
 impl Meeting {
     /// Minutes the agenda needs.
     pub fn agenda_minutes(&self) -> u32 {
-        self.agenda.iter().map(|(_, minutes)| minutes).sum()
+        self.agenda.iter().map(|item| item.minutes).sum()
     }
 
-    fn is_tabled(&self, youth: YouthId) -> bool {
-        self.agenda.iter().any(|(y, _)| *y == youth)
+    /// Whether the young person's case is on the agenda.
+    pub fn is_tabled(&self, youth: YouthId) -> bool {
+        self.agenda.iter().any(|item| item.youth_id == youth)
+    }
+
+    /// Whether a decision was recorded for the young person's case.
+    pub fn is_decided(&self, youth: YouthId) -> bool {
+        self.decisions.iter().any(|decision| decision.youth_id == youth)
     }
 }
 
@@ -283,12 +326,30 @@ impl Aggregate for Meeting {
                 self.forum = Some(e.forum);
                 self.date = Some(e.date);
                 self.slot_minutes = e.slot_minutes;
+                self.scheduled_by = Some(e.scheduled_by);
             }
-            Event::CaseTabled(e) => self.agenda.push((e.youth_id, e.minutes)),
-            Event::DecisionRecorded(e) => self.decided.push(e.youth_id),
-            Event::MeetingHeld(_) => self.status = MeetingStatus::Held,
-            Event::MeetingEvaluated(_) => self.evaluated = true,
-            Event::MeetingCancelled(_) => self.status = MeetingStatus::Cancelled,
+            Event::CaseTabled(e) => self.agenda.push(AgendaItem {
+                youth_id: e.youth_id,
+                presenter: e.presenter,
+                minutes: e.minutes,
+                complex: e.complex,
+            }),
+            Event::DecisionRecorded(e) => self.decisions.push(e.clone()),
+            Event::MeetingHeld(e) => {
+                self.status = MeetingStatus::Held;
+                self.held_on = Some(e.held_on);
+                self.attendees.clone_from(&e.attendees);
+            }
+            Event::MeetingEvaluated(e) => {
+                self.evaluation = Some(Evaluation {
+                    score: e.score,
+                    note: e.note.clone(),
+                })
+            }
+            Event::MeetingCancelled(e) => {
+                self.status = MeetingStatus::Cancelled;
+                self.cancel_reason = Some(e.reason.clone());
+            }
             _ => {}
         }
     }

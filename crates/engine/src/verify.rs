@@ -50,7 +50,7 @@ impl Engine {
             } else if stream.starts_with("meeting-") {
                 let state = meetings.entry(stream.to_owned()).or_default();
                 if let Event::DecisionRecorded(e) = &event {
-                    if !state.agenda.iter().any(|(y, _)| *y == e.youth_id) {
+                    if !state.is_tabled(e.youth_id) {
                         let reason = format!("decision for {} which is not on the agenda", e.youth_id);
                         return Err(EngineError::Invariant { position, reason });
                     }

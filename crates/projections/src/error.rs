@@ -37,6 +37,15 @@ pub enum ProjectionError {
         /// The names that exist.
         known: String,
     },
+    /// A model name the caller gave is one a model had before: scripts that name it
+    /// should name the model by its current name.
+    #[error("the read model {name:?} is now called {now:?}")]
+    RenamedModel {
+        /// The former name given.
+        name: String,
+        /// The model's name now.
+        now: &'static str,
+    },
     /// A model's state could not be serialised (a bug: the states are plain data).
     #[error("serialising the read models: {0}")]
     Serialize(String),

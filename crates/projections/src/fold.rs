@@ -6,9 +6,11 @@
 //! Decoding is most of a rebuild's cost, so this uses every core while the fold itself
 //! stays sequential and deterministic.
 
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 
+use chrono::NaiveDate;
 use kui_log::{try_scan_events, EventLog, Position};
 
 use crate::error::ProjectionError;
@@ -46,6 +48,46 @@ pub fn fold_range_until(
     progress: &mut dyn FnMut(u64),
     stop: &AtomicBool,
 ) -> Result<u64, ProjectionError> {
+    fold_blocks(
+        log,
+        from..=to,
+        workers,
+        None,
+        &mut |batch, _| sink(batch),
+        progress,
+        stop,
+    )
+}
+
+/// [`fold_range_until`] for a fold as of the end of business day `as_of`: only the events
+/// that happened on or before it are decoded and handed to `sink`, with the last position
+/// of their block (every position up to it has been read: the others happened later and
+/// are skipped undecoded, so a fold as of a past day costs a read, not a decode, per
+/// later event). Returns how many events were handed over.
+pub fn fold_range_as_of(
+    log: &dyn EventLog,
+    range: RangeInclusive<u64>,
+    workers: usize,
+    as_of: NaiveDate,
+    sink: &mut dyn FnMut(&Facts, u64),
+    progress: &mut dyn FnMut(u64),
+    stop: &AtomicBool,
+) -> Result<u64, ProjectionError> {
+    fold_blocks(log, range, workers, Some(as_of), sink, progress, stop)
+}
+
+/// The one block-wise pass behind the folds above: `sink(facts, block end)` for each
+/// block of `range`, in order; events after `until` (when given) are not decoded.
+fn fold_blocks(
+    log: &dyn EventLog,
+    range: RangeInclusive<u64>,
+    workers: usize,
+    until: Option<NaiveDate>,
+    sink: &mut dyn FnMut(&Facts, u64),
+    progress: &mut dyn FnMut(u64),
+    stop: &AtomicBool,
+) -> Result<u64, ProjectionError> {
+    let (from, to) = range.into_inner();
     let from = from.max(1);
     if from > to {
         return Ok(0);
@@ -62,9 +104,9 @@ pub fn fold_range_until(
             if stop.load(Ordering::Relaxed) {
                 return Err(ProjectionError::Stopped);
             }
-            let batch = decode_block(log, start, end)?;
+            let batch = decode_block(log, start, end, until)?;
             folded += batch.len() as u64;
-            sink(&batch);
+            sink(&batch, end);
             progress(end);
         }
         return Ok(folded);
@@ -83,7 +125,7 @@ pub fn fold_range_until(
                     if abandon.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let batch = decode_block(log, start, end);
+                    let batch = decode_block(log, start, end, until);
                     let failed = batch.is_err();
                     if sender.send(batch).is_err() || failed {
                         return;
@@ -106,25 +148,34 @@ pub fn fold_range_until(
                 }
             };
             folded += batch.len() as u64;
-            sink(&batch);
+            sink(&batch, end);
             progress(end);
         }
         Ok(folded)
     })
 }
 
-/// Reads and decodes `start..=end`.
-fn decode_block(log: &dyn EventLog, start: u64, end: u64) -> Result<Vec<(Stamp, Fact)>, ProjectionError> {
+/// Reads `start..=end` and decodes its events (those that happened by `until`, if given).
+fn decode_block(
+    log: &dyn EventLog,
+    start: u64,
+    end: u64,
+    until: Option<NaiveDate>,
+) -> Result<Vec<(Stamp, Fact)>, ProjectionError> {
     let capacity = usize::try_from(end - start + 1).unwrap_or(0);
-    let mut batch = Vec::with_capacity(capacity);
+    let mut batch = Vec::with_capacity(if until.is_some() { 0 } else { capacity });
     try_scan_events(log, Position(start), Position(end), |event| {
+        let stamp = Stamp::of_ref(&event);
+        if until.is_some_and(|day| stamp.on > day) {
+            return Ok(());
+        }
         let fact = Fact::decode(event.event_type, event.schema_version, event.payload).map_err(|source| {
             ProjectionError::Decode {
                 position: event.position.0,
                 source,
             }
         })?;
-        batch.push((Stamp::of_ref(&event), fact));
+        batch.push((stamp, fact));
         Ok::<(), ProjectionError>(())
     })?;
     Ok(batch)

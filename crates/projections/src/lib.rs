@@ -15,6 +15,7 @@
 //! - `queries`: questions across models ([`queries::YouthFilter`], the young-people listing).
 //! - `fold`: the parallel decode, in-order fold pass over a range of the log.
 //! - `runtime`: [`Projections`]: restore, catch up, follow live, rebuild, save, wait.
+//! - `past`: [`PastDays`], the models as of past days, kept and brought up to date.
 //! - `store`: [`SnapshotStore`], with [`DirectoryStore`] and [`MemoryStore`].
 //! - `error`: [`ProjectionError`].
 #![warn(missing_docs)]
@@ -23,6 +24,7 @@ pub mod error;
 pub mod fact;
 pub mod fold;
 pub mod models;
+pub mod past;
 pub mod queries;
 pub mod runtime;
 pub mod store;
@@ -30,5 +32,6 @@ pub mod store;
 pub use error::ProjectionError;
 pub use fact::{Fact, Facts, Stamp};
 pub use models::{Checkpoints, Projector, ReadModels};
+pub use past::{PastDay, PastDays, PastStats};
 pub use runtime::{model_names, Opened, Options, Projections};
 pub use store::{DirectoryStore, MemoryStore, SnapshotStore};

@@ -86,7 +86,7 @@ impl ReadModels {
             if !matches {
                 continue;
             }
-            let open_alarms = self.transitions.alarms_of(youth_id, today).len();
+            let open_alarms = self.alarms.alarms_of(youth_id, today).len();
             if filter.has_alarm.is_some_and(|wanted| wanted != (open_alarms > 0)) {
                 continue;
             }

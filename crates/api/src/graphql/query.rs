@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use async_graphql::{Context, MergedObject, Object, ID};
 use chrono::NaiveDate;
-use kui_domain::{Cpr, Event, MeetingId, Staff, StaffId, YouthId};
+use kui_domain::{Cpr, Meeting, MeetingId, Staff, StaffId, YouthId};
 use kui_engine::EngineError;
-use kui_log::{LogError, StreamId, Version};
+use kui_log::LogError;
 
 use super::types::{AccessRecordView, HistoryView, MeetingView, StaffView, VerifyView, YouthCase};
 use super::{caller, parse_id};
@@ -128,16 +128,11 @@ impl MeetingQuery {
     }
 }
 
-/// Folds a meeting's stream into its view; `NOT_FOUND` when it was never scheduled.
-fn load_meeting(engine: &kui_engine::Engine, meeting_id: MeetingId) -> Result<MeetingView, ApiError> {
-    let stream = StreamId::new(meeting_id.stream_name())?;
-    let envelopes = engine.log().read_stream(&stream, Version(1))?;
-    let events = envelopes
-        .iter()
-        .map(kui_engine::decode)
-        .collect::<Result<Vec<Event>, EngineError>>()?;
-    let version = envelopes.last().map_or(0, |e| e.version.0);
-    MeetingView::fold(&events, version).ok_or_else(|| ApiError::not_found(format!("meeting {meeting_id}")))
+/// A meeting's view, from the `Meeting` aggregate as the engine loads it (from its cache
+/// when it was loaded before); `NOT_FOUND` when it was never scheduled.
+pub(crate) fn load_meeting(engine: &kui_engine::Engine, meeting_id: MeetingId) -> Result<MeetingView, ApiError> {
+    let (meeting, version) = engine.load::<Meeting>(&meeting_id.stream_name())?;
+    MeetingView::of(&meeting, version).ok_or_else(|| ApiError::not_found(format!("meeting {meeting_id}")))
 }
 
 /// Staff.

@@ -371,7 +371,7 @@ pub(crate) fn open_alarms_of(state: &ApiState, scope: Scope, youth: YouthId) -> 
         return Vec::new();
     };
     let today = state.engine.now().date_naive();
-    let alarms = read_models.read().transitions.alarms_of(youth, today);
+    let alarms = read_models.read().alarms.alarms_of(youth, today);
     in_order(state, scope, alarms)
         .iter()
         .map(|alarm| alarm_view(state, scope, alarm))
@@ -542,24 +542,34 @@ fn cached_with_models<T: Clone + HeapSize + Send + Sync + 'static>(
         .get_or(key, position, day, || work(&projections.read(), day)))
 }
 
-/// Runs `work` on the models as they stood at the end of `date`, a past day: a fold of
-/// the whole log, admitted by the fold gate (a few at once, `BUSY` beyond its line) and
-/// stopped as soon as the request is dropped (its deadline passed or its client left),
-/// so that no fold keeps a core busy for a result nobody reads.
+/// Runs `work` on the models as they stood at the end of `date`, a past day: the read
+/// models' kept fold of that day brought up to date, or a fold of the whole log when the
+/// day is not kept (`kui_projections::past`).
+/// A fold with more than `Limits::fold_in_place` events to read (a day not kept, on any
+/// but a small log) is admitted by the fold gate (a few at once, `BUSY` beyond its line);
+/// bringing a kept day up to date with what was written since takes milliseconds and
+/// waits for no turn.
+/// Every fold stops as soon as the request is dropped (its deadline passed or its client
+/// left), so that none keeps a core busy for a result nobody reads; what it folded is
+/// kept for the next request about the day.
 async fn as_of_past<T: Send + 'static>(
     state: &ApiState,
     date: NaiveDate,
     work: impl FnOnce(&ReadModels) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let log = Arc::clone(read_models(state)?.log());
-    let permit = state.folds.enter().await?;
+    let projections = read_models(state)?;
+    let past = projections.past_day(date);
+    let permit = if past.behind(projections.log().as_ref())? > state.limits.fold_in_place {
+        Some(state.folds.enter().await?)
+    } else {
+        None
+    };
     let stop = StopOnDrop::default();
     let stopped = Arc::clone(&stop.0);
     let answer = blocking(move || {
         // Held until the fold has ended, even when nobody waits for it any more.
         let _permit = permit;
-        let models = Projections::as_of_until(log.as_ref(), date, 2, &mut |_, _| {}, &stopped)?;
-        Ok(work(&models))
+        Ok(projections.answer_as_of(&past, 2, &mut |_, _| {}, &stopped, work)?)
     })
     .await;
     drop(stop);
@@ -924,7 +934,7 @@ impl ReadModelQuery {
         let as_of = as_of.map(|date| Disclosure::new(state, scope).as_of(date));
         let state = state.clone();
         let report = move |state: &ApiState, models: &ReadModels, day: NaiveDate| -> Vec<AlarmView> {
-            let report = models.transitions.report(municipality, rule.map(Into::into), day);
+            let report = models.alarms.report(municipality, rule.map(Into::into), day);
             in_order(state, scope, report.alarms)
                 .iter()
                 .take(limit)
@@ -1078,12 +1088,7 @@ fn follow_alarms(
         let models = projections.read();
         let today = state.engine.now().date_naive();
         let mut open = Open::new();
-        let alarms = models
-            .transitions
-            .alarms(today)
-            .into_iter()
-            .filter(|a| mine(a))
-            .collect();
+        let alarms = models.alarms.alarms(today).into_iter().filter(|a| mine(a)).collect();
         for alarm in in_order(state, scope, alarms) {
             if !send(AlarmChangeKind::Opened, None, &alarm) {
                 return;
@@ -1117,7 +1122,7 @@ fn follow_alarms(
         let today = state.engine.now().date_naive();
         let now: Vec<Alarm> = projections
             .read()
-            .transitions
+            .alarms
             .alarms_of(youth, today)
             .into_iter()
             .filter(|a| mine(a))

@@ -3,9 +3,10 @@
 use async_graphql::{ComplexObject, Context, Json, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use kui_domain::event::Event;
+use kui_domain::meeting::MeetingStatus as DomainMeetingStatus;
 use kui_domain::values::{age_on, birthday_at};
 use kui_domain::youth::{CaseStatus as DomainCaseStatus, CoordinatorState};
-use kui_domain::{Staff, Youth, YouthId};
+use kui_domain::{Meeting, Staff, StaffId, Youth, YouthId};
 use kui_engine::history::{hex, CaseState, HistoryEntry};
 use kui_log::Envelope;
 
@@ -370,6 +371,8 @@ impl From<CaseState> for CaseStateView {
     }
 }
 
+// The one fold of that stream is the domain's `Meeting` aggregate; `MeetingView::of`
+// translates it. The doc comment below is the type's description in the schema.
 /// A meeting with its agenda and decisions (folded from the `meeting-<id>` stream).
 #[derive(SimpleObject, Debug, Clone)]
 pub struct MeetingView {
@@ -457,93 +460,74 @@ pub struct DecisionActionView {
 }
 
 impl MeetingView {
-    /// Folds a meeting's stream; `None` when the stream holds no scheduling.
-    pub fn fold(events: &[Event], version: u64) -> Option<MeetingView> {
-        let mut view: Option<MeetingView> = None;
-        for event in events {
-            match event {
-                Event::MeetingScheduled(e) => {
-                    view = Some(MeetingView {
-                        id: ID(e.meeting_id.to_string()),
-                        municipality: e.municipality.get(),
-                        forum: e.forum.into(),
-                        date: e.date,
-                        slot_minutes: e.slot_minutes,
-                        agenda_minutes: 0,
-                        status: MeetingStatus::Scheduled,
-                        scheduled_by: ID(e.scheduled_by.to_string()),
-                        agenda: Vec::new(),
-                        decisions: Vec::new(),
-                        held_on: None,
-                        attendees: Vec::new(),
-                        evaluation_score: None,
-                        evaluation_note: None,
-                        cancel_reason: None,
-                        version,
-                    })
-                }
-                other => {
-                    if let Some(view) = view.as_mut() {
-                        view.apply(other);
-                    }
-                }
-            }
-        }
-        view
-    }
-
-    fn apply(&mut self, event: &Event) {
-        match event {
-            Event::CaseTabled(e) => {
-                self.agenda_minutes += e.minutes;
-                self.agenda.push(AgendaItem {
+    /// The view of the `Meeting` aggregate at `version`; `None` when it was never
+    /// scheduled. The aggregate is the one fold of a meeting's events: this only
+    /// translates it.
+    pub fn of(meeting: &Meeting, version: u64) -> Option<MeetingView> {
+        let staff = |id: StaffId| ID(id.to_string());
+        let (Some(id), Some(municipality), Some(forum), Some(date), Some(scheduled_by)) = (
+            meeting.id,
+            meeting.municipality,
+            meeting.forum,
+            meeting.date,
+            meeting.scheduled_by,
+        ) else {
+            return None;
+        };
+        Some(MeetingView {
+            id: ID(id.to_string()),
+            municipality: municipality.get(),
+            forum: forum.into(),
+            date,
+            slot_minutes: meeting.slot_minutes,
+            agenda_minutes: meeting.agenda_minutes(),
+            status: match meeting.status {
+                DomainMeetingStatus::Held => MeetingStatus::Held,
+                DomainMeetingStatus::Cancelled => MeetingStatus::Cancelled,
+                DomainMeetingStatus::Scheduled | DomainMeetingStatus::Unknown => MeetingStatus::Scheduled,
+            },
+            scheduled_by: staff(scheduled_by),
+            agenda: meeting
+                .agenda
+                .iter()
+                .map(|item| AgendaItem {
+                    youth_id: ID(item.youth_id.to_string()),
+                    presenter: staff(item.presenter),
+                    minutes: item.minutes,
+                    complex: item.complex,
+                    decided: meeting.is_decided(item.youth_id),
+                })
+                .collect(),
+            decisions: meeting
+                .decisions
+                .iter()
+                .map(|e| DecisionView {
                     youth_id: ID(e.youth_id.to_string()),
-                    presenter: ID(e.presenter.to_string()),
-                    minutes: e.minutes,
-                    complex: e.complex,
-                    decided: false,
-                });
-            }
-            Event::DecisionRecorded(e) => {
-                let youth_id = e.youth_id.to_string();
-                for item in self.agenda.iter_mut().filter(|item| item.youth_id.0 == youth_id) {
-                    item.decided = true;
-                }
-                self.decisions.push(DecisionView {
-                    youth_id: ID(youth_id),
-                    coordinator: e.coordinator.map(|s| ID(s.to_string())),
-                    coordinating_caseworker: e.coordinating_caseworker.map(|s| ID(s.to_string())),
-                    lead: e.lead.map(|s| ID(s.to_string())),
+                    coordinator: e.coordinator.map(staff),
+                    coordinating_caseworker: e.coordinating_caseworker.map(staff),
+                    lead: e.lead.map(staff),
                     actions: e
                         .actions
                         .iter()
                         .map(|a| DecisionActionView {
                             what: a.what.clone(),
                             department: a.department.into(),
-                            who: a.who.map(|s| ID(s.to_string())),
+                            who: a.who.map(staff),
                             due: a.due,
                         })
                         .collect(),
                     documentation_needed: e.documentation_needed.clone(),
                     follow_up: e.follow_up,
                     first_team_meeting: e.first_team_meeting,
-                });
-            }
-            Event::MeetingHeld(e) => {
-                self.status = MeetingStatus::Held;
-                self.held_on = Some(e.held_on);
-                self.attendees = e.attendees.iter().map(|s| ID(s.to_string())).collect();
-            }
-            Event::MeetingEvaluated(e) => {
-                self.evaluation_score = Some(e.score);
-                self.evaluation_note = Some(e.note.clone());
-            }
-            Event::MeetingCancelled(e) => {
-                self.status = MeetingStatus::Cancelled;
-                self.cancel_reason = Some(e.reason.clone());
-            }
-            _ => {}
-        }
+                })
+                .collect(),
+            held_on: meeting.held_on,
+            attendees: meeting.attendees.iter().copied().map(staff).collect(),
+            evaluation_score: meeting.evaluation.as_ref().map(|e| e.score),
+            evaluation_note: meeting.evaluation.as_ref().map(|e| e.note.clone()),
+            cancel_reason: meeting.cancel_reason.clone(),
+            version,
+        })
     }
 }
 

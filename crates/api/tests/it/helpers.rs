@@ -97,6 +97,8 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
         workers: 1,
         save_every: 1_000_000,
         save_after: std::time::Duration::from_secs(60),
+        past_days: 8,
+        past_bytes: 512 * 1024 * 1024,
     };
     let store = Arc::new(kui_engine::read_models::MemoryStore::default());
     let (read_models, _) = kui_engine::read_models::Projections::open(log.clone(), store, options, &[], &mut |_, _| {})

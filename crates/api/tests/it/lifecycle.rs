@@ -322,3 +322,64 @@ async fn staff_and_municipality_commands_and_reads() {
     assert_eq!(verified["events"].as_u64(), Some(app.head()));
     assert!(verified["problem"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_reads_as_the_meeting_aggregate_holds_it() {
+    let app = spawn_app().await;
+    let caseworker = app.caseworker();
+    let lead = app.team_lead();
+    let youth_id = app.refer(CPR_2008).await;
+    let (held, cancelled) = (
+        "0190f000-0000-7000-8000-000000000002",
+        "0190f000-0000-7000-8000-000000000003",
+    );
+    for meeting_id in [held, cancelled] {
+        app.data(
+            &lead,
+            r#"mutation($m: ID!) { scheduleMeeting(meetingId: $m, input: {forum: TEAM_2, date: "2026-01-22", slotMinutes: 60}) { version } }"#,
+            json!({ "m": meeting_id }),
+        )
+        .await;
+    }
+    app.data(
+        &caseworker,
+        r#"mutation($m: ID!, $y: ID!) { tableCase(meetingId: $m, youthId: $y) { version } }"#,
+        json!({ "m": held, "y": youth_id }),
+    )
+    .await;
+    app.data(
+        &lead,
+        r#"mutation($m: ID!, $a: ID!) { holdMeeting(meetingId: $m, attendees: [$a], heldOn: "2026-01-22") { version } }"#,
+        json!({ "m": held, "a": app.lead.to_string() }),
+    )
+    .await;
+    app.data(
+        &lead,
+        r#"mutation($m: ID!) { evaluateMeeting(meetingId: $m, score: 4, note: "well prepared") { version } }"#,
+        json!({ "m": held }),
+    )
+    .await;
+    app.data(
+        &lead,
+        r#"mutation($m: ID!) { cancelMeeting(meetingId: $m, reason: "too few cases") { version } }"#,
+        json!({ "m": cancelled }),
+    )
+    .await;
+    const MEETING: &str = r#"query($m: ID!) { meeting(id: $m) { status scheduledBy agendaMinutes
+        agenda { presenter minutes complex decided } heldOn attendees evaluationScore evaluationNote
+        cancelReason version } }"#;
+    let lead_id = app.lead.to_string();
+    assert_eq!(
+        app.data(&lead, MEETING, json!({ "m": held })).await["meeting"],
+        json!({
+            "status": "HELD", "scheduledBy": lead_id, "agendaMinutes": 15,
+            "agenda": [{ "presenter": app.counsellor.to_string(), "minutes": 15, "complex": false, "decided": false }],
+            "heldOn": "2026-01-22", "attendees": [lead_id], "evaluationScore": 4,
+            "evaluationNote": "well prepared", "cancelReason": null, "version": 4
+        })
+    );
+    let cancelled = app.data(&lead, MEETING, json!({ "m": cancelled })).await["meeting"].clone();
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(cancelled["cancelReason"], "too few cases");
+    assert_eq!(cancelled["version"], 2);
+}

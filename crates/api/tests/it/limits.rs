@@ -382,6 +382,7 @@ async fn a_request_past_its_deadline_is_answered_at_the_deadline() {
     let app = spawn_with(Limits {
         max_folds: 0,
         max_waiting_folds: 1,
+        fold_in_place: 0,
         deadline,
         ..Limits::recommended()
     })
@@ -407,6 +408,7 @@ async fn folds_of_the_whole_log_beyond_the_line_are_busy() {
     let full = spawn_with(Limits {
         max_folds: 0,
         max_waiting_folds: 0,
+        fold_in_place: 0,
         ..Limits::recommended()
     })
     .await;
@@ -532,4 +534,42 @@ async fn depth_is_limited_except_for_introspection() {
     }
     let refused = app.gql(&app.caseworker(), &bomb, json!({})).await;
     assert_eq!(code(&refused), "QUERY_TOO_LARGE", "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_past_day_takes_a_turn_at_the_fold_gate_only_when_it_has_much_to_read() {
+    // No fold may take a turn, and a fold with anything to read needs one.
+    let app = spawn_with(Limits {
+        max_folds: 0,
+        max_waiting_folds: 0,
+        fold_in_place: 0,
+        ..Limits::recommended()
+    })
+    .await;
+    let past = r#"{ alarms(asOf: "2025-06-30") { due } }"#;
+    let busy = app.gql(&app.caseworker(), past, json!({})).await;
+    assert_eq!(code(&busy), "BUSY", "{busy}");
+
+    // Once the day is kept and up to date, it is answered without a turn...
+    let projections = app.engine.read_models().cloned().expect("read models");
+    tokio::task::spawn_blocking(move || {
+        let day = projections.past_day(kui_domain::testing::date(2025, 6, 30));
+        projections
+            .answer_as_of(
+                &day,
+                1,
+                &mut |_, _| {},
+                &std::sync::atomic::AtomicBool::new(false),
+                |_| (),
+            )
+            .expect("folded")
+    })
+    .await
+    .expect("joined");
+    app.data(&app.caseworker(), past, json!({})).await;
+
+    // ...until something is written that it has yet to read.
+    app.refer(CPR_2008).await;
+    let busy = app.gql(&app.caseworker(), past, json!({})).await;
+    assert_eq!(code(&busy), "BUSY", "{busy}");
 }

@@ -421,3 +421,84 @@ async fn repeated_queries_show_every_change_and_record_every_read() {
     }
     assert_eq!(app.access_head(), reads + 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_past_day_asked_again_reads_only_what_was_written_since_and_takes_in_a_backdated_event() {
+    let app = spawn_app().await;
+    let caseworker = app.caseworker();
+    const PAST: &str = r#"{ alarms(asOf: "2025-12-31") { rule person { name } due } }"#;
+    let past_days = || {
+        app.engine
+            .read_models()
+            .map(|models| models.past_stats())
+            .unwrap_or_default()
+    };
+    let first = app.data(&caseworker, PAST, json!({})).await;
+    let kept = past_days();
+    assert_eq!(kept.from_scratch, 1);
+    assert_eq!(kept.days.len(), 1);
+    assert_eq!(kept.days[0].1, app.head(), "read up to the head");
+
+    // Today's work (dated 2026-01-15) changes nothing about the end of 2025 and is only
+    // read, not folded in.
+    let head_before = app.head();
+    app.refer(CPR_2008).await;
+    let again = app.data(&caseworker, PAST, json!({})).await;
+    assert_eq!(again, first);
+    let after_today = past_days();
+    assert_eq!(after_today.from_scratch, 1, "no fold of the whole log again");
+    assert_eq!(after_today.events_read - kept.events_read, app.head() - head_before);
+    assert_eq!(after_today.events_folded, kept.events_folded);
+
+    // A referral dated back in 2025 (turning 18 on 2026-03-01, so warned about from
+    // 2025-09-01) is on or before the day: it is folded into the kept day.
+    let today = app.now();
+    app.clock.set(noon(2025, 12, 1));
+    app.data(
+        &caseworker,
+        REFER_AND_WAIT,
+        json!({ "cpr": "010308-4320", "name": "Backdated Berg" }),
+    )
+    .await;
+    app.clock.set(today);
+    let backdated = app.data(&caseworker, PAST, json!({})).await;
+    let names = |answer: &serde_json::Value| -> Vec<String> {
+        answer["alarms"]
+            .as_array()
+            .map(|alarms| {
+                alarms
+                    .iter()
+                    .filter_map(|alarm| alarm["person"]["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(!names(&first).contains(&"Backdated Berg".to_owned()), "{first}");
+    assert!(names(&backdated).contains(&"Backdated Berg".to_owned()), "{backdated}");
+    let after_backdated = past_days();
+    assert_eq!(after_backdated.from_scratch, 1);
+    assert!(after_backdated.events_folded > after_today.events_folded);
+
+    // What the kept day answers is what a fold of the whole log answers.
+    let projections = app.engine.read_models().cloned().expect("read models");
+    let log = app.engine.log().clone();
+    let fresh = tokio::task::spawn_blocking(move || {
+        let day = kui_domain::testing::date(2025, 12, 31);
+        let fresh =
+            kui_engine::read_models::Projections::as_of(log.as_ref(), day, 1, &mut |_, _| {}).expect("a fresh fold");
+        let kept = projections.past_day(day);
+        let kept = projections
+            .answer_as_of(
+                &kept,
+                1,
+                &mut |_, _| {},
+                &std::sync::atomic::AtomicBool::new(false),
+                |models| models.clone(),
+            )
+            .expect("the kept fold");
+        fresh == kept
+    })
+    .await
+    .expect("joined");
+    assert!(fresh, "the kept day and a fresh fold differ");
+}

@@ -2,13 +2,14 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use kui_domain::values::Forum;
 use kui_domain::MunicipalityCode;
 use kui_projections::models::alarms::Rule;
-use kui_projections::{model_names, Projections, ReadModels};
+use kui_projections::{model_names, ReadModels};
 use serde::Serialize;
 
 use crate::cli::{RebuildArgs, ReportArgs, ReportKind};
@@ -90,30 +91,36 @@ pub fn report(data: &Path, now: Option<&str>, args: ReportArgs) -> Result<ExitCo
         .transpose()
         .map_err(|reason: String| anyhow::anyhow!("--rule: {reason}"))?;
 
-    let projections = open::read_models(data, log.clone(), None)?;
-    // Past dates need the models as they stood then; statistics keep their own history.
-    let past;
-    let live;
-    let models: &ReadModels = match args.as_of {
-        Some(date) if args.kind != ReportKind::Stats && date < engine.now().date_naive() => {
-            let bar = crate::progress::events(projections.position(), "as of");
-            past = Projections::as_of(log.as_ref(), date, 2, &mut |position, _| bar.set_position(position))
-                .context("cannot fold the log up to the date")?;
-            bar.finish_and_clear();
-            &past
-        }
-        _ => {
-            live = projections.read();
-            &live
-        }
-    };
-    match args.kind {
+    let projections = open::read_models(data, log, None)?;
+    let print = |models: &ReadModels| match args.kind {
         ReportKind::Teams => teams(models, municipality, today, &args),
         ReportKind::Meetings => meetings(models, municipality, forum, today, &args),
         ReportKind::Caseload => caseload(models, municipality, &args),
         ReportKind::Alarms => alarms(models, municipality, rule, today, &args),
         ReportKind::Stats => stats(models, municipality, today, &args),
-    }?;
+    };
+    // Past dates need the models as they stood then (the same fold the server keeps per
+    // day); statistics keep their own history.
+    match args.as_of {
+        Some(date) if args.kind != ReportKind::Stats && date < engine.now().date_naive() => {
+            let bar = crate::progress::events(projections.position(), "as of");
+            let past = projections.past_day(date);
+            let printed = projections
+                .answer_as_of(
+                    &past,
+                    2,
+                    &mut |position, _| bar.set_position(position),
+                    &AtomicBool::new(false),
+                    |models| {
+                        bar.finish_and_clear();
+                        print(models)
+                    },
+                )
+                .context("cannot fold the log up to the date")?;
+            printed?;
+        }
+        _ => print(&projections.read())?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -283,7 +290,7 @@ fn alarms(
     today: NaiveDate,
     args: &ReportArgs,
 ) -> Result<()> {
-    let report = models.transitions.report(municipality, rule, today);
+    let report = models.alarms.report(municipality, rule, today);
     if args.json {
         return print_json(&report);
     }

@@ -119,6 +119,38 @@ fn bad_input_gets_a_clear_error_and_writes_nothing() {
 }
 
 #[test]
+fn rebuild_names_the_alarms_model_by_its_one_name() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    kui(&data, &["rebuild", "transitions"]).fails_with(2, "the read model \"transitions\" is now called \"alarms\"");
+    let rebuilt = kui(&data, &["rebuild", "alarms"]).ok();
+    assert!(rebuilt.stdout.contains("alarms"), "{}", rebuilt.stdout);
+    assert!(data.join("projections/alarms.snapshot").exists());
+    assert!(!data.join("projections/transitions.snapshot").exists());
+}
+
+#[test]
+fn reports_as_of_a_past_date_show_the_models_as_they_stood_then() {
+    let dir = small_data();
+    let data = dir.path().join("data");
+    let members = |args: &[&str]| -> u64 {
+        let run = kui(&data, args).ok();
+        let report: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+        report["teams"]
+            .as_array()
+            .map(|teams| teams.iter().filter_map(|team| team["count"].as_u64()).sum())
+            .unwrap_or_default()
+    };
+    let now = members(&["report", "teams", "--json"]);
+    let then = members(&["report", "teams", "--as-of", "2021-01-31", "--json"]);
+    assert!(then > 0 && then < now, "{then} members then, {now} now");
+    let alarms = kui(&data, &["report", "alarms", "--as-of", "2023-06-30", "--json"]).ok();
+    let report: serde_json::Value = serde_json::from_str(&alarms.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["as_of"], "2023-06-30");
+}
+
+#[test]
 fn init_then_generate_refuses_a_used_directory() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");

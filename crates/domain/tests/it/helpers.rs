@@ -539,5 +539,15 @@ pub fn samples() -> Vec<Event> {
         }
         .into(),
         settings().into(),
+        CaseRead {
+            youth_id,
+            staff_id: counsellor().to_string(),
+            role: "caseworker".into(),
+            department: "uu".into(),
+            municipality: Some(540),
+            operation: "youth".into(),
+            at: opened_on().and_hms_opt(9, 30, 0).expect("a real time").and_utc(),
+        }
+        .into(),
     ]
 }

@@ -301,3 +301,63 @@ fn cancelled_meeting_takes_no_new_cases_and_cannot_be_held_or_cancelled_again() 
 fn cancelling_an_open_meeting_is_recorded() {
     given::<Meeting>(agenda()).when(cancel()).then([meeting_cancelled()]);
 }
+
+#[test]
+fn the_fold_holds_everything_a_meeting_shows() {
+    use kui_domain::meeting::{AgendaItem, Evaluation, MeetingStatus};
+    use kui_domain::Aggregate;
+
+    let mut history = agenda();
+    history.push(tabled(youth(2), true));
+    history.push(decision_recorded(decision(youth_id())));
+    history.push(held());
+    history.push(
+        MeetingEvaluated {
+            meeting_id: meeting_id(),
+            score: 4,
+            note: "good preparation".into(),
+        }
+        .into(),
+    );
+    let meeting = Meeting::from_events(&history);
+    assert_eq!(meeting.id, Some(meeting_id()));
+    assert_eq!(meeting.status, MeetingStatus::Held);
+    assert_eq!(meeting.municipality, Some(municipality()));
+    assert_eq!(meeting.scheduled_by, Some(team_lead()));
+    assert_eq!(
+        meeting.agenda,
+        vec![
+            AgendaItem {
+                youth_id: youth_id(),
+                presenter: counsellor(),
+                minutes: 15,
+                complex: false,
+            },
+            AgendaItem {
+                youth_id: youth(2),
+                presenter: counsellor(),
+                minutes: 30,
+                complex: true,
+            },
+        ]
+    );
+    assert_eq!(meeting.agenda_minutes(), 45);
+    assert_eq!(meeting.decisions, vec![decision(youth_id()).recorded(meeting_id())]);
+    assert!(meeting.is_decided(youth_id()) && !meeting.is_decided(youth(2)));
+    assert_eq!(meeting.held_on, Some(meeting_day()));
+    assert_eq!(meeting.attendees, vec![team_lead(), counsellor()]);
+    assert_eq!(
+        meeting.evaluation,
+        Some(Evaluation {
+            score: 4,
+            note: "good preparation".into(),
+        })
+    );
+    assert_eq!(meeting.cancel_reason, None);
+
+    let mut cancelled = agenda();
+    cancelled.push(meeting_cancelled());
+    let meeting = Meeting::from_events(&cancelled);
+    assert_eq!(meeting.status, MeetingStatus::Cancelled);
+    assert_eq!(meeting.cancel_reason.as_deref(), Some("too few cases"));
+}

@@ -180,6 +180,8 @@ fn every_event_type_appears_in_small() {
     let missing: Vec<&str> = CATALOGUE
         .iter()
         .map(|(name, _)| *name)
+        // Reads are recorded in the access log, which the generator does not write.
+        .filter(|name| *name != "CaseRead")
         .filter(|name| !small.stats.by_type.contains_key(name))
         .collect();
     assert_eq!(missing, Vec::<&str>::new(), "by type: {:?}", small.stats.by_type);

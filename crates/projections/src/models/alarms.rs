@@ -2,7 +2,7 @@
 //!
 //! The model keeps, per young person, only the facts the rules read (birth date, owners,
 //! the last plan change, the transition form, a dropout and the contact after it...).
-//! [`Transitions::alarms`] evaluates every rule on a given day, so an alarm opens on the
+//! [`Alarms::alarms`] evaluates every rule on a given day, so an alarm opens on the
 //! day its deadline passes and disappears as soon as the fact that satisfies it is folded
 //! in: nothing is stored about the alarm itself, and "as of date D" is the same function
 //! with D.
@@ -223,7 +223,7 @@ impl Watch {
 
 /// The alarm rules' facts for every young person, and each municipality's thresholds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Transitions {
+pub struct Alarms {
     /// By young person.
     pub watches: FastMap<YouthId, Watch>,
     /// The young people on each meeting's agenda, until the meeting is held or cancelled.
@@ -236,8 +236,8 @@ pub struct Transitions {
     pub plans: FastMap<YouthId, (NaiveDate, StaffId)>,
 }
 
-impl Projector for Transitions {
-    const NAME: &'static str = "transitions";
+impl Projector for Alarms {
+    const NAME: &'static str = "alarms";
     const VERSION: u32 = 1;
 
     fn apply(&mut self, stamp: Stamp, fact: &Fact) {
@@ -288,7 +288,7 @@ impl Projector for Transitions {
     }
 }
 
-impl Transitions {
+impl Alarms {
     fn apply_event(&mut self, stamp: Stamp, event: &Event) {
         match event {
             Event::MunicipalityConfigured(e) => {
@@ -628,7 +628,7 @@ pub struct AlarmsReport {
     pub alarms: Vec<Alarm>,
 }
 
-impl Transitions {
+impl Alarms {
     /// Open alarms on `today`, optionally of one municipality and one rule.
     pub fn report(&self, municipality: Option<MunicipalityCode>, rule: Option<Rule>, today: NaiveDate) -> AlarmsReport {
         let alarms: Vec<Alarm> = self

@@ -2,85 +2,27 @@
 //! the follow-ups they set.
 
 use chrono::{Days, NaiveDate};
-use kui_domain::event::DecisionRecorded;
 use kui_domain::values::Forum;
-use kui_domain::{Event, MeetingId, MunicipalityCode, StaffId, YouthId};
+use kui_domain::{Aggregate, Event, Meeting, MeetingId, MunicipalityCode, YouthId};
 use serde::{Deserialize, Serialize};
 
 use crate::fact::{Fact, Stamp};
 use crate::models::{FastMap, Projector};
 
+pub use kui_domain::meeting::MeetingStatus;
+
 /// How many days ahead a follow-up counts as due.
 pub const FOLLOW_UP_DUE_DAYS: u64 = 14;
 
-/// Where a meeting stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MeetingStatus {
-    /// Planned.
-    Scheduled,
-    /// Took place.
-    Held,
-    /// Called off.
-    Cancelled,
-}
-
-/// One case on an agenda.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgendaItem {
-    /// The young person.
-    pub youth_id: YouthId,
-    /// Who presents.
-    pub presenter: StaffId,
-    /// Minutes set aside.
-    pub minutes: u32,
-    /// Complex case or several professionals.
-    pub complex: bool,
-}
-
-/// One meeting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MeetingRow {
-    /// The meeting.
-    pub meeting_id: MeetingId,
-    /// Municipality.
-    pub municipality: MunicipalityCode,
-    /// Forum.
-    pub forum: Forum,
-    /// Planned day.
-    pub date: NaiveDate,
-    /// Minutes available for cases.
-    pub slot_minutes: u32,
-    /// Who scheduled it.
-    pub scheduled_by: StaffId,
-    /// Status.
-    pub status: MeetingStatus,
-    /// The day it was held.
-    pub held_on: Option<NaiveDate>,
-    /// How many took part.
-    pub attendees: usize,
-    /// Self-evaluation, 1-5.
-    pub evaluation: Option<u8>,
-    /// Why it was cancelled.
-    pub cancel_reason: Option<String>,
-    /// The agenda, in tabling order.
-    pub agenda: Vec<AgendaItem>,
-    /// Decisions, in order, as recorded.
-    pub decisions: Vec<DecisionRecorded>,
-}
-
-impl MeetingRow {
-    /// Minutes booked by the agenda.
-    pub fn booked_minutes(&self) -> u32 {
-        self.agenda.iter().map(|item| item.minutes).sum()
-    }
-}
-
 /// Every meeting, and where each young person was tabled.
+///
+/// Each meeting is the domain's `Meeting` aggregate, folded by its own `apply`: the
+/// model adds only what spans meetings (the index of tablings by young person), so a
+/// meeting reads the same here, in the API and where the engine decides on it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meetings {
-    /// By meeting.
-    pub meetings: FastMap<MeetingId, MeetingRow>,
+    /// By meeting (only meetings that were scheduled).
+    pub meetings: FastMap<MeetingId, Meeting>,
     /// For each young person, the meetings their case was tabled at.
     pub tabled: FastMap<YouthId, Vec<MeetingId>>,
 }
@@ -88,68 +30,38 @@ pub struct Meetings {
 impl Projector for Meetings {
     const NAME: &'static str = "meetings";
     // 2: decisions are kept as the recorded events.
-    const VERSION: u32 = 2;
+    // 3: each meeting is the domain's aggregate.
+    const VERSION: u32 = 3;
 
     fn apply(&mut self, _stamp: Stamp, fact: &Fact) {
         let Fact::Event(event) = fact else { return };
-        match event {
+        let meeting_id = match event {
             Event::MeetingScheduled(e) => {
-                self.meetings.insert(
-                    e.meeting_id,
-                    MeetingRow {
-                        meeting_id: e.meeting_id,
-                        municipality: e.municipality,
-                        forum: e.forum,
-                        date: e.date,
-                        slot_minutes: e.slot_minutes,
-                        scheduled_by: e.scheduled_by,
-                        status: MeetingStatus::Scheduled,
-                        held_on: None,
-                        attendees: 0,
-                        evaluation: None,
-                        cancel_reason: None,
-                        agenda: Vec::new(),
-                        decisions: Vec::new(),
-                    },
-                );
+                self.meetings.insert(e.meeting_id, Meeting::default());
+                e.meeting_id
             }
             Event::CaseTabled(e) => {
-                if let Some(meeting) = self.meetings.get_mut(&e.meeting_id) {
-                    meeting.agenda.push(AgendaItem {
-                        youth_id: e.youth_id,
-                        presenter: e.presenter,
-                        minutes: e.minutes,
-                        complex: e.complex,
-                    });
+                if self.meetings.contains_key(&e.meeting_id) {
                     self.tabled.entry(e.youth_id).or_default().push(e.meeting_id);
                 }
+                e.meeting_id
             }
-            Event::DecisionRecorded(e) => {
-                if let Some(meeting) = self.meetings.get_mut(&e.meeting_id) {
-                    meeting.decisions.push(e.clone());
-                }
-            }
-            Event::MeetingHeld(e) => {
-                if let Some(meeting) = self.meetings.get_mut(&e.meeting_id) {
-                    meeting.status = MeetingStatus::Held;
-                    meeting.held_on = Some(e.held_on);
-                    meeting.attendees = e.attendees.len();
-                }
-            }
-            Event::MeetingEvaluated(e) => {
-                if let Some(meeting) = self.meetings.get_mut(&e.meeting_id) {
-                    meeting.evaluation = Some(e.score);
-                }
-            }
-            Event::MeetingCancelled(e) => {
-                if let Some(meeting) = self.meetings.get_mut(&e.meeting_id) {
-                    meeting.status = MeetingStatus::Cancelled;
-                    meeting.cancel_reason = Some(e.reason.clone());
-                }
-            }
-            _ => {}
+            Event::DecisionRecorded(e) => e.meeting_id,
+            Event::MeetingHeld(e) => e.meeting_id,
+            Event::MeetingEvaluated(e) => e.meeting_id,
+            Event::MeetingCancelled(e) => e.meeting_id,
+            _ => return,
+        };
+        if let Some(meeting) = self.meetings.get_mut(&meeting_id) {
+            meeting.apply(event);
         }
     }
+}
+
+/// What every report reads of a meeting: id, municipality, forum and day. Every meeting
+/// the model keeps was scheduled, so this is `None` for none of them.
+fn scheduled(meeting: &Meeting) -> Option<(MeetingId, MunicipalityCode, Forum, NaiveDate)> {
+    Some((meeting.id?, meeting.municipality?, meeting.forum?, meeting.date?))
 }
 
 /// One meeting in a listing.
@@ -226,18 +138,21 @@ impl Meetings {
         let mut last = None;
         let mut next = None;
         for meeting in self.meetings.values() {
-            if meeting.forum != forum || municipality.is_some_and(|m| m != meeting.municipality) {
+            let Some((_, held_by, held_in, date)) = scheduled(meeting) else {
+                continue;
+            };
+            if held_in != forum || municipality.is_some_and(|m| m != held_by) {
                 continue;
             }
             match meeting.status {
                 MeetingStatus::Held => {
-                    let day = meeting.held_on.unwrap_or(meeting.date);
+                    let day = meeting.held_on.unwrap_or(date);
                     if day <= today && last.is_none_or(|l| day > l) {
                         last = Some(day);
                     }
                 }
-                MeetingStatus::Scheduled if meeting.date >= today && next.is_none_or(|n| meeting.date < n) => {
-                    next = Some(meeting.date);
+                MeetingStatus::Scheduled if date >= today && next.is_none_or(|n| date < n) => {
+                    next = Some(date);
                 }
                 _ => {}
             }
@@ -248,9 +163,9 @@ impl Meetings {
     /// Whether the young person's case came back to a meeting later than `after`.
     fn tabled_after(&self, youth: YouthId, after: NaiveDate) -> bool {
         self.tabled.get(&youth).is_some_and(|ids| {
-            ids.iter()
-                .filter_map(|id| self.meetings.get(id))
-                .any(|meeting| meeting.date > after && meeting.status != MeetingStatus::Cancelled)
+            ids.iter().filter_map(|id| self.meetings.get(id)).any(|meeting| {
+                meeting.date.is_some_and(|date| date > after) && meeting.status != MeetingStatus::Cancelled
+            })
         })
     }
 
@@ -268,35 +183,39 @@ impl Meetings {
         let mut follow_ups = Vec::new();
         let due_until = today.checked_add_days(Days::new(FOLLOW_UP_DUE_DAYS)).unwrap_or(today);
         for meeting in self.meetings.values() {
-            if municipality.is_some_and(|m| m != meeting.municipality) || forum.is_some_and(|f| f != meeting.forum) {
+            let Some((meeting_id, held_by, held_in, day)) = scheduled(meeting) else {
+                continue;
+            };
+            if municipality.is_some_and(|m| m != held_by) || forum.is_some_and(|f| f != held_in) {
                 continue;
             }
+            let booked_minutes = meeting.agenda_minutes();
             let summary = MeetingSummary {
-                meeting_id: meeting.meeting_id,
-                forum: meeting.forum,
-                date: meeting.date,
+                meeting_id,
+                forum: held_in,
+                date: day,
                 status: meeting.status,
                 cases: meeting.agenda.len(),
-                booked_minutes: meeting.booked_minutes(),
+                booked_minutes,
                 slot_minutes: meeting.slot_minutes,
-                over_slot: meeting.booked_minutes() > meeting.slot_minutes,
+                over_slot: booked_minutes > meeting.slot_minutes,
                 decisions: meeting.decisions.len(),
             };
-            if meeting.date >= today && meeting.status == MeetingStatus::Scheduled {
+            if day >= today && meeting.status == MeetingStatus::Scheduled {
                 upcoming.push(summary);
-            } else if meeting.date < today {
+            } else if day < today {
                 past.push(summary);
             }
             for decision in &meeting.decisions {
                 let Some(date) = decision.follow_up else { continue };
-                if date > due_until || self.tabled_after(decision.youth_id, meeting.date) {
+                if date > due_until || self.tabled_after(decision.youth_id, day) {
                     continue;
                 }
                 follow_ups.push(FollowUp {
                     youth_id: decision.youth_id,
-                    meeting_id: meeting.meeting_id,
-                    forum: meeting.forum,
-                    decided_at: meeting.date,
+                    meeting_id,
+                    forum: held_in,
+                    decided_at: day,
                     follow_up: date,
                     state: if date < today {
                         FollowUpState::Overdue
@@ -324,7 +243,7 @@ impl Meetings {
     }
 
     /// One meeting with its agenda and decisions.
-    pub fn meeting(&self, id: MeetingId) -> Option<&MeetingRow> {
+    pub fn meeting(&self, id: MeetingId) -> Option<&Meeting> {
         self.meetings.get(&id)
     }
 }

@@ -22,13 +22,19 @@ pub mod statistics;
 pub mod teams;
 pub mod timeline;
 
-pub use alarms::Transitions;
+pub use alarms::Alarms;
 pub use caseload::Caseload;
 pub use directory::Directory;
 pub use meetings::Meetings;
 pub use statistics::Statistics;
 pub use teams::Teams;
 pub use timeline::Timeline;
+
+/// Names read models had before, with the name each has now.
+/// A snapshot kept under a former name is not read: the model is folded again under its
+/// name, and [`Projections::open`](crate::Projections::open) deletes the old file.
+/// `kui rebuild` answers a former name with the current one rather than guessing.
+pub const FORMER_NAMES: &[(&str, &str)] = &[("transitions", "alarms")];
 
 /// A hash map with a fast, non-cryptographic hasher (keys are uuids the log already vetted).
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<fxhash::FxHasher>>;
@@ -174,6 +180,17 @@ macro_rules! read_models {
                 outcomes
             }
 
+            /// The size of every model's snapshot encoding together, in bytes: what a kept
+            /// copy of the models is charged (their state, without the hash tables' spare
+            /// capacity).
+            pub fn encoded_size(&self) -> Result<u64, String> {
+                let mut size = 0u64;
+                $( size = size.saturating_add(
+                    bincode::serialized_size(&self.$field).map_err(|error| format!("{}: {error}", <$model>::NAME))?,
+                ); )+
+                Ok(size)
+            }
+
             /// The named model's version, if the name is known.
             pub fn version_of(name: &str) -> Option<u32> {
                 match name {
@@ -194,8 +211,8 @@ read_models! {
     meetings: Meetings,
     /// Coordinators' caseloads.
     caseload: Caseload,
-    /// The transition alarms' facts.
-    transitions: Transitions,
+    /// The facts the transition-alarm rules read.
+    alarms: Alarms,
     /// The Viborg table, hand-overs and monthly flows.
     statistics: Statistics,
     /// Where each young person's events in other streams are.
@@ -225,7 +242,7 @@ impl ReadModels {
             teams,
             meetings,
             caseload,
-            transitions,
+            alarms,
             statistics,
             timeline,
             checkpoints,
@@ -235,14 +252,14 @@ impl ReadModels {
             teams: at_teams,
             meetings: at_meetings,
             caseload: at_caseload,
-            transitions: at_transitions,
+            alarms: at_alarms,
             statistics: at_statistics,
             timeline: at_timeline,
         } = checkpoints;
-        // The transitions model does the most work per fact; it and the directory go to
+        // The alarms model does the most work per fact; it and the directory go to
         // the second thread, the five others stay here.
         let mut second = || {
-            fold_into(transitions, at_transitions, batch);
+            fold_into(alarms, at_alarms, batch);
             fold_into(directory, at_directory, batch);
         };
         let mut first = || {

@@ -16,6 +16,8 @@ fn fixture_models() -> ReadModels {
         workers: 2,
         save_every: 50_000,
         save_after: std::time::Duration::ZERO,
+        past_days: 8,
+        past_bytes: 512 * 1024 * 1024,
     };
     let (projections, _) =
         Projections::open(log, Arc::new(MemoryStore::default()), options, &[], &mut |_, _| {}).expect("open");
@@ -43,7 +45,7 @@ fn golden_reports_of_the_small_fixture() {
         ),
         ("meetings", json(&models.meetings.report(None, None, as_of, 40))),
         ("caseload", json(&models.caseload.report(&models.directory, None))),
-        ("alarms", json(&models.transitions.report(None, None, as_of))),
+        ("alarms", json(&models.alarms.report(None, None, as_of))),
         ("stats", json(&models.statistics.report(None, as_of))),
         ("timeline", json(&timeline)),
     ];
@@ -77,7 +79,7 @@ fn the_golden_fixture_has_something_in_every_report() {
     assert!(!meetings.past.is_empty());
     let caseload = models.caseload.report(&models.directory, None);
     assert!(!caseload.coordinators.is_empty());
-    let alarms = models.transitions.report(None, None, as_of);
+    let alarms = models.alarms.report(None, None, as_of);
     assert!(
         alarms.counts.len() >= 3,
         "several rules fire on the fixture: {:?}",
@@ -129,12 +131,7 @@ fn the_young_people_listing_filters_across_models() {
         },
         as_of,
     );
-    let mut alarmed: Vec<_> = models
-        .transitions
-        .alarms(as_of)
-        .into_iter()
-        .map(|a| a.youth_id)
-        .collect();
+    let mut alarmed: Vec<_> = models.alarms.alarms(as_of).into_iter().map(|a| a.youth_id).collect();
     alarmed.sort();
     alarmed.dedup();
     assert_eq!(with_alarm.len(), alarmed.len());

@@ -9,9 +9,9 @@ use chrono::NaiveDate;
 use kui_domain::event::*;
 use kui_domain::values::{Department, Indicator, NeedLevel, SchoolStatus};
 use kui_domain::{Cpr, Event, MeetingId, MunicipalityCode, StaffId, YouthId};
-use kui_log::{EventLog, MemoryLog};
+use kui_log::{Actor, AppendRequest, EventLog, ExpectedVersion, MemoryLog, Metadata, NewEvent, StreamAppend, StreamId};
 use kui_projections::models::alarms::Rule;
-use kui_projections::models::{Projector, Transitions};
+use kui_projections::models::{Alarms, Projector};
 use kui_projections::{Fact, Stamp};
 use uuid::Uuid;
 
@@ -47,16 +47,16 @@ pub fn municipality() -> MunicipalityCode {
     MunicipalityCode::new(540).expect("code")
 }
 
-/// An alarm scenario: facts folded into the transitions model on business dates.
+/// An alarm scenario: facts folded into the alarms model on business dates.
 pub struct Scenario {
-    pub model: Transitions,
+    pub model: Alarms,
     position: u64,
 }
 
 impl Scenario {
     pub fn new() -> Scenario {
         let mut scenario = Scenario {
-            model: Transitions::default(),
+            model: Alarms::default(),
             position: 0,
         };
         scenario.on(date(2019, 8, 1), configured());
@@ -280,4 +280,37 @@ pub fn handed_over(id: YouthId) -> Event {
         to: kui_domain::values::Team::Team3,
     }
     .into()
+}
+
+/// Appends `event` to its young person's stream as having happened on `on` (at 09:00);
+/// returns its position.
+pub fn append_on(log: &dyn EventLog, event: Event, on: NaiveDate) -> u64 {
+    let stream = event.youth_id().expect("a youth event").stream_name();
+    let at = on.and_hms_opt(9, 0, 0).expect("a real time").and_utc();
+    let request = AppendRequest {
+        command_id: None,
+        streams: vec![StreamAppend {
+            stream: StreamId::new(stream).expect("stream"),
+            expected: ExpectedVersion::Any,
+            events: vec![NewEvent {
+                event_id: Uuid::now_v7(),
+                event_type: event.event_type().to_owned(),
+                schema_version: event.schema_version(),
+                payload: event.to_payload(),
+                metadata: Metadata {
+                    actor: Actor {
+                        staff_id: None,
+                        role: "system".into(),
+                        department: None,
+                    },
+                    command_id: None,
+                    causation_id: None,
+                    correlation_id: None,
+                    occurred_at: at,
+                    recorded_at: at,
+                },
+            }],
+        }],
+    };
+    log.append(request).expect("append").last_position.0
 }

@@ -1,7 +1,9 @@
 //! Integration tests of the read models: golden reports of the committed fixture, one
-//! scenario per alarm rule, restart from snapshots, live following and the decoders.
+//! scenario per alarm rule, restart from snapshots, live following, the decoders and the
+//! folds kept as of past days.
 
 mod alarms;
 mod golden;
 mod helpers;
+mod past;
 mod runtime;

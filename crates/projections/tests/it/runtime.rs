@@ -6,14 +6,12 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use kui_domain::values::SchoolStatus;
 use kui_domain::Event;
-use kui_log::{
-    Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, MemoryLog, Metadata, NewEvent, StreamAppend, StreamId,
+use kui_log::{Envelope, EventLog, MemoryLog};
+use kui_projections::{
+    model_names, Fact, MemoryStore, Options, ProjectionError, Projections, ReadModels, SnapshotStore,
 };
-use kui_projections::{Fact, MemoryStore, Options, ProjectionError, Projections, ReadModels, SnapshotStore};
-use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -22,6 +20,8 @@ fn options() -> Options {
         workers: 2,
         save_every: 1_000,
         save_after: std::time::Duration::ZERO,
+        past_days: 8,
+        past_bytes: 512 * 1024 * 1024,
     }
 }
 
@@ -78,11 +78,53 @@ fn rebuilding_one_model_leaves_the_others_restored_and_ends_equal() {
     let before = first.read().clone();
     drop(first);
     let (second, opened) =
-        Projections::open(log.clone(), store, options(), &["transitions"], &mut |_, _| {}).expect("rebuild");
+        Projections::open(log.clone(), store, options(), &["alarms"], &mut |_, _| {}).expect("rebuild");
     assert_eq!(opened.restored.len(), ReadModels::NAMES.len() - 1);
-    assert!(!opened.restored.iter().any(|(name, _)| *name == "transitions"));
+    assert!(!opened.restored.iter().any(|(name, _)| *name == "alarms"));
     assert_eq!(opened.caught_up, log.head().expect("head").expect("events").0 .0);
     assert!(*second.read() == before);
+}
+
+#[test]
+fn a_snapshot_under_a_former_model_name_is_not_read_and_is_deleted() {
+    let log = fixture_log();
+    let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::default());
+    let (first, _) = Projections::open(log.clone(), store.clone(), options(), &[], &mut |_, _| {}).expect("open");
+    let expected = first.read().clone();
+    drop(first);
+    // The store as an older build left it: the alarms model saved as "transitions".
+    let bytes = store.load("alarms").expect("load").expect("alarms snapshot");
+    let text = String::from_utf8_lossy(&bytes).replacen("\"model\":\"alarms\"", "\"model\":\"transitions\"", 1);
+    store.save("transitions", text.as_bytes()).expect("save");
+    store.remove("alarms").expect("remove");
+
+    let (second, opened) =
+        Projections::open(log.clone(), store.clone(), options(), &[], &mut |_, _| {}).expect("reopen");
+    assert_eq!(opened.restored.len(), ReadModels::NAMES.len() - 1, "{opened:?}");
+    assert!(!opened.restored.iter().any(|(name, _)| *name == "alarms"));
+    assert!(opened.discarded.is_empty(), "{:?}", opened.discarded);
+    assert_eq!(opened.caught_up, log.head().expect("head").expect("events").0 .0);
+    assert!(*second.read() == expected);
+    assert_eq!(
+        store.load("transitions").expect("load"),
+        None,
+        "the old file is deleted"
+    );
+    assert!(store.load("alarms").expect("load").is_some(), "saved under its name");
+}
+
+#[test]
+fn a_former_model_name_is_answered_with_the_current_one() {
+    let error = model_names(&["transitions".to_owned()]).expect_err("a former name");
+    assert!(
+        matches!(&error, ProjectionError::RenamedModel { name, now: "alarms" } if name == "transitions"),
+        "{error:?}"
+    );
+    assert_eq!(model_names(&[" alarms ".to_owned()]).expect("the name"), vec!["alarms"]);
+    assert!(matches!(
+        model_names(&["alarm".to_owned()]),
+        Err(ProjectionError::UnknownModel { .. })
+    ));
 }
 
 #[test]
@@ -132,37 +174,7 @@ fn a_snapshot_of_another_model_version_is_discarded_and_rebuilt() {
 }
 
 fn append(log: &dyn EventLog, event: Event) -> u64 {
-    let stream = match &event {
-        Event::YouthReferred(e) => e.youth_id.stream_name(),
-        other => other.youth_id().expect("a youth event").stream_name(),
-    };
-    let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().expect("time");
-    let request = AppendRequest {
-        command_id: None,
-        streams: vec![StreamAppend {
-            stream: StreamId::new(stream).expect("stream"),
-            expected: ExpectedVersion::Any,
-            events: vec![NewEvent {
-                event_id: Uuid::now_v7(),
-                event_type: event.event_type().to_owned(),
-                schema_version: event.schema_version(),
-                payload: event.to_payload(),
-                metadata: Metadata {
-                    actor: Actor {
-                        staff_id: None,
-                        role: "system".into(),
-                        department: None,
-                    },
-                    command_id: None,
-                    causation_id: None,
-                    correlation_id: None,
-                    occurred_at: at,
-                    recorded_at: at,
-                },
-            }],
-        }],
-    };
-    log.append(request).expect("append").last_position.0
+    append_on(log, event, date(2026, 3, 2))
 }
 
 #[test]
@@ -221,4 +233,26 @@ fn a_fold_as_of_a_date_stops_when_asked() {
     stop.store(false, std::sync::atomic::Ordering::Relaxed);
     let folded = Projections::as_of_until(log.as_ref(), date(2030, 1, 1), 2, &mut |_, _| {}, &stop).expect("as of");
     assert!(folded == full_rebuild(log.clone()));
+}
+
+#[test]
+fn each_meeting_in_the_meetings_model_is_the_aggregate_folded_from_its_stream() {
+    use kui_domain::{Aggregate, Meeting, MeetingId};
+
+    let log = fixture_log();
+    let models = full_rebuild(log);
+    let mut streams: std::collections::BTreeMap<String, Meeting> = std::collections::BTreeMap::new();
+    for envelope in fixture_envelopes() {
+        if envelope.stream.as_str().starts_with("meeting-") {
+            let event =
+                Event::decode(&envelope.event_type, envelope.schema_version, &envelope.payload).expect("decode");
+            streams.entry(envelope.stream.to_string()).or_default().apply(&event);
+        }
+    }
+    assert!(streams.len() > 10, "the fixture holds meetings");
+    assert_eq!(models.meetings.meetings.len(), streams.len());
+    for (stream, folded) in &streams {
+        let id = MeetingId::from_stream_name(stream).expect("a meeting stream");
+        assert_eq!(models.meetings.meeting(id), Some(folded), "{stream}");
+    }
 }
