@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kui_benches::{ensure_preset, fold_all};
 use kui_domain::{Youth, YouthId};
-use kui_engine::generate::Preset;
+use kui_fixtures::Preset;
 use kui_log::{EventLog, Position};
 
 fn replay(c: &mut Criterion) {

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kui_domain::{Aggregate, Event, Youth, YouthId};
-use kui_engine::generate::Preset;
 use kui_engine::{Engine, FixedClock, SeededIds};
+use kui_fixtures::Preset;
 use kui_log::{
     Actor, AppendRequest, EventLog, ExpectedVersion, LogError, Metadata, NewEvent, Position, StreamAppend, StreamId,
 };
@@ -36,9 +36,7 @@ pub fn ensure_preset(dir: &Path, preset: &Preset) -> Result<(Arc<SegmentLog>, u6
     if let Some((head, _)) = log.head().map_err(|e| e.to_string())? {
         return Ok((log, head.0, false));
     }
-    let stats = engine(log.clone())
-        .load_generated(preset, &mut |_| {})
-        .map_err(|e| e.to_string())?;
+    let stats = kui_fixtures::load(log.as_ref(), preset, &mut |_| {}).map_err(|e| e.to_string())?;
     Ok((log, stats.events, true))
 }
 

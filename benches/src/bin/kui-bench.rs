@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use kui_benches::{ensure_preset, fold_all, open_log, percentile, read_workload, request, synthetic_workload};
 use kui_domain::{Youth, YouthId};
-use kui_engine::generate::Preset;
+use kui_fixtures::Preset;
 use kui_log::{EventLog, Position};
 
 /// The allocator of the `kui` binary, so the figures are the binary's.

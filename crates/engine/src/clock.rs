@@ -86,20 +86,8 @@ impl SeededIds {
 impl IdSource for SeededIds {
     fn next_id(&self) -> Uuid {
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let mixed = splitmix(self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let bits = (u128::from(self.seed) << 64 | u128::from(n)) ^ u128::from(mixed);
-        uuid::Builder::from_u128(bits)
-            .with_variant(uuid::Variant::RFC4122)
-            .with_version(uuid::Version::SortRand)
-            .into_uuid()
+        kui_domain::ids::seeded_id(self.seed, n)
     }
-}
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 #[cfg(test)]

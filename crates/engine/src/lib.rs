@@ -14,8 +14,7 @@
 //! - `tick`: the age-milestone scheduler.
 //! - `history`: the auditor's replay.
 //! - `verify`: chain and invariant checks.
-//! - `transfer`: NDJSON export/import and bulk loading of generated fixtures.
-//! - `generate`: the deterministic fixture generator (presets small, sonderborg, national).
+//! - `transfer`: NDJSON export/import and the summary of a log.
 //! - `error`: `EngineError`.
 #![warn(missing_docs)]
 
@@ -24,7 +23,6 @@ mod cache;
 pub mod clock;
 pub mod engine;
 pub mod error;
-pub mod generate;
 pub mod history;
 pub mod tick;
 pub mod transfer;

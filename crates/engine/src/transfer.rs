@@ -1,20 +1,15 @@
-//! Moving whole logs: NDJSON export and import, bulk loading of generated fixtures, and a
-//! summary of what a log holds.
+//! Moving whole logs: NDJSON export and import, and a summary of what a log holds.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Seek, SeekFrom, Write};
 
 use kui_domain::Event;
-use kui_log::{AppendRequest, LogError, Metadata, NewEvent, StreamAppend};
+use kui_log::LogError;
 
-use crate::clock::{IdSource, SeededIds};
-use crate::engine::{decode, stream_id, Engine};
+use crate::engine::{decode, Engine};
 use crate::error::EngineError;
-use crate::generate::{self, GenerateStats, Planned, Preset};
 use crate::history::hex;
 
-/// Commands appended per group while loading generated fixtures.
-const LOAD_BATCH: usize = 4_096;
 /// Envelopes imported per durable batch.
 const IMPORT_BATCH: usize = 8_192;
 
@@ -42,65 +37,6 @@ pub struct Summary {
 }
 
 impl Engine {
-    /// Generates a preset and appends it, in order, in large durable groups.
-    /// Event ids are derived from the preset's seed, so the same preset gives the same log.
-    /// Generation runs on its own thread while the previous group is being written.
-    pub fn load_generated(&self, preset: &Preset, progress: &mut dyn FnMut(u64)) -> Result<GenerateStats, EngineError> {
-        if self.log().head()?.is_some() {
-            return Err(EngineError::Invalid(
-                "generated fixtures load only into an empty log".into(),
-            ));
-        }
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<AppendRequest>>(2);
-        let generating = preset.clone();
-        let generator = std::thread::spawn(move || -> Result<GenerateStats, EngineError> {
-            let ids = SeededIds::new(generating.seed);
-            let mut batch: Vec<AppendRequest> = Vec::with_capacity(LOAD_BATCH);
-            let mut failure: Option<EngineError> = None;
-            let mut writer_gone = false;
-            let stats = generate::generate(&generating, &mut |planned: Planned| {
-                if failure.is_some() || writer_gone {
-                    return;
-                }
-                match planned_request(&planned, &ids) {
-                    Ok(request) => batch.push(request),
-                    Err(error) => failure = Some(error),
-                }
-                if batch.len() >= LOAD_BATCH {
-                    writer_gone = sender.send(std::mem::take(&mut batch)).is_err();
-                }
-            });
-            if let Some(error) = failure {
-                return Err(error);
-            }
-            if !batch.is_empty() {
-                // The writer reports its own error if it stopped.
-                let _ = sender.send(batch);
-            }
-            Ok(stats)
-        });
-        let mut written: Result<(), EngineError> = Ok(());
-        for batch in receiver {
-            match self.log().append_many(batch) {
-                Ok(outcomes) => {
-                    if let Some(last) = outcomes.last() {
-                        progress(last.last_position.0);
-                    }
-                }
-                Err(error) => {
-                    written = Err(error.into());
-                    break;
-                }
-            }
-        }
-        let stats = generator
-            .join()
-            .map_err(|_| EngineError::Invalid("the fixture generator panicked".into()))??;
-        written?;
-        progress(stats.events);
-        Ok(stats)
-    }
-
     /// Writes every event as one JSON line; returns how many.
     pub fn export_ndjson(&self, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<u64, EngineError> {
         Ok(kui_log::ndjson::write_ndjson(self.log().as_ref(), out, progress)?)
@@ -239,56 +175,6 @@ impl Engine {
         summary.open_cases = open.len() as u64;
         Ok(summary)
     }
-}
-
-fn planned_request(planned: &Planned, ids: &SeededIds) -> Result<AppendRequest, EngineError> {
-    let actor = kui_log::Actor {
-        staff_id: planned.actor.staff.map(|s| s.to_string()),
-        role: planned.actor.role.to_owned(),
-        department: planned.actor.department.map(|d| d.as_str().to_owned()),
-    };
-    let command_id = ids.next_id();
-    let mut first_event_id = None;
-    let mut streams = Vec::with_capacity(planned.appends.len());
-    for append in &planned.appends {
-        let events = append
-            .events
-            .iter()
-            .map(|event: &Event| {
-                let event_id = ids.next_id();
-                let causation_id = first_event_id.or(Some(command_id));
-                first_event_id.get_or_insert(event_id);
-                NewEvent {
-                    event_id,
-                    event_type: event.event_type().to_owned(),
-                    schema_version: event.schema_version(),
-                    payload: event.to_payload(),
-                    metadata: Metadata {
-                        actor: actor.clone(),
-                        command_id: Some(command_id),
-                        causation_id,
-                        correlation_id: Some(command_id),
-                        occurred_at: planned.at,
-                        recorded_at: planned.at,
-                    },
-                }
-            })
-            .collect();
-        let expected = if append.expected_version == 0 {
-            kui_log::ExpectedVersion::NoStream
-        } else {
-            kui_log::ExpectedVersion::Exact(kui_log::Version(append.expected_version))
-        };
-        streams.push(StreamAppend {
-            stream: stream_id(&append.stream)?,
-            expected,
-            events,
-        });
-    }
-    Ok(AppendRequest {
-        command_id: Some(command_id),
-        streams,
-    })
 }
 
 /// Calls `visit(line_number, text, bytes_read_so_far)` for every non-empty line.

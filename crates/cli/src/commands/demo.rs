@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use kui_engine::generate::Preset;
 use kui_engine::transfer::Summary;
 use kui_engine::Engine;
+use kui_fixtures::Preset;
 
 use crate::cli::DemoArgs;
 use crate::commands::demo_tokens;
@@ -79,11 +79,10 @@ pub fn generate(data: &Path, now: Option<&str>, preset_name: &str) -> Result<Exi
             data.display()
         );
     }
-    let (engine, _log) = open::engine(data, now)?;
+    let (_engine, log) = open::engine(data, now)?;
     let started = Instant::now();
     let bar = progress::spinner(&format!("generating {}", preset.name));
-    let stats = engine
-        .load_generated(&preset, &mut |events| bar.set_position(events))
+    let stats = kui_fixtures::load(log.as_ref(), &preset, &mut |events| bar.set_position(events))
         .with_context(|| format!("cannot generate the {} preset", preset.name))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();

@@ -1,11 +1,11 @@
-//! Export, import and generated fixtures.
+//! Export and import.
 
 use std::io::Cursor;
 
 use kui_domain::testing::noon;
 use kui_engine::EngineError;
 
-use crate::helpers::{open_world, world};
+use crate::helpers::world;
 
 #[test]
 fn export_then_import_is_lossless_and_verifies() {
@@ -89,12 +89,4 @@ impl EmptyWorld {
             .map(|(p, _)| p.0)
             .unwrap_or(0)
     }
-}
-
-#[test]
-fn generated_fixtures_load_only_into_an_empty_log() {
-    let world = open_world(noon(2026, 1, 15));
-    let preset = kui_engine::generate::Preset::small();
-    let result = world.engine.load_generated(&preset, &mut |_| {});
-    assert!(matches!(result, Err(EngineError::Invalid(_))), "{result:?}");
 }
