@@ -46,7 +46,7 @@ pub struct TestApp {
 
 fn settings(code: u16, name: &str) -> MunicipalityConfigured {
     MunicipalityConfigured {
-        municipality: MunicipalityCode::new(code).unwrap_or_else(|e| panic!("{e}")),
+        municipality: MunicipalityCode::new(code).unwrap(),
         name: name.into(),
         age_band: AgeBand { from: 15, until: 30 },
         cadence: TeamCadence::USUAL,
@@ -67,12 +67,10 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
     let system = CommandContext::by(Actor::system());
     for (code, name) in [(SONDERBORG, "Sønderborg"), (ESBJERG, "Esbjerg")] {
         let command = Command::Municipality(
-            MunicipalityCode::new(code).unwrap_or_else(|e| panic!("{e}")),
+            MunicipalityCode::new(code).unwrap(),
             MunicipalityCommand(settings(code, name)),
         );
-        engine
-            .execute(command, &system)
-            .unwrap_or_else(|e| panic!("configure: {e}"));
+        engine.execute(command, &system).expect("configure");
     }
     let people = [
         (staff(1), "Mette Holm", Department::Uu, SONDERBORG),
@@ -85,12 +83,10 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
             staff_id: id,
             name: name.into(),
             department,
-            municipality: MunicipalityCode::new(code).unwrap_or_else(|e| panic!("{e}")),
+            municipality: MunicipalityCode::new(code).unwrap(),
             capacity: 25,
         };
-        engine
-            .execute(Command::Staff(id, register), &system)
-            .unwrap_or_else(|e| panic!("staff: {e}"));
+        engine.execute(Command::Staff(id, register), &system).expect("staff");
     }
     // The read models follow the log, as in `kui serve`.
     let options = kui_engine::read_models::Options {
@@ -102,16 +98,14 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
     };
     let store = Arc::new(kui_engine::read_models::MemoryStore::default());
     let (read_models, _) = kui_engine::read_models::Projections::open(log.clone(), store, options, &[], &mut |_, _| {})
-        .unwrap_or_else(|e| panic!("read models: {e}"));
+        .expect("read models");
     read_models.follow();
     let engine = engine.with_read_models(read_models);
-    let auth = Authenticator::new(SECRET.to_vec(), clock.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let auth = Authenticator::new(SECRET.to_vec(), clock.clone()).unwrap();
     let access_log = AccessLog::new(access.clone(), clock.clone());
     let state = ApiState::new(engine.clone(), access_log, auth, limits);
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().unwrap();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(kui_api::http::serve(
         listener,
@@ -188,7 +182,7 @@ impl TestApp {
 
     /// Signs `claims` with the server's secret.
     pub fn sign(&self, claims: &Claims) -> String {
-        sign_hs256(claims, SECRET).unwrap_or_else(|e| panic!("{e}"))
+        sign_hs256(claims, SECRET).unwrap()
     }
 
     /// The server's clock.
@@ -220,9 +214,7 @@ impl TestApp {
 
     /// Sends raw bytes as an HTTP/1.1 request and reads the whole response.
     pub async fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut stream = TcpStream::connect(self.addr)
-            .await
-            .unwrap_or_else(|e| panic!("connect: {e}"));
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
@@ -303,16 +295,11 @@ impl TestApp {
 
     /// Opens a graphql-transport-ws connection and sends `connection_init` with `payload`.
     pub async fn websocket(&self, payload: Value) -> WsClient {
-        let mut request = format!("ws://{}/graphql/ws", self.addr)
-            .into_client_request()
-            .unwrap_or_else(|e| panic!("{e}"));
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap_or_else(|e| panic!("{e}")),
-        );
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .unwrap_or_else(|e| panic!("websocket: {e}"));
+        let mut request = format!("ws://{}/graphql/ws", self.addr).into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
         let mut client = WsClient { socket };
         client
             .send(json!({ "type": "connection_init", "payload": payload }))
@@ -346,7 +333,7 @@ impl WsClient {
         self.socket
             .send(Message::text(message.to_string()))
             .await
-            .unwrap_or_else(|e| panic!("send: {e}"));
+            .expect("send");
     }
 
     /// The next text message as JSON, or `None` when the server closed the connection
@@ -355,11 +342,9 @@ impl WsClient {
         loop {
             let message = tokio::time::timeout(std::time::Duration::from_secs(10), self.socket.next())
                 .await
-                .unwrap_or_else(|_| panic!("no message from the server within 10 s"));
+                .expect("no message from the server within 10 s");
             match message {
-                Some(Ok(Message::Text(text))) => {
-                    return Some(serde_json::from_str(text.as_str()).unwrap_or_else(|e| panic!("{e}")))
-                }
+                Some(Ok(Message::Text(text))) => return Some(serde_json::from_str(text.as_str()).unwrap()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
                 Some(Ok(other)) => panic!("unexpected message {other:?}"),

@@ -129,10 +129,7 @@ async fn a_young_person_from_referral_to_a_closed_case() {
     // The 18th birthday (1 March 2026) is recorded by the engine's scheduler and moves
     // the young person to team 3.
     app.clock.set(noon(2026, 3, 2));
-    let report = app
-        .engine
-        .tick(date(2026, 3, 2), &mut |_| {})
-        .unwrap_or_else(|e| panic!("tick: {e}"));
+    let report = app.engine.tick(date(2026, 3, 2), &mut |_| {}).expect("tick");
     assert_eq!(report.turned_eighteen, 1);
     // Tokens are checked against the same clock: issue fresh ones.
     let (caseworker, lead) = (app.caseworker(), app.team_lead());

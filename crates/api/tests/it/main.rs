@@ -1,6 +1,9 @@
 //! Integration tests of the API: a real server on port 0 over temporary logs, driven
 //! over HTTP and WebSocket.
 
+// Helpers of an integration test are test code too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod conflicts;
 mod helpers;
 mod lifecycle;

@@ -393,7 +393,7 @@ async fn alarm_feed(app: &TestApp, token: &str, count: usize) -> Value {
         .await;
     let mut changes = Vec::new();
     while changes.len() < count {
-        let message = client.next().await.unwrap_or_else(|| panic!("the feed closed"));
+        let message = client.next().await.expect("the feed closed");
         assert_eq!(message["type"], "next", "{message}");
         changes.push(message["payload"]["data"]["alarms"].clone());
     }

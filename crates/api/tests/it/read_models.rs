@@ -246,7 +246,7 @@ async fn the_alarm_feed_reports_open_alarms_then_closes_one_when_it_is_satisfied
         .await;
     let mut opened = Vec::new();
     loop {
-        let message = client.next().await.unwrap_or_else(|| panic!("closed"));
+        let message = client.next().await.expect("closed");
         let change = &message["payload"]["data"]["alarms"];
         assert_eq!(change["change"], "OPENED", "{message}");
         assert_eq!(change["position"], json!(null));
@@ -270,7 +270,7 @@ async fn the_alarm_feed_reports_open_alarms_then_closes_one_when_it_is_satisfied
     )
     .await;
     let closed = loop {
-        let message = client.next().await.unwrap_or_else(|| panic!("closed"));
+        let message = client.next().await.expect("closed");
         let change = message["payload"]["data"]["alarms"].clone();
         if change["change"] == "CLOSED" {
             break change;

@@ -14,9 +14,15 @@ fn the_committed_sdl_is_current() {
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let diff = similar::TextDiff::from_lines(&committed, &generated)
+        .unified_diff()
+        .context_radius(2)
+        .header("committed", "generated")
+        .to_string();
     assert!(
         committed == generated,
-        "{} is stale; regenerate it with `{UPDATE_HINT}` and review the diff",
-        path.display()
+        "{} is stale; regenerate it with `{UPDATE_HINT}` and review the diff:\n{}",
+        path.display(),
+        diff.lines().take(80).collect::<Vec<_>>().join("\n")
     );
 }

@@ -27,7 +27,7 @@ async fn a_subscriber_catches_up_then_receives_live_events() {
     // Catch-up: the referral's two events (the setup's municipality and staff events are filtered out).
     let mut received = Vec::new();
     for _ in 0..2 {
-        let message = client.next().await.unwrap_or_else(|| panic!("closed"));
+        let message = client.next().await.expect("closed");
         assert_eq!(message["type"], "next", "{message}");
         assert_eq!(message["id"], "feed");
         received.push(message["payload"]["data"]["events"].clone());
@@ -44,7 +44,7 @@ async fn a_subscriber_catches_up_then_receives_live_events() {
         json!({ "y": id }),
     )
     .await;
-    let live = client.next().await.unwrap_or_else(|| panic!("closed"));
+    let live = client.next().await.expect("closed");
     assert_eq!(live["payload"]["data"]["events"]["type"], "NeedAssessed");
     assert_eq!(live["payload"]["data"]["events"]["actor"]["role"], "caseworker");
     assert_eq!(live["payload"]["data"]["events"]["payload"]["level"], "C");
@@ -83,7 +83,7 @@ async fn the_feed_needs_a_token_and_the_right_role() {
     caseworker
         .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { events { position } }" } }))
         .await;
-    let refused = caseworker.next().await.unwrap_or_else(|| panic!("closed"));
+    let refused = caseworker.next().await.expect("closed");
     assert_eq!(refused["type"], "next", "{refused}");
     assert!(refused["payload"]["data"].is_null());
     assert_eq!(refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN");

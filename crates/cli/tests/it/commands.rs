@@ -8,24 +8,18 @@ fn first_youth_id(fixture: &str) -> String {
     let line = fixture
         .lines()
         .find(|l| l.contains("\"YouthReferred\""))
-        .unwrap_or_else(|| panic!("no referral"));
-    let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
-    value["payload"]["youth_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no youth id"))
-        .to_owned()
+        .expect("no referral");
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    value["payload"]["youth_id"].as_str().expect("no youth id").to_owned()
 }
 
 fn first_cpr(fixture: &str) -> String {
     let line = fixture
         .lines()
         .find(|l| l.contains("\"YouthReferred\""))
-        .unwrap_or_else(|| panic!("no referral"));
-    let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
-    value["payload"]["cpr"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no cpr"))
-        .to_owned()
+        .expect("no referral");
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    value["payload"]["cpr"].as_str().expect("no cpr").to_owned()
 }
 
 #[test]
@@ -39,8 +33,8 @@ fn import_verify_summary_and_export_round_trip() {
     assert!(summary.stdout.contains("540 Sønderborg"), "{}", summary.stdout);
     let out = dir.path().join("again.ndjson");
     kui(&data, &["export", "-o", out.to_str().unwrap_or_default()]).ok();
-    let again = fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
-    let original = fs::read(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    let again = fs::read(&out).unwrap();
+    let original = fs::read(small_fixture()).unwrap();
     assert!(again == original, "export after import differs from the fixture");
 }
 
@@ -48,7 +42,7 @@ fn import_verify_summary_and_export_round_trip() {
 fn history_by_id_and_by_cpr_as_table_json_and_as_of() {
     let dir = small_data();
     let data = dir.path().join("data");
-    let fixture = fs::read_to_string(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    let fixture = fs::read_to_string(small_fixture()).unwrap();
     let id = first_youth_id(&fixture);
     let cpr = first_cpr(&fixture);
 
@@ -61,15 +55,15 @@ fn history_by_id_and_by_cpr_as_table_json_and_as_of() {
     assert_eq!(by_cpr.stdout, table.stdout);
 
     let json = kui(&data, &["history", &id, "--json"]).ok();
-    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}"));
-    let entries = value["entries"].as_array().unwrap_or_else(|| panic!("entries"));
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let entries = value["entries"].as_array().expect("entries");
     assert!(entries.len() >= 2);
     let positions: Vec<u64> = entries.iter().filter_map(|e| e["position"].as_u64()).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "in log order");
     let first_day = entries[0]["occurred_at"].as_str().unwrap_or_default()[..10].to_owned();
 
     let early = kui(&data, &["history", &id, "--as-of", &first_day, "--json"]).ok();
-    let early: serde_json::Value = serde_json::from_str(&early.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let early: serde_json::Value = serde_json::from_str(&early.stdout).unwrap();
     let early_entries = early["entries"].as_array().map(Vec::len).unwrap_or(0);
     assert!(early_entries >= 1 && early_entries <= entries.len());
 }
@@ -98,13 +92,13 @@ fn bad_input_gets_a_clear_error_and_writes_nothing() {
     kui(&data, &["history", "300299-1234"]).fails_with(2, "not a real date");
     kui(&data, &["history", "0190b5a0-0000-7000-8000-000000000001"]).fails_with(2, "not found");
 
-    let not_a_log = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    fs::write(not_a_log.path().join("notes.txt"), "hello").unwrap_or_else(|e| panic!("{e}"));
+    let not_a_log = tempfile::tempdir().unwrap();
+    fs::write(not_a_log.path().join("notes.txt"), "hello").unwrap();
     kui(not_a_log.path(), &["verify"]).fails_with(2, "not a kui log");
 
-    let fixture = fs::read(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    let fixture = fs::read(small_fixture()).unwrap();
     let truncated = dir.path().join("truncated.ndjson");
-    fs::write(&truncated, &fixture[..fixture.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(&truncated, &fixture[..fixture.len() / 2]).unwrap();
     let fresh = dir.path().join("fresh");
     kui(&fresh, &["import", truncated.to_str().unwrap_or_default()]).fails_with(2, "truncated");
     let summary = kui(&fresh, &["summary"]).ok();
@@ -146,13 +140,13 @@ fn reports_as_of_a_past_date_show_the_models_as_they_stood_then() {
     let then = members(&["report", "teams", "--as-of", "2021-01-31", "--json"]);
     assert!(then > 0 && then < now, "{then} members then, {now} now");
     let alarms = kui(&data, &["report", "alarms", "--as-of", "2023-06-30", "--json"]).ok();
-    let report: serde_json::Value = serde_json::from_str(&alarms.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let report: serde_json::Value = serde_json::from_str(&alarms.stdout).unwrap();
     assert_eq!(report["as_of"], "2023-06-30");
 }
 
 #[test]
 fn init_then_generate_refuses_a_used_directory() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let init = kui(
         &data,
@@ -174,7 +168,7 @@ fn init_then_generate_refuses_a_used_directory() {
 
 #[test]
 fn every_command_has_help() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     for command in [
         "init", "demo", "generate", "history", "verify", "tick", "export", "import", "summary", "serve", "schema",
     ] {
@@ -189,14 +183,14 @@ fn verify_names_the_first_altered_position() {
     let data = dir.path().join("data");
     let segment = data.join("events.seg");
     let mut bytes = fs::read(&segment).unwrap_or_else(|e| panic!("{}: {e}", segment.display()));
-    let fixture = fs::read_to_string(small_fixture()).unwrap_or_else(|e| panic!("{e}"));
+    let fixture = fs::read_to_string(small_fixture()).unwrap();
     // Rename the young person of the 100th referral in the stored bytes, keeping the length.
     let line = fixture
         .lines()
         .filter(|l| l.contains("\"YouthReferred\""))
         .nth(99)
         .unwrap_or_default();
-    let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
     let position = value["position"].as_u64().unwrap_or_default();
     let name = value["payload"]["name"].as_str().unwrap_or_default().to_owned();
     let needle = format!("\"name\":\"{name}\"");
@@ -206,7 +200,7 @@ fn verify_names_the_first_altered_position() {
         .unwrap_or_else(|| panic!("{needle} not found in the segment"));
     let first_letter = at + "\"name\":\"".len();
     bytes[first_letter] = if bytes[first_letter] == b'X' { b'Y' } else { b'X' };
-    fs::write(&segment, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(&segment, &bytes).unwrap();
 
     let run = kui(&data, &["verify"]);
     assert_ne!(run.code, 0, "an altered log must not verify:\n{}", run.stdout);
@@ -219,7 +213,7 @@ fn verify_names_the_first_altered_position() {
 
 #[test]
 fn schema_prints_the_committed_graphql_sdl() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let printed = kui(dir.path(), &["schema"]).ok();
     let committed = fs::read_to_string(workspace_root().join("schemas/schema.graphql")).unwrap_or_default();
     assert_eq!(printed.stdout, committed);
@@ -227,7 +221,7 @@ fn schema_prints_the_committed_graphql_sdl() {
 
 #[test]
 fn serve_refuses_an_empty_data_directory_and_a_weak_secret() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let secret = "s".repeat(40);
     kui(dir.path(), &["serve", "--jwt-secret", &secret, "--addr", "127.0.0.1:0"]).fails_with(2, "holds no kui log");
     let data = small_data();

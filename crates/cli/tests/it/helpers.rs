@@ -22,7 +22,7 @@ pub fn kui(data: &Path, args: &[&str]) -> Run {
         .env_remove("KUI_DATA")
         .env_remove("KUI_NOW")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run kui: {e}"));
+        .expect("cannot run kui");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -59,9 +59,9 @@ pub fn small_fixture() -> PathBuf {
 
 /// A fresh data directory with the committed small fixture imported.
 pub fn small_data() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let fixture = small_fixture();
-    let fixture = fixture.to_str().unwrap_or_else(|| panic!("path"));
+    let fixture = fixture.to_str().expect("path");
     kui(&dir.path().join("data"), &["import", fixture]).ok();
     dir
 }

@@ -1,5 +1,8 @@
 //! End-to-end tests: the real `kui` binary on temporary data directories.
 
+// Helpers of an integration test are test code too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod commands;
 mod fixture;
 mod helpers;

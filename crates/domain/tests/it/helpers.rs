@@ -91,17 +91,17 @@ pub fn meeting_id() -> MeetingId {
 
 /// Sønderborg.
 pub fn municipality() -> MunicipalityCode {
-    MunicipalityCode::new(540).unwrap_or_else(|e| panic!("{e}"))
+    MunicipalityCode::new(540).unwrap()
 }
 
 /// The law's band: 15 up to but not including 25.
 pub fn band_15_25() -> AgeBand {
-    AgeBand::new(15, 25).unwrap_or_else(|e| panic!("{e}"))
+    AgeBand::new(15, 25).unwrap()
 }
 
 /// The widened band of Sønderborg, Viborg, Hjørring and Aalborg: 15 up to 30.
 pub fn band_15_30() -> AgeBand {
-    AgeBand::new(15, 30).unwrap_or_else(|e| panic!("{e}"))
+    AgeBand::new(15, 30).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------

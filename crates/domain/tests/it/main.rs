@@ -7,6 +7,9 @@
 //! - `decode`: the event catalogue round-trips; old versions upcast; unknown ones fail.
 //! - `schemas`: the JSON Schemas in `schemas/events/` match the catalogue (`UPDATE_EXPECT=1` rewrites them).
 
+// Helpers of an integration test are test code too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod decode;

@@ -100,7 +100,7 @@ fn reconfiguring_records_the_new_settings() {
 #[test]
 fn municipality_code_cannot_change() {
     let moved = MunicipalityConfigured {
-        municipality: MunicipalityCode::new(851).unwrap_or_else(|e| panic!("{e}")),
+        municipality: MunicipalityCode::new(851).unwrap(),
         ..settings()
     };
     given::<Municipality>([settings().into()])

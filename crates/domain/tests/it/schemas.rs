@@ -92,7 +92,7 @@ fn schemas_on_disk_match_the_catalogue() {
     for (name, text) in &generated {
         match committed.get(name) {
             None => problems.push(format!("missing: {name}")),
-            Some(on_disk) if on_disk != text => problems.push(format!("stale:   {name}")),
+            Some(on_disk) if on_disk != text => problems.push(format!("stale:   {name}\n{}", diff(on_disk, text))),
             Some(_) => {}
         }
     }
@@ -249,4 +249,14 @@ fn every_payload_has_the_json_types_its_schema_describes() {
         "payloads that contradict their schema:\n  {}",
         misfits.join("\n  ")
     );
+}
+
+/// The first lines of a unified diff from the committed text to the generated one.
+fn diff(committed: &str, generated: &str) -> String {
+    let diff = similar::TextDiff::from_lines(committed, generated)
+        .unified_diff()
+        .context_radius(2)
+        .header("committed", "generated")
+        .to_string();
+    diff.lines().take(60).collect::<Vec<_>>().join("\n")
 }

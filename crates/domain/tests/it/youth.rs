@@ -246,7 +246,7 @@ fn age_band_is_the_municipalitys_a_15_30_band_accepts_a_27_year_old() {
 
 #[test]
 fn age_band_starting_at_13_accepts_a_14_year_old() {
-    let aalborg = AgeBand::new(13, 30).unwrap_or_else(|e| panic!("{e}"));
+    let aalborg = AgeBand::new(13, 30).unwrap();
     given::<Youth>([])
         .when(YouthInput::Refer {
             referral: referral(CHILD_14),

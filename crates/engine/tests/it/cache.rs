@@ -97,11 +97,7 @@ fn a_second_load_reads_only_what_was_appended_in_between() {
     let youth = world.refer("010108-4321");
     let counting = CountingLog::over(world.log.clone());
     let engine = Engine::new(counting.clone(), world.clock.clone(), Arc::new(SeededIds::new(2)));
-    let replay = |engine: &Engine| {
-        engine
-            .load::<Youth>(&youth.stream_name())
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let replay = |engine: &Engine| engine.load::<Youth>(&youth.stream_name()).unwrap();
 
     let first = replay(&engine);
     assert_eq!(
@@ -123,7 +119,7 @@ fn a_second_load_reads_only_what_was_appended_in_between() {
     world
         .engine
         .execute(Command::Youth(youth, assess), &world.as_counsellor())
-        .unwrap_or_else(|e| panic!("assess: {e}"));
+        .expect("assess");
     let after = replay(&engine);
     assert_eq!(
         counting.take() as u64,
@@ -142,12 +138,7 @@ fn a_second_load_reads_only_what_was_appended_in_between() {
 fn commands_decide_on_the_cached_state_and_conflicts_still_hold() {
     let world = world();
     let youth = world.refer("010108-4321");
-    let (_, version) = world
-        .engine
-        .youth(youth)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("referred"));
+    let (_, version) = world.engine.youth(youth).ok().flatten().expect("referred");
     let assess = |level| {
         YouthCommand::Case(CaseCommand::AssessNeed {
             level,
@@ -158,7 +149,7 @@ fn commands_decide_on_the_cached_state_and_conflicts_still_hold() {
     world
         .engine
         .execute(Command::Youth(youth, assess(NeedLevel::B)), &world.as_counsellor())
-        .unwrap_or_else(|e| panic!("assess: {e}"));
+        .expect("assess");
     // Expecting the version the cache held before the assessment is a conflict.
     let stale = world.engine.execute(
         Command::Youth(youth, assess(NeedLevel::C)),
@@ -176,11 +167,7 @@ fn an_append_elsewhere_costs_one_lookup_then_none() {
     let youth = world.refer("010108-4321");
     let counting = CountingLog::over(world.log.clone());
     let engine = Engine::new(counting.clone(), world.clock.clone(), Arc::new(SeededIds::new(2)));
-    let load = || {
-        engine
-            .load::<Youth>(&youth.stream_name())
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let load = || engine.load::<Youth>(&youth.stream_name()).unwrap();
     let first = load();
     counting.take();
     counting.take_lookups();

@@ -14,11 +14,8 @@ fn a_referral_writes_the_case_and_returns_version_and_position() {
     let world = world();
     let before = world.event_count();
     let youth = world.refer("150309-4321");
-    let stream = StreamId::new(youth.stream_name()).unwrap_or_else(|e| panic!("{e}"));
-    let events = world
-        .log
-        .read_stream(&stream, Version(1))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let stream = StreamId::new(youth.stream_name()).unwrap();
+    let events = world.log.read_stream(&stream, Version(1)).unwrap();
     let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(types, ["YouthReferred", "TeamAssigned"]);
     assert_eq!(world.event_count(), before + 2);
@@ -30,7 +27,7 @@ fn a_referral_writes_the_case_and_returns_version_and_position() {
 #[test]
 fn the_youth_id_must_belong_to_the_cpr_number() {
     let world = world();
-    let cpr = kui_domain::Cpr::parse("150309-4321").unwrap_or_else(|e| panic!("{e}"));
+    let cpr = kui_domain::Cpr::parse("150309-4321").unwrap();
     let wrong = YouthId(Uuid::from_u128(99));
     let result = world
         .engine
@@ -64,7 +61,7 @@ fn a_wrong_expected_version_is_a_conflict_and_writes_nothing() {
     let executed = world
         .engine
         .execute(Command::Youth(youth, command), &world.as_counsellor().expecting(2))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(executed.version, 3);
 }
 
@@ -79,16 +76,10 @@ fn a_command_id_makes_a_command_idempotent() {
             offered_by: world.counsellor,
         }),
     );
-    let first = world
-        .engine
-        .execute(command.clone(), &context)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let first = world.engine.execute(command.clone(), &context).unwrap();
     let count = world.event_count();
     // The offer is pending, so deciding again would be rejected; the retry returns the first result.
-    let second = world
-        .engine
-        .execute(command, &context)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let second = world.engine.execute(command, &context).unwrap();
     assert!(!first.replayed);
     assert!(second.replayed);
     assert_eq!((first.position, first.version), (second.position, second.version));
@@ -136,7 +127,7 @@ fn a_check_runs_before_the_decision_and_its_refusal_writes_nothing() {
     let passed = world
         .engine
         .execute_checked(offer.clone(), &context, |_, _| Ok::<(), Checked>(()))
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .unwrap();
     assert_eq!(passed.version, 3);
     // The check comes before the command id: a refused caller does not learn the result.
     let replay_refused = world
@@ -222,7 +213,7 @@ fn a_decision_appointing_a_coordinator_writes_both_streams_atomically_with_causa
     world
         .engine
         .execute(Command::Meeting(meeting, table), &world.as_lead())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let decision = Decision {
         youth_id: youth,
         coordinator: Some(world.counsellor),
@@ -244,12 +235,12 @@ fn a_decision_appointing_a_coordinator_writes_both_streams_atomically_with_causa
             Command::Meeting(meeting, MeetingCommand::RecordDecision(decision)),
             &world.as_lead(),
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(executed.streams.len(), 2);
     let all = world
         .log
         .read_all(kui_log::Position(executed.first_position), 10)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let types: Vec<&str> = all.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(
         types,
@@ -262,12 +253,7 @@ fn a_decision_appointing_a_coordinator_writes_both_streams_atomically_with_causa
     assert_eq!(all[1].metadata.causation_id, Some(all[0].event_id));
     assert_eq!(all[2].metadata.causation_id, Some(all[0].event_id));
     assert_eq!(all[1].stream.as_str(), youth.stream_name());
-    let (state, _) = world
-        .engine
-        .youth(youth)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("youth"));
+    let (state, _) = world.engine.youth(youth).ok().flatten().expect("youth");
     assert_eq!(state.coordinator(), Some(world.counsellor));
 }
 
@@ -279,18 +265,12 @@ fn a_decision_the_young_person_cannot_accept_writes_neither_stream() {
     let offer = YouthCommand::Case(CaseCommand::OfferCoordinator {
         offered_by: world.counsellor,
     });
-    world
-        .engine
-        .execute(Command::Youth(youth, offer), &ctx)
-        .unwrap_or_else(|e| panic!("{e}"));
+    world.engine.execute(Command::Youth(youth, offer), &ctx).unwrap();
     let decline = YouthCommand::Case(CaseCommand::DeclineCoordinator {
         declined_by: kui_domain::values::ConsentGiver::Youth,
         note: String::new(),
     });
-    world
-        .engine
-        .execute(Command::Youth(youth, decline), &ctx)
-        .unwrap_or_else(|e| panic!("{e}"));
+    world.engine.execute(Command::Youth(youth, decline), &ctx).unwrap();
     let meeting = MeetingId(Uuid::from_u128(501));
     world.schedule(meeting, Forum::KMeeting, date(2026, 1, 20), 120);
     let table = MeetingCommand::TableCase {
@@ -301,7 +281,7 @@ fn a_decision_the_young_person_cannot_accept_writes_neither_stream() {
     world
         .engine
         .execute(Command::Meeting(meeting, table), &world.as_lead())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let before = world.event_count();
     let decision = Decision {
         youth_id: youth,
@@ -354,12 +334,7 @@ fn concurrent_commands_on_one_stream_all_land_through_retries() {
         .collect();
     let mut versions: Vec<u64> = handles
         .into_iter()
-        .map(|h| {
-            h.join()
-                .unwrap_or_else(|_| panic!("thread"))
-                .unwrap_or_else(|e| panic!("{e}"))
-                .version
-        })
+        .map(|h| h.join().expect("thread").unwrap().version)
         .collect();
     versions.sort_unstable();
     assert_eq!(versions, (3..=6).collect::<Vec<u64>>());

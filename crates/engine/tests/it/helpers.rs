@@ -25,7 +25,7 @@ pub struct World {
 }
 
 pub fn municipality() -> MunicipalityCode {
-    MunicipalityCode::new(540).unwrap_or_else(|e| panic!("{e}"))
+    MunicipalityCode::new(540).unwrap()
 }
 
 pub fn settings() -> MunicipalityConfigured {
@@ -63,7 +63,7 @@ pub fn open_world(now: DateTime<Utc>) -> World {
             Command::Municipality(world.municipality, MunicipalityCommand(settings())),
             &admin,
         )
-        .unwrap_or_else(|e| panic!("configure: {e}"));
+        .expect("configure");
     for (id, name, department) in [
         (world.counsellor, "Mette Holm", Department::Uu),
         (world.adviser, "Jonas Krogh", Department::JobCentre),
@@ -79,7 +79,7 @@ pub fn open_world(now: DateTime<Utc>) -> World {
         world
             .engine
             .execute(Command::Staff(id, register), &admin)
-            .unwrap_or_else(|e| panic!("staff: {e}"));
+            .expect("staff");
     }
     world
 }
@@ -99,11 +99,11 @@ impl World {
 
     /// Refers the young person with this CPR number; returns the id.
     pub fn refer(&self, cpr: &str) -> YouthId {
-        let cpr = Cpr::parse(cpr).unwrap_or_else(|e| panic!("{e}"));
+        let cpr = Cpr::parse(cpr).unwrap();
         let id = YouthId::for_cpr(&cpr);
         self.engine
             .execute(Command::Youth(id, self.referral(&cpr)), &self.as_counsellor())
-            .unwrap_or_else(|e| panic!("refer: {e}"));
+            .expect("refer");
         id
     }
 
@@ -133,7 +133,7 @@ impl World {
         };
         self.engine
             .execute(Command::Meeting(meeting, command), &self.as_lead())
-            .unwrap_or_else(|e| panic!("schedule: {e}"));
+            .expect("schedule");
     }
 
     pub fn event_count(&self) -> u64 {

@@ -25,7 +25,7 @@ fn history_follows_the_young_person_across_streams_and_as_of_a_date() {
         world
             .engine
             .execute(Command::Meeting(meeting, table), &world.as_lead())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     }
     world.clock.set(noon(2026, 3, 1));
     let plan = Plan {
@@ -47,9 +47,9 @@ fn history_follows_the_young_person_across_streams_and_as_of_a_date() {
     world
         .engine
         .execute(Command::Youth(youth, update), &world.as_counsellor())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
 
-    let full = world.engine.history(youth, None).unwrap_or_else(|e| panic!("{e}"));
+    let full = world.engine.history(youth, None).unwrap();
     let types: Vec<&str> = full.entries.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(types, ["YouthReferred", "TeamAssigned", "CaseTabled", "PlanUpdated"]);
     assert!(full.entries.windows(2).all(|w| w[0].position < w[1].position));
@@ -60,10 +60,7 @@ fn history_follows_the_young_person_across_streams_and_as_of_a_date() {
     );
     assert!(full.entries.iter().all(|e| e.hash.len() == 64));
 
-    let then = world
-        .engine
-        .history(youth, Some(date(2026, 2, 15)))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let then = world.engine.history(youth, Some(date(2026, 2, 15))).unwrap();
     assert_eq!(then.entries.len(), 3);
     assert_eq!(then.state.as_ref().and_then(|s| s.plan.clone()), None);
 }
@@ -72,7 +69,7 @@ fn history_follows_the_young_person_across_streams_and_as_of_a_date() {
 fn a_clean_log_verifies() {
     let world = world();
     world.refer("150309-4321");
-    let verified = world.engine.verify(&mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+    let verified = world.engine.verify(&mut |_, _| {}).unwrap();
     assert_eq!(verified.youth, 1);
     assert_eq!(verified.log.events, world.event_count());
 }

@@ -7,11 +7,11 @@ use kui_log::{EventLog, StreamId, Version};
 use crate::helpers::world;
 
 fn types_of(world: &crate::helpers::World, youth: kui_domain::YouthId) -> Vec<String> {
-    let stream = StreamId::new(youth.stream_name()).unwrap_or_else(|e| panic!("{e}"));
+    let stream = StreamId::new(youth.stream_name()).unwrap();
     world
         .log
         .read_stream(&stream, Version(1))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .into_iter()
         .map(|e| e.event_type)
         .collect()
@@ -23,21 +23,12 @@ fn turned_eighteen_is_recorded_on_the_birthday_and_only_once() {
     // Born 1 March 2008: 17 on the referral day, 18 on 1 March 2026.
     let youth = world.refer("010308-4321");
     world.clock.set(noon(2026, 2, 28));
-    let early = world
-        .engine
-        .tick(date(2026, 2, 28), &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let early = world.engine.tick(date(2026, 2, 28), &mut |_| {}).unwrap();
     assert_eq!(early.turned_eighteen, 0);
     world.clock.set(noon(2026, 3, 1));
-    let on_the_day = world
-        .engine
-        .tick(date(2026, 3, 1), &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let on_the_day = world.engine.tick(date(2026, 3, 1), &mut |_| {}).unwrap();
     assert_eq!(on_the_day.turned_eighteen, 1);
-    let again = world
-        .engine
-        .tick(date(2026, 3, 1), &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let again = world.engine.tick(date(2026, 3, 1), &mut |_| {}).unwrap();
     assert_eq!(again.turned_eighteen, 0);
     let types = types_of(&world, youth);
     assert_eq!(types.iter().filter(|t| *t == "TurnedEighteen").count(), 1);
@@ -49,12 +40,9 @@ fn a_tick_after_downtime_catches_up_dated_on_the_birthday() {
     let world = world();
     let youth = world.refer("010308-4321");
     world.clock.set(noon(2026, 6, 1));
-    let report = world
-        .engine
-        .tick(date(2026, 6, 1), &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let report = world.engine.tick(date(2026, 6, 1), &mut |_| {}).unwrap();
     assert_eq!(report.turned_eighteen, 1);
-    let history = world.engine.history(youth, None).unwrap_or_else(|e| panic!("{e}"));
+    let history = world.engine.history(youth, None).unwrap();
     let eighteen = history.entries.iter().find(|e| e.event_type == "TurnedEighteen");
     let occurred = eighteen.map(|e| e.occurred_at.date_naive());
     assert_eq!(occurred, Some(date(2026, 3, 1)));
@@ -75,10 +63,7 @@ fn concurrent_ticks_record_each_milestone_once() {
         })
         .collect();
     for thread in threads {
-        thread
-            .join()
-            .unwrap_or_else(|_| panic!("thread"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        thread.join().expect("thread").unwrap();
     }
     for youth in [a, b] {
         let count = types_of(&world, youth)
@@ -95,10 +80,7 @@ fn ageing_out_of_the_band_closes_the_case() {
     // Born 10 February 1997: 28 in January 2026, 30 (the band's end) on 10 February 2027.
     let youth = world.refer("100297-1234");
     world.clock.set(noon(2027, 2, 10));
-    let report = world
-        .engine
-        .tick(date(2027, 2, 10), &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let report = world.engine.tick(date(2027, 2, 10), &mut |_| {}).unwrap();
     assert_eq!(report.aged_out, 1);
     let types = types_of(&world, youth);
     assert_eq!(

@@ -13,25 +13,19 @@ fn export_then_import_is_lossless_and_verifies() {
     world.refer("150309-4321");
     world.refer("160309-4321");
     let mut exported = Vec::new();
-    let n = world
-        .engine
-        .export_ndjson(&mut exported, &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let n = world.engine.export_ndjson(&mut exported, &mut |_| {}).unwrap();
     assert_eq!(n, world.event_count());
 
     let target = empty_world();
     let imported = target
         .engine
         .import_ndjson(&mut Cursor::new(exported.clone()), &mut |_, _| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(imported, n);
     let mut again = Vec::new();
-    target
-        .engine
-        .export_ndjson(&mut again, &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    target.engine.export_ndjson(&mut again, &mut |_| {}).unwrap();
     assert_eq!(again, exported);
-    target.engine.verify(&mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+    target.engine.verify(&mut |_, _| {}).unwrap();
 }
 
 #[test]
@@ -39,10 +33,7 @@ fn a_truncated_or_tampered_import_writes_nothing() {
     let world = world();
     world.refer("150309-4321");
     let mut exported = Vec::new();
-    world
-        .engine
-        .export_ndjson(&mut exported, &mut |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    world.engine.export_ndjson(&mut exported, &mut |_| {}).unwrap();
 
     let truncated = exported[..exported.len() - 20].to_vec();
     let target = empty_world();
@@ -53,7 +44,7 @@ fn a_truncated_or_tampered_import_writes_nothing() {
     );
     assert_eq!(target.event_count(), 0);
 
-    let text = String::from_utf8(exported).unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8(exported).unwrap();
     let tampered = text.replacen("Emil Jensen", "Emil Hansen", 1);
     assert_ne!(tampered, text);
     let result = target

@@ -1,5 +1,8 @@
 //! Integration tests of kui-log, against a real sled directory per test.
 
+// Helpers of an integration test are test code too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod append;
 mod crash;
 mod damage;

@@ -56,14 +56,18 @@ fn golden_reports_of_the_small_fixture() {
         let text = serde_json::to_string_pretty(&report).expect("json") + "\n";
         if update {
             std::fs::write(&path, &text).expect("write golden file");
-        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            stale.push(name);
+        } else {
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            if committed != text {
+                stale.push(format!("{name}:\n{}", diff(&committed, &text)));
+            }
         }
     }
     assert!(
         stale.is_empty(),
-        "golden reports differ: {stale:?}; review the change, then run \
-         UPDATE_EXPECT=1 cargo test -p kui-projections --test integration golden"
+        "golden reports differ:\n{}\nreview the change, then run \
+         UPDATE_EXPECT=1 cargo test -p kui-projections --test integration golden",
+        stale.join("\n")
     );
 }
 
@@ -196,4 +200,14 @@ fn one_coordinators_load_is_their_row_of_the_report() {
     assert_eq!(load.capacity, models.directory.capacity_of(idle));
     let stranger = kui_domain::StaffId(uuid::Uuid::from_u128(7));
     assert_eq!(models.caseload.coordinator_load(&models.directory, stranger), None);
+}
+
+/// The first lines of a unified diff from the committed report to the computed one.
+fn diff(committed: &str, computed: &str) -> String {
+    let diff = similar::TextDiff::from_lines(committed, computed)
+        .unified_diff()
+        .context_radius(2)
+        .header("committed", "computed")
+        .to_string();
+    diff.lines().take(60).collect::<Vec<_>>().join("\n")
 }

@@ -2,6 +2,9 @@
 //! scenario per alarm rule, restart from snapshots, live following, the decoders and the
 //! folds kept as of past days.
 
+// Helpers of an integration test are test code too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod alarms;
 mod golden;
 mod helpers;
