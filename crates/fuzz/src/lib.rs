@@ -11,7 +11,8 @@
 //! - [`segment`]: the segment decoder, recovery and `repair::inspect` on arbitrary bytes
 //!   and on mutations of a small valid log. Error kinds are the documented ones, a
 //!   read-only open and `inspect` change no byte, a writable open cuts only the
-//!   interrupted write it reports and never an acknowledged event.
+//!   interrupted write it reports and never an acknowledged event, and a planned repair
+//!   leaves a log that opens and verifies, losing only what the plan says.
 //! - [`ndjson`]: the NDJSON line parser, `EventLog::import` through
 //!   `kui_log::ndjson::import_ndjson`, and the engine's import. A failed import leaves
 //!   the log's head and bytes as they were, an accepted one verifies and exports back

@@ -36,14 +36,19 @@ const WATERMARK_SLOTS: [std::ops::Range<usize>; 2] = [512..576, 1024..1088];
 ///   the segment only by cutting, at the offset of the interrupted write it reports; a
 ///   second open finds nothing to cut and the same events;
 /// - a writable open succeeds when a read-only open and its `verify` did, with the same
-///   events, and a read-only open succeeds when a writable one did.
+///   events, and a read-only open succeeds when a writable one did;
+/// - `inspect` plans a repair exactly when a read-only open or its `verify` fails or an
+///   interrupted write was found, and carrying the plan out (on a copy) leaves a log that
+///   opens with nothing to cut, verifies, and holds the events the plan keeps.
 ///
 /// And for mutations of a valid log:
 ///
 /// - the events a log opens with are a prefix of the seed's, unchanged (nothing invented
 ///   or altered);
 /// - while the watermark slots are as the seed had them, no event up to the watermark is
-///   lost, and a reported interrupted write starts at or after the watermark's offset.
+///   lost, and a reported interrupted write starts at or after the watermark's offset;
+/// - while they are intact, a repair that says it loses nothing acknowledged keeps every
+///   event up to the watermark.
 pub fn segment(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -109,6 +114,18 @@ fn check(bytes: &[u8], seed: Option<(&SeedSegment, &[Envelope])>) {
         assert_content_error(error, "repair::inspect");
     }
     assert_eq!(files::snapshot(&path), before, "repair::inspect changed the directory");
+    match (&plan, &read_only) {
+        (Ok(None), Some((_, false))) | (Ok(None), None) => {
+            panic!("repair::inspect finds nothing to repair in a log that does not open and verify read-only")
+        }
+        (Ok(Some(plan)), Some((opened, true))) if opened.interrupted.is_none() => {
+            panic!("repair::inspect plans a repair of a log that opens and verifies: {plan:?}")
+        }
+        _ => {}
+    }
+    if let Ok(Some(plan)) = &plan {
+        check_repair(plan, bytes, seed);
+    }
 
     let writable = match SledLog::open(&path, seeds::fuzz_log_options()) {
         Ok(log) => Some(writable_checks(log, &segment_path, bytes, seed)),
@@ -145,6 +162,58 @@ fn check(bytes: &[u8], seed: Option<(&SeedSegment, &[Envelope])>) {
             written.events.len()
         ),
         _ => {}
+    }
+}
+
+/// Carries out `plan` on a copy of the log: the repaired log opens for writing with
+/// nothing to cut, verifies, and holds the events the plan said it keeps; on a mutated
+/// valid log, a repair that says it loses nothing acknowledged keeps every event up to
+/// the watermark.
+fn check_repair(plan: &kui_log::repair::RepairPlan, bytes: &[u8], seed: Option<(&SeedSegment, &[Envelope])>) {
+    let dir = files::temp_dir();
+    let path = dir.path().join("log");
+    fs::create_dir(&path).expect("creating the log directory");
+    fs::write(path.join(SEGMENT_FILE), bytes).expect("writing the segment");
+    let mut copy = plan.clone();
+    copy.path = path.clone();
+    let repaired =
+        kui_log::repair::repair(&copy).unwrap_or_else(|error| panic!("repairing {plan:?} failed: {error:?}"));
+    assert_eq!(
+        repaired.head, plan.kept_head,
+        "the repair kept another head than it planned"
+    );
+    let log = SledLog::open(&path, seeds::fuzz_log_options())
+        .unwrap_or_else(|error| panic!("the log does not open after a repair ({plan:?}): {error:?}"));
+    assert!(
+        log.interrupted().is_none(),
+        "the repaired log has an interrupted write: {:?}",
+        log.interrupted()
+    );
+    log.verify(&mut |_| {})
+        .unwrap_or_else(|error| panic!("the repaired log does not verify ({plan:?}): {error:?}"));
+    let events = scan(&log).unwrap_or_else(|error| panic!("reading the repaired log: {error:?}"));
+    assert_eq!(
+        events.len() as u64,
+        plan.kept_head,
+        "the repaired log holds other events than planned"
+    );
+    drop(log);
+    if let Some((seed, original)) = seed {
+        assert!(
+            events.len() <= original.len() && events == &original[..events.len()],
+            "the repaired log holds events that are not a prefix of the seed's"
+        );
+        let slots_intact = WATERMARK_SLOTS
+            .iter()
+            .all(|slot| bytes.get(slot.clone()) == seed.bytes.get(slot.clone()));
+        if slots_intact && !plan.loses_acknowledged() {
+            assert!(
+                events.len() as u64 >= seed.acknowledged.position,
+                "the repair said it loses nothing acknowledged, but kept {} events of the {} acknowledged: {plan:?}",
+                events.len(),
+                seed.acknowledged.position
+            );
+        }
     }
 }
 
