@@ -178,7 +178,7 @@ fn post(token: Option<&str>, body: Vec<u8>) -> Request<Body> {
 
 fn check_memory(server: &Server) {
     let count = server.requests.fetch_add(1, Ordering::Relaxed) + 1;
-    if count % RSS_EVERY != 0 {
+    if !count.is_multiple_of(RSS_EVERY) {
         return;
     }
     let Some(rss) = resident_bytes() else {

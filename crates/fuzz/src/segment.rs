@@ -200,7 +200,7 @@ fn check_repair(plan: &kui_log::repair::RepairPlan, bytes: &[u8], seed: Option<(
     drop(log);
     if let Some((seed, original)) = seed {
         assert!(
-            events.len() <= original.len() && events == &original[..events.len()],
+            events.len() <= original.len() && events == original[..events.len()],
             "the repaired log holds events that are not a prefix of the seed's"
         );
         let slots_intact = WATERMARK_SLOTS
@@ -326,7 +326,7 @@ fn check_against_seed(
     original: &[Envelope],
 ) {
     assert!(
-        events.len() <= original.len() && events == &original[..events.len()],
+        events.len() <= original.len() && *events == original[..events.len()],
         "the log opened with events that are not a prefix of the seed's ({} events)",
         events.len()
     );
