@@ -5,7 +5,11 @@ use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
-use kui_log::{Envelope, EventLog, LogError, Position, SledLog};
+use kui_log::{
+    Actor, AppendRequest, Envelope, EventLog, ExpectedVersion, LogError, Metadata, NewEvent, Position, SledLog,
+    StreamAppend, StreamId,
+};
+use uuid::Uuid;
 
 use crate::files;
 use crate::mutate;
@@ -39,7 +43,9 @@ const WATERMARK_SLOTS: [std::ops::Range<usize>; 2] = [512..576, 1024..1088];
 ///   events, and a read-only open succeeds when a writable one did;
 /// - `inspect` plans a repair exactly when a read-only open or its `verify` fails or an
 ///   interrupted write was found, and carrying the plan out (on a copy) leaves a log that
-///   opens with nothing to cut, verifies, and holds the events the plan keeps.
+///   opens with nothing to cut, verifies, and holds the events the plan keeps;
+/// - a log that opened for writing and verified takes an append, and verifies with it
+///   after another open.
 ///
 /// And for mutations of a valid log:
 ///
@@ -262,12 +268,11 @@ fn writable_checks(
     bytes: &[u8],
     seed: Option<(&SeedSegment, &[Envelope])>,
 ) -> Opened {
-    if let Err(error) = log.verify(&mut |_| {}) {
-        match error {
-            LogError::Corrupt { .. } => {}
-            other => panic!("verify after a writable open failed with {other:?}, not Corrupt"),
-        }
-    }
+    let verified = match log.verify(&mut |_| {}) {
+        Ok(_) => true,
+        Err(LogError::Corrupt { .. }) => false,
+        Err(other) => panic!("verify after a writable open failed with {other:?}, not Corrupt"),
+    };
     let events = scan(&log).unwrap_or_else(|error| panic!("reading a log the writable open accepted: {error:?}"));
     let interrupted = log.interrupted().cloned();
     if let Some(found) = &interrupted {
@@ -310,11 +315,71 @@ fn writable_checks(
     );
     let reopened = scan(&again).unwrap_or_else(|error| panic!("reading the reopened log: {error:?}"));
     assert!(reopened == events, "the second open has other events than the first");
-    drop(again);
+    if verified {
+        append_after_recovery(again, path, &events);
+    }
     Opened {
         events,
         interrupted: interrupted.map(|found| found.offset),
     }
+}
+
+/// A recovered log that verified takes an append, and keeps verifying with it after
+/// another open: the open left the writer at the right end of the records, with the
+/// right head and hash.
+fn append_after_recovery(log: SledLog, path: &Path, events: &[Envelope]) {
+    let stream = StreamId::new("fuzz-appended").expect("a valid stream id");
+    let event = NewEvent {
+        event_id: Uuid::from_u128(0x00a9_9e4d),
+        event_type: "Appended".into(),
+        schema_version: 1,
+        payload: br#"{"after":"recovery"}"#.to_vec(),
+        metadata: Metadata {
+            actor: Actor {
+                staff_id: None,
+                role: "system".into(),
+                department: None,
+            },
+            command_id: None,
+            causation_id: None,
+            correlation_id: None,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+            recorded_at: chrono::DateTime::UNIX_EPOCH,
+        },
+    };
+    let request = AppendRequest {
+        command_id: None,
+        streams: vec![StreamAppend {
+            stream,
+            expected: ExpectedVersion::Any,
+            events: vec![event],
+        }],
+    };
+    let outcome = log
+        .append(request)
+        .unwrap_or_else(|error| panic!("appending to a recovered log that verified failed: {error:?}"));
+    assert_eq!(
+        outcome.first_position.0,
+        events.len() as u64 + 1,
+        "the append did not follow the head"
+    );
+    log.close()
+        .unwrap_or_else(|error| panic!("closing after an append: {error:?}"));
+    let again = SledLog::open(path, seeds::fuzz_log_options())
+        .unwrap_or_else(|error| panic!("the log does not open after an append to a recovered log: {error:?}"));
+    assert!(
+        again.interrupted().is_none(),
+        "an interrupted write after a clean append and close"
+    );
+    let report = again
+        .verify(&mut |_| {})
+        .unwrap_or_else(|error| panic!("the log does not verify after an append to a recovered log: {error:?}"));
+    assert_eq!(report.events, events.len() as u64 + 1);
+    let kept = scan(&again).unwrap_or_else(|error| panic!("reading after an append: {error:?}"));
+    assert!(
+        kept[..events.len()] == *events,
+        "the append changed the events before it"
+    );
 }
 
 /// The properties of an open that succeeded on a mutation of a valid log.
