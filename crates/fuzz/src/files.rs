@@ -43,3 +43,33 @@ pub(crate) fn temp_dir() -> tempfile::TempDir {
         .tempdir()
         .unwrap_or_else(|error| panic!("creating a temporary directory: {error}"))
 }
+
+/// A temporary directory that lives as long as the process (held by a `static`, which is
+/// never dropped, so it is not removed on exit). Its name carries the process id, and
+/// creating one removes those of earlier processes that are gone, so that runs do not
+/// pile up directories.
+pub(crate) fn process_dir(kind: &str) -> tempfile::TempDir {
+    let prefix = format!("kui-fuzz-{kind}-");
+    // Whether a process is alive is read from /proc (Linux); elsewhere nothing is swept.
+    let can_tell = Path::new("/proc/self").exists();
+    if let Ok(entries) = fs::read_dir(std::env::temp_dir()).map(|entries| entries.filter(|_| can_tell)) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !Path::new("/proc").join(pid.to_string()).exists() {
+                // Another process may be sweeping the same directory at once.
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir()
+        .unwrap_or_else(|error| panic!("creating a temporary directory: {error}"))
+}

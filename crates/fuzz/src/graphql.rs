@@ -211,8 +211,8 @@ fn build_server() -> Server {
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
-    let log_dir = files::temp_dir();
-    let access_dir = files::temp_dir();
+    let log_dir = files::process_dir("graphql");
+    let access_dir = files::process_dir("graphql");
     // The seed log's commands (two municipalities, staff) in a log of the server's own.
     let log = Arc::new(SledLog::open(log_dir.path(), seeds::fuzz_log_options()).expect("a new log opens"));
     kui_log::ndjson::import_ndjson(
