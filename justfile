@@ -31,3 +31,9 @@ bench:
 # The reproducible throughput report on the sonderborg and national presets.
 report:
     cargo run --release -p kui-benches --bin kui-bench -- all
+
+# Fuzz one target (segment, ndjson, graphql) with cargo-fuzz until stopped; more libFuzzer
+# flags may follow (-max_total_time=600). docs/fuzzing.md explains the flags.
+fuzz TARGET *FLAGS:
+    mkdir -p fuzz/corpus/{{TARGET}}
+    cd fuzz && TMPDIR=/dev/shm ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16} RUSTC_BOOTSTRAP=1 cargo fuzz run {{TARGET}} corpus/{{TARGET}} ../crates/fuzz/corpus/{{TARGET}} -- -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=512 {{FLAGS}}

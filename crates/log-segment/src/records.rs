@@ -145,12 +145,18 @@ pub(crate) fn new_header_block() -> Vec<u8> {
 }
 
 /// Reads the header block of a format 2 segment (the magic already checked).
+///
+/// A file cut short inside its header block is damage, but the watermark slots it still
+/// holds are read: they say which events were acknowledged, so that a repair can tell
+/// what the missing records lose.
 pub(crate) fn read_header_block(file: &File) -> std::io::Result<Result<HeaderBlock, String>> {
     let mut block = vec![0u8; HEADER_BLOCK as usize];
-    if read_up_to(file, &mut block, 0)? != block.len() {
-        return Ok(Err(format!("the header block is shorter than {HEADER_BLOCK} bytes")));
-    }
+    let read = read_up_to(file, &mut block, 0)?;
     let mut damage = Vec::new();
+    let short = read < block.len();
+    if short {
+        damage.push(format!("the header block is shorter than {HEADER_BLOCK} bytes"));
+    }
     let mut watermark: Option<(u64, Watermark)> = None;
     for at in WATERMARK_SLOTS {
         let start = at as usize;
@@ -175,9 +181,10 @@ pub(crate) fn read_header_block(file: &File) -> std::io::Result<Result<HeaderBlo
     if padding_damaged {
         damage.push("the header block holds non-zero bytes outside its fields".into());
     }
-    if watermark.is_none() && damage.iter().any(|reason| reason.starts_with("the watermark")) {
-        // Both slots unreadable (or one unused and the other damaged): what was
-        // acknowledged is unknown, and guessing could cut acknowledged events.
+    if watermark.is_none() && (short || damage.iter().any(|reason| reason.starts_with("the watermark"))) {
+        // Both slots unreadable (or one unused and the other damaged, or the file ends
+        // before them): what was acknowledged is unknown, and guessing could cut
+        // acknowledged events.
         return Ok(Err(damage.join("; ")));
     }
     Ok(Ok(HeaderBlock { watermark, damage }))

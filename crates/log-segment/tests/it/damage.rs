@@ -485,6 +485,42 @@ fn a_truncated_log_is_reported_where_the_acknowledged_records_end() {
 }
 
 #[test]
+fn a_segment_cut_inside_its_header_block_is_a_repair_that_loses_the_acknowledged_events() {
+    // The watermark slots (bytes 512 and 1024) survive; every record is gone.
+    let dir = temp_dir();
+    build_log(dir.path());
+    std::fs::remove_dir_all(dir.path().join("index")).expect("delete the derived data");
+    segment_file(dir.path()).set_len(2000).expect("truncate");
+    let before = digest(dir.path());
+    match verify_read_only(dir.path()) {
+        Err(LogError::Corrupt {
+            position: Some(1),
+            reason,
+        }) => assert!(reason.contains("last acknowledged write"), "{reason}"),
+        other => panic!("expected corruption at 1, got {other:?}"),
+    }
+    assert!(matches!(
+        crate::helpers::open_result(dir.path()),
+        Err(LogError::Corrupt { .. })
+    ));
+    let plan = repair::inspect(dir.path())
+        .expect("inspect")
+        .expect("something to repair");
+    assert!(plan.problem.contains("header block is shorter"), "{}", plan.problem);
+    assert_eq!(plan.kept_head, 0);
+    assert_eq!(plan.acknowledged_to, Some(12), "{plan:?}");
+    assert!(
+        plan.loses_acknowledged(),
+        "the plan must say that the acknowledged events are lost"
+    );
+    std::fs::remove_dir_all(dir.path().join("index")).expect("delete the index the open made");
+    assert_eq!(digest(dir.path()), before, "reading wrote");
+    repair::repair(&plan).expect("repair");
+    let log = open_fast(dir.path());
+    assert_eq!(log.verify(&mut |_| {}).expect("verifies").events, 0);
+}
+
+#[test]
 fn deleted_derived_data_is_rebuilt_on_open_and_reindex_drops_it() {
     let dir = temp_dir();
     build_log(dir.path());

@@ -1,0 +1,4 @@
+//! libFuzzer entry point of `kui_fuzz::ndjson` (its docs list the properties checked).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kui_fuzz::ndjson(data));
