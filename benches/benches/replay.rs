@@ -36,7 +36,10 @@ fn replay(c: &mut Criterion) {
         ControlFlow::Continue(())
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    let engine = kui_benches::engine(log.clone());
+    let engine = kui_benches::engine(
+        log.clone(),
+        kui_benches::keys(dir.path()).unwrap_or_else(|e| panic!("{e}")),
+    );
     let mut idx = 0usize;
     c.bench_function("youth_stream_read_small", |b| {
         b.iter(|| {

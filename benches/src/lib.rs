@@ -1,6 +1,7 @@
 //! Shared helpers for kui's benchmarks: opening logs, loading presets, the baseline
 //! workload format, folding the log, percentiles.
 
+use kui_engine::keys::{KeyStore, MasterKey};
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
@@ -20,13 +21,26 @@ pub fn open_log(dir: &Path) -> Result<Arc<SegmentLog>, OpenError> {
     SegmentLog::open(dir, LogOptions::durable()).map(Arc::new)
 }
 
-/// An engine over `log` with a fixed clock at the presets' end date.
-pub fn engine(log: Arc<SegmentLog>) -> Engine {
+/// The key store of the bench log in `dir` (opened, or created beside a new log), sealed
+/// under a fixed bench master key: the same work per event as a real key store.
+pub fn keys(dir: &Path) -> Result<Arc<KeyStore>, String> {
+    let master = MasterKey::from_bytes([0x6b; 32]);
+    let path = KeyStore::path_in(dir);
+    let store = if path.exists() {
+        KeyStore::open(&path, &master).map(|(store, _)| store)
+    } else {
+        KeyStore::create(&path, &master)
+    };
+    store.map(Arc::new).map_err(|e| e.to_string())
+}
+
+/// An engine over `log` and its key store with a fixed clock at the presets' end date.
+pub fn engine(log: Arc<SegmentLog>, keys: Arc<KeyStore>) -> Engine {
     let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
         .and_then(|d| d.and_hms_opt(12, 0, 0))
         .map(|t| t.and_utc())
         .unwrap_or_default();
-    Engine::new(log, Arc::new(FixedClock::new(now)), Arc::new(SeededIds::new(7)))
+    Engine::new(log, keys, Arc::new(FixedClock::new(now)), Arc::new(SeededIds::new(7)))
 }
 
 /// Loads `preset` into the (empty) log at `dir` unless it holds events already; returns
@@ -36,7 +50,7 @@ pub fn ensure_preset(dir: &Path, preset: &Preset) -> Result<(Arc<SegmentLog>, u6
     if let Some((head, _)) = log.head().map_err(|e| e.to_string())? {
         return Ok((log, head.0, false));
     }
-    let stats = kui_fixtures::load(log.as_ref(), preset, &mut |_| {}).map_err(|e| e.to_string())?;
+    let stats = kui_fixtures::load(log.as_ref(), &keys(dir)?, preset, &mut |_| {}).map_err(|e| e.to_string())?;
     Ok((log, stats.events, true))
 }
 

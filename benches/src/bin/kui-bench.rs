@@ -249,7 +249,7 @@ fn history(options: &Options, preset: &str) -> Result<(), String> {
     if youth.is_empty() {
         return Err("no young people in the log".into());
     }
-    let engine = kui_benches::engine(log.clone());
+    let engine = kui_benches::engine(log.clone(), kui_benches::keys(&preset_dir(options, preset))?);
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = || {
         rng ^= rng << 13;

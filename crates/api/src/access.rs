@@ -52,6 +52,12 @@ pub enum Operation {
     WriteStaff,
     /// Configure a municipality.
     ConfigureMunicipality,
+    /// Place or lift a legal hold on a case.
+    HoldCase,
+    /// Erase a young person's personal data.
+    ErasePersonalData,
+    /// Read the proof of an erasure (`erasureReport`).
+    ReadErasure,
 }
 
 impl Operation {
@@ -68,6 +74,9 @@ impl Operation {
         Operation::WriteMeeting,
         Operation::WriteStaff,
         Operation::ConfigureMunicipality,
+        Operation::HoldCase,
+        Operation::ErasePersonalData,
+        Operation::ReadErasure,
     ];
 
     /// The name used in error messages and the access log.
@@ -84,6 +93,9 @@ impl Operation {
             Operation::WriteMeeting => "write meeting",
             Operation::WriteStaff => "write staff",
             Operation::ConfigureMunicipality => "configure municipality",
+            Operation::HoldCase => "hold case",
+            Operation::ErasePersonalData => "erase personal data",
+            Operation::ReadErasure => "read erasure",
         }
     }
 }
@@ -130,6 +142,9 @@ const MATRIX: &[(Operation, [Grant; 7])] = &[
         Operation::ConfigureMunicipality,
         [Deny, Deny, Deny, Own, Deny, Deny, All],
     ),
+    (Operation::HoldCase, [Deny, Deny, Deny, Own, Deny, Deny, All]),
+    (Operation::ErasePersonalData, [Deny, Deny, Deny, Deny, Deny, Deny, All]),
+    (Operation::ReadErasure, [Deny, Deny, Deny, Deny, All, Deny, All]),
 ];
 
 /// What the matrix grants `role` for `operation`.

@@ -214,11 +214,6 @@ impl Authenticator {
         Ok(self)
     }
 
-    /// The server secret, which also keys the pseudonyms (`privacy`).
-    pub(crate) fn secret(&self) -> &[u8] {
-        &self.secret
-    }
-
     /// Checks an `Authorization` header value (`Bearer <token>`).
     pub fn authenticate_header(&self, header: Option<&str>) -> Result<Principal, ApiError> {
         let header = header.ok_or_else(|| ApiError::Unauthenticated {

@@ -357,6 +357,8 @@ impl From<EngineError> for ApiError {
             // A stored event that cannot be decoded, a broken invariant or a failing log
             // is the operators' business, not the caller's.
             error @ (EngineError::Decode { .. }
+            | EngineError::Keys(_)
+            | EngineError::Sealed { .. }
             | EngineError::Invariant { .. }
             | EngineError::Log(_)
             | EngineError::ReadModels(_)) => ApiError::internal(&error),

@@ -34,14 +34,15 @@
 //! analyst who asks daily can still tell the day (docs/api.md says so).
 //!
 //! Every other grant sees records as they are. The pseudonyms are HMAC-SHA256 keyed with
-//! the server secret, so they are stable for as long as the secret is, and cannot be
-//! recomputed from an id without it.
+//! the key store's pseudonym secret (not the token secret: rotating a leaked token secret
+//! changes no pseudonym). A young person's is computed from their own key, so it cannot be
+//! recomputed from their id, and not at all once they are erased: an erased person shows
+//! as `p-erased`.
 
 use async_graphql::ID;
 use chrono::{Datelike, Days, Months, NaiveDate};
-use hmac::{Hmac, Mac};
 use kui_domain::{StaffId, YouthId};
-use sha2::Sha256;
+use kui_engine::keys::KeyStore;
 
 use crate::access::{grant, Grant, Operation, Scope};
 use crate::auth::Principal;
@@ -54,7 +55,7 @@ const PSEUDONYM_HEX: usize = 24;
 /// How much of a record about people a reader may see.
 #[derive(Clone, Copy)]
 pub(crate) struct Disclosure<'a> {
-    secret: &'a [u8],
+    keys: &'a KeyStore,
     scope: Scope,
     pseudonymise: bool,
 }
@@ -62,7 +63,7 @@ pub(crate) struct Disclosure<'a> {
 impl<'a> Disclosure<'a> {
     /// The disclosure for a reader acting in `scope` on `state`'s server secret.
     pub(crate) fn new(state: &'a ApiState, scope: Scope) -> Disclosure<'a> {
-        Disclosure::keyed(state.auth.secret(), scope)
+        Disclosure::keyed(state.engine.keys(), scope)
     }
 
     /// The disclosure for `principal` on a question every role may ask (statistics):
@@ -75,10 +76,10 @@ impl<'a> Disclosure<'a> {
         Disclosure::new(state, scope)
     }
 
-    /// The disclosure for a reader acting in `scope`, with the pseudonyms keyed by `secret`.
-    pub(crate) fn keyed(secret: &'a [u8], scope: Scope) -> Disclosure<'a> {
+    /// The disclosure for a reader acting in `scope`, with the pseudonyms keyed by `keys`.
+    pub(crate) fn keyed(keys: &'a KeyStore, scope: Scope) -> Disclosure<'a> {
         Disclosure {
-            secret,
+            keys,
             scope,
             pseudonymise: scope == Scope::Pseudonymised,
         }
@@ -102,13 +103,16 @@ impl<'a> Disclosure<'a> {
     /// The young person's pseudonym; every role may see it, so that analysts and case
     /// workers can talk about the same row without naming the person.
     pub(crate) fn youth_pseudonym(self, youth: YouthId) -> String {
-        keyed_pseudonym(self.secret, "p-", &format!("youth:{}", youth.0))
+        match self.keys.youth_pseudonym(youth) {
+            Some(digest) => pseudonym("p-", &digest),
+            None => "p-erased".to_owned(),
+        }
     }
 
     /// The staff member's pseudonym, apart from every young person's (another prefix and
     /// subject).
     pub(crate) fn staff_pseudonym(self, staff: StaffId) -> String {
-        keyed_pseudonym(self.secret, "s-", &format!("staff:{}", staff.0))
+        pseudonym("s-", &self.keys.pseudonym(format!("staff:{}", staff.0).as_bytes()))
     }
 
     /// A staff member as the reader may name them: the id, or the staff pseudonym.
@@ -274,14 +278,8 @@ fn last_of_month(date: NaiveDate) -> NaiveDate {
         .unwrap_or(date)
 }
 
-/// `prefix` and the first hex digits of HMAC-SHA256 of `subject` keyed with `secret`.
-fn keyed_pseudonym(secret: &[u8], prefix: &str, subject: &str) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        // HMAC takes keys of any length; this branch is never taken.
-        return format!("{prefix}unavailable");
-    };
-    mac.update(subject.as_bytes());
-    let digest = mac.finalize().into_bytes();
+/// `prefix` and the first hex digits of a keyed digest.
+fn pseudonym(prefix: &str, digest: &[u8; 32]) -> String {
     let mut text = String::with_capacity(prefix.len() + PSEUDONYM_HEX);
     text.push_str(prefix);
     for byte in digest.iter().take(PSEUDONYM_HEX / 2) {
@@ -294,7 +292,7 @@ fn keyed_pseudonym(secret: &[u8], prefix: &str, subject: &str) -> String {
 mod tests {
     use super::*;
 
-    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+    static KEYS: std::sync::LazyLock<KeyStore> = std::sync::LazyLock::new(|| KeyStore::seeded(1));
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("a valid test date")
@@ -302,7 +300,7 @@ mod tests {
 
     #[test]
     fn dates_a_day_apart_are_coarsened_together() {
-        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
+        let analyst = Disclosure::keyed(&KEYS, Scope::Pseudonymised);
         // Due on the last day of February, opened on the first of March.
         assert_eq!(
             analyst.date_not_after(day(2026, 3, 1), day(2026, 2, 28)),
@@ -313,7 +311,7 @@ mod tests {
             analyst.date_not_after(day(2025, 9, 17), day(2026, 3, 17)),
             day(2025, 9, 1)
         );
-        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        let auditor = Disclosure::keyed(&KEYS, Scope::Everywhere);
         assert_eq!(
             auditor.date_not_after(day(2026, 3, 1), day(2026, 2, 28)),
             day(2026, 3, 1)
@@ -322,8 +320,8 @@ mod tests {
 
     #[test]
     fn dates_analysts_choose_are_taken_by_the_month() {
-        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
-        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        let analyst = Disclosure::keyed(&KEYS, Scope::Pseudonymised);
+        let auditor = Disclosure::keyed(&KEYS, Scope::Everywhere);
         assert_eq!(analyst.as_of(day(2026, 3, 16)), day(2026, 3, 31));
         assert_eq!(analyst.as_of(day(2024, 2, 1)), day(2024, 2, 29));
         assert_eq!(analyst.as_of(day(2026, 12, 31)), day(2026, 12, 31));
@@ -339,8 +337,8 @@ mod tests {
 
     #[test]
     fn analysts_see_dates_by_month_and_others_exactly() {
-        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
-        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        let analyst = Disclosure::keyed(&KEYS, Scope::Pseudonymised);
+        let auditor = Disclosure::keyed(&KEYS, Scope::Everywhere);
         assert_eq!(analyst.date(day(2026, 3, 17)), day(2026, 3, 1));
         assert_eq!(analyst.date(day(2024, 2, 29)), day(2024, 2, 1));
         assert_eq!(analyst.date(day(2026, 12, 31)), day(2026, 12, 1));
@@ -352,12 +350,12 @@ mod tests {
     #[test]
     fn analysts_get_lists_by_month_then_pseudonym_and_others_as_they_were() {
         let youth = |n: u128| YouthId(uuid::Uuid::from_u128(n));
-        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
+        let analyst = Disclosure::keyed(&KEYS, Scope::Pseudonymised);
         let mut rows: Vec<(NaiveDate, YouthId)> =
             (1..=20u32).map(|n| (day(2026, 3, 28 - n), youth(n.into()))).collect();
         rows.push((day(2026, 2, 28), youth(99)));
         let before = rows.clone();
-        Disclosure::keyed(SECRET, Scope::Everywhere).order(&mut rows, |&(on, who)| (Some(on), who, ()));
+        Disclosure::keyed(&KEYS, Scope::Everywhere).order(&mut rows, |&(on, who)| (Some(on), who, ()));
         assert_eq!(rows, before, "other readers keep the list's order");
         analyst.order(&mut rows, |&(on, who)| (Some(on), who, ()));
         assert_eq!(rows[0].1, youth(99), "February before March");
@@ -369,8 +367,8 @@ mod tests {
 
     #[test]
     fn analysts_name_staff_by_pseudonym_in_answers_and_arguments() {
-        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
-        let auditor = Disclosure::keyed(SECRET, Scope::Everywhere);
+        let analyst = Disclosure::keyed(&KEYS, Scope::Pseudonymised);
+        let auditor = Disclosure::keyed(&KEYS, Scope::Everywhere);
         let known = [StaffId(uuid::Uuid::from_u128(1)), StaffId(uuid::Uuid::from_u128(2))];
         let pseudonym = analyst.staff_pseudonym(known[1]);
         assert!(is_pseudonym(&pseudonym, "s-"), "{pseudonym}");
@@ -395,16 +393,27 @@ mod tests {
 
     #[test]
     fn pseudonyms_are_stable_and_keyed() {
-        let analyst = Disclosure::keyed(SECRET, Scope::Pseudonymised);
-        let other_key = Disclosure::keyed(b"another secret of at least 32 bytes", Scope::Pseudonymised);
+        let analyst = Disclosure::keyed(&KEYS, Scope::Pseudonymised);
+        let other_store = KeyStore::seeded(2);
+        let other_key = Disclosure::keyed(&other_store, Scope::Pseudonymised);
         let (a, b) = (YouthId(uuid::Uuid::from_u128(7)), YouthId(uuid::Uuid::from_u128(8)));
+        for (store, (youth, number)) in [
+            (&*KEYS, (a, "010203-1234")),
+            (&*KEYS, (b, "010203-1235")),
+            (&other_store, (a, "010203-1234")),
+        ] {
+            store
+                .register(&kui_domain::Cpr::parse(number).unwrap(), || youth)
+                .unwrap();
+        }
+        assert_eq!(analyst.youth_pseudonym(YouthId(uuid::Uuid::from_u128(9))), "p-erased");
         assert_eq!(analyst.youth_pseudonym(a), analyst.youth_pseudonym(a));
         assert_ne!(analyst.youth_pseudonym(a), analyst.youth_pseudonym(b));
         assert_ne!(analyst.youth_pseudonym(a), other_key.youth_pseudonym(a));
         assert_eq!(analyst.youth_pseudonym(a).len(), 2 + PSEUDONYM_HEX);
         assert_eq!(analyst.personal(Some("Emil")), None);
         assert_eq!(
-            Disclosure::keyed(SECRET, Scope::Everywhere).personal(Some("Emil")),
+            Disclosure::keyed(&KEYS, Scope::Everywhere).personal(Some("Emil")),
             Some("Emil")
         );
     }

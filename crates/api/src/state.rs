@@ -146,6 +146,9 @@ pub struct ApiState {
     pub folds: Arc<FoldGate>,
     /// The log's verification, one at a time for every caller.
     pub verifications: Arc<Verifications>,
+    /// Parsed query texts (which may hold a CPR number or a name as a literal): emptied
+    /// by every erasure.
+    pub(crate) parse_cache: crate::graphql::ParseCache,
 }
 
 /// `verifyLog` re-reads and re-hashes the whole log: it runs once at a time for every
@@ -323,6 +326,13 @@ impl ReportCache {
     /// The most bytes the kept reports may be charged.
     pub const BUDGET: usize = 64 * 1024 * 1024;
 
+    /// Forgets every kept report.
+    pub fn clear(&self) {
+        let mut reports = self.lock();
+        reports.by_key.clear();
+        reports.bytes = 0;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Reports> {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -452,7 +462,15 @@ impl ApiState {
             readiness: Arc::new(readiness),
             projections,
             reports: Arc::default(),
+            parse_cache: crate::graphql::ParseCache::default(),
         }
+    }
+
+    /// Drops every cached copy of request texts and answers that could hold personal
+    /// values (after an erasure): the parse cache and the report cache.
+    pub fn forget_personal(&self) {
+        self.parse_cache.clear();
+        self.reports.clear();
     }
 
     /// Replaces the readiness check.

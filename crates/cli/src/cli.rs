@@ -21,6 +21,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "KUI_NOW", value_name = "TIME")]
     pub now: Option<String>,
 
+    /// The file holding the master key the key store is sealed under (never the key
+    /// itself on the command line). Default: `<data>.master-key` beside the data
+    /// directory, created with a new data directory.
+    #[arg(long, global = true, env = "KUI_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -46,8 +52,19 @@ pub enum Command {
     Reindex,
     /// Convert a data directory written by an earlier kui to the current format.
     Upgrade,
-    /// Record every age milestone (18th birthday, end of the age band) due by a date.
+    /// Record every age milestone (18th birthday, end of the age band) due by a date, and
+    /// erase the personal data of closed cases whose retention period has ended.
     Tick(TickArgs),
+    /// Erase a young person's personal data: destroy their key and CPR lookup and record
+    /// `PersonalDataErased`; the log and its hash chain stay.
+    Erase(EraseArgs),
+    /// Show the proof of an erasure: the event, the key's absence, the hashes that chain.
+    ErasureReport(YouthArg),
+    /// Place or lift a legal hold: retention does not erase a held case.
+    LegalHold(LegalHoldArgs),
+    /// Write the archive's copy of one case (NDJSON with personal fields, and a manifest
+    /// with hashes) to a directory, before it is erased.
+    Archive(ArchiveArgs),
     /// Write the whole log as NDJSON, one event per line.
     Export(ExportArgs),
     /// Append an NDJSON export to the log, checking every hash.
@@ -224,9 +241,67 @@ pub struct HistoryArgs {
 /// `kui tick`.
 #[derive(Debug, Args)]
 pub struct TickArgs {
-    /// Record milestones due by this date (default: today).
+    /// Record milestones and apply retention due by this date (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<NaiveDate>,
+    /// Before erasing a case that retention makes due, write its archive copy here.
+    #[arg(long, value_name = "DIR")]
+    pub archive_dir: Option<PathBuf>,
+    /// Record age milestones only; erase nothing.
+    #[arg(long)]
+    pub no_retention: bool,
+}
+
+/// `kui erase`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// The young person's id.
+    pub youth: String,
+    /// Why (recorded in the log; must not name the person).
+    #[arg(long)]
+    pub reason: String,
+    /// Under which authority (a decision, a rule of the archive).
+    #[arg(long, default_value = "")]
+    pub authority: String,
+    /// The staff id of whoever asked for the erasure.
+    #[arg(long, value_name = "STAFF_ID")]
+    pub by: Option<String>,
+}
+
+/// A young person, by id.
+#[derive(Debug, Args)]
+pub struct YouthArg {
+    /// The young person's id.
+    pub youth: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kui legal-hold`.
+#[derive(Debug, Args)]
+pub struct LegalHoldArgs {
+    /// The young person's id.
+    pub youth: String,
+    /// `place` or `lift`.
+    #[arg(value_parser = ["place", "lift"])]
+    pub action: String,
+    /// Why (must not name the person).
+    #[arg(long)]
+    pub reason: String,
+    /// The staff id of whoever places or lifts it.
+    #[arg(long, value_name = "STAFF_ID")]
+    pub by: String,
+}
+
+/// `kui archive`.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The young person's id.
+    pub youth: String,
+    /// The directory to write `<youth id>/events.ndjson` and `manifest.json` in.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `kui export`.

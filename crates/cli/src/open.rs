@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+use kui_engine::keys::{KeyStore, MasterKey};
 use kui_engine::{Clock, Engine, FixedClock, RandomIds, SystemClock};
 use kui_log::LogError;
 use kui_log_segment::{Acknowledge, Interrupted, LogOptions, OpenError, SegmentLog};
@@ -24,11 +25,77 @@ pub fn clock(now: Option<&str>) -> Result<Arc<dyn Clock>> {
     })
 }
 
-/// Opens (or creates) the log in `data` and builds an engine over it with `clock`.
+/// Opens (or creates) the log in `data` and builds an engine over it with `clock`, with
+/// the key store of `data` (created beside a new, empty log; erasures an earlier run left
+/// unfinished are finished or abandoned first).
 pub fn engine_with(data: &Path, clock: Arc<dyn Clock>) -> Result<(Engine, Arc<SegmentLog>)> {
     let log = Arc::new(open_log(data, LogOptions::durable())?);
-    let engine = Engine::new(log.clone(), clock, Arc::new(RandomIds));
+    let empty = kui_log::EventLog::head(log.as_ref())?.is_none();
+    let (keys, pending) = key_store(data, empty)?;
+    let engine = Engine::new(log.clone(), keys, clock, Arc::new(RandomIds));
+    for finished in engine
+        .finish_erasures(&pending)
+        .context("finishing an erasure an earlier run began")?
+    {
+        eprintln!(
+            "note: finished the erasure of young person {} that an earlier run had recorded but not completed",
+            finished.youth_id
+        );
+    }
     Ok((engine, log))
+}
+
+/// The master key file given with `--master-key-file` / `KUI_MASTER_KEY_FILE`, if any.
+static MASTER_KEY_FILE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
+/// Records the master key file the command line named (once, at start).
+pub fn set_master_key_file(path: Option<std::path::PathBuf>) {
+    let _ = MASTER_KEY_FILE.set(path);
+}
+
+/// Where the master key of `data` is kept when none is named: beside the data directory,
+/// not in it, so that a copy of the directory alone does not carry the key.
+pub fn default_master_key_file(data: &Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(data).unwrap_or_else(|_| data.to_owned());
+    let name = absolute
+        .file_name()
+        .map_or_else(|| "kui".into(), |n| n.to_string_lossy().into_owned());
+    absolute
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(format!("{name}.master-key"))
+}
+
+/// Opens the key store of `data` under the master key; beside an empty log (`new`),
+/// creates both when missing and says where. Returns the erasures left pending.
+pub fn key_store(data: &Path, new: bool) -> Result<(Arc<KeyStore>, Vec<kui_domain::YouthId>)> {
+    let store = KeyStore::path_in(data);
+    let named = MASTER_KEY_FILE.get().cloned().flatten();
+    let master_path = named.clone().unwrap_or_else(|| default_master_key_file(data));
+    let hint = "the key store is sealed under the master key it was created with; give its file with --master-key-file or KUI_MASTER_KEY_FILE";
+    if store.exists() || !new {
+        let master = MasterKey::read(&master_path).context(hint)?;
+        let (keys, opened) = KeyStore::open(&store, &master).context(hint)?;
+        if let Some((offset, aside)) = &opened.cut {
+            eprintln!(
+                "note: the key store's last record (at byte {offset}) was cut short by an interrupted write and was cut off; its bytes are kept in {}",
+                aside.display()
+            );
+        }
+        return Ok((Arc::new(keys), opened.pending));
+    }
+    let master = if master_path.exists() || named.is_some() {
+        MasterKey::read(&master_path).context(hint)?
+    } else {
+        let master = MasterKey::create(&master_path)?;
+        eprintln!(
+            "note: created the master key {} (keep it apart from the data directory and back it up: without it no personal data can be read)",
+            master_path.display()
+        );
+        master
+    };
+    let keys = KeyStore::create(&store, &master)?;
+    Ok((Arc::new(keys), Vec::new()))
 }
 
 /// Opens (or creates) the log in `path` for writing; says what to do when it cannot, and

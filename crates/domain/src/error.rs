@@ -44,6 +44,15 @@ pub enum Rejection {
         /// What exists already.
         what: String,
     },
+    /// The young person's personal data was erased: the case takes no more commands.
+    #[error("the young person's personal data was erased; the case takes no more commands")]
+    Erased,
+    /// A legal hold stops the erasure.
+    #[error("a legal hold is in force ({reason}); lift it before erasing")]
+    LegalHold {
+        /// The hold's reason.
+        reason: String,
+    },
     /// The case is closed: only a new referral can re-open it.
     #[error("the case is closed; only a new referral can re-open it")]
     CaseClosed,
@@ -153,6 +162,8 @@ impl Rejection {
             Rejection::Invalid(_) => "invalid_input",
             Rejection::NotFound { .. } => "not_found",
             Rejection::AlreadyExists { .. } => "already_exists",
+            Rejection::Erased => "erased",
+            Rejection::LegalHold { .. } => "legal_hold",
             Rejection::CaseClosed => "case_closed",
             Rejection::CaseAlreadyOpen => "case_already_open",
             Rejection::CoordinatorDeclined => "coordinator_declined",

@@ -18,13 +18,21 @@ use crate::values::{
 };
 
 /// A young person was referred to the youth effort; opens (or re-opens) the case.
+///
+/// The CPR number, the name and the note are personal fields (`crate::personal`): stored
+/// sealed under the young person's key, they read as absent (`None`, empty) to whoever
+/// decodes the event without the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct YouthReferred {
     /// The young person.
     pub youth_id: YouthId,
-    /// The civil registration number; the birth date follows from it.
-    pub cpr: Cpr,
+    /// The civil registration number; `None` where it is sealed or erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpr: Option<Cpr>,
+    /// The birth date (from the CPR number); every age rule reads it, so it is not sealed.
+    pub birth_date: NaiveDate,
     /// Full name.
+    #[serde(default)]
     pub name: String,
     /// The responsible municipality.
     pub municipality: MunicipalityCode,
@@ -39,6 +47,7 @@ pub struct YouthReferred {
     /// School status at the time of referral.
     pub school_status: SchoolStatus,
     /// Free-text reason.
+    #[serde(default)]
     pub note: String,
 }
 
@@ -52,6 +61,7 @@ pub struct NeedAssessed {
     /// Who assessed.
     pub assessed_by: StaffId,
     /// Why.
+    #[serde(default)]
     pub note: String,
 }
 
@@ -150,6 +160,7 @@ pub struct CoordinatorDeclined {
     /// Who declined.
     pub declined_by: ConsentGiver,
     /// Free text.
+    #[serde(default)]
     pub note: String,
 }
 
@@ -161,6 +172,7 @@ pub struct CoordinatorJudgedNotRelevant {
     /// Who judged.
     pub judged_by: StaffId,
     /// Why.
+    #[serde(default)]
     pub reason: String,
 }
 
@@ -235,6 +247,7 @@ pub struct TransitionFormRecorded {
     /// Who recorded it.
     pub recorded_by: StaffId,
     /// Free text.
+    #[serde(default)]
     pub note: String,
 }
 
@@ -277,6 +290,7 @@ pub struct CaseClosed {
     /// Why.
     pub reason: CloseReason,
     /// Free text.
+    #[serde(default)]
     pub note: String,
 }
 
@@ -328,6 +342,7 @@ pub struct DecisionRecorded {
     /// Who does what.
     pub actions: Vec<DecisionAction>,
     /// Documentation still needed.
+    #[serde(default)]
     pub documentation_needed: Vec<String>,
     /// When progress is checked.
     pub follow_up: Option<NaiveDate>,
@@ -462,6 +477,54 @@ pub struct MunicipalityConfigured {
     pub coordinator_capacity: u16,
     /// Alarm thresholds.
     pub alarms: AlarmSettings,
+    /// How long a closed case is kept before its personal data is erased (absent in
+    /// settings recorded before retention existed: the documented default).
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// How long a closed case is kept before the scheduler erases its personal data.
+///
+/// The age of a case counts from its closure. The default, 5 years, is the disposal rule
+/// the municipal classification (KL's KLE, disposal code "K5": kassation 5 years after the
+/// case is closed) gives most municipal case files about children and young people that
+/// are not kept for the public archive; a municipality sets its own per close reason where
+/// its archive's rules say otherwise (`docs/data-protection.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RetentionSettings {
+    /// Years after closure, for every case without a rule of its own.
+    pub years: u16,
+    /// Years after closure by the reason the case was closed.
+    #[serde(default)]
+    pub by_close_reason: Vec<RetentionRule>,
+}
+
+/// Years after closure for cases closed for one reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RetentionRule {
+    /// The close reason.
+    pub reason: CloseReason,
+    /// Years after closure.
+    pub years: u16,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            years: 5,
+            by_close_reason: Vec::new(),
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// The years a case closed for `reason` is kept.
+    pub fn years_for(&self, reason: CloseReason) -> u16 {
+        self.by_close_reason
+            .iter()
+            .find(|rule| rule.reason == reason)
+            .map_or(self.years, |rule| rule.years)
+    }
 }
 
 /// Someone read a young person's case. Recorded in the access log (a second log, stream
@@ -487,6 +550,48 @@ pub struct CaseRead {
     pub operation: String,
     /// When, by the server's clock.
     pub at: DateTime<Utc>,
+}
+
+/// A young person's personal data was erased: their key and their CPR lookup were
+/// destroyed, so every personal field of their events reads as erased from now on. The
+/// events themselves stay, so the log and its hash chain are unchanged.
+///
+/// Holds no personal data; `reason` and `authority` are written by the data protection
+/// officer or the retention schedule and must not name the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PersonalDataErased {
+    /// The young person.
+    pub youth_id: YouthId,
+    /// Who erased: the staff id of the person who asked, or `retention` for the schedule.
+    pub erased_by: String,
+    /// Why.
+    pub reason: String,
+    /// Under which authority (a decision, a rule of the archive).
+    pub authority: String,
+    /// Every stream holding personal data sealed under the destroyed key.
+    pub streams: Vec<String>,
+}
+
+/// A legal hold stops retention erasing a case (a complaint, an audit, a court case).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LegalHoldPlaced {
+    /// The young person.
+    pub youth_id: YouthId,
+    /// Who placed it.
+    pub placed_by: StaffId,
+    /// Why (must not name the person).
+    pub reason: String,
+}
+
+/// A legal hold was lifted; retention applies again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LegalHoldLifted {
+    /// The young person.
+    pub youth_id: YouthId,
+    /// Who lifted it.
+    pub lifted_by: StaffId,
+    /// Why.
+    pub reason: String,
 }
 
 macro_rules! catalogue {
@@ -570,7 +675,7 @@ macro_rules! catalogue {
 
 catalogue! {
     /// See [`YouthReferred`].
-    YouthReferred = "YouthReferred" v 1,
+    YouthReferred = "YouthReferred" v 2,
     /// See [`NeedAssessed`].
     NeedAssessed = "NeedAssessed" v 1,
     /// See [`ReadinessAssessed`].
@@ -633,6 +738,12 @@ catalogue! {
     MunicipalityConfigured = "MunicipalityConfigured" v 1,
     /// See [`CaseRead`].
     CaseRead = "CaseRead" v 1,
+    /// See [`PersonalDataErased`].
+    PersonalDataErased = "PersonalDataErased" v 1,
+    /// See [`LegalHoldPlaced`].
+    LegalHoldPlaced = "LegalHoldPlaced" v 1,
+    /// See [`LegalHoldLifted`].
+    LegalHoldLifted = "LegalHoldLifted" v 1,
 }
 
 impl Event {
@@ -664,6 +775,9 @@ impl Event {
             CaseTabled(e) => e.youth_id,
             DecisionRecorded(e) => e.youth_id,
             CaseRead(e) => e.youth_id,
+            PersonalDataErased(e) => e.youth_id,
+            LegalHoldPlaced(e) => e.youth_id,
+            LegalHoldLifted(e) => e.youth_id,
             MeetingScheduled(_)
             | MeetingHeld(_)
             | MeetingEvaluated(_)
@@ -675,14 +789,13 @@ impl Event {
         })
     }
 
-    /// A one-line readable summary for histories and logs. Never contains the CPR number.
+    /// A one-line readable summary for histories and logs. Never contains a personal field.
     pub fn summary(&self) -> String {
         use Event::*;
         let opt = |s: &Option<StaffId>| s.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
         match self {
             YouthReferred(e) => format!(
-                "referred {} by {} ({}) on {}; school: {}; indicators: {}",
-                e.name,
+                "referred by {} ({}) on {}; school: {}; indicators: {}",
                 e.referred_by,
                 e.department,
                 e.referred_on,
@@ -768,6 +881,15 @@ impl Event {
                 e.name, e.age_band.from, e.age_band.until, e.coordinator_capacity
             ),
             CaseRead(e) => format!("case read by {} ({}) through {}", e.staff_id, e.role, e.operation),
+            PersonalDataErased(e) => format!(
+                "personal data erased by {} ({}; authority: {}); {} streams",
+                e.erased_by,
+                e.reason,
+                e.authority,
+                e.streams.len()
+            ),
+            LegalHoldPlaced(e) => format!("legal hold placed by {}: {}", e.placed_by, e.reason),
+            LegalHoldLifted(e) => format!("legal hold lifted by {}: {}", e.lifted_by, e.reason),
         }
     }
 }

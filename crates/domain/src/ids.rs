@@ -56,7 +56,8 @@ macro_rules! uuid_id {
 }
 
 uuid_id!(
-    /// A young person. Stable across re-referrals: the CPR number maps to one id.
+    /// A young person: a random id, stable across re-referrals (the engine finds it again
+    /// through a keyed lookup of the CPR number; it is never derived from the number).
     YouthId, "youth-", "youth id"
 );
 uuid_id!(
@@ -67,19 +68,6 @@ uuid_id!(
     /// A staff member: caseworker, counsellor, job adviser, coordinator, team lead.
     StaffId, "staff-", "staff id"
 );
-
-/// The namespace for deriving a young person's id from their CPR number.
-const YOUTH_NAMESPACE: Uuid = Uuid::from_u128(0x6b75_692d_796f_7574_682d_6e73_2d76_3100);
-
-impl YouthId {
-    /// The id of the young person with this CPR number: the same person always maps to
-    /// the same stream, so a second referral re-opens the existing case instead of
-    /// starting a parallel one. The id is derived from personal data and is itself
-    /// personal data; it is not a pseudonym.
-    pub fn for_cpr(cpr: &crate::cpr::Cpr) -> YouthId {
-        YouthId(Uuid::new_v5(&YOUTH_NAMESPACE, cpr.formatted().as_bytes()))
-    }
-}
 
 /// A Danish municipality code (kommunekode), three digits from 101 to 860.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]

@@ -22,6 +22,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod meeting;
+pub mod personal;
 pub mod staff;
 pub mod upcast;
 pub mod values;

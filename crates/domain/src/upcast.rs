@@ -16,6 +16,7 @@ pub fn upcast(event_type: &str, version: u16, payload: Value) -> Value {
     loop {
         let next = match (event_type, at) {
             ("StaffRegistered", 1) => staff_registered_v1_to_v2(value),
+            ("YouthReferred", 1) => youth_referred_v1_to_v2(value),
             _ => return value,
         };
         value = next;
@@ -27,6 +28,23 @@ pub fn upcast(event_type: &str, version: u16, payload: Value) -> Value {
 fn staff_registered_v1_to_v2(mut value: Value) -> Value {
     if let Value::Object(map) = &mut value {
         map.entry("capacity").or_insert(Value::from(DEFAULT_CAPACITY));
+    }
+    value
+}
+
+/// v1 held the CPR number in clear and no birth date: the birth date follows from the
+/// number (a v1 payload whose number does not parse keeps no birth date and fails to
+/// decode, as it would have before).
+fn youth_referred_v1_to_v2(mut value: Value) -> Value {
+    if let Value::Object(map) = &mut value {
+        let birth = map
+            .get("cpr")
+            .and_then(Value::as_str)
+            .and_then(|text| crate::cpr::Cpr::parse(text).ok())
+            .map(|cpr| cpr.birth_date().to_string());
+        if let Some(birth) = birth {
+            map.entry("birth_date").or_insert(Value::from(birth));
+        }
     }
     value
 }
@@ -44,5 +62,17 @@ mod tests {
         }
         // The current version without capacity is invalid: the upcaster ran only for v1.
         assert!(Event::decode("StaffRegistered", 2, v1).is_err());
+    }
+
+    #[test]
+    fn youth_referred_v1_gets_its_birth_date_from_the_cpr_number() {
+        let v1 = br#"{"youth_id":"0190b5a0-0000-7000-9000-000000000001","cpr":"170308-4123","name":"Emil Jensen","municipality":540,"referred_on":"2024-02-01","referred_by":"0190b5a0-0000-7000-8000-000000000001","department":"uu","indicators":[],"school_status":"in_education","note":""}"#;
+        match Event::decode("YouthReferred", 1, v1) {
+            Ok(Event::YouthReferred(e)) => {
+                assert_eq!(e.birth_date.to_string(), "2008-03-17");
+                assert_eq!(e.cpr.map(|cpr| cpr.formatted()), Some("170308-4123".to_owned()));
+            }
+            other => panic!("expected YouthReferred, got {other:?}"),
+        }
     }
 }

@@ -311,6 +311,7 @@ impl AgeBand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanAction {
     /// What is to be done.
+    #[serde(default)]
     pub description: String,
     /// The department that delivers it.
     pub department: Department,
@@ -326,6 +327,7 @@ pub struct PlanAction {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
     /// Overall goals for education or work.
+    #[serde(default)]
     pub goals: Vec<String>,
     /// Sub-actions from the departments.
     pub actions: Vec<PlanAction>,
@@ -351,6 +353,7 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DecisionAction {
     /// What is to be done.
+    #[serde(default)]
     pub what: String,
     /// The department that does it.
     pub department: Department,

@@ -56,9 +56,8 @@ pub enum CoordinatorChoice {
 /// The facts of a referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral {
-    /// The young person's id (one per CPR number).
-    pub youth_id: YouthId,
-    /// CPR number.
+    /// CPR number. The young person's id is not derived from it: the engine finds the id
+    /// of a young person referred before through a keyed lookup, or gives a new one.
     pub cpr: Cpr,
     /// Full name.
     pub name: String,
@@ -78,15 +77,13 @@ pub struct Referral {
 
 /// What a caller asks of a young person's case.
 ///
-/// Three commands need a fact that another record holds: a referral the age band of its
-/// municipality, the two appointments the department of the staff member appointed. The
-/// caller names that record; the engine looks the fact up and hands the command to
-/// [`Youth`] as a [`YouthInput`]. Every other command is a [`CaseCommand`] and is decided
-/// as it is.
+/// Two commands need a fact that another record holds: the appointments need the
+/// department of the staff member appointed. The caller names that record; the engine
+/// looks the fact up and hands the command to [`Youth`] as a [`YouthInput`]. Every other
+/// command is a [`CaseCommand`] and is decided as it is. A referral is addressed by CPR
+/// number, not by id, and is the engine's own command (it finds or gives the id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum YouthCommand {
-    /// Refer (or re-refer) the young person.
-    Refer(Referral),
     /// Assign a coordinator.
     AssignCoordinator {
         /// The coordinator; the assignment records their department.
@@ -109,8 +106,10 @@ pub enum YouthCommand {
 /// needs, so that no command can be decided with a fact missing or made up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum YouthInput {
-    /// A referral, with the age band of its municipality.
+    /// A referral, with the young person's id and the age band of its municipality.
     Refer {
+        /// The young person's id: the one they had, or a new one.
+        youth_id: YouthId,
         /// The referral.
         referral: Referral,
         /// The municipality's age band, checked against the age on the referral day.
@@ -136,6 +135,18 @@ pub enum YouthInput {
     },
     /// A command that needs nothing from another record.
     Case(CaseCommand),
+    /// Record the erasure of the young person's personal data; the engine destroys the key
+    /// once this is in the log. `retention` erasures are refused under a legal hold.
+    Erase {
+        /// Who: a staff id, or `retention`.
+        erased_by: String,
+        /// Why.
+        reason: String,
+        /// Under which authority.
+        authority: String,
+        /// Every stream holding the young person's sealed data.
+        streams: Vec<String>,
+    },
 }
 
 impl From<CaseCommand> for YouthCommand {
@@ -275,6 +286,20 @@ pub enum CaseCommand {
         /// Note.
         note: String,
     },
+    /// Stop retention erasing the case.
+    PlaceLegalHold {
+        /// By.
+        placed_by: StaffId,
+        /// Why (must not name the person).
+        reason: String,
+    },
+    /// Let retention apply again.
+    LiftLegalHold {
+        /// By.
+        lifted_by: StaffId,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One young person's case, folded from the `youth-<id>` stream.
@@ -284,9 +309,12 @@ pub struct Youth {
     pub id: Option<YouthId>,
     /// Case status.
     pub status: CaseStatus,
-    /// CPR number.
+    /// CPR number, when known to whoever folded the case (it is sealed under the young
+    /// person's key: a fold without the key, or after erasure, has `None`).
     pub cpr: Option<Cpr>,
-    /// Name.
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Name (empty where sealed).
     pub name: String,
     /// Municipality.
     pub municipality: Option<MunicipalityCode>,
@@ -314,12 +342,18 @@ pub struct Youth {
     pub referrals: u32,
     /// The day of the first referral.
     pub first_referred_on: Option<NaiveDate>,
+    /// Why the case was last closed.
+    pub close_reason: Option<CloseReason>,
+    /// The reason of the legal hold in force, if any.
+    pub legal_hold: Option<String>,
+    /// `PersonalDataErased` recorded.
+    pub erased: bool,
 }
 
 impl Youth {
-    /// Birth date, from the CPR number.
+    /// Birth date, as recorded at the referral.
     pub fn birth_date(&self) -> Option<NaiveDate> {
-        self.cpr.as_ref().map(Cpr::birth_date)
+        self.birth_date
     }
 
     /// The assigned coordinator, if any.
@@ -331,6 +365,9 @@ impl Youth {
     }
 
     fn open_case(&self) -> Result<(YouthId, NaiveDate), Rejection> {
+        if self.erased {
+            return Err(Rejection::Erased);
+        }
         match (self.status, self.id, self.birth_date()) {
             (CaseStatus::Open, Some(id), Some(birth)) => Ok((id, birth)),
             (CaseStatus::Closed, _, _) => Err(Rejection::CaseClosed),
@@ -358,7 +395,11 @@ impl Aggregate for Youth {
     fn decide(&self, input: YouthInput, now: DateTime<Utc>) -> Result<Vec<Event>, Rejection> {
         let today = now.date_naive();
         let command = match input {
-            YouthInput::Refer { referral, age_band } => return self.refer(referral, age_band, today),
+            YouthInput::Refer {
+                youth_id,
+                referral,
+                age_band,
+            } => return self.refer(youth_id, referral, age_band, today),
             YouthInput::AssignCoordinator {
                 coordinator,
                 department,
@@ -369,6 +410,18 @@ impl Aggregate for Youth {
                 department,
                 meeting,
             } => return self.assign_coordinating_caseworker(caseworker, department, meeting),
+            YouthInput::Erase {
+                erased_by,
+                reason,
+                authority,
+                streams,
+            } => return self.erase(erased_by, reason, authority, streams),
+            YouthInput::Case(CaseCommand::PlaceLegalHold { placed_by, reason }) => {
+                return self.hold(Some((placed_by, reason)), None)
+            }
+            YouthInput::Case(CaseCommand::LiftLegalHold { lifted_by, reason }) => {
+                return self.hold(None, Some((lifted_by, reason)))
+            }
             YouthInput::Case(command) => command,
         };
         let (id, birth) = self.open_case()?;
@@ -660,6 +713,7 @@ impl Aggregate for Youth {
                 }
                 .into()]
             }
+            CaseCommand::PlaceLegalHold { .. } | CaseCommand::LiftLegalHold { .. } => Vec::new(),
             CaseCommand::Close { reason, note } => {
                 let mut events: Vec<Event> = Vec::with_capacity(2);
                 events.extend(self.release_if_assigned(id, ReleaseReason::CaseClosed));
@@ -682,7 +736,10 @@ impl Aggregate for Youth {
             Event::YouthReferred(e) => {
                 self.id = Some(e.youth_id);
                 self.status = CaseStatus::Open;
-                self.cpr = Some(e.cpr.clone());
+                if e.cpr.is_some() {
+                    self.cpr.clone_from(&e.cpr);
+                }
+                self.birth_date = Some(e.birth_date);
                 self.name.clone_from(&e.name);
                 self.municipality = Some(e.municipality);
                 self.school_status = Some(e.school_status);
@@ -710,13 +767,103 @@ impl Aggregate for Youth {
             }
             Event::TurnedEighteen(_) => self.turned_eighteen = true,
             Event::DestinationReached(e) => self.destination = Some(e.destination),
-            Event::CaseClosed(_) => self.status = CaseStatus::Closed,
+            Event::CaseClosed(e) => {
+                self.status = CaseStatus::Closed;
+                self.close_reason = Some(e.reason);
+            }
+            Event::LegalHoldPlaced(e) => self.legal_hold = Some(e.reason.clone()),
+            Event::LegalHoldLifted(_) => self.legal_hold = None,
+            Event::PersonalDataErased(_) => {
+                self.erased = true;
+                self.cpr = None;
+                self.name = crate::personal::ERASED.to_owned();
+                if let Some((_, plan)) = &mut self.plan {
+                    plan.goals = vec![crate::personal::ERASED.to_owned()];
+                    for action in &mut plan.actions {
+                        action.description = crate::personal::ERASED.to_owned();
+                    }
+                }
+            }
             _ => {}
         }
     }
 }
 
 impl Youth {
+    fn erase(
+        &self,
+        erased_by: String,
+        reason: String,
+        authority: String,
+        streams: Vec<String>,
+    ) -> Result<Vec<Event>, Rejection> {
+        let Some(id) = self.id else {
+            return Err(Rejection::NotFound {
+                what: "youth case".into(),
+            });
+        };
+        if self.erased {
+            return Err(Rejection::Erased);
+        }
+        if reason.trim().is_empty() {
+            return Err(InvalidInput::new("reason", "an erasure needs a reason").into());
+        }
+        if let Some(hold) = &self.legal_hold {
+            return Err(Rejection::LegalHold { reason: hold.clone() });
+        }
+        Ok(vec![PersonalDataErased {
+            youth_id: id,
+            erased_by,
+            reason,
+            authority,
+            streams,
+        }
+        .into()])
+    }
+
+    fn hold(&self, place: Option<(StaffId, String)>, lift: Option<(StaffId, String)>) -> Result<Vec<Event>, Rejection> {
+        let Some(id) = self.id else {
+            return Err(Rejection::NotFound {
+                what: "youth case".into(),
+            });
+        };
+        if self.erased {
+            return Err(Rejection::Erased);
+        }
+        match (place, lift) {
+            (Some((placed_by, reason)), _) => {
+                if reason.trim().is_empty() {
+                    return Err(InvalidInput::new("reason", "a legal hold needs a reason").into());
+                }
+                if self.legal_hold.is_some() {
+                    return Err(Rejection::NoChange {
+                        what: "a legal hold is in force",
+                    });
+                }
+                Ok(vec![LegalHoldPlaced {
+                    youth_id: id,
+                    placed_by,
+                    reason,
+                }
+                .into()])
+            }
+            (None, Some((lifted_by, reason))) => {
+                if self.legal_hold.is_none() {
+                    return Err(Rejection::NoChange {
+                        what: "no legal hold is in force",
+                    });
+                }
+                Ok(vec![LegalHoldLifted {
+                    youth_id: id,
+                    lifted_by,
+                    reason,
+                }
+                .into()])
+            }
+            (None, None) => Ok(Vec::new()),
+        }
+    }
+
     fn assign_coordinator(
         &self,
         coordinator: StaffId,
@@ -774,7 +921,19 @@ impl Youth {
         .into()])
     }
 
-    fn refer(&self, referral: Referral, age_band: AgeBand, today: NaiveDate) -> Result<Vec<Event>, Rejection> {
+    fn refer(
+        &self,
+        youth_id: YouthId,
+        referral: Referral,
+        age_band: AgeBand,
+        today: NaiveDate,
+    ) -> Result<Vec<Event>, Rejection> {
+        if self.id.is_some_and(|known| known != youth_id) {
+            return Err(InvalidInput::new("youth id", "does not match the case referred").into());
+        }
+        if self.erased {
+            return Err(Rejection::Erased);
+        }
         if self.status == CaseStatus::Open {
             return Err(Rejection::CaseAlreadyOpen);
         }
@@ -805,8 +964,9 @@ impl Youth {
         };
         Ok(vec![
             YouthReferred {
-                youth_id: referral.youth_id,
-                cpr: referral.cpr,
+                youth_id,
+                cpr: Some(referral.cpr),
+                birth_date: birth,
                 name: referral.name.trim().to_owned(),
                 municipality: referral.municipality,
                 referred_on: today,
@@ -817,12 +977,7 @@ impl Youth {
                 note: referral.note,
             }
             .into(),
-            TeamAssigned {
-                youth_id: referral.youth_id,
-                team,
-                reason,
-            }
-            .into(),
+            TeamAssigned { youth_id, team, reason }.into(),
         ])
     }
 }

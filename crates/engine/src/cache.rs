@@ -100,6 +100,11 @@ impl AggregateCache {
         }
     }
 
+    /// Drops whatever is kept of `stream` (an erasure: its personal values must go).
+    pub(crate) fn forget(&self, stream: &str) {
+        self.lock().remove(stream);
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.lock().len()

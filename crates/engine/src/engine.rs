@@ -7,9 +7,10 @@ use kui_domain::values::Department;
 use kui_domain::youth::CaseStatus;
 use kui_domain::{
     Aggregate, CoordinatorChoice, Event, InvalidInput, Meeting, MeetingCommand, MeetingId, Municipality,
-    MunicipalityCode, MunicipalityCommand, Rejection, Staff, StaffCommand, StaffId, Youth, YouthCommand, YouthId,
-    YouthInput,
+    MunicipalityCode, MunicipalityCommand, Referral, Rejection, Staff, StaffCommand, StaffId, Youth, YouthCommand,
+    YouthId, YouthInput,
 };
+use kui_keys::KeyStore;
 use kui_log::{
     AppendOutcome, AppendRequest, Envelope, EventLog, ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId,
     Version,
@@ -26,8 +27,14 @@ use crate::error::EngineError;
 /// coordinator) are added by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Refer a young person, named by CPR number: the case of the one referred before
+    /// (found through the key store's keyed lookup) or a new one with a random id.
+    Refer(Referral),
     /// A young person's case.
     Youth(YouthId, YouthCommand),
+    /// Record the erasure of a young person's personal data (see [`Engine::erase`], which
+    /// also destroys the key).
+    Erase(YouthId, Erasure),
     /// A meeting.
     Meeting(MeetingId, MeetingCommand),
     /// A staff member.
@@ -36,11 +43,26 @@ pub enum Command {
     Municipality(MunicipalityCode, MunicipalityCommand),
 }
 
+/// Why and under which authority personal data is erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// Who: a staff id, or `retention` for the schedule.
+    pub erased_by: String,
+    /// Why (must not name the person).
+    pub reason: String,
+    /// Under which authority.
+    pub authority: String,
+    /// Every stream holding the young person's sealed data (the engine fills it in).
+    pub streams: Vec<String>,
+}
+
 impl Command {
-    /// The stream the command is addressed to.
+    /// The stream the command is addressed to; a referral's is known once the engine has
+    /// looked the CPR number up.
     pub fn stream_name(&self) -> String {
         match self {
-            Command::Youth(id, _) => id.stream_name(),
+            Command::Refer(_) => String::new(),
+            Command::Youth(id, _) | Command::Erase(id, _) => id.stream_name(),
             Command::Meeting(id, _) => id.stream_name(),
             Command::Staff(id, _) => id.stream_name(),
             Command::Municipality(code, _) => code.stream_name(),
@@ -131,6 +153,7 @@ pub struct Engine {
     pub(crate) related: Arc<std::sync::Mutex<crate::history::RelatedIndex>>,
     read_models: Option<Arc<Projections>>,
     aggregates: Arc<AggregateCache>,
+    keys: Arc<KeyStore>,
 }
 
 /// Events decided for one stream, before they are stamped with metadata.
@@ -143,10 +166,12 @@ struct Decided {
 }
 
 impl Engine {
-    /// An engine over a log, with injected time and ids.
-    pub fn new(log: Arc<dyn EventLog>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
+    /// An engine over a log and the key store its personal data is sealed under, with
+    /// injected time and ids.
+    pub fn new(log: Arc<dyn EventLog>, keys: Arc<KeyStore>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
         Self {
             log,
+            keys,
             clock,
             ids,
             max_attempts: 5,
@@ -185,6 +210,15 @@ impl Engine {
     /// The log underneath.
     pub fn log(&self) -> &Arc<dyn EventLog> {
         &self.log
+    }
+
+    /// The key store.
+    pub fn keys(&self) -> &Arc<KeyStore> {
+        &self.keys
+    }
+
+    pub(crate) fn forget_cached(&self, stream: &str) {
+        self.aggregates.forget(stream);
     }
 
     /// The engine's clock.
@@ -258,16 +292,16 @@ impl Engine {
         context: &CommandContext,
         business_time: DateTime<Utc>,
     ) -> Result<Executed, EngineError> {
-        let target = command.stream_name();
         if let Some(command_id) = context.command_id {
             if let Some(outcome) = self.log.command_outcome(command_id)? {
                 return Ok(Executed {
                     replayed: true,
-                    ..Executed::of(&target, outcome)
+                    ..Executed::of(&command.stream_name(), outcome)
                 });
             }
         }
         let decided = self.decide(command, context, business_time)?;
+        let target = decided.first().map(|part| part.stream.clone()).unwrap_or_default();
         let request = self.stamp(decided, context, business_time)?;
         Ok(Executed::of(&target, self.log.append(request)?))
     }
@@ -328,10 +362,15 @@ impl Engine {
         };
         let version = last.version.0;
         for envelope in &envelopes {
-            state.apply(&decode(envelope)?);
+            state.apply(&self.decode_personal(envelope)?);
         }
         self.aggregates.put(stream, version, head, Arc::new(state.clone()));
         Ok((state, version))
+    }
+
+    /// A young person's name, opened under their key (the erased placeholder once erased).
+    pub fn youth_name(&self, id: YouthId) -> Result<Option<String>, EngineError> {
+        Ok(self.youth(id)?.map(|(youth, _)| youth.name))
     }
 
     /// A young person's case as it is now, if referred.
@@ -348,9 +387,33 @@ impl Engine {
     ) -> Result<Vec<Decided>, EngineError> {
         let target = command.stream_name();
         let decided = match command {
-            Command::Youth(id, youth_command) => {
+            Command::Refer(referral) => self.decide_referral(referral, now)?,
+            Command::Erase(id, erasure) => {
                 let (youth, version) = self.load::<Youth>(&target)?;
-                let input = self.youth_input(*id, youth_command.clone())?;
+                let events = youth.decide(
+                    YouthInput::Erase {
+                        erased_by: erasure.erased_by.clone(),
+                        reason: erasure.reason.clone(),
+                        authority: erasure.authority.clone(),
+                        streams: erasure.streams.clone(),
+                    },
+                    now,
+                )?;
+                if youth.id != Some(*id) {
+                    return Err(EngineError::NotFound {
+                        what: format!("young person {id}"),
+                    });
+                }
+                vec![Decided {
+                    stream: target.clone(),
+                    expected: expected(version),
+                    events,
+                    caused_by: None,
+                }]
+            }
+            Command::Youth(_, youth_command) => {
+                let (youth, version) = self.load::<Youth>(&target)?;
+                let input = self.youth_input(youth_command.clone())?;
                 let events = youth.decide(input, now)?;
                 vec![Decided {
                     stream: target.clone(),
@@ -407,16 +470,8 @@ impl Engine {
 
     /// The input a young person's command is decided on: the command with the facts
     /// other records hold (the municipality's age band, a staff member's department).
-    fn youth_input(&self, id: YouthId, command: YouthCommand) -> Result<YouthInput, EngineError> {
+    fn youth_input(&self, command: YouthCommand) -> Result<YouthInput, EngineError> {
         Ok(match command {
-            YouthCommand::Refer(referral) => {
-                if YouthId::for_cpr(&referral.cpr) != id || referral.youth_id != id {
-                    return Err(InvalidInput::new("youth id", "does not belong to this CPR number").into());
-                }
-                let age_band = self.require_municipality(referral.municipality)?.age_band();
-                self.active_staff(referral.referred_by)?;
-                YouthInput::Refer { referral, age_band }
-            }
             YouthCommand::AssignCoordinator { coordinator, chosen_by } => YouthInput::AssignCoordinator {
                 coordinator,
                 department: self.active_staff(coordinator)?,
@@ -430,6 +485,62 @@ impl Engine {
                 }
             }
             YouthCommand::Case(command) => YouthInput::Case(command),
+        })
+    }
+
+    /// A referral: the young person found by CPR number, or a new random id; the key store
+    /// registers a new person (key and lookup, durably) only once the referral is decided.
+    fn decide_referral(&self, referral: &Referral, now: DateTime<Utc>) -> Result<Vec<Decided>, EngineError> {
+        let known = self.keys.lookup(&referral.cpr);
+        let id = known.unwrap_or_else(|| YouthId(self.ids.next_id()));
+        let stream = id.stream_name();
+        let (youth, version) = self.load::<Youth>(&stream)?;
+        let age_band = self.require_municipality(referral.municipality)?.age_band();
+        self.active_staff(referral.referred_by)?;
+        let events = youth.decide(
+            YouthInput::Refer {
+                youth_id: id,
+                referral: referral.clone(),
+                age_band,
+            },
+            now,
+        )?;
+        if known.is_none() {
+            let (registered, _) = self.keys.register(&referral.cpr, || id).map_err(EngineError::Keys)?;
+            if registered != id {
+                // Another referral of the same person registered first: decide again.
+                return Err(EngineError::Conflict {
+                    stream,
+                    expected: 0,
+                    actual: None,
+                });
+            }
+        }
+        Ok(vec![Decided {
+            stream,
+            expected: expected(version),
+            events,
+            caused_by: None,
+        }])
+    }
+
+    /// Decodes a stored event with its personal fields opened under the young person's
+    /// key, or read as erased when the key is gone (or was never in this key store).
+    pub fn decode_personal(&self, envelope: &Envelope) -> Result<Event, EngineError> {
+        let event = decode(envelope)?;
+        if !kui_keys::is_sealed(&envelope.payload) {
+            return Ok(event);
+        }
+        let key = event.youth_id().and_then(|youth| self.keys.key(youth).ok());
+        let opened = kui_keys::open(&envelope.payload, &envelope.event_type, envelope.event_id, key.as_ref()).map_err(
+            |source| EngineError::Sealed {
+                position: envelope.position.0,
+                source,
+            },
+        )?;
+        Event::decode(&envelope.event_type, envelope.schema_version, &opened).map_err(|source| EngineError::Decode {
+            position: envelope.position.0,
+            source,
         })
     }
 
@@ -573,21 +684,23 @@ impl Engine {
                 .events
                 .iter()
                 .zip(&ids)
-                .map(|(event, event_id)| NewEvent {
-                    event_id: *event_id,
-                    event_type: event.event_type().to_owned(),
-                    schema_version: event.schema_version(),
-                    payload: event.to_payload(),
-                    metadata: Metadata {
-                        actor: actor.clone(),
-                        command_id: context.command_id,
-                        causation_id,
-                        correlation_id,
-                        occurred_at: business_time,
-                        recorded_at,
-                    },
+                .map(|(event, event_id)| {
+                    Ok(NewEvent {
+                        event_id: *event_id,
+                        event_type: event.event_type().to_owned(),
+                        schema_version: event.schema_version(),
+                        payload: self.sealed_payload(event, *event_id)?,
+                        metadata: Metadata {
+                            actor: actor.clone(),
+                            command_id: context.command_id,
+                            causation_id,
+                            correlation_id,
+                            occurred_at: business_time,
+                            recorded_at,
+                        },
+                    })
                 })
-                .collect();
+                .collect::<Result<_, EngineError>>()?;
             event_ids.push(ids);
             streams.push(StreamAppend {
                 stream: stream_id(&part.stream)?,
@@ -599,6 +712,19 @@ impl Engine {
             command_id: context.command_id,
             streams,
         })
+    }
+}
+
+impl Engine {
+    /// The payload to store: with the personal fields sealed under the young person's key.
+    fn sealed_payload(&self, event: &Event, event_id: Uuid) -> Result<Vec<u8>, EngineError> {
+        let payload = event.to_payload();
+        let Some(subject) = kui_domain::personal::subject(event) else {
+            return Ok(payload);
+        };
+        let key = self.keys.key(subject).map_err(EngineError::Keys)?;
+        kui_keys::seal(&payload, event.event_type(), event_id, &key)
+            .map_err(|source| EngineError::Sealed { position: 0, source })
     }
 }
 

@@ -56,6 +56,19 @@ pub enum EngineError {
     /// The log failed.
     #[error(transparent)]
     Log(LogError),
+    /// The key store failed, or has no key for a young person a command needs one for.
+    #[error(transparent)]
+    Keys(kui_keys::KeyError),
+    /// The sealed personal data of a stored event does not open under the key store's key
+    /// (damaged, or the key store is not the one the log was written with).
+    #[error("the sealed personal data at position {position} does not open: {source}")]
+    Sealed {
+        /// The position (0: an event being written).
+        position: u64,
+        /// Why.
+        #[source]
+        source: kui_keys::SealError,
+    },
     /// The read models could not be loaded, saved or folded; the log itself is untouched.
     #[error("read models: {0}")]
     ReadModels(ProjectionError),

@@ -9,7 +9,7 @@ use kui_projections::models::{Projector, Timeline};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::engine::{decode, Engine};
+use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// One event in a young person's history.
@@ -150,7 +150,7 @@ impl Engine {
             if as_of.is_some_and(|cut| envelope.metadata.occurred_at.date_naive() > cut) {
                 continue;
             }
-            let event = decode(envelope)?;
+            let event = self.decode_personal(envelope)?;
             if envelope.stream == stream {
                 state.apply(&event);
             }
@@ -173,7 +173,7 @@ impl Engine {
     /// Catches the timeline up with the log and returns `youth`'s related positions:
     /// from the attached read models when there are some (restored from their snapshot),
     /// else from an index this engine builds on its first call.
-    fn related_positions(&self, youth: YouthId) -> Result<Vec<u64>, EngineError> {
+    pub(crate) fn related_positions(&self, youth: YouthId) -> Result<Vec<u64>, EngineError> {
         if let Some(read_models) = self.read_models() {
             read_models.catch_up()?;
             return Ok(read_models.read().timeline.related(youth).to_vec());

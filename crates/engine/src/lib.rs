@@ -13,6 +13,7 @@
 //! - `clock`: injected `Clock` and `IdSource`.
 //! - `tick`: the age-milestone scheduler.
 //! - `history`: the auditor's replay.
+//! - `erasure`: erasure of personal data, its proof, the archive's copy, retention.
 //! - `verify`: chain and invariant checks.
 //! - `transfer`: NDJSON export/import and the summary of a log.
 //! - `error`: `EngineError`.
@@ -22,6 +23,7 @@ pub mod actor;
 mod cache;
 pub mod clock;
 pub mod engine;
+pub mod erasure;
 pub mod error;
 pub mod history;
 pub mod tick;
@@ -33,5 +35,7 @@ pub use kui_projections as read_models;
 
 pub use actor::{Actor, Role};
 pub use clock::{Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock};
-pub use engine::{decode, Command, CommandContext, Engine, Executed};
+pub use engine::{decode, Command, CommandContext, Engine, Erasure, Executed};
+pub use erasure::{ArchiveManifest, Erased, ErasureReport, RetentionReport};
 pub use error::EngineError;
+pub use kui_keys as keys;

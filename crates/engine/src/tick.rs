@@ -117,7 +117,7 @@ impl Engine {
             match decode(envelope)? {
                 Event::YouthReferred(e) => {
                     let entry = cases.entry(e.youth_id).or_insert(Milestones {
-                        birth: e.cpr.birth_date(),
+                        birth: e.birth_date,
                         municipality: e.municipality,
                         first_referred: e.referred_on,
                         open: true,

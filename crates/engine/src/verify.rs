@@ -26,7 +26,8 @@ impl Engine {
     /// Checks the chain, then replays every stream through the aggregates and checks the
     /// rules that must hold of any history: events decode, each stream's events belong
     /// to it, `TurnedEighteen` once and on the right day, nothing after a closure but a
-    /// new referral, plan revisions without gaps, no assignment straight after a decline,
+    /// new referral, a legal hold or the erasure, nothing at all after the erasure,
+    /// plan revisions without gaps, no assignment straight after a decline,
     /// decisions only for tabled cases.
     pub fn verify(&self, progress: &mut dyn FnMut(&'static str, u64)) -> Result<Verified, EngineError> {
         let log = self.log().verify(&mut |position| progress("chain", position))?;
@@ -80,9 +81,17 @@ fn check_youth(
         ));
     }
     let referral = matches!(event, Event::YouthReferred(_));
+    // A closed case is kept (and may be held) until it is erased.
+    let keeping = matches!(
+        event,
+        Event::LegalHoldPlaced(_) | Event::LegalHoldLifted(_) | Event::PersonalDataErased(_)
+    );
+    if state.erased {
+        return Err(format!("{} after the erasure", event.event_type()));
+    }
     match state.status {
         CaseStatus::Unknown if !referral => return Err(format!("{} before any referral", event.event_type())),
-        CaseStatus::Closed if !referral => return Err(format!("{} on a closed case", event.event_type())),
+        CaseStatus::Closed if !referral && !keeping => return Err(format!("{} on a closed case", event.event_type())),
         CaseStatus::Open if referral => return Err("a referral of an open case".into()),
         _ => {}
     }

@@ -228,7 +228,12 @@ fn build_server() -> Server {
             .single()
             .expect("a valid date"),
     ));
-    let engine = Engine::new(log.clone(), clock.clone(), Arc::new(SeededIds::new(2)));
+    let engine = Engine::new(
+        log.clone(),
+        Arc::new(kui_engine::keys::KeyStore::seeded(3)),
+        clock.clone(),
+        Arc::new(SeededIds::new(2)),
+    );
     let options = kui_engine::read_models::Options {
         workers: 1,
         save_every: 1_000_000,

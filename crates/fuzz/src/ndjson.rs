@@ -141,6 +141,7 @@ fn imports(input: &[u8], canonical: Option<&str>) {
     let before = target.state();
     let engine = Engine::new(
         target.log.clone(),
+        Arc::new(kui_engine::keys::KeyStore::seeded(3)),
         Arc::new(FixedClock::new(
             Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
                 .single()

@@ -85,6 +85,7 @@ fn build() -> Seeds {
     let log = Arc::new(SegmentLog::open(&path, fuzz_log_options()).expect("a new log opens in a fresh directory"));
     let engine = Engine::new(
         log.clone(),
+        Arc::new(kui_engine::keys::KeyStore::seeded(3)),
         Arc::new(FixedClock::new(
             Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
                 .single()
@@ -102,6 +103,7 @@ fn build() -> Seeds {
             cadence: TeamCadence::USUAL,
             coordinator_capacity: 25,
             alarms: AlarmSettings::USUAL,
+            retention: Default::default(),
         };
         engine
             .execute(

@@ -37,8 +37,6 @@ pub struct YouthFilter {
 pub struct YouthRow {
     /// The young person.
     pub youth_id: YouthId,
-    /// Name.
-    pub name: String,
     /// Birth date.
     pub birth_date: NaiveDate,
     /// Age on the report date.
@@ -92,7 +90,6 @@ impl ReadModels {
             }
             rows.push(YouthRow {
                 youth_id,
-                name: member.name.clone(),
                 birth_date: member.birth_date,
                 age,
                 municipality: member.municipality,
@@ -105,7 +102,7 @@ impl ReadModels {
                 open_alarms,
             });
         }
-        rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.youth_id.cmp(&b.youth_id)));
+        rows.sort_by_key(|row| row.youth_id);
         rows
     }
 }

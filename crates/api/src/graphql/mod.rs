@@ -24,6 +24,7 @@ mod deadline;
 pub mod enums;
 mod mutation;
 mod parse_cache;
+pub(crate) use parse_cache::ParseCache;
 mod query;
 pub mod query_limits;
 pub mod read_models;
@@ -52,14 +53,18 @@ pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub fn build_schema(state: ApiState) -> ApiSchema {
     let limits = state.limits.clone();
     let shape = cost::Shape::of(&sdl()).expect("async-graphql's SDL of this schema parses (a test checks it)");
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
-        .extension(codes::ErrorCodes)
-        .extension(deadline::Deadline(limits.deadline))
-        // The parse cache hands kept documents to the query limits, which come after it.
-        .extension(parse_cache::ParseCache::default())
-        .extension(query_limits::QueryLimits::new(&limits, shape))
-        .limit_directives(limits.max_directives)
-        .data(state);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .extension(codes::ErrorCodes)
+    .extension(deadline::Deadline(limits.deadline))
+    // The parse cache hands kept documents to the query limits, which come after it.
+    .extension(state.parse_cache.clone())
+    .extension(query_limits::QueryLimits::new(&limits, shape))
+    .limit_directives(limits.max_directives)
+    .data(state);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -68,9 +73,13 @@ pub fn build_schema(state: ApiState) -> ApiSchema {
 
 /// The schema in SDL (what `kui schema` prints and `schemas/schema.graphql` holds).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot::default())
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .finish()
+    .sdl()
 }
 
 /// The state and the authenticated caller of a request.

@@ -33,9 +33,66 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::{blocking, ApiState};
 
-/// The root mutation.
+/// The root mutation: the commands, and erasure.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MutationRoot(CommandMutation, ErasureMutation);
+
+/// One mutation per engine command.
 #[derive(Default)]
-pub struct MutationRoot;
+pub struct CommandMutation;
+
+/// Erasing a young person's personal data (admins).
+#[derive(Default)]
+pub struct ErasureMutation;
+
+/// What an erasure did.
+#[derive(async_graphql::SimpleObject)]
+pub struct ErasureResult {
+    /// The young person.
+    pub youth_id: ID,
+    /// The position of the `PersonalDataErased` event.
+    pub position: u64,
+    /// The streams whose personal data can no longer be read.
+    pub streams: Vec<String>,
+    /// True when this completed an erasure begun earlier and interrupted.
+    pub resumed: bool,
+}
+
+#[Object]
+impl ErasureMutation {
+    /// Erases a young person's personal data: destroys their key and their CPR lookup, and
+    /// records `PersonalDataErased` (who, why, under which authority, which streams). From
+    /// then on every personal field of their events reads as "(erased)"; the events and the
+    /// hash chain stay. Refused under a legal hold, for an unknown or an erased person.
+    /// Admins only. Sending it again after an interruption completes it.
+    async fn erase_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        youth_id: ID,
+        reason: String,
+        #[graphql(default)] authority: String,
+    ) -> async_graphql::Result<ErasureResult> {
+        let (state, principal) = caller(ctx)?;
+        authorize(principal, Operation::ErasePersonalData)?;
+        let youth: YouthId = super::parse_id(&youth_id, "youthId")?;
+        let actor = principal.actor();
+        let erasure = kui_engine::Erasure {
+            erased_by: principal.staff.to_string(),
+            reason,
+            authority,
+            streams: Vec::new(),
+        };
+        let engine = state.engine.clone();
+        let erased = blocking(move || Ok(engine.erase(youth, erasure, &CommandContext::by(actor))?)).await?;
+        state.forget_personal();
+        Ok(ErasureResult {
+            youth_id: ID(youth.to_string()),
+            position: erased.position,
+            streams: erased.streams,
+            resumed: erased.resumed,
+        })
+    }
+}
 
 /// Writes the root mutation. Each entry is a mutation's doc comment (its description in
 /// the schema), its own arguments, and the expression that builds its command from them,
@@ -48,7 +105,7 @@ macro_rules! mutations {
             |$principal:pat_param, $today:pat_param| $build:expr;
     )+) => {
         #[Object]
-        impl MutationRoot {
+        impl CommandMutation {
             $(
                 $(#[doc = $doc])+
                 #[allow(clippy::too_many_arguments)]
@@ -74,11 +131,8 @@ mutations! {
     /// Refers (or re-refers) a young person; opens the case and places them in a team.
     fn refer(input: ReferInput)
         |principal, _| {
-            let cpr = Cpr::parse(&input.cpr)?;
-            let youth_id = YouthId::for_cpr(&cpr);
             let referral = Referral {
-                youth_id,
-                cpr,
+                cpr: Cpr::parse(&input.cpr)?,
                 name: input.name,
                 municipality: own_municipality(input.municipality, principal)?,
                 referred_by: staff_or_caller(input.referred_by.as_ref(), principal, "referredBy")?,
@@ -87,8 +141,21 @@ mutations! {
                 school_status: input.school_status.into(),
                 note: input.note,
             };
-            Ok(Command::Youth(youth_id, YouthCommand::Refer(referral)))
+            Ok(Command::Refer(referral))
         };
+    /// Places a legal hold on a case (a complaint, an audit, a court case): retention does
+    /// not erase it until the hold is lifted. The reason must not name the person.
+    fn place_legal_hold(youth_id: ID, reason: String)
+        |principal, _| youth(&youth_id, CaseCommand::PlaceLegalHold {
+            placed_by: staff_or_caller(None, principal, "placedBy")?,
+            reason,
+        });
+    /// Lifts the legal hold on a case; retention applies again.
+    fn lift_legal_hold(youth_id: ID, reason: String)
+        |principal, _| youth(&youth_id, CaseCommand::LiftLegalHold {
+            lifted_by: staff_or_caller(None, principal, "liftedBy")?,
+            reason,
+        });
     /// Records the need level (A, B or C).
     fn assess_need(youth_id: ID, level: NeedLevel, #[graphql(default)] note: String, assessed_by: Option<ID>)
         |principal, _| youth(&youth_id, CaseCommand::AssessNeed {
@@ -300,6 +367,7 @@ mutations! {
                 cadence,
                 coordinator_capacity: input.coordinator_capacity,
                 alarms,
+                retention: input.retention.map_or_else(Default::default, Into::into),
             };
             Ok(Command::Municipality(code, MunicipalityCommand(settings)))
         };
@@ -321,7 +389,12 @@ async fn run(
     let correlation_id = correlation_id.map(|id| parse_uuid(&id, "correlationId")).transpose()?;
     let command = build(principal, state.engine.now().date_naive())?;
     let operation = match &command {
-        Command::Youth(..) => Operation::WriteCase,
+        Command::Youth(
+            _,
+            YouthCommand::Case(CaseCommand::PlaceLegalHold { .. } | CaseCommand::LiftLegalHold { .. }),
+        ) => Operation::HoldCase,
+        Command::Refer(..) | Command::Youth(..) => Operation::WriteCase,
+        Command::Erase(..) => Operation::ErasePersonalData,
         Command::Meeting(..) => Operation::WriteMeeting,
         Command::Staff(..) => Operation::WriteStaff,
         Command::Municipality(..) => Operation::ConfigureMunicipality,
@@ -392,8 +465,8 @@ fn check_scope(engine: &kui_engine::Engine, scope: Scope, command: &Command) -> 
         scope.require(municipality, || format!("young person {youth_id}"))
     };
     match command {
-        Command::Youth(_, YouthCommand::Refer(referral)) => create_in(referral.municipality),
-        Command::Youth(youth_id, _) => youth_in_scope(*youth_id),
+        Command::Refer(referral) => create_in(referral.municipality),
+        Command::Youth(youth_id, _) | Command::Erase(youth_id, _) => youth_in_scope(*youth_id),
         Command::Meeting(_, MeetingCommand::Schedule { municipality, .. }) => create_in(*municipality),
         Command::Meeting(meeting_id, meeting_command) => {
             let (meeting, version) = engine.load::<Meeting>(&meeting_id.stream_name())?;
@@ -633,4 +706,42 @@ pub struct ConfigureMunicipalityInput {
     pub cadence: Option<TeamCadenceInput>,
     /// Alarm thresholds; defaults to the usual ones.
     pub alarms: Option<AlarmSettingsInput>,
+    /// How long closed cases are kept before retention erases their personal data;
+    /// defaults to 5 years after closure for every close reason.
+    pub retention: Option<RetentionInput>,
+}
+
+/// Years a closed case is kept, from the day it closed.
+#[derive(InputObject)]
+pub struct RetentionInput {
+    /// Years for every case without a rule of its own.
+    pub years: u16,
+    /// Years by the reason the case was closed.
+    #[graphql(default)]
+    pub by_close_reason: Vec<RetentionRuleInput>,
+}
+
+/// Years for cases closed for one reason.
+#[derive(InputObject)]
+pub struct RetentionRuleInput {
+    /// The close reason.
+    pub reason: CloseReason,
+    /// Years after closure.
+    pub years: u16,
+}
+
+impl From<RetentionInput> for kui_domain::event::RetentionSettings {
+    fn from(input: RetentionInput) -> Self {
+        kui_domain::event::RetentionSettings {
+            years: input.years,
+            by_close_reason: input
+                .by_close_reason
+                .into_iter()
+                .map(|rule| kui_domain::event::RetentionRule {
+                    reason: rule.reason.into(),
+                    years: rule.years,
+                })
+                .collect(),
+        }
+    }
 }

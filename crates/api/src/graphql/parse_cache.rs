@@ -50,6 +50,14 @@ pub struct ParseCache {
     hits: Arc<AtomicU64>,
 }
 
+impl ParseCache {
+    /// Forgets every kept document and validation.
+    pub(crate) fn clear(&self) {
+        lock(&self.documents).clear();
+        lock(&self.validations).clear();
+    }
+}
+
 impl Default for ParseCache {
     fn default() -> Self {
         ParseCache {
@@ -82,6 +90,11 @@ impl<K: Hash + Eq, V> Kept<K, V> {
         K: std::borrow::Borrow<Q>,
     {
         self.entries.get(key)
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
     }
 
     /// Keeps `value` under `key`, charged `bytes`; an entry larger than the whole budget

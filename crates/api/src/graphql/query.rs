@@ -47,7 +47,13 @@ impl CaseQuery {
                 if scope == Scope::Pseudonymised {
                     return Err(ApiError::forbidden("analysts look young people up by id only").into());
                 }
-                YouthId::for_cpr(&Cpr::parse(&cpr).map_err(ApiError::from)?)
+                let cpr = Cpr::parse(&cpr).map_err(ApiError::from)?;
+                // The keyed lookup: the id never follows from the number itself.
+                state
+                    .engine
+                    .keys()
+                    .lookup(&cpr)
+                    .ok_or_else(|| ApiError::not_found("a young person with that CPR number"))?
             }
             _ => return Err(ApiError::invalid("id", "give exactly one of id and cpr").into()),
         };
@@ -190,6 +196,43 @@ impl AuditQuery {
         .await?)
     }
 
+    /// The proof of a young person's erasure: the `PersonalDataErased` event, whether the
+    /// key store still holds a key, and every event of theirs with its stored hash,
+    /// recomputed from what is stored and linked to the event before it.
+    async fn erasure_report(&self, ctx: &Context<'_>, youth_id: ID) -> async_graphql::Result<ErasureReportView> {
+        let (state, principal) = caller(ctx)?;
+        authorize(principal, Operation::ReadErasure)?;
+        let youth: YouthId = parse_id(&youth_id, "youthId")?;
+        let engine = state.engine.clone();
+        let report = blocking(move || Ok(engine.erasure_report(youth)?)).await?;
+        Ok(ErasureReportView {
+            youth_id: ID(report.youth_id.to_string()),
+            erased: report.erasure.is_some(),
+            erasure: report.erasure.map(|e| ErasureRecordView {
+                position: e.position,
+                recorded_at: e.recorded_at,
+                erased_by: e.erased_by,
+                reason: e.reason,
+                authority: e.authority,
+                streams: e.streams,
+            }),
+            key: report.key,
+            events: report
+                .events
+                .into_iter()
+                .map(|e| ChainedEventView {
+                    position: e.position,
+                    stream_id: e.stream,
+                    event_type: e.event_type,
+                    hash: e.hash,
+                    recomputes: e.recomputes,
+                })
+                .collect(),
+            chain_verified: report.chain_verified,
+            head_hash: report.head_hash,
+        })
+    }
+
     /// Every recorded read of one young person's case, oldest first.
     async fn access_log(&self, ctx: &Context<'_>, youth_id: ID) -> async_graphql::Result<Vec<AccessRecordView>> {
         let (state, principal) = caller(ctx)?;
@@ -242,4 +285,55 @@ pub(crate) fn youth_municipality(
         return Err(ApiError::not_found(format!("young person {youth_id}")));
     }
     Ok(youth.municipality)
+}
+
+/// The proof of an erasure.
+#[derive(async_graphql::SimpleObject)]
+pub struct ErasureReportView {
+    /// The young person.
+    pub youth_id: ID,
+    /// Whether `PersonalDataErased` is recorded.
+    pub erased: bool,
+    /// The erasure, if recorded.
+    pub erasure: Option<ErasureRecordView>,
+    /// `present`, `erasing`, `erased` or `unknown`: what the key store holds of the person.
+    pub key: String,
+    /// Every event of the person's streams, with its stored hash.
+    pub events: Vec<ChainedEventView>,
+    /// True when every hash recomputes from what is stored and links to the one before.
+    pub chain_verified: bool,
+    /// The log's head hash.
+    pub head_hash: Option<String>,
+}
+
+/// A recorded erasure.
+#[derive(async_graphql::SimpleObject)]
+pub struct ErasureRecordView {
+    /// Its position in the log.
+    pub position: u64,
+    /// When it was recorded.
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// Who erased (a staff id, or `retention`).
+    pub erased_by: String,
+    /// Why.
+    pub reason: String,
+    /// Under which authority.
+    pub authority: String,
+    /// The streams it reached.
+    pub streams: Vec<String>,
+}
+
+/// One event in the proof.
+#[derive(async_graphql::SimpleObject)]
+pub struct ChainedEventView {
+    /// Position.
+    pub position: u64,
+    /// Stream.
+    pub stream_id: String,
+    /// Type.
+    pub event_type: String,
+    /// The stored hash, hex.
+    pub hash: String,
+    /// Whether the hash recomputes from the stored event and links to its predecessor.
+    pub recomputes: bool,
 }

@@ -86,12 +86,19 @@ pub struct PersonRef {
     pub name: Option<String>,
 }
 
-fn person(state: &ApiState, scope: Scope, youth: YouthId, name: &str) -> PersonRef {
+/// The read models hold no names (they never see personal fields); a name is opened by
+/// the engine, under the young person's key, for readers who may see it.
+fn person(state: &ApiState, scope: Scope, youth: YouthId) -> PersonRef {
     let disclosure = Disclosure::new(state, scope);
+    let name = if disclosure.personal(Some(())).is_some() {
+        state.engine.youth_name(youth).ok().flatten()
+    } else {
+        None
+    };
     PersonRef {
         id: disclosure.personal(Some(ID(youth.to_string()))),
         pseudonym: disclosure.youth_pseudonym(youth),
-        name: disclosure.personal(Some(name.to_owned())),
+        name,
     }
 }
 
@@ -143,7 +150,7 @@ pub struct PageInfo {
 /// A page of young people.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct YouthConnection {
-    /// The rows of this page, by name (for analysts by pseudonym).
+    /// The rows of this page, by id (for analysts by pseudonym).
     pub edges: Vec<YouthEdge>,
     /// Paging.
     pub page_info: PageInfo,
@@ -164,7 +171,7 @@ pub struct TeamView {
     pub last_meeting: Option<NaiveDate>,
     /// The next scheduled meeting.
     pub next_meeting: Option<NaiveDate>,
-    /// Members (at most `membersLimit`, by name; for analysts by pseudonym).
+    /// Members (at most `membersLimit`, by id; for analysts by pseudonym).
     pub members: Vec<TeamMemberView>,
 }
 
@@ -317,7 +324,7 @@ pub struct CaseloadView {
     pub coordinators: Vec<CoordinatorLoadView>,
     /// Per department.
     pub departments: Vec<DepartmentLoadView>,
-    /// C-need young people with an open case and no coordinator, by name (for analysts
+    /// C-need young people with an open case and no coordinator, by id (for analysts
     /// by pseudonym).
     pub unassigned_c_need: Vec<UnassignedView>,
 }
@@ -348,7 +355,7 @@ fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
     let disclosure = Disclosure::new(state, scope);
     AlarmView {
         rule: alarm.rule.into(),
-        person: person(state, scope, alarm.youth_id, &alarm.name),
+        person: person(state, scope, alarm.youth_id),
         municipality: alarm.municipality.get(),
         due: disclosure.date(alarm.due),
         opened_on: disclosure.date_not_after(alarm.opened_on, alarm.due),
@@ -629,7 +636,7 @@ pub struct ReadModelQuery;
 
 #[Object]
 impl ReadModelQuery {
-    /// Young people matching every filter given, by name (for analysts by pseudonym), a
+    /// Young people matching every filter given, by id (for analysts by pseudonym), a
     /// page at a time (`first` at most 200; pass the last `cursor` as `after`). Reads are
     /// recorded in the access log.
     #[allow(clippy::too_many_arguments)]
@@ -709,7 +716,7 @@ impl ReadModelQuery {
                 .map(|(index, row)| YouthEdge {
                     cursor: format!("o:{index}"),
                     node: YouthRowView {
-                        person: person(&state, scope, row.youth_id, &row.name),
+                        person: person(&state, scope, row.youth_id),
                         age: row.age,
                         municipality: row.municipality.get(),
                         open: row.open,
@@ -735,7 +742,7 @@ impl ReadModelQuery {
         .await?)
     }
 
-    /// Teams 1-3 now: members (by name, for analysts by pseudonym; at most `membersLimit`
+    /// Teams 1-3 now: members (by id, for analysts by pseudonym; at most `membersLimit`
     /// each), cadence, last and next meeting, and who moves team within `withinDays` (for
     /// analysts to the end of the month that window ends in).
     async fn teams(
@@ -771,7 +778,7 @@ impl ReadModelQuery {
                             .into_iter()
                             .take(members_limit)
                             .map(|m| TeamMemberView {
-                                person: person(state, scope, m.youth_id, &m.name),
+                                person: person(state, scope, m.youth_id),
                                 age: m.age,
                                 reason: m.reason.map(|r| r.to_string()),
                                 since: disclosure.date_opt(m.since),
@@ -783,7 +790,7 @@ impl ReadModelQuery {
                     .ordered(&report.moving, |m| (Some(m.on), m.youth_id, ()))
                     .into_iter()
                     .map(|m| TeamMoveView {
-                        person: person(state, scope, m.youth_id, &m.name),
+                        person: person(state, scope, m.youth_id),
                         from: m.from.into(),
                         to: m.to.into(),
                         on: disclosure.date(m.on),
@@ -821,13 +828,6 @@ impl ReadModelQuery {
                 over_slot: m.over_slot,
                 decisions: count(m.decisions),
             };
-            let name_of = |youth: YouthId| {
-                models
-                    .teams
-                    .members
-                    .get(&youth)
-                    .map_or_else(String::new, |m| m.name.clone())
-            };
             MeetingsView {
                 as_of: report.as_of,
                 upcoming: report.upcoming.iter().map(summary).collect(),
@@ -836,7 +836,7 @@ impl ReadModelQuery {
                     .follow_ups
                     .iter()
                     .map(|f| FollowUpView {
-                        person: person(state, scope, f.youth_id, &name_of(f.youth_id)),
+                        person: person(state, scope, f.youth_id),
                         meeting: ID(f.meeting_id.to_string()),
                         forum: f.forum.into(),
                         decided_at: f.decided_at,
@@ -879,7 +879,7 @@ impl ReadModelQuery {
                     .ordered(&report.unassigned_c_need, |u| (None, u.youth_id, ()))
                     .into_iter()
                     .map(|u| UnassignedView {
-                        person: person(state, scope, u.youth_id, &u.name),
+                        person: person(state, scope, u.youth_id),
                         scheme: u.scheme.into(),
                     })
                     .collect(),

@@ -52,6 +52,7 @@ fn settings(code: u16, name: &str) -> MunicipalityConfigured {
         cadence: TeamCadence::USUAL,
         coordinator_capacity: 25,
         alarms: AlarmSettings::USUAL,
+        retention: Default::default(),
     }
 }
 
@@ -63,7 +64,12 @@ pub async fn spawn_with(limits: Limits) -> TestApp {
     let log = Arc::new(MemoryLog::new());
     let access = Arc::new(MemoryLog::new());
     let clock = Arc::new(FixedClock::new(noon(2026, 1, 15)));
-    let engine = Engine::new(log.clone(), clock.clone(), Arc::new(SeededIds::new(1)));
+    let engine = Engine::new(
+        log.clone(),
+        Arc::new(kui_engine::keys::KeyStore::seeded(1)),
+        clock.clone(),
+        Arc::new(SeededIds::new(1)),
+    );
     let system = CommandContext::by(Actor::system());
     for (code, name) in [(SONDERBORG, "Sønderborg"), (ESBJERG, "Esbjerg")] {
         let command = Command::Municipality(

@@ -79,11 +79,13 @@ pub fn generate(data: &Path, now: Option<&str>, preset_name: &str) -> Result<Exi
             data.display()
         );
     }
-    let (_engine, log) = open::engine(data, now)?;
+    let (engine, log) = open::engine(data, now)?;
     let started = Instant::now();
     let bar = progress::spinner(&format!("generating {}", preset.name));
-    let stats = kui_fixtures::load(log.as_ref(), &preset, &mut |events| bar.set_position(events))
-        .with_context(|| format!("cannot generate the {} preset", preset.name))?;
+    let stats = kui_fixtures::load(log.as_ref(), engine.keys(), &preset, &mut |events| {
+        bar.set_position(events)
+    })
+    .with_context(|| format!("cannot generate the {} preset", preset.name))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     println!(

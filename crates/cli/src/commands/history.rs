@@ -10,7 +10,6 @@ use crate::cli::HistoryArgs;
 use crate::open;
 
 pub fn run(data: &Path, now: Option<&str>, args: HistoryArgs) -> Result<ExitCode> {
-    let youth = parse_youth(&args.youth)?;
     if open::is_fresh(data) {
         anyhow::bail!(
             "{} holds no kui log: run `kui demo` or `kui init` first",
@@ -20,6 +19,7 @@ pub fn run(data: &Path, now: Option<&str>, args: HistoryArgs) -> Result<ExitCode
     let (engine, log) = open::engine(data, now)?;
     // The timeline read model knows where the young person's events in other streams are.
     let engine = engine.with_read_models(open::read_models(data, log, None)?);
+    let youth = parse_youth(&engine, &args.youth)?;
     let history = engine.history(youth, args.as_of)?;
     if args.json {
         println!(
@@ -92,14 +92,18 @@ pub fn run(data: &Path, now: Option<&str>, args: HistoryArgs) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// A youth id (uuid or `youth-uuid`) or a CPR number.
-fn parse_youth(text: &str) -> Result<YouthId> {
+/// A youth id (uuid or `youth-uuid`) or a CPR number (found through the key store's
+/// keyed lookup).
+fn parse_youth(engine: &kui_engine::Engine, text: &str) -> Result<YouthId> {
     if let Ok(id) = text.parse::<YouthId>() {
         return Ok(id);
     }
     let cpr = Cpr::parse(text)
         .map_err(|cpr_error| anyhow::anyhow!("{text:?} is neither a youth id (uuid) nor a CPR number ({cpr_error})"))?;
-    Ok(YouthId::for_cpr(&cpr))
+    engine
+        .keys()
+        .lookup(&cpr)
+        .ok_or_else(|| anyhow::anyhow!("no young person with that CPR number is known (or their data was erased)"))
 }
 
 /// The last 8 hex digits: UUIDv7 ids made at the same moment share their first ones.

@@ -23,6 +23,7 @@ pub fn run(data: &Path, now: Option<&str>, args: InitArgs) -> Result<ExitCode> {
         cadence: TeamCadence::USUAL,
         coordinator_capacity: args.capacity,
         alarms: AlarmSettings::USUAL,
+        retention: Default::default(),
     };
     let command = Command::Municipality(municipality, MunicipalityCommand(settings));
     let executed = engine

@@ -2,6 +2,7 @@
 
 mod demo;
 mod demo_tokens;
+mod erasure;
 mod history;
 mod init;
 mod maintenance;
@@ -19,6 +20,7 @@ use crate::cli::{Cli, Command};
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let now = cli.now.as_deref();
+    crate::open::set_master_key_file(cli.master_key_file.clone());
     match cli.command {
         Command::Init(args) => init::run(&cli.data, now, args),
         Command::Demo(args) => demo::demo(&cli.data, now, &args),
@@ -30,6 +32,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reindex => maintenance::reindex(&cli.data),
         Command::Upgrade => maintenance::upgrade(&cli.data),
         Command::Tick(args) => verify::tick(&cli.data, now, args),
+        Command::Erase(args) => erasure::erase(&cli.data, now, args),
+        Command::ErasureReport(args) => erasure::report(&cli.data, now, args),
+        Command::LegalHold(args) => erasure::legal_hold(&cli.data, now, args),
+        Command::Archive(args) => erasure::archive(&cli.data, now, args),
         Command::Export(args) => transfer::export(&cli.data, now, args),
         Command::Import(args) => transfer::import(&cli.data, now, args),
         Command::Rebuild(args) => report::rebuild(&cli.data, now, args),

@@ -148,13 +148,13 @@ fn teams(
             team.next_meeting.map_or("none scheduled".into(), |d| d.to_string()),
         );
         println!(
-            "  {:<30} {:>3}  {:<14} {:<10}  school status",
-            "name", "age", "reason", "since"
+            "  {:<36} {:>3}  {:<14} {:<10}  school status",
+            "young person", "age", "reason", "since"
         );
         for member in team.members.iter().take(args.limit) {
             println!(
-                "  {:<30} {:>3}  {:<14} {:<10}  {}",
-                member.name,
+                "  {:<36} {:>3}  {:<14} {:<10}  {}",
+                member.youth_id.to_string(),
                 member.age,
                 member.reason.map_or("-".into(), |r| r.to_string()),
                 member.since.map_or("-".into(), |d| d.to_string()),
@@ -170,7 +170,13 @@ fn teams(
         report.moving.len()
     );
     for change in report.moving.iter().take(args.limit) {
-        println!("  {}  {:<30} {} -> {}", change.on, change.name, change.from, change.to);
+        println!(
+            "  {}  {:<36} {} -> {}",
+            change.on,
+            change.youth_id.to_string(),
+            change.from,
+            change.to
+        );
     }
     more(args.limit.min(report.moving.len()), report.moving.len());
     Ok(())
@@ -274,7 +280,7 @@ fn caseload(models: &ReadModels, municipality: Option<MunicipalityCode>, args: &
         report.unassigned_c_need.len()
     );
     for youth in report.unassigned_c_need.iter().take(args.limit) {
-        println!("  {:<30} {:?}", youth.name, youth.scheme);
+        println!("  {:<36} {:?}", youth.youth_id.to_string(), youth.scheme);
     }
     more(
         args.limit.min(report.unassigned_c_need.len()),
@@ -300,7 +306,7 @@ fn alarms(
     }
     println!();
     println!(
-        "  {:<10}  {:<30}  {:<30}  {:<32}  detail",
+        "  {:<10}  {:<30}  {:<36}  {:<32}  detail",
         "due", "rule", "young person", "who acts"
     );
     for alarm in report.alarms.iter().take(args.limit) {
@@ -309,10 +315,10 @@ fn alarms(
             None => alarm.act_as.to_owned(),
         };
         println!(
-            "  {:<10}  {:<30}  {:<30}  {:<32}  {}",
+            "  {:<10}  {:<30}  {:<36}  {:<32}  {}",
             alarm.due,
             alarm.rule.as_str(),
-            alarm.name,
+            alarm.youth_id.to_string(),
             who,
             alarm.detail
         );

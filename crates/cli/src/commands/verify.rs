@@ -36,7 +36,9 @@ pub fn verify(data: &Path, now: Option<&str>) -> Result<ExitCode> {
         let total = log.head()?.map_or(0, |(position, _)| position.0);
         let bar = progress::events(total, "verifying");
         let result = if what == "event log" {
-            let engine = Engine::new(log.clone(), open::clock(now)?, Arc::new(RandomIds));
+            // Verification reads no personal field: an empty key store is enough.
+            let keys = Arc::new(kui_engine::keys::KeyStore::in_memory()?);
+            let engine = Engine::new(log.clone(), keys, open::clock(now)?, Arc::new(RandomIds));
             engine
                 .verify(&mut |stage, position| {
                     bar.set_message(stage);
@@ -116,5 +118,35 @@ pub fn tick(data: &Path, now: Option<&str>, args: TickArgs) -> Result<ExitCode> 
         "tick as of {as_of}: {} turned 18, {} aged out, {} already recorded ({} open cases)",
         report.turned_eighteen, report.aged_out, report.already_recorded, report.open_cases
     );
+    if args.no_retention {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let bar = progress::spinner("retention");
+    let retention = engine.retention(as_of, args.archive_dir.as_deref(), &mut |position| {
+        bar.set_position(position)
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "retention as of {as_of}: {} erased, {} kept by a legal hold, {} not yet due, {} erased before",
+        retention.erased.len(),
+        retention.held.len(),
+        retention.not_due,
+        retention.already_erased
+    );
+    for (youth, due) in &retention.erased {
+        println!("  erased {youth} (due {due})");
+    }
+    for (youth, reason) in &retention.held {
+        println!("  held   {youth} ({reason})");
+    }
+    if !retention.without_key.is_empty() {
+        println!(
+            "  {} due case(s) have no key in this key store (recorded before personal data was sealed, or imported without the key store) and were not erased",
+            retention.without_key.len()
+        );
+    }
+    for dir in &retention.archived {
+        println!("  archive copy in {}", dir.display());
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,15 +13,6 @@ fn first_youth_id(fixture: &str) -> String {
     value["payload"]["youth_id"].as_str().expect("no youth id").to_owned()
 }
 
-fn first_cpr(fixture: &str) -> String {
-    let line = fixture
-        .lines()
-        .find(|l| l.contains("\"YouthReferred\""))
-        .expect("no referral");
-    let value: serde_json::Value = serde_json::from_str(line).unwrap();
-    value["payload"]["cpr"].as_str().expect("no cpr").to_owned()
-}
-
 #[test]
 fn import_verify_summary_and_export_round_trip() {
     let dir = small_data();
@@ -40,11 +31,22 @@ fn import_verify_summary_and_export_round_trip() {
 
 #[test]
 fn history_by_id_and_by_cpr_as_table_json_and_as_of() {
-    let dir = small_data();
+    // Generated here, so that this data directory's key store holds the keys.
+    let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let fixture = fs::read_to_string(small_fixture()).unwrap();
-    let id = first_youth_id(&fixture);
-    let cpr = first_cpr(&fixture);
+    kui(&data, &["generate", "--preset", "small"]).ok();
+    let export = kui(&data, &["export"]).ok();
+    let id = first_youth_id(&export.stdout);
+    let opened = kui(&data, &["history", &id, "--json"]).ok();
+    let opened: serde_json::Value = serde_json::from_str(&opened.stdout).unwrap();
+    let cpr = opened["entries"][0]["payload"]["cpr"]
+        .as_str()
+        .expect("the CPR number, opened")
+        .to_owned();
+    assert!(
+        !export.stdout.contains(&cpr),
+        "an export holds the CPR number sealed only"
+    );
 
     let table = kui(&data, &["history", &id]).ok();
     assert!(table.stdout.contains("YouthReferred"), "{}", table.stdout);
@@ -184,7 +186,7 @@ fn verify_names_the_first_altered_position() {
     let segment = data.join("events.seg");
     let mut bytes = fs::read(&segment).unwrap_or_else(|e| panic!("{}: {e}", segment.display()));
     let fixture = fs::read_to_string(small_fixture()).unwrap();
-    // Rename the young person of the 100th referral in the stored bytes, keeping the length.
+    // Change the sealed personal data of the 100th referral in the stored bytes, keeping the length.
     let line = fixture
         .lines()
         .filter(|l| l.contains("\"YouthReferred\""))
@@ -192,13 +194,13 @@ fn verify_names_the_first_altered_position() {
         .unwrap_or_default();
     let value: serde_json::Value = serde_json::from_str(line).unwrap();
     let position = value["position"].as_u64().unwrap_or_default();
-    let name = value["payload"]["name"].as_str().unwrap_or_default().to_owned();
-    let needle = format!("\"name\":\"{name}\"");
+    let sealed = value["payload"]["sealed"].as_str().unwrap_or_default().to_owned();
+    let needle = format!("\"sealed\":\"{sealed}\"");
     let at = bytes
         .windows(needle.len())
         .position(|w| w == needle.as_bytes())
         .unwrap_or_else(|| panic!("{needle} not found in the segment"));
-    let first_letter = at + "\"name\":\"".len();
+    let first_letter = at + "\"sealed\":\"".len();
     bytes[first_letter] = if bytes[first_letter] == b'X' { b'Y' } else { b'X' };
     fs::write(&segment, &bytes).unwrap();
 

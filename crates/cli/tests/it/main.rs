@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod commands;
+mod erasure;
 mod fixture;
 mod helpers;
 mod integrity;

@@ -132,7 +132,6 @@ impl OutcomeExt for Outcome {
 /// Change it with struct update syntax: `Referral { school_status: .., ..referral(PUPIL_15) }`.
 pub fn referral(number: &str) -> Referral {
     Referral {
-        youth_id: youth_id(),
         cpr: cpr(number),
         name: "Freja Nielsen".into(),
         municipality: municipality(),
@@ -147,6 +146,7 @@ pub fn referral(number: &str) -> Referral {
 /// A referral as `Youth` decides it, in a municipality with the 15-25 band.
 pub fn refer(referral: Referral) -> YouthInput {
     YouthInput::Refer {
+        youth_id: youth_id(),
         referral,
         age_band: band_15_25(),
     }
@@ -155,8 +155,9 @@ pub fn refer(referral: Referral) -> YouthInput {
 /// The `YouthReferred` event a referral records on `on`.
 pub fn referred(referral: &Referral, on: NaiveDate) -> Event {
     YouthReferred {
-        youth_id: referral.youth_id,
-        cpr: referral.cpr.clone(),
+        youth_id: youth_id(),
+        cpr: Some(referral.cpr.clone()),
+        birth_date: referral.cpr.birth_date(),
         name: referral.name.trim().to_owned(),
         municipality: referral.municipality,
         referred_on: on,
@@ -411,6 +412,7 @@ pub fn settings() -> MunicipalityConfigured {
             dropout_contact_days: 5,
             dropout_offer_days: 30,
         },
+        retention: Default::default(),
     }
 }
 
@@ -547,6 +549,26 @@ pub fn samples() -> Vec<Event> {
             municipality: Some(540),
             operation: "youth".into(),
             at: opened_on().and_hms_opt(9, 30, 0).expect("a real time").and_utc(),
+        }
+        .into(),
+        LegalHoldPlaced {
+            youth_id,
+            placed_by: counsellor(),
+            reason: "complaint pending".into(),
+        }
+        .into(),
+        LegalHoldLifted {
+            youth_id,
+            lifted_by: counsellor(),
+            reason: "complaint decided".into(),
+        }
+        .into(),
+        PersonalDataErased {
+            youth_id,
+            erased_by: "retention".into(),
+            reason: "closed more than 5 years ago".into(),
+            authority: "KLE K5".into(),
+            streams: vec![youth_id.stream_name()],
         }
         .into(),
     ]

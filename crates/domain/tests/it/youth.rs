@@ -231,6 +231,7 @@ fn age_band_includes_its_first_age_and_excludes_its_last() {
 fn age_band_is_the_municipalitys_a_15_30_band_accepts_a_27_year_old() {
     given::<Youth>([])
         .when(YouthInput::Refer {
+            youth_id: youth_id(),
             referral: referral(ADULT_27),
             age_band: band_15_30(),
         })
@@ -249,6 +250,7 @@ fn age_band_starting_at_13_accepts_a_14_year_old() {
     let aalborg = AgeBand::new(13, 30).unwrap();
     given::<Youth>([])
         .when(YouthInput::Refer {
+            youth_id: youth_id(),
             referral: referral(CHILD_14),
             age_band: aalborg,
         })

@@ -96,7 +96,12 @@ fn a_second_load_reads_only_what_was_appended_in_between() {
     let world = world();
     let youth = world.refer("010108-4321");
     let counting = CountingLog::over(world.log.clone());
-    let engine = Engine::new(counting.clone(), world.clock.clone(), Arc::new(SeededIds::new(2)));
+    let engine = Engine::new(
+        counting.clone(),
+        world.engine.keys().clone(),
+        world.clock.clone(),
+        Arc::new(SeededIds::new(2)),
+    );
     let replay = |engine: &Engine| engine.load::<Youth>(&youth.stream_name()).unwrap();
 
     let first = replay(&engine);
@@ -126,8 +131,13 @@ fn a_second_load_reads_only_what_was_appended_in_between() {
         after.1 - first.1,
         "only the new events are read"
     );
-    let uncached =
-        Engine::new(world.log.clone(), world.clock.clone(), Arc::new(SeededIds::new(3))).with_aggregate_cache(0);
+    let uncached = Engine::new(
+        world.log.clone(),
+        world.engine.keys().clone(),
+        world.clock.clone(),
+        Arc::new(SeededIds::new(3)),
+    )
+    .with_aggregate_cache(0);
     assert_eq!(after, replay(&uncached), "equal to a replay from the first event");
     assert_eq!(after.0.need_level, Some(NeedLevel::C));
     assert_eq!(replay(&engine), after);
@@ -166,7 +176,12 @@ fn an_append_elsewhere_costs_one_lookup_then_none() {
     let world = world();
     let youth = world.refer("010108-4321");
     let counting = CountingLog::over(world.log.clone());
-    let engine = Engine::new(counting.clone(), world.clock.clone(), Arc::new(SeededIds::new(2)));
+    let engine = Engine::new(
+        counting.clone(),
+        world.engine.keys().clone(),
+        world.clock.clone(),
+        Arc::new(SeededIds::new(2)),
+    );
     let load = || engine.load::<Youth>(&youth.stream_name()).unwrap();
     let first = load();
     counting.take();

@@ -25,17 +25,31 @@ fn a_referral_writes_the_case_and_returns_version_and_position() {
 }
 
 #[test]
-fn the_youth_id_must_belong_to_the_cpr_number() {
+fn a_young_person_gets_a_random_id_found_again_by_the_keyed_lookup() {
     let world = world();
+    let first = world.refer("150309-4321");
     let cpr = kui_domain::Cpr::parse("150309-4321").unwrap();
-    let wrong = YouthId(Uuid::from_u128(99));
-    let result = world
+    assert_eq!(world.engine.keys().lookup(&cpr), Some(first));
+    let close = CaseCommand::Close {
+        reason: kui_domain::values::CloseReason::Other,
+        note: String::new(),
+    };
+    world
         .engine
-        .execute(Command::Youth(wrong, world.referral(&cpr)), &world.as_counsellor());
-    assert!(
-        matches!(result, Err(EngineError::Rejected(Rejection::Invalid(_)))),
-        "{result:?}"
-    );
+        .execute(Command::Youth(first, close.into()), &world.as_counsellor())
+        .unwrap();
+    // A second referral re-opens the same case.
+    assert_eq!(world.refer("150309-4321"), first);
+    // The stored referral holds neither the number nor the name in clear.
+    let stored = world
+        .log
+        .read_stream(&StreamId::new(first.stream_name()).unwrap(), Version(1))
+        .unwrap();
+    let payload = String::from_utf8(stored[0].payload.clone()).unwrap();
+    for secret in ["150309", "4321", "Emil", "absence over"] {
+        assert!(!payload.contains(secret), "{secret} is stored in clear: {payload}");
+    }
+    assert!(payload.contains("\"sealed\""));
 }
 
 #[test]

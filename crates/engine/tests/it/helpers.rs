@@ -7,8 +7,7 @@ use kui_domain::event::{AlarmSettings, MunicipalityConfigured, TeamCadence};
 use kui_domain::testing::noon;
 use kui_domain::values::{AgeBand, Department, Forum, Indicator, SchoolStatus};
 use kui_domain::{
-    Cpr, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral, StaffCommand, StaffId,
-    YouthCommand, YouthId,
+    Cpr, MeetingCommand, MeetingId, MunicipalityCode, MunicipalityCommand, Referral, StaffCommand, StaffId, YouthId,
 };
 use kui_engine::{Actor, Command, CommandContext, Engine, FixedClock, Role, SeededIds};
 use kui_log::MemoryLog;
@@ -36,6 +35,7 @@ pub fn settings() -> MunicipalityConfigured {
         cadence: TeamCadence::USUAL,
         coordinator_capacity: 25,
         alarms: AlarmSettings::USUAL,
+        retention: Default::default(),
     }
 }
 
@@ -46,7 +46,12 @@ pub fn staff(n: u128) -> StaffId {
 pub fn open_world(now: DateTime<Utc>) -> World {
     let log = Arc::new(MemoryLog::new());
     let clock = Arc::new(FixedClock::new(now));
-    let engine = Engine::new(log.clone(), clock.clone(), Arc::new(SeededIds::new(1)));
+    let engine = Engine::new(
+        log.clone(),
+        Arc::new(kui_engine::keys::KeyStore::seeded(1)),
+        clock.clone(),
+        Arc::new(SeededIds::new(1)),
+    );
     let world = World {
         engine,
         clock,
@@ -100,16 +105,15 @@ impl World {
     /// Refers the young person with this CPR number; returns the id.
     pub fn refer(&self, cpr: &str) -> YouthId {
         let cpr = Cpr::parse(cpr).unwrap();
-        let id = YouthId::for_cpr(&cpr);
-        self.engine
-            .execute(Command::Youth(id, self.referral(&cpr)), &self.as_counsellor())
+        let executed = self
+            .engine
+            .execute(self.referral(&cpr), &self.as_counsellor())
             .expect("refer");
-        id
+        YouthId::from_stream_name(&executed.streams[0].0).expect("a youth stream")
     }
 
-    pub fn referral(&self, cpr: &Cpr) -> YouthCommand {
-        YouthCommand::Refer(Referral {
-            youth_id: YouthId::for_cpr(cpr),
+    pub fn referral(&self, cpr: &Cpr) -> Command {
+        Command::Refer(Referral {
             cpr: cpr.clone(),
             name: "Emil Jensen".into(),
             municipality: self.municipality,

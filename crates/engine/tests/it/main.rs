@@ -5,6 +5,7 @@
 
 mod cache;
 mod commands;
+mod erasure;
 mod helpers;
 mod history;
 mod tick;

@@ -45,7 +45,11 @@ fn a_truncated_or_tampered_import_writes_nothing() {
     assert_eq!(target.event_count(), 0);
 
     let text = String::from_utf8(exported).unwrap();
-    let tampered = text.replacen("Emil Jensen", "Emil Hansen", 1);
+    let tampered = text.replacen(
+        "\"school_status\":\"in_education\"",
+        "\"school_status\":\"inactive\"",
+        1,
+    );
     assert_ne!(tampered, text);
     let result = target
         .engine
@@ -61,6 +65,7 @@ fn empty_world() -> EmptyWorld {
     let log = std::sync::Arc::new(kui_log::MemoryLog::new());
     let engine = kui_engine::Engine::new(
         log.clone(),
+        std::sync::Arc::new(kui_engine::keys::KeyStore::seeded(2)),
         std::sync::Arc::new(kui_engine::FixedClock::new(noon(2026, 1, 15))),
         std::sync::Arc::new(kui_engine::SeededIds::new(2)),
     );

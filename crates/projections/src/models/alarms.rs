@@ -114,8 +114,6 @@ pub struct Alarm {
     pub rule: Rule,
     /// The young person.
     pub youth_id: YouthId,
-    /// Their name.
-    pub name: String,
     /// Their municipality.
     pub municipality: MunicipalityCode,
     /// The deadline the rule watches.
@@ -168,8 +166,6 @@ pub struct Dropout {
 /// What the rules read about one young person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Watch {
-    /// Name.
-    pub name: String,
     /// Municipality.
     pub municipality: MunicipalityCode,
     /// Birth date.
@@ -297,9 +293,8 @@ impl Alarms {
             }
             Event::YouthReferred(e) => {
                 let watch = self.watches.entry(e.youth_id).or_insert_with(|| Watch {
-                    name: e.name.clone(),
                     municipality: e.municipality,
-                    birth_date: e.cpr.birth_date(),
+                    birth_date: e.birth_date,
                     open: true,
                     referred_on: e.referred_on,
                     referred_by: e.referred_by,
@@ -313,7 +308,6 @@ impl Alarms {
                     form: None,
                     dropout: None,
                 });
-                watch.name.clone_from(&e.name);
                 watch.municipality = e.municipality;
                 watch.open = true;
                 watch.referred_on = e.referred_on;
@@ -480,7 +474,6 @@ pub fn evaluate(
                 alarms.push(Alarm {
                     rule,
                     youth_id,
-                    name: watch.name.clone(),
                     municipality: watch.municipality,
                     due,
                     opened_on,

@@ -49,8 +49,6 @@ impl Scheme {
 /// One young person as the caseload sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseRow {
-    /// Name.
-    pub name: String,
     /// Municipality.
     pub municipality: MunicipalityCode,
     /// Whether the case is open.
@@ -80,7 +78,6 @@ impl Projector for Caseload {
         let Fact::Event(event) = fact else { return };
         if let Event::YouthReferred(e) = event {
             let row = self.cases.entry(e.youth_id).or_insert_with(|| CaseRow {
-                name: String::new(),
                 municipality: e.municipality,
                 open: true,
                 need: None,
@@ -88,7 +85,6 @@ impl Projector for Caseload {
                 coordinator: None,
                 caseworker: None,
             });
-            row.name.clone_from(&e.name);
             row.municipality = e.municipality;
             row.open = true;
             row.scheme = Scheme::None;
@@ -174,8 +170,6 @@ pub struct DepartmentLoad {
 pub struct Unassigned {
     /// The young person.
     pub youth_id: YouthId,
-    /// Name.
-    pub name: String,
     /// Why there is no coordinator: nothing decided yet, offered, declined, judged not
     /// relevant, completed or released.
     pub scheme: Scheme,
@@ -222,7 +216,6 @@ impl Caseload {
                 }
                 None if row.need == Some(NeedLevel::C) => unassigned.push(Unassigned {
                     youth_id,
-                    name: row.name.clone(),
                     scheme: row.scheme,
                 }),
                 None => {}
@@ -247,7 +240,7 @@ impl Caseload {
             }
         }
         coordinators.sort_by(|a, b| b.active.cmp(&a.active).then(a.staff_id.cmp(&b.staff_id)));
-        unassigned.sort_by(|a, b| a.name.cmp(&b.name).then(a.youth_id.cmp(&b.youth_id)));
+        unassigned.sort_by_key(|row| row.youth_id);
         CaseloadReport {
             municipality,
             coordinators,

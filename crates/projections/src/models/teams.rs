@@ -11,8 +11,6 @@ use crate::models::{Directory, FastMap, Meetings, Projector};
 /// One young person as the teams see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
-    /// Name.
-    pub name: String,
     /// Municipality.
     pub municipality: MunicipalityCode,
     /// Birth date.
@@ -51,9 +49,8 @@ impl Projector for Teams {
                 self.members.insert(
                     e.youth_id,
                     Member {
-                        name: e.name.clone(),
                         municipality: e.municipality,
-                        birth_date: e.cpr.birth_date(),
+                        birth_date: e.birth_date,
                         open: true,
                         team: None,
                         reason: None,
@@ -96,8 +93,6 @@ impl Projector for Teams {
 pub struct MemberView {
     /// The young person.
     pub youth_id: YouthId,
-    /// Name.
-    pub name: String,
     /// Age on the report date.
     pub age: u32,
     /// Why this team: age, school status or an explicit decision.
@@ -130,8 +125,6 @@ pub struct TeamView {
 pub struct Move {
     /// The young person.
     pub youth_id: YouthId,
-    /// Name.
-    pub name: String,
     /// Current team.
     pub from: Team,
     /// Next team.
@@ -205,7 +198,6 @@ impl Teams {
             if let Some(view) = teams.iter_mut().find(|view| view.team == team) {
                 view.members.push(MemberView {
                     youth_id,
-                    name: member.name.clone(),
                     age: age_on(member.birth_date, today),
                     reason: member.reason,
                     since: member.since,
@@ -216,7 +208,6 @@ impl Teams {
             if team == Team::Team2 && eighteen > today && eighteen <= horizon {
                 moving.push(Move {
                     youth_id,
-                    name: member.name.clone(),
                     from: Team::Team2,
                     to: Team::Team3,
                     on: eighteen,
@@ -224,8 +215,7 @@ impl Teams {
             }
         }
         for view in &mut teams {
-            view.members
-                .sort_by(|a, b| a.name.cmp(&b.name).then(a.youth_id.cmp(&b.youth_id)));
+            view.members.sort_by_key(|row| row.youth_id);
             view.count = view.members.len();
         }
         moving.sort_by(|a, b| a.on.cmp(&b.on).then(a.youth_id.cmp(&b.youth_id)));

@@ -111,6 +111,7 @@ pub fn configured() -> Event {
         cadence: TeamCadence::USUAL,
         coordinator_capacity: 25,
         alarms: AlarmSettings::USUAL,
+        retention: Default::default(),
     }
     .into()
 }
@@ -130,7 +131,8 @@ pub fn cpr_born(birth: NaiveDate) -> Cpr {
 pub fn referred(id: YouthId, birth: NaiveDate, on: NaiveDate, status: SchoolStatus) -> Event {
     YouthReferred {
         youth_id: id,
-        cpr: cpr_born(birth),
+        cpr: None,
+        birth_date: cpr_born(birth).birth_date(),
         name: format!("Young person {}", id.0.as_u128() & 0xffff),
         municipality: municipality(),
         referred_on: on,

@@ -1,0 +1,155 @@
+//! `kui erase`, `kui erasure-report`, `kui legal-hold`, `kui archive`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use kui_domain::{CaseCommand, StaffId, YouthCommand, YouthId};
+use kui_engine::{Actor, Command, CommandContext, Erasure, Role};
+
+use crate::cli::{ArchiveArgs, EraseArgs, LegalHoldArgs, YouthArg};
+use crate::open;
+
+fn youth(text: &str) -> Result<YouthId> {
+    text.parse::<YouthId>()
+        .map_err(|_| anyhow::anyhow!("{text:?} is not a youth id (a uuid, or youth-<uuid>)"))
+}
+
+fn staff(text: &str) -> Result<StaffId> {
+    text.parse::<StaffId>()
+        .map_err(|_| anyhow::anyhow!("{text:?} is not a staff id (a uuid, or staff-<uuid>)"))
+}
+
+fn existing(data: &Path) -> Result<()> {
+    if open::is_fresh(data) {
+        bail!("{} holds no kui log", data.display());
+    }
+    Ok(())
+}
+
+/// `kui erase`: the engine's erasure, reported.
+pub fn erase(data: &Path, now: Option<&str>, args: EraseArgs) -> Result<ExitCode> {
+    existing(data)?;
+    let youth = youth(&args.youth)?;
+    let (engine, _log) = open::engine(data, now)?;
+    let by = args.by.as_deref().map(staff).transpose()?;
+    let actor = match by {
+        Some(staff) => Actor {
+            staff: Some(staff),
+            role: Role::Admin,
+            department: None,
+        },
+        None => Actor::system(),
+    };
+    let erasure = Erasure {
+        erased_by: by.map_or_else(|| "operator".to_owned(), |s| s.to_string()),
+        reason: args.reason,
+        authority: args.authority,
+        streams: Vec::new(),
+    };
+    let erased = engine
+        .erase(youth, erasure, &CommandContext::by(actor))
+        .with_context(|| format!("cannot erase young person {youth}"))?;
+    println!(
+        "erased the personal data of young person {youth}{}: PersonalDataErased at position {}; key and CPR lookup destroyed ({} bytes of the key store rewritten); {} stream(s) reached: {}",
+        if erased.resumed { " (finishing an interrupted erasure)" } else { "" },
+        erased.position,
+        erased.key_store_bytes,
+        erased.streams.len(),
+        erased.streams.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kui erasure-report`.
+pub fn report(data: &Path, now: Option<&str>, args: YouthArg) -> Result<ExitCode> {
+    existing(data)?;
+    let youth = youth(&args.youth)?;
+    let (engine, _log) = open::engine(data, now)?;
+    let report = engine.erasure_report(youth)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("young person {youth}");
+    match &report.erasure {
+        Some(e) => println!(
+            "  erased at position {} on {} by {}: {} (authority: {}); streams: {}",
+            e.position,
+            e.recorded_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            e.erased_by,
+            e.reason,
+            if e.authority.is_empty() { "-" } else { &e.authority },
+            e.streams.join(", ")
+        ),
+        None => println!("  not erased"),
+    }
+    println!("  key in the key store: {}", report.key);
+    for event in &report.events {
+        println!(
+            "  {:>9}  {:<32} {:<28} {}  {}",
+            event.position,
+            event.stream,
+            event.event_type,
+            event.hash,
+            if event.recomputes { "ok" } else { "DOES NOT RECOMPUTE" }
+        );
+    }
+    println!(
+        "  {} events; every hash recomputes and links: {}; log head {}",
+        report.events.len(),
+        if report.chain_verified { "yes" } else { "NO" },
+        report.head_hash.as_deref().unwrap_or("-")
+    );
+    Ok(if report.chain_verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `kui legal-hold`.
+pub fn legal_hold(data: &Path, now: Option<&str>, args: LegalHoldArgs) -> Result<ExitCode> {
+    existing(data)?;
+    let youth = youth(&args.youth)?;
+    let by = staff(&args.by)?;
+    let (engine, _log) = open::engine(data, now)?;
+    let command = if args.action == "place" {
+        CaseCommand::PlaceLegalHold {
+            placed_by: by,
+            reason: args.reason,
+        }
+    } else {
+        CaseCommand::LiftLegalHold {
+            lifted_by: by,
+            reason: args.reason,
+        }
+    };
+    let context = CommandContext::by(Actor {
+        staff: Some(by),
+        role: Role::Admin,
+        department: None,
+    });
+    let executed = engine.execute(Command::Youth(youth, YouthCommand::Case(command)), &context)?;
+    println!(
+        "legal hold {} for young person {youth} (position {})",
+        if args.action == "place" { "placed" } else { "lifted" },
+        executed.position
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kui archive`.
+pub fn archive(data: &Path, now: Option<&str>, args: ArchiveArgs) -> Result<ExitCode> {
+    existing(data)?;
+    let youth = youth(&args.youth)?;
+    let (engine, _log) = open::engine(data, now)?;
+    let manifest = engine.archive(youth, &args.out)?;
+    println!(
+        "wrote the archive copy of young person {youth}: {} events in {} (sha256 {})",
+        manifest.events,
+        args.out.join(youth.to_string()).display(),
+        manifest.events_sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,147 @@
+//! Erasure through the real binary: nothing personal of the person left in the data
+//! directory or a new export, others untouched, the chain still verifying.
+
+use std::fs;
+use std::path::Path;
+
+use crate::helpers::kui;
+
+fn every_file(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            every_file(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// The files of `dir` holding `needle` (as bytes).
+fn holding(dir: &Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    every_file(dir, &mut files);
+    files
+        .into_iter()
+        .filter(|file| {
+            fs::read(file)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn referred(data: &Path) -> Vec<String> {
+    let export = kui(data, &["export"]).ok();
+    export
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"YouthReferred\""))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["payload"]["youth_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn an_erased_person_is_found_nowhere_in_the_data_directory_and_the_chain_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let generated = kui(&data, &["generate", "--preset", "small"]).ok();
+    assert!(generated.stderr.contains("master key"), "{}", generated.stderr);
+    let people = referred(&data);
+    let (target, other) = (&people[0], &people[1]);
+    let opened = |id: &str| -> serde_json::Value {
+        serde_json::from_str(&kui(&data, &["history", id, "--json"]).ok().stdout).unwrap()
+    };
+    let before = opened(target);
+    let name = before["state"]["name"].as_str().unwrap().to_owned();
+    let cpr = before["entries"][0]["payload"]["cpr"].as_str().unwrap().to_owned();
+    let other_name = opened(other)["state"]["name"].as_str().unwrap().to_owned();
+    let stats_before = kui(&data, &["report", "stats", "--json"]).ok().stdout;
+    // Personal values are sealed from the start: neither is in any file in clear.
+    assert!(holding(&data, &cpr).is_empty());
+
+    let erased = kui(
+        &data,
+        &[
+            "erase",
+            target,
+            "--reason",
+            "the young person asked",
+            "--authority",
+            "GDPR art. 17",
+        ],
+    )
+    .ok();
+    assert!(erased.stdout.contains("PersonalDataErased"), "{}", erased.stdout);
+    kui(&data, &["verify"]).ok();
+
+    // Nothing personal of theirs anywhere: log, index, read-model snapshots, key store.
+    let history = kui(&data, &["history", target, "--json"]).ok().stdout;
+    for needle in [name.as_str(), cpr.as_str()] {
+        assert!(!history.contains(needle), "{needle} in the history after erasure");
+        let export = kui(&data, &["export"]).ok().stdout;
+        assert!(!export.contains(needle), "{needle} in a new export");
+    }
+    assert!(history.contains("(erased)"));
+    let by_cpr = kui(&data, &["history", &cpr]);
+    assert_ne!(by_cpr.code, 0, "the CPR lookup is gone");
+    // Others are untouched; statistics still count the erased case.
+    assert_eq!(opened(other)["state"]["name"].as_str(), Some(other_name.as_str()));
+    assert_eq!(kui(&data, &["report", "stats", "--json"]).ok().stdout, stats_before);
+
+    let report = kui(&data, &["erasure-report", target]).ok();
+    assert!(
+        report.stdout.contains("key in the key store: erased"),
+        "{}",
+        report.stdout
+    );
+    assert!(
+        report.stdout.contains("every hash recomputes and links: yes"),
+        "{}",
+        report.stdout
+    );
+
+    // A second erasure is refused and writes nothing.
+    let again = kui(&data, &["erase", target, "--reason", "again"]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("erased"), "{}", again.stderr);
+}
+
+#[test]
+fn ids_are_not_derived_from_the_cpr_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    kui(&data, &["generate", "--preset", "small"]).ok();
+    let people = referred(&data);
+    let opened: serde_json::Value =
+        serde_json::from_str(&kui(&data, &["history", &people[0], "--json"]).ok().stdout).unwrap();
+    let cpr = opened["entries"][0]["payload"]["cpr"].as_str().unwrap().to_owned();
+    // The namespace earlier builds derived ids from.
+    let derived = uuid::Uuid::new_v5(
+        &uuid::Uuid::from_u128(0x6b75_692d_796f_7574_682d_6e73_2d76_3100),
+        cpr.as_bytes(),
+    );
+    assert_ne!(people[0], derived.to_string());
+}
+
+#[test]
+fn a_wrong_or_missing_master_key_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    kui(&data, &["generate", "--preset", "small"]).ok();
+    let wrong = dir.path().join("wrong.key");
+    fs::write(&wrong, format!("kui master key v1\n{}\n", "ab".repeat(32))).unwrap();
+    let refused = kui(&data, &["--master-key-file", wrong.to_str().unwrap(), "summary"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("master key"), "{}", refused.stderr);
+    let missing = dir.path().join("missing.key");
+    let refused = kui(&data, &["--master-key-file", missing.to_str().unwrap(), "summary"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("no master key"), "{}", refused.stderr);
+    // The key store removed beside a log with sealed data is refused, not recreated.
+    fs::remove_dir_all(data.join("keys")).unwrap();
+    let refused = kui(&data, &["summary"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("no key store"), "{}", refused.stderr);
+}
