@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod conflicts;
+mod erasure;
 mod helpers;
 mod lifecycle;
 mod limits;

@@ -145,3 +145,63 @@ fn a_wrong_or_missing_master_key_is_refused_by_name() {
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("no key store"), "{}", refused.stderr);
 }
+
+/// `kui erase` killed (SIGKILL) at moments spread over its run: afterwards each person is
+/// erased everywhere or not at all, a retry completes the erasure, and the log verifies.
+#[test]
+fn an_erasure_killed_at_any_moment_is_all_or_nothing_and_a_retry_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    kui(&data, &["generate", "--preset", "small"]).ok();
+    let people = referred(&data);
+    let erase_command = |youth: &str| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kui"));
+        command
+            .arg("--data")
+            .arg(&data)
+            .arg("--now")
+            .arg(crate::helpers::NOW)
+            .args(["erase", youth, "--reason", "retention test"])
+            .env_remove("KUI_DATA")
+            .env_remove("KUI_NOW")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    // How long one erasure takes from start to exit, to spread the kills over it.
+    let started = std::time::Instant::now();
+    assert!(erase_command(&people[0]).status().unwrap().success());
+    let whole = started.elapsed().as_micros() as u64;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut killed_midway = 0;
+    for youth in people.iter().skip(1).take(24) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = seed % whole.max(1);
+        let mut child = erase_command(youth).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(delay));
+        let _ = child.kill();
+        let finished = child.wait().unwrap().success();
+        // The next open finishes a begun erasure whose event is in the log, or abandons it.
+        let report: serde_json::Value =
+            serde_json::from_str(&kui(&data, &["erasure-report", youth, "--json"]).ok().stdout).unwrap();
+        let recorded = !report["erasure"].is_null();
+        let key = report["key"].as_str().unwrap().to_owned();
+        assert!(
+            (recorded && key == "erased") || (!recorded && key == "present"),
+            "half an erasure after a kill at {delay} us: recorded {recorded}, key {key}"
+        );
+        if recorded && !finished {
+            killed_midway += 1;
+        }
+        if !recorded {
+            kui(&data, &["erase", youth, "--reason", "retry"]).ok();
+        }
+        let history = kui(&data, &["history", youth, "--json"]).ok().stdout;
+        assert!(history.contains("(erased)"), "{youth} is not erased after the retry");
+    }
+    kui(&data, &["verify"]).ok();
+    // Not asserted (timing decides), but reported: kills that landed after the event.
+    eprintln!("{killed_midway} of 24 kills landed after the erasure event was durable");
+}
