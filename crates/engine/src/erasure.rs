@@ -126,6 +126,8 @@ pub struct RetentionReport {
     pub already_erased: u32,
     /// Archive copies written (directory of each).
     pub archived: Vec<PathBuf>,
+    /// Bytes of the key store rewritten (once for the whole run).
+    pub key_store_bytes: u64,
     /// Due, but without a key in this key store (recorded before personal data was
     /// sealed, or imported without the key store): not erased, listed for the operator.
     pub without_key: Vec<YouthId>,
@@ -142,7 +144,21 @@ impl Engine {
     /// Erases `youth`'s personal data (see the module's documentation for the steps).
     /// Refused for an unknown or already erased person and under a legal hold; nothing is
     /// changed then.
-    pub fn erase(&self, youth: YouthId, mut erasure: Erasure, context: &CommandContext) -> Result<Erased, EngineError> {
+    pub fn erase(&self, youth: YouthId, erasure: Erasure, context: &CommandContext) -> Result<Erased, EngineError> {
+        let resumed = self.record_erasure(youth, erasure, context)?;
+        let mut done = self.complete(&[youth], resumed)?;
+        done.pop()
+            .ok_or_else(|| EngineError::Invalid("the erasure completed nothing".into()))
+    }
+
+    /// Steps 1 and 2: the key store's marker and `PersonalDataErased`. True when the event
+    /// was in the log already (an earlier run stopped before step 3).
+    fn record_erasure(
+        &self,
+        youth: YouthId,
+        mut erasure: Erasure,
+        context: &CommandContext,
+    ) -> Result<bool, EngineError> {
         let stream = youth.stream_name();
         let (state, _) = self.load::<Youth>(&stream)?;
         if state.id.is_none() {
@@ -162,12 +178,12 @@ impl Engine {
         }
         if state.erased {
             // The event is in the log; an earlier run stopped before the key was destroyed.
-            return self.complete(youth, true);
+            return Ok(true);
         }
         erasure.streams = self.sealed_streams(youth)?;
         self.keys().begin_erasure(youth).map_err(EngineError::Keys)?;
         match self.execute(Command::Erase(youth, erasure), context) {
-            Ok(_) => self.complete(youth, false),
+            Ok(_) => Ok(false),
             Err(error) => {
                 self.keys().abandon_erasure(youth).map_err(EngineError::Keys)?;
                 Err(error)
@@ -178,45 +194,52 @@ impl Engine {
     /// Completes every begun erasure whose event reached the log and abandons the rest:
     /// call once after opening the key store with the erasures it reports pending.
     pub fn finish_erasures(&self, pending: &[YouthId]) -> Result<Vec<Erased>, EngineError> {
-        let mut finished = Vec::new();
+        let mut recorded = Vec::new();
         for youth in pending {
             let (state, _) = self.load::<Youth>(&youth.stream_name())?;
             if state.erased {
-                finished.push(self.complete(*youth, true)?);
+                recorded.push(*youth);
             } else {
                 self.keys().abandon_erasure(*youth).map_err(EngineError::Keys)?;
             }
         }
-        Ok(finished)
+        if recorded.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.complete(&recorded, true)
     }
 
-    /// Step 3, and the caches: the key goes, and nothing the engine keeps in memory still
-    /// holds the person's opened values.
-    fn complete(&self, youth: YouthId, resumed: bool) -> Result<Erased, EngineError> {
-        let stream = youth.stream_name();
-        let bytes = self.keys().complete_erasure(youth).map_err(EngineError::Keys)?;
-        let envelopes = self
-            .log()
-            .read_stream(&crate::engine::stream_id(&stream)?, Version(1))?;
-        let mut position = 0;
-        let mut streams = vec![stream.clone()];
-        for envelope in &envelopes {
-            if let Ok(Event::PersonalDataErased(e)) = decode(envelope) {
-                position = envelope.position.0;
-                streams.clone_from(&e.streams);
+    /// Step 3 for every one of `people` with one rewrite of the key store, and the
+    /// caches: nothing the engine keeps in memory still holds their opened values.
+    fn complete(&self, people: &[YouthId], resumed: bool) -> Result<Vec<Erased>, EngineError> {
+        let bytes = self.keys().complete_erasures(people).map_err(EngineError::Keys)?;
+        let mut done = Vec::with_capacity(people.len());
+        for youth in people {
+            let stream = youth.stream_name();
+            let envelopes = self
+                .log()
+                .read_stream(&crate::engine::stream_id(&stream)?, Version(1))?;
+            let mut position = 0;
+            let mut streams = vec![stream.clone()];
+            for envelope in &envelopes {
+                if let Ok(Event::PersonalDataErased(e)) = decode(envelope) {
+                    position = envelope.position.0;
+                    streams.clone_from(&e.streams);
+                }
             }
+            for stream in &streams {
+                self.forget_cached(stream);
+            }
+            self.forget_cached(&stream);
+            done.push(Erased {
+                youth_id: *youth,
+                position,
+                streams,
+                key_store_bytes: bytes,
+                resumed,
+            });
         }
-        for stream in &streams {
-            self.forget_cached(stream);
-        }
-        self.forget_cached(&stream);
-        Ok(Erased {
-            youth_id: youth,
-            position,
-            streams,
-            key_store_bytes: bytes,
-            resumed,
-        })
+        Ok(done)
     }
 
     /// The streams holding data sealed under `youth`'s key: their own and every meeting
@@ -356,6 +379,7 @@ impl Engine {
         }
         let (closed, settings) = self.closed_cases(progress)?;
         let mut report = RetentionReport::default();
+        let mut recorded: Vec<(YouthId, NaiveDate)> = Vec::new();
         for (youth, case) in closed {
             let years = settings
                 .get(&case.municipality)
@@ -391,13 +415,24 @@ impl Engine {
                 streams: Vec::new(),
             };
             let context = CommandContext::by(Actor::system());
-            match self.erase(youth, erasure, &context) {
-                Ok(_) => report.erased.push((youth, due)),
+            match self.record_erasure(youth, erasure, &context) {
+                Ok(_) => recorded.push((youth, due)),
                 Err(EngineError::Rejected(Rejection::Erased)) => report.already_erased += 1,
                 Err(EngineError::Rejected(Rejection::LegalHold { reason })) => report.held.push((youth, reason)),
-                Err(error) => return Err(error),
+                Err(error) => {
+                    // What was recorded so far is completed on the next open, or here.
+                    let people: Vec<YouthId> = recorded.iter().map(|(youth, _)| *youth).collect();
+                    self.complete(&people, false)?;
+                    return Err(error);
+                }
             }
         }
+        // One rewrite of the key store for every erasure of this run.
+        let people: Vec<YouthId> = recorded.iter().map(|(youth, _)| *youth).collect();
+        if !people.is_empty() {
+            report.key_store_bytes = self.complete(&people, false)?.first().map_or(0, |e| e.key_store_bytes);
+        }
+        report.erased = recorded;
         report.erased.sort();
         report.held.sort();
         Ok(report)

@@ -444,64 +444,89 @@ impl KeyStore {
     /// them (a tombstone with the id stays) and synced before this returns. Returns the
     /// bytes written. Completing an erasure already completed writes nothing.
     pub fn complete_erasure(&self, youth: YouthId) -> Result<u64, KeyError> {
+        self.complete_erasures(&[youth])
+    }
+
+    /// As [`KeyStore::complete_erasure`] for several people with one rewrite of the file.
+    /// An unknown person fails the whole call before anything is changed; if the rewrite
+    /// fails, nothing is changed either (in memory or on disk).
+    pub fn complete_erasures(&self, people: &[YouthId]) -> Result<u64, KeyError> {
         let mut state = self.lock();
-        let Some(person) = state.people.remove(&youth) else {
-            state.erasing.remove(&youth);
-            return if state.erased.contains(&youth) {
-                Ok(0)
-            } else {
-                Err(KeyError::Unknown {
+        let mut erasing = Vec::with_capacity(people.len());
+        for youth in people {
+            if state.people.contains_key(youth) {
+                erasing.push(*youth);
+            } else if !state.erased.contains(youth) {
+                return Err(KeyError::Unknown {
                     youth: youth.to_string(),
-                })
-            };
-        };
-        state.by_mac.remove(&person.cpr_mac);
-        state.erasing.remove(&youth);
-        state.erased.insert(youth);
-        let Some(backing) = &self.backing else {
+                });
+            }
+        }
+        if erasing.is_empty() {
+            for youth in people {
+                state.erasing.remove(youth);
+            }
             return Ok(0);
-        };
-        // Everything the file must hold from now on, and nothing else.
-        let mut records = vec![state.secrets_record()];
-        let mut people: Vec<_> = state.people.iter().collect();
-        people.sort_by_key(|(id, _)| **id);
-        for (id, person) in people {
-            records.push(Record::Person {
-                youth: id.0,
-                key: encode_hex(&person.key),
-                cpr_mac: encode_hex(&person.cpr_mac),
-            });
         }
-        let mut erased: Vec<_> = state.erased.iter().copied().collect();
-        erased.sort();
-        records.extend(erased.into_iter().map(|id| Record::Erased { youth: id.0 }));
-        let mut erasing: Vec<_> = state.erasing.iter().copied().collect();
-        erasing.sort();
-        records.extend(erasing.into_iter().map(|id| Record::Erasing { youth: id.0 }));
-        let mut bytes = header(&backing.master);
-        for record in &records {
-            bytes.extend(seal_record(&backing.master, record)?);
+        let mut written = 0;
+        if let Some(backing) = &self.backing {
+            // Everything the file must hold from now on, and nothing else.
+            let gone: HashSet<YouthId> = erasing.iter().copied().collect();
+            let mut records = vec![state.secrets_record()];
+            let mut kept: Vec<_> = state.people.iter().filter(|(id, _)| !gone.contains(id)).collect();
+            kept.sort_by_key(|(id, _)| **id);
+            for (id, person) in kept {
+                records.push(Record::Person {
+                    youth: id.0,
+                    key: encode_hex(&person.key),
+                    cpr_mac: encode_hex(&person.cpr_mac),
+                });
+            }
+            let mut erased: Vec<_> = state.erased.iter().chain(gone.iter()).copied().collect();
+            erased.sort();
+            erased.dedup();
+            records.extend(erased.into_iter().map(|id| Record::Erased { youth: id.0 }));
+            let mut still: Vec<_> = state.erasing.iter().filter(|id| !gone.contains(id)).copied().collect();
+            still.sort();
+            records.extend(still.into_iter().map(|id| Record::Erasing { youth: id.0 }));
+            let mut bytes = header(&backing.master);
+            for record in &records {
+                bytes.extend(seal_record(&backing.master, record)?);
+            }
+            let fresh = backing.path.with_extension("new");
+            let path = &backing.path;
+            let mut file = File::create(&fresh).map_err(|e| KeyError::io(&fresh, e))?;
+            file.write_all(&bytes)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| KeyError::io(&fresh, e))?;
+            std::fs::rename(&fresh, path).map_err(|e| KeyError::io(path, e))?;
+            sync_dir(path)?;
+            // Appends go to the new file from now on.
+            let reopened = std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(|e| KeyError::io(path, e))?;
+            *backing.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = reopened;
+            written = bytes.len() as u64;
         }
-        let fresh = backing.path.with_extension("new");
-        let path = &backing.path;
-        let mut file = File::create(&fresh).map_err(|e| KeyError::io(&fresh, e))?;
-        file.write_all(&bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| KeyError::io(&fresh, e))?;
-        std::fs::rename(&fresh, path).map_err(|e| KeyError::io(path, e))?;
-        sync_dir(path)?;
-        // Appends go to the new file from now on.
-        let reopened = std::fs::OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|e| KeyError::io(path, e))?;
-        *backing.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = reopened;
-        // Every record written so far is in the synced file (sequence numbers only grow).
-        let written = state.written;
-        drop(state);
-        let mut synced = backing.synced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *synced = (*synced).max(written);
-        Ok(bytes.len() as u64)
+        for youth in &erasing {
+            if let Some(person) = state.people.remove(youth) {
+                state.by_mac.remove(&person.cpr_mac);
+            }
+            state.erasing.remove(youth);
+            state.erased.insert(*youth);
+        }
+        for youth in people {
+            state.erasing.remove(youth);
+        }
+        if let Some(backing) = &self.backing {
+            // Every record written so far is in the synced file (sequence numbers only grow).
+            let sequence = state.written;
+            drop(state);
+            let mut synced = backing.synced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *synced = (*synced).max(sequence);
+        }
+        Ok(written)
     }
 
     /// Appends `record` (written, not yet synced); returns its sequence number.

@@ -106,6 +106,24 @@ fn an_erased_person_is_found_nowhere_in_the_data_directory_and_the_chain_verifie
     let again = kui(&data, &["erase", target, "--reason", "again"]);
     assert_ne!(again.code, 0);
     assert!(again.stderr.contains("erased"), "{}", again.stderr);
+
+    // An export with the erased person, imported into a new data directory: the chain
+    // verifies, the erasure is there, and the person stays erased (the new key store has
+    // no key for anyone in it).
+    let file = dir.path().join("export.ndjson");
+    kui(&data, &["export", "-o", file.to_str().unwrap()]).ok();
+    let moved = dir.path().join("moved");
+    kui(&moved, &["import", file.to_str().unwrap()]).ok();
+    kui(&moved, &["verify"]).ok();
+    let history = kui(&moved, &["history", target, "--json"]).ok().stdout;
+    assert!(history.contains("PersonalDataErased"));
+    assert!(!history.contains(&name) && !history.contains(&cpr));
+    let report = kui(&moved, &["erasure-report", target]).ok();
+    assert!(
+        report.stdout.contains("key in the key store: unknown"),
+        "{}",
+        report.stdout
+    );
 }
 
 #[test]
