@@ -62,6 +62,9 @@ pub enum Command {
     ErasureReport(YouthArg),
     /// Place or lift a legal hold: retention does not erase a held case.
     LegalHold(LegalHoldArgs),
+    /// Copy a data directory written before personal data was sealed into this (new) one:
+    /// random ids, keys, every personal field sealed; a new hash chain.
+    Migrate(MigrateArgs),
     /// Write the archive's copy of one case (NDJSON with personal fields, and a manifest
     /// with hashes) to a directory, before it is erased.
     Archive(ArchiveArgs),
@@ -292,6 +295,15 @@ pub struct LegalHoldArgs {
     /// The staff id of whoever places or lifts it.
     #[arg(long, value_name = "STAFF_ID")]
     pub by: String,
+}
+
+/// `kui migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The data directory an earlier kui wrote (read only; run `kui upgrade` on it first
+    /// if it asks for that).
+    #[arg(long)]
+    pub from: PathBuf,
 }
 
 /// `kui archive`.

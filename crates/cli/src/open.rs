@@ -72,8 +72,15 @@ pub fn key_store(data: &Path, new: bool) -> Result<(Arc<KeyStore>, Vec<kui_domai
     let store = KeyStore::path_in(data);
     let named = MASTER_KEY_FILE.get().cloned().flatten();
     let master_path = named.clone().unwrap_or_else(|| default_master_key_file(data));
-    let hint = "the key store is sealed under the master key it was created with; give its file with --master-key-file or KUI_MASTER_KEY_FILE";
-    if store.exists() || !new {
+    let hint = if store.exists() {
+        "the key store is sealed under the master key it was created with; give its file with --master-key-file or KUI_MASTER_KEY_FILE"
+    } else {
+        "restore the key store from the backup taken with the log; a directory written by an earlier kui, before personal data was sealed, is copied into a new one with `kui --data NEW migrate --from <this directory>`"
+    };
+    if !store.exists() && !new {
+        return Err(anyhow::Error::new(kui_engine::keys::KeyError::KeyStoreMissing { path: store }).context(hint));
+    }
+    if store.exists() {
         let master = MasterKey::read(&master_path).context(hint)?;
         let (keys, opened) = KeyStore::open(&store, &master).context(hint)?;
         if let Some((offset, aside)) = &opened.cut {

@@ -217,6 +217,11 @@ impl Engine {
         &self.keys
     }
 
+    /// A fresh id from the engine's id source.
+    pub(crate) fn next_id(&self) -> Uuid {
+        self.ids.next_id()
+    }
+
     pub(crate) fn forget_cached(&self, stream: &str) {
         self.aggregates.forget(stream);
     }
@@ -717,7 +722,7 @@ impl Engine {
 
 impl Engine {
     /// The payload to store: with the personal fields sealed under the young person's key.
-    fn sealed_payload(&self, event: &Event, event_id: Uuid) -> Result<Vec<u8>, EngineError> {
+    pub(crate) fn sealed_payload(&self, event: &Event, event_id: Uuid) -> Result<Vec<u8>, EngineError> {
         let payload = event.to_payload();
         let Some(subject) = kui_domain::personal::subject(event) else {
             return Ok(payload);

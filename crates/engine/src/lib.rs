@@ -16,6 +16,7 @@
 //! - `erasure`: erasure of personal data, its proof, the archive's copy, retention.
 //! - `verify`: chain and invariant checks.
 //! - `transfer`: NDJSON export/import and the summary of a log.
+//! - `migrate`: the one-way copy of a log written before personal data was sealed.
 //! - `error`: `EngineError`.
 #![warn(missing_docs)]
 
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod erasure;
 pub mod error;
 pub mod history;
+pub mod migrate;
 pub mod tick;
 pub mod transfer;
 pub mod verify;

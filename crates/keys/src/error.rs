@@ -26,7 +26,7 @@ pub enum KeyError {
         path: PathBuf,
     },
     /// The key store file does not exist.
-    #[error("no key store at {path}: the log holds sealed personal data that cannot be read without it (restore it from the backup taken with the log)")]
+    #[error("no key store at {path}: the personal data of the log cannot be read without it")]
     KeyStoreMissing {
         /// Where it was looked for.
         path: PathBuf,

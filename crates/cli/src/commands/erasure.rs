@@ -1,4 +1,4 @@
-//! `kui erase`, `kui erasure-report`, `kui legal-hold`, `kui archive`.
+//! `kui erase`, `kui erasure-report`, `kui legal-hold`, `kui archive`, `kui migrate`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,8 +7,9 @@ use anyhow::{bail, Context, Result};
 use kui_domain::{CaseCommand, StaffId, YouthCommand, YouthId};
 use kui_engine::{Actor, Command, CommandContext, Erasure, Role};
 
-use crate::cli::{ArchiveArgs, EraseArgs, LegalHoldArgs, YouthArg};
+use crate::cli::{ArchiveArgs, EraseArgs, LegalHoldArgs, MigrateArgs, YouthArg};
 use crate::open;
+use crate::progress;
 
 fn youth(text: &str) -> Result<YouthId> {
     text.parse::<YouthId>()
@@ -150,6 +151,38 @@ pub fn archive(data: &Path, now: Option<&str>, args: ArchiveArgs) -> Result<Exit
         manifest.events,
         args.out.join(youth.to_string()).display(),
         manifest.events_sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kui migrate`: the old directory read only, the new one created with its key store.
+pub fn migrate(data: &Path, now: Option<&str>, args: MigrateArgs) -> Result<ExitCode> {
+    if !open::is_fresh(data) {
+        bail!(
+            "{} is not empty: a migration writes into a new data directory",
+            data.display()
+        );
+    }
+    let source =
+        kui_log_segment::SegmentLog::open_read_only(&args.from).map_err(|error| open::explain(&args.from, error))?;
+    let total = kui_log::EventLog::head(&source)?.map_or(0, |(position, _)| position.0);
+    let (engine, _log) = open::engine(data, now)?;
+    let bar = progress::events(total, "migrating");
+    let migrated = engine
+        .migrate_from(&source, &mut |position| bar.set_position(position))
+        .with_context(|| format!("cannot migrate {}", args.from.display()))?;
+    bar.finish_and_clear();
+    println!(
+        "migrated {} events of {} young people from {} into {}: {} events sealed, every young person under a new random id; the new log has its own hash chain",
+        migrated.events,
+        migrated.youth,
+        args.from.display(),
+        data.display(),
+        migrated.sealed
+    );
+    println!(
+        "note: {} still holds the personal data in clear: keep it as the archive's copy or dispose of it as the archive's rules say",
+        args.from.display()
     );
     Ok(ExitCode::SUCCESS)
 }

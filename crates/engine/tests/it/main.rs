@@ -8,5 +8,6 @@ mod commands;
 mod erasure;
 mod helpers;
 mod history;
+mod migrate;
 mod tick;
 mod transfer;
