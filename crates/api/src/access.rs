@@ -58,6 +58,8 @@ pub enum Operation {
     ErasePersonalData,
     /// Read the proof of an erasure (`erasureReport`).
     ReadErasure,
+    /// Answer a young person's request for their data (`subjectAccessReport`).
+    SubjectAccess,
 }
 
 impl Operation {
@@ -77,6 +79,7 @@ impl Operation {
         Operation::HoldCase,
         Operation::ErasePersonalData,
         Operation::ReadErasure,
+        Operation::SubjectAccess,
     ];
 
     /// The name used in error messages and the access log.
@@ -96,6 +99,7 @@ impl Operation {
             Operation::HoldCase => "hold case",
             Operation::ErasePersonalData => "erase personal data",
             Operation::ReadErasure => "read erasure",
+            Operation::SubjectAccess => "answer subject access",
         }
     }
 }
@@ -145,6 +149,7 @@ const MATRIX: &[(Operation, [Grant; 7])] = &[
     (Operation::HoldCase, [Deny, Deny, Deny, Own, Deny, Deny, All]),
     (Operation::ErasePersonalData, [Deny, Deny, Deny, Deny, Deny, Deny, All]),
     (Operation::ReadErasure, [Deny, Deny, Deny, Deny, All, Deny, All]),
+    (Operation::SubjectAccess, [Deny, Deny, Deny, Own, All, Deny, All]),
 ];
 
 /// What the matrix grants `role` for `operation`.

@@ -23,6 +23,39 @@ pub use kui_domain::event::CaseRead;
 /// The stream prefix of a young person's access records.
 pub const STREAM_PREFIX: &str = "access-";
 
+/// What one read was: the operation, why, and which classes of the cases it showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read<'a> {
+    /// `youth`, `history`, `meeting`, `youngPeople`, `events`, `subjectAccessReport`.
+    pub operation: &'a str,
+    /// The purpose stated (or the role's default).
+    pub purpose: &'a crate::need_to_know::Stated,
+    /// Classes shown.
+    pub shown: &'a [crate::need_to_know::Class],
+    /// Classes withheld.
+    pub withheld: &'a [crate::need_to_know::Class],
+    /// The error code when the read was refused.
+    pub refused: Option<&'a str>,
+}
+
+impl<'a> Read<'a> {
+    /// A read through `operation` for `purpose` that showed `shown` and withheld the rest.
+    pub fn of(
+        operation: &'a str,
+        purpose: &'a crate::need_to_know::Stated,
+        shown: &'a [crate::need_to_know::Class],
+        withheld: &'a [crate::need_to_know::Class],
+    ) -> Read<'a> {
+        Read {
+            operation,
+            purpose,
+            shown,
+            withheld,
+            refused: None,
+        }
+    }
+}
+
 /// One recorded read, as returned to auditors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRecord {
@@ -58,8 +91,8 @@ impl AccessLog {
 
     /// Durably records that `principal` read the cases of `youth` through `operation`,
     /// one event per young person, all in one atomic append. Blocking.
-    pub fn record(&self, principal: &Principal, operation: &str, youth: &[YouthId]) -> Result<(), ApiError> {
-        if let Some(request) = self.request(principal, operation, youth)? {
+    pub fn record(&self, principal: &Principal, read: &Read<'_>, youth: &[YouthId]) -> Result<(), ApiError> {
+        if let Some(request) = self.request(principal, read, youth)? {
             self.log.append(request)?;
         }
         Ok(())
@@ -69,10 +102,10 @@ impl AccessLog {
     pub async fn record_async(
         &self,
         principal: &Principal,
-        operation: &str,
+        read: &Read<'_>,
         youth: &[YouthId],
     ) -> Result<(), ApiError> {
-        let Some(request) = self.request(principal, operation, youth)? else {
+        let Some(request) = self.request(principal, read, youth)? else {
             return Ok(());
         };
         crate::state::append(self.log.as_ref(), request).await?;
@@ -83,7 +116,7 @@ impl AccessLog {
     fn request(
         &self,
         principal: &Principal,
-        operation: &str,
+        read: &Read<'_>,
         youth: &[YouthId],
     ) -> Result<Option<AppendRequest>, ApiError> {
         let distinct: BTreeSet<YouthId> = youth.iter().copied().collect();
@@ -106,8 +139,13 @@ impl AccessLog {
                 role: principal.role.as_str().to_owned(),
                 department: principal.department.as_str().to_owned(),
                 municipality: principal.municipality.map(u16::from),
-                operation: operation.to_owned(),
+                operation: read.operation.to_owned(),
                 at,
+                purpose: read.purpose.purpose.as_str().to_owned(),
+                reason: read.purpose.reason.clone(),
+                shown: read.shown.iter().map(|c| c.as_str().to_owned()).collect(),
+                withheld: read.withheld.iter().map(|c| c.as_str().to_owned()).collect(),
+                refused: read.refused.map(str::to_owned),
             };
             let event = Event::CaseRead(read);
             streams.push(StreamAppend {
@@ -154,6 +192,39 @@ impl AccessLog {
     }
 }
 
+impl AccessLog {
+    /// Every recorded read of every young person, in log order, that `keep` accepts.
+    /// Blocking; reads the whole access log.
+    pub fn every(&self, keep: &mut dyn FnMut(&CaseRead) -> bool) -> Result<Vec<AccessRecord>, ApiError> {
+        let mut records = Vec::new();
+        let mut failure = None;
+        self.log.scan(
+            kui_log::Position(1),
+            kui_log::Position(u64::MAX),
+            &mut |envelope| match kui_engine::decode(envelope) {
+                Ok(Event::CaseRead(read)) => {
+                    if keep(&read) {
+                        records.push(AccessRecord {
+                            position: envelope.position.0,
+                            read,
+                        });
+                    }
+                    std::ops::ControlFlow::Continue(())
+                }
+                Ok(_) => std::ops::ControlFlow::Continue(()),
+                Err(error) => {
+                    failure = Some(ApiError::internal(&error));
+                    std::ops::ControlFlow::Break(())
+                }
+            },
+        )?;
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(records),
+        }
+    }
+}
+
 fn stream(youth: YouthId) -> Result<StreamId, ApiError> {
     StreamId::new(format!("{STREAM_PREFIX}{}", youth.0)).map_err(ApiError::from)
 }
@@ -168,12 +239,15 @@ mod tests {
 
     use super::*;
 
-    /// The bytes every access record has been written with: records already stored must
-    /// keep decoding, and new ones must look the same to whoever reads the access log.
-    const STORED: &str = r#"{"youth_id":"01900000-0000-7000-9000-000000000001","staff_id":"01900000-0000-7000-8000-000000000002","role":"caseworker","department":"children_and_family","municipality":540,"operation":"youth","at":"2026-03-02T09:00:00.250Z"}"#;
+    /// A record written before purposes were (schema v1): it must keep decoding.
+    const STORED_V1: &str = r#"{"youth_id":"01900000-0000-7000-9000-000000000001","staff_id":"01900000-0000-7000-8000-000000000002","role":"caseworker","department":"children_and_family","municipality":540,"operation":"youth","at":"2026-03-02T09:00:00.250Z"}"#;
+
+    /// What a read is recorded as now (schema v2).
+    const STORED: &str = r#"{"youth_id":"01900000-0000-7000-9000-000000000001","staff_id":"01900000-0000-7000-8000-000000000002","role":"caseworker","department":"children_and_family","municipality":540,"operation":"youth","at":"2026-03-02T09:00:00.250Z","purpose":"casework","shown":["coordination"],"withheld":["education","social"]}"#;
 
     #[test]
-    fn a_read_is_recorded_as_a_case_read_with_the_bytes_it_always_had() {
+    fn a_read_is_recorded_with_its_purpose_and_classes_and_old_records_still_decode() {
+        use crate::need_to_know::{Class, Purpose, Stated};
         let log = MemoryLog::new();
         let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().expect("a real time")
             + chrono::Duration::milliseconds(250);
@@ -185,7 +259,17 @@ mod tests {
             department: Department::ChildrenAndFamily,
             municipality: MunicipalityCode::new(540).ok(),
         };
-        access.record(&principal, "youth", &[youth]).expect("recorded");
+        let purpose = Stated {
+            purpose: Purpose::Casework,
+            reason: None,
+        };
+        let read = Read::of(
+            "youth",
+            &purpose,
+            &[Class::Coordination],
+            &[Class::Education, Class::Social],
+        );
+        access.record(&principal, &read, &[youth]).expect("recorded");
 
         let stored = access
             .log()
@@ -193,11 +277,19 @@ mod tests {
             .expect("read");
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].event_type, "CaseRead");
-        assert_eq!(stored[0].schema_version, 1);
+        assert_eq!(stored[0].schema_version, 2);
         assert_eq!(String::from_utf8_lossy(&stored[0].payload), STORED);
         let records = access.read(youth).expect("read back");
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].read.youth_id, youth);
         assert_eq!(records[0].read.at, at);
+        assert_eq!(records[0].read.purpose, "casework");
+
+        let old = kui_domain::Event::decode("CaseRead", 1, STORED_V1.as_bytes()).expect("a v1 record decodes");
+        let kui_domain::Event::CaseRead(old) = old else {
+            panic!("not a read")
+        };
+        assert_eq!(old.purpose, "unstated");
+        assert!(old.shown.is_empty());
     }
 }

@@ -31,6 +31,7 @@ pub mod auth;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod need_to_know;
 mod privacy;
 pub mod state;
 

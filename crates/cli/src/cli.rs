@@ -65,6 +65,9 @@ pub enum Command {
     /// Copy a data directory written before personal data was sealed into this (new) one:
     /// random ids, keys, every personal field sealed; a new hash chain.
     Migrate(MigrateArgs),
+    /// Write everything kui holds about one young person, and every read of their case
+    /// with date, purpose and department, to hand them (GDPR art. 15).
+    SubjectAccess(SubjectAccessArgs),
     /// Write the archive's copy of one case (NDJSON with personal fields, and a manifest
     /// with hashes) to a directory, before it is erased.
     Archive(ArchiveArgs),
@@ -304,6 +307,23 @@ pub struct MigrateArgs {
     /// if it asks for that).
     #[arg(long)]
     pub from: PathBuf,
+}
+
+/// `kui subject-access`.
+#[derive(Debug, Args)]
+pub struct SubjectAccessArgs {
+    /// The young person: a youth id or a CPR number.
+    pub youth: String,
+    /// The JSON file to write.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// The staff id of whoever answers the request (the report is recorded as a read).
+    #[arg(long, value_name = "STAFF_ID")]
+    pub by: String,
+    /// Name the staff member behind each read (for auditors; the young person is normally
+    /// told the department only).
+    #[arg(long)]
+    pub include_staff: bool,
 }
 
 /// `kui archive`.

@@ -545,11 +545,32 @@ pub struct CaseRead {
     pub department: String,
     /// The municipality they work for; none for national roles.
     pub municipality: Option<u16>,
-    /// The operation that showed the case: `youth`, `history`, `meeting`, `youngPeople`
-    /// or `events`.
+    /// The operation that showed the case: `youth`, `history`, `meeting`, `youngPeople`,
+    /// `events` or `subjectAccessReport`.
     pub operation: String,
     /// When, by the server's clock.
     pub at: DateTime<Utc>,
+    /// Why: `casework`, `meeting_preparation`, `coordination`, `supervision`, `audit`,
+    /// `subject_access`, `statistics` or `emergency` (`unstated` in reads recorded before
+    /// purposes were).
+    #[serde(default = "unstated")]
+    pub purpose: String,
+    /// The reason of an emergency read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The sensitivity classes of the case shown.
+    #[serde(default)]
+    pub shown: Vec<String>,
+    /// The classes withheld.
+    #[serde(default)]
+    pub withheld: Vec<String>,
+    /// Set when the read was refused (the error code); nothing was shown then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+fn unstated() -> String {
+    "unstated".to_owned()
 }
 
 /// A young person's personal data was erased: their key and their CPR lookup were
@@ -737,7 +758,7 @@ catalogue! {
     /// See [`MunicipalityConfigured`].
     MunicipalityConfigured = "MunicipalityConfigured" v 1,
     /// See [`CaseRead`].
-    CaseRead = "CaseRead" v 1,
+    CaseRead = "CaseRead" v 2,
     /// See [`PersonalDataErased`].
     PersonalDataErased = "PersonalDataErased" v 1,
     /// See [`LegalHoldPlaced`].
@@ -880,7 +901,14 @@ impl Event {
                 "{} configured: ages {}-{}, coordinator capacity {}",
                 e.name, e.age_band.from, e.age_band.until, e.coordinator_capacity
             ),
-            CaseRead(e) => format!("case read by {} ({}) through {}", e.staff_id, e.role, e.operation),
+            CaseRead(e) => format!(
+                "case {} by {} ({}) through {} for {}",
+                if e.refused.is_some() { "read refused" } else { "read" },
+                e.staff_id,
+                e.role,
+                e.operation,
+                e.purpose
+            ),
             PersonalDataErased(e) => format!(
                 "personal data erased by {} ({}; authority: {}); {} streams",
                 e.erased_by,
@@ -922,17 +950,22 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_case_read_decodes_and_encodes_to_the_same_bytes() {
-        // As the access log has always written it.
+    fn a_case_read_stored_before_purposes_decodes_as_unstated_and_a_new_one_round_trips() {
+        // As the access log wrote it before reads had purposes (v1).
         let stored = br#"{"youth_id":"01900000-0000-7000-9000-000000000001","staff_id":"01900000-0000-7000-8000-000000000002","role":"auditor","department":"uu","municipality":null,"operation":"history","at":"2026-03-02T09:00:00Z"}"#;
         let event = Event::decode("CaseRead", 1, stored).expect("a catalogued type");
         let Event::CaseRead(read) = &event else {
             panic!("decoded as {}", event.event_type());
         };
         assert_eq!(read.operation, "history");
-        assert_eq!((event.event_type(), event.schema_version()), ("CaseRead", 1));
-        assert_eq!(event.to_payload(), stored.to_vec());
+        assert_eq!(read.purpose, "unstated");
+        assert!(read.shown.is_empty() && read.withheld.is_empty() && read.refused.is_none());
+        assert_eq!((event.event_type(), event.schema_version()), ("CaseRead", 2));
         assert_eq!(event.youth_id(), Some(read.youth_id));
+        // As it is written now (v2): the same bytes back.
+        let now = br#"{"youth_id":"01900000-0000-7000-9000-000000000001","staff_id":"01900000-0000-7000-8000-000000000002","role":"caseworker","department":"job_centre","municipality":540,"operation":"youth","at":"2026-03-02T09:00:00Z","purpose":"emergency","reason":"risk of harm","shown":["coordination","education","social"],"withheld":[]}"#;
+        let event = Event::decode("CaseRead", 2, now).expect("a catalogued type");
+        assert_eq!(event.to_payload(), now.to_vec());
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub fn upcast(event_type: &str, version: u16, payload: Value) -> Value {
         let next = match (event_type, at) {
             ("StaffRegistered", 1) => staff_registered_v1_to_v2(value),
             ("YouthReferred", 1) => youth_referred_v1_to_v2(value),
+            // v1 recorded no purpose and no classes: the defaults say so (`unstated`).
+            ("CaseRead", 1) => value,
             _ => return value,
         };
         value = next;

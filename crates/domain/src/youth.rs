@@ -326,6 +326,14 @@ pub struct Youth {
     pub team: Option<Team>,
     /// Consent on record.
     pub consent: bool,
+    /// The departments the current consent covers (empty without consent).
+    pub consent_departments: Vec<Department>,
+    /// The indicators of the last referral.
+    pub indicators: Vec<Indicator>,
+    /// The last referral's note (empty where sealed; "(erased)" once erased).
+    pub referral_note: String,
+    /// The last need assessment's note.
+    pub need_note: String,
     /// Coordinator scheme.
     pub coordinator: CoordinatorState,
     /// Coordinating caseworker.
@@ -741,6 +749,8 @@ impl Aggregate for Youth {
                 }
                 self.birth_date = Some(e.birth_date);
                 self.name.clone_from(&e.name);
+                self.indicators.clone_from(&e.indicators);
+                self.referral_note.clone_from(&e.note);
                 self.municipality = Some(e.municipality);
                 self.school_status = Some(e.school_status);
                 self.coordinator = CoordinatorState::None;
@@ -749,10 +759,19 @@ impl Aggregate for Youth {
                 self.referrals += 1;
                 self.first_referred_on.get_or_insert(e.referred_on);
             }
-            Event::NeedAssessed(e) => self.need_level = Some(e.level),
+            Event::NeedAssessed(e) => {
+                self.need_level = Some(e.level);
+                self.need_note.clone_from(&e.note);
+            }
             Event::SchoolStatusChanged(e) => self.school_status = Some(e.status),
-            Event::ConsentGiven(_) => self.consent = true,
-            Event::ConsentWithdrawn(_) => self.consent = false,
+            Event::ConsentGiven(e) => {
+                self.consent = true;
+                self.consent_departments.clone_from(&e.departments);
+            }
+            Event::ConsentWithdrawn(_) => {
+                self.consent = false;
+                self.consent_departments.clear();
+            }
             Event::CoordinatorOffered(_) => self.coordinator = CoordinatorState::Offered,
             Event::CoordinatorAssigned(e) => self.coordinator = CoordinatorState::Assigned(e.coordinator),
             Event::CoordinatorDeclined(_) => self.coordinator = CoordinatorState::Declined,
@@ -777,6 +796,8 @@ impl Aggregate for Youth {
                 self.erased = true;
                 self.cpr = None;
                 self.name = crate::personal::ERASED.to_owned();
+                self.referral_note = crate::personal::ERASED.to_owned();
+                self.need_note = crate::personal::ERASED.to_owned();
                 if let Some((_, plan)) = &mut self.plan {
                     plan.goals = vec![crate::personal::ERASED.to_owned()];
                     for action in &mut plan.actions {

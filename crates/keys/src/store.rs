@@ -495,7 +495,14 @@ impl KeyStore {
             }
             let fresh = backing.path.with_extension("new");
             let path = &backing.path;
-            let mut file = File::create(&fresh).map_err(|e| KeyError::io(&fresh, e))?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut file = options.open(&fresh).map_err(|e| KeyError::io(&fresh, e))?;
             file.write_all(&bytes)
                 .and_then(|()| file.sync_all())
                 .map_err(|e| KeyError::io(&fresh, e))?;

@@ -9,10 +9,13 @@ use std::sync::Arc;
 use async_graphql::{Context, MergedObject, Object, ID};
 use chrono::NaiveDate;
 use kui_domain::{Cpr, Meeting, MeetingId, Staff, StaffId, YouthId};
+
+use crate::access_log::Read;
+use crate::need_to_know::{self, Class, Purpose, Sight};
 use kui_engine::EngineError;
 use kui_log::LogError;
 
-use super::types::{AccessRecordView, HistoryView, MeetingView, StaffView, VerifyView, YouthCase};
+use super::types::{AccessRecordView, HistoryView, LoggedEvent, MeetingView, StaffView, VerifyView, YouthCase};
 use super::{caller, parse_id};
 use crate::access::{authorize, Operation, Scope};
 use crate::error::ApiError;
@@ -36,9 +39,18 @@ pub struct CaseQuery;
 #[Object]
 impl CaseQuery {
     /// One young person's case as it stands now, by id or by CPR number (give exactly one).
-    /// The read is recorded in the access log. Analysts get a pseudonymised record and
-    /// may look up by id only.
-    async fn youth(&self, ctx: &Context<'_>, id: Option<ID>, cpr: Option<String>) -> async_graphql::Result<YouthCase> {
+    /// The read is recorded in the access log with its purpose (the role's default when
+    /// none is given; `EMERGENCY` needs a `reason`) and the classes it showed; fields of a
+    /// class the reader's need to know does not reach are null and the class is listed in
+    /// `withheld`. Analysts get a pseudonymised record and may look up by id only.
+    async fn youth(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        cpr: Option<String>,
+        purpose: Option<Purpose>,
+        reason: Option<String>,
+    ) -> async_graphql::Result<YouthCase> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
         let youth_id = match (id, cpr) {
@@ -63,26 +75,47 @@ impl CaseQuery {
             return Err(ApiError::not_found(format!("young person {youth_id}")).into());
         };
         scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+        let stated = stated_or_logged(state, principal, "youth", purpose, reason.as_deref(), youth_id).await?;
+        let sight = if scope == Scope::Pseudonymised {
+            // Pseudonymised records hold no free text; the classes are counts and states.
+            Sight::everything()
+        } else {
+            need_to_know::sight(principal, &stated, &youth)
+        };
         let today = state.engine.now().date_naive();
-        let case = YouthCase::of(youth_id, &youth, version, today, Disclosure::new(state, scope));
+        let case = YouthCase::of(
+            youth_id,
+            &youth,
+            version,
+            today,
+            Disclosure::new(state, scope),
+            &sight,
+            stated.purpose,
+        );
         // Answered only once the read is durably recorded.
-        state.access_log.record_async(principal, "youth", &[youth_id]).await?;
+        let read = Read::of("youth", &stated, &sight.shown, &sight.withheld);
+        state.access_log.record_async(principal, &read, &[youth_id]).await?;
         Ok(case)
     }
 
     /// The auditor's replay: every event about one young person across streams (their own
     /// and the meetings that tabled or decided their case), in log order, up to and
     /// including `asOf` (business date) if given, with the case's state then.
-    /// The read is recorded in the access log.
+    /// The read is recorded in the access log with its purpose. The history shows every
+    /// class of the case: a reader whose need to know does not reach one (see `youth`'s
+    /// `withheld`) is `FORBIDDEN`, naming it, unless the purpose is `EMERGENCY`.
     async fn history(
         &self,
         ctx: &Context<'_>,
         youth_id: ID,
         as_of: Option<NaiveDate>,
+        purpose: Option<Purpose>,
+        reason: Option<String>,
     ) -> async_graphql::Result<HistoryView> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadHistory)?;
         let youth_id = parse_id::<YouthId>(&youth_id, "youthId")?;
+        let stated = stated_or_logged(state, principal, "history", purpose, reason.as_deref(), youth_id).await?;
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
             let (youth, _) = state
@@ -90,8 +123,23 @@ impl CaseQuery {
                 .youth(youth_id)?
                 .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
             scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+            let sight = need_to_know::sight(&principal, &stated, &youth);
+            if !sight.withheld.is_empty() {
+                let names: Vec<&str> = sight.withheld.iter().map(|c| c.as_str()).collect();
+                let refused = Read {
+                    refused: Some(crate::error::CODE_FORBIDDEN),
+                    ..Read::of("history", &stated, &[], &sight.withheld)
+                };
+                state.access_log.record(&principal, &refused, &[youth_id])?;
+                return Err(ApiError::forbidden(format!(
+                    "the history shows the whole case, and your need to know does not reach its {} facts (read `youth`, or read with consent or for EMERGENCY)",
+                    names.join(" and ")
+                )));
+            }
             let history = state.engine.history(youth_id, as_of)?;
-            state.access_log.record(&principal, "history", &[youth_id])?;
+            state
+                .access_log
+                .record(&principal, &Read::of("history", &stated, &sight.shown, &[]), &[youth_id])?;
             Ok(HistoryView {
                 youth_id: ID(history.youth_id.to_string()),
                 as_of: history.as_of,
@@ -111,10 +159,19 @@ pub struct MeetingQuery;
 impl MeetingQuery {
     /// A meeting with its agenda (presenters and minutes), decisions and status.
     /// The agenda names young people: the read is recorded in the access log of each.
-    async fn meeting(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<MeetingView> {
+    /// Recorded with its purpose (the role's default when none is given); a meeting's
+    /// participants see what it decided, every class.
+    async fn meeting(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        purpose: Option<Purpose>,
+        reason: Option<String>,
+    ) -> async_graphql::Result<MeetingView> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadMeeting)?;
         let meeting_id = parse_id::<MeetingId>(&id, "id")?;
+        let stated = need_to_know::purpose(principal, purpose, reason.as_deref())?;
         let (state, principal) = (state.clone(), principal.clone());
         Ok(blocking(move || {
             let view = load_meeting(&state.engine, meeting_id)?;
@@ -127,7 +184,8 @@ impl MeetingQuery {
                 .chain(view.decisions.iter().map(|d| &d.youth_id))
                 .filter_map(|id| id.0.parse().ok())
                 .collect();
-            state.access_log.record(&principal, "meeting", &named)?;
+            let read = Read::of("meeting", &stated, &Class::ALL, &[]);
+            state.access_log.record(&principal, &read, &named)?;
             Ok(view)
         })
         .await?)
@@ -234,13 +292,186 @@ impl AuditQuery {
     }
 
     /// Every recorded read of one young person's case, oldest first.
-    async fn access_log(&self, ctx: &Context<'_>, youth_id: ID) -> async_graphql::Result<Vec<AccessRecordView>> {
+    async fn access_log(
+        &self,
+        ctx: &Context<'_>,
+        youth_id: ID,
+        purpose: Option<Purpose>,
+    ) -> async_graphql::Result<Vec<AccessRecordView>> {
         let (state, principal) = caller(ctx)?;
         authorize(principal, Operation::ReadAccessLog)?;
         let youth_id = parse_id::<YouthId>(&youth_id, "youthId")?;
         let state = state.clone();
-        Ok(blocking(move || Ok(state.access_log.read(youth_id)?.into_iter().map(Into::into).collect())).await?)
+        Ok(blocking(move || {
+            Ok(state
+                .access_log
+                .read(youth_id)?
+                .into_iter()
+                .filter(|record| purpose.is_none_or(|p| record.read.purpose == p.as_str()))
+                .map(Into::into)
+                .collect())
+        })
+        .await?)
     }
+
+    /// Every emergency ("break the glass") read, by department and month, oldest month
+    /// first, with each read; `municipality` narrows it to the readers of one.
+    async fn emergency_reads(
+        &self,
+        ctx: &Context<'_>,
+        municipality: Option<u16>,
+    ) -> async_graphql::Result<Vec<EmergencyReadsView>> {
+        let (state, principal) = caller(ctx)?;
+        authorize(principal, Operation::ReadAccessLog)?;
+        let state = state.clone();
+        Ok(blocking(move || {
+            let records = state.access_log.every(&mut |read| {
+                read.purpose == Purpose::Emergency.as_str()
+                    && read.refused.is_none()
+                    && municipality.is_none_or(|code| read.municipality == Some(code))
+            })?;
+            let mut groups: std::collections::BTreeMap<(String, String), Vec<AccessRecordView>> =
+                std::collections::BTreeMap::new();
+            for record in records {
+                let key = (
+                    record.read.at.format("%Y-%m").to_string(),
+                    record.read.department.clone(),
+                );
+                groups.entry(key).or_default().push(record.into());
+            }
+            Ok(groups
+                .into_iter()
+                .map(|((month, department), reads)| EmergencyReadsView {
+                    month,
+                    department,
+                    count: u32::try_from(reads.len()).unwrap_or(u32::MAX),
+                    reads,
+                })
+                .collect())
+        })
+        .await?)
+    }
+
+    /// What kui holds about one young person, to hand them when they ask (GDPR art. 15):
+    /// the case with every class, every event about them with its personal fields, the plan
+    /// history, the meetings' decisions, and every read of their case with its date,
+    /// purpose and the reader's department (the reader's staff id only with
+    /// `includeStaff`, for auditors and admins). The report is itself recorded as a read
+    /// for `SUBJECT_ACCESS`.
+    async fn subject_access_report(
+        &self,
+        ctx: &Context<'_>,
+        youth_id: ID,
+        #[graphql(default)] include_staff: bool,
+    ) -> async_graphql::Result<SubjectAccessView> {
+        let (state, principal) = caller(ctx)?;
+        let scope = authorize(principal, Operation::SubjectAccess)?;
+        if include_staff && !matches!(principal.role, kui_engine::Role::Auditor | kui_engine::Role::Admin) {
+            return Err(ApiError::forbidden("only auditors and admins see who read").into());
+        }
+        let youth_id = parse_id::<YouthId>(&youth_id, "youthId")?;
+        let stated = need_to_know::purpose(principal, Some(Purpose::SubjectAccess), None)?;
+        let (state, principal) = (state.clone(), principal.clone());
+        Ok(blocking(move || {
+            let (youth, version) = state
+                .engine
+                .youth(youth_id)?
+                .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
+            scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+            let history = state.engine.history(youth_id, None)?;
+            let reads = state.access_log.read(youth_id)?;
+            state.access_log.record(
+                &principal,
+                &Read::of("subjectAccessReport", &stated, &Class::ALL, &[]),
+                &[youth_id],
+            )?;
+            let today = state.engine.now().date_naive();
+            let case = YouthCase::of(
+                youth_id,
+                &youth,
+                version,
+                today,
+                Disclosure::new(&state, Scope::Everywhere),
+                &Sight::everything(),
+                Purpose::SubjectAccess,
+            );
+            let events: Vec<LoggedEvent> = history.entries.into_iter().map(Into::into).collect();
+            let of_type = |name: &str| {
+                events
+                    .iter()
+                    .filter(|e| e.event_type == name)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            Ok(SubjectAccessView {
+                youth_id: ID(youth_id.to_string()),
+                generated_at: state.engine.now(),
+                case,
+                plan_history: of_type("PlanUpdated"),
+                decisions: of_type("DecisionRecorded"),
+                reads: reads
+                    .into_iter()
+                    .filter(|record| record.read.refused.is_none())
+                    .map(|record| SubjectReadView {
+                        at: record.read.at,
+                        purpose: record.read.purpose,
+                        operation: record.read.operation,
+                        department: record.read.department,
+                        staff_id: include_staff.then_some(ID(record.read.staff_id)),
+                    })
+                    .collect(),
+                events,
+            })
+        })
+        .await?)
+    }
+}
+
+/// The emergency reads of one department in one month.
+#[derive(async_graphql::SimpleObject)]
+pub struct EmergencyReadsView {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The readers' department.
+    pub department: String,
+    /// How many.
+    pub count: u32,
+    /// The reads, with their reasons.
+    pub reads: Vec<AccessRecordView>,
+}
+
+/// A subject access report.
+#[derive(async_graphql::SimpleObject)]
+pub struct SubjectAccessView {
+    /// The young person.
+    pub youth_id: ID,
+    /// When the report was made.
+    pub generated_at: chrono::DateTime<chrono::Utc>,
+    /// The case now, every class.
+    pub case: YouthCase,
+    /// Every event about them, in log order, with its personal fields.
+    pub events: Vec<LoggedEvent>,
+    /// Every revision of their plan.
+    pub plan_history: Vec<LoggedEvent>,
+    /// The meetings' decisions about them.
+    pub decisions: Vec<LoggedEvent>,
+    /// Every read of their case.
+    pub reads: Vec<SubjectReadView>,
+}
+
+/// One read of the case as the young person is told of it.
+#[derive(async_graphql::SimpleObject)]
+pub struct SubjectReadView {
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Why.
+    pub purpose: String,
+    /// Through which operation.
+    pub operation: String,
+    /// The reader's department.
+    pub department: String,
+    /// The reader (only with `includeStaff`).
+    pub staff_id: Option<ID>,
 }
 
 /// Verifies the chain and the invariants; a broken one is an outcome, not an error.
@@ -336,4 +567,32 @@ pub struct ChainedEventView {
     pub hash: String,
     /// Whether the hash recomputes from the stored event and links to its predecessor.
     pub recomputes: bool,
+}
+
+/// The purpose of a read of `youth`'s case, checked; a refused purpose is recorded as a
+/// refused read before the error is returned.
+pub(crate) async fn stated_or_logged(
+    state: &crate::state::ApiState,
+    principal: &crate::auth::Principal,
+    operation: &str,
+    purpose: Option<Purpose>,
+    reason: Option<&str>,
+    youth: YouthId,
+) -> Result<need_to_know::Stated, ApiError> {
+    match need_to_know::purpose(principal, purpose, reason) {
+        Ok(stated) => Ok(stated),
+        Err(error) => {
+            let attempted = need_to_know::Stated {
+                purpose: purpose.unwrap_or(need_to_know::Purpose::Casework),
+                reason: reason.map(str::to_owned),
+            };
+            let code = error.code();
+            let read = Read {
+                refused: Some(code),
+                ..Read::of(operation, &attempted, &[], &[])
+            };
+            state.access_log.record_async(principal, &read, &[youth]).await?;
+            Err(error)
+        }
+    }
 }

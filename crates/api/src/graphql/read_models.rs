@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use super::caller;
 use super::enums::{Department, Forum, NeedLevel, Team};
 use crate::access::{authorize, Operation, Scope};
+use crate::access_log::Read;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::privacy::Disclosure;
@@ -115,7 +116,7 @@ pub struct YouthRowView {
     pub open: bool,
     /// Team.
     pub team: Option<Team>,
-    /// Need level.
+    /// Need level (null when the `SOCIAL` class is withheld from the reader).
     pub need_level: Option<NeedLevel>,
     /// The coordinator scheme.
     pub scheme: SchemeState,
@@ -156,6 +157,10 @@ pub struct YouthConnection {
     pub page_info: PageInfo,
     /// Rows matching the filter in all.
     pub total_count: u32,
+    /// The sensitivity classes the rows show (`docs/api.md`, "Need to know").
+    pub shown: Vec<crate::need_to_know::Class>,
+    /// The classes withheld: their fields are null in every row.
+    pub withheld: Vec<crate::need_to_know::Class>,
 }
 
 /// A team now.
@@ -391,19 +396,19 @@ pub struct ViborgView {
     /// The date.
     pub as_of: Option<NaiveDate>,
     /// With an assigned coordinator.
-    pub assigned: u32,
+    pub assigned: Option<u32>,
     /// Declined.
-    pub declined: u32,
+    pub declined: Option<u32>,
     /// Judged not relevant.
-    pub not_relevant: u32,
+    pub not_relevant: Option<u32>,
     /// Course completed.
-    pub completed: u32,
+    pub completed: Option<u32>,
     /// The four rows together.
-    pub total: u32,
+    pub total: Option<u32>,
     /// Distinct coordinators.
-    pub coordinators: u32,
+    pub coordinators: Option<u32>,
     /// Referred by then.
-    pub referred: u32,
+    pub referred: Option<u32>,
 }
 
 /// One month's flows.
@@ -412,24 +417,26 @@ pub struct MonthView {
     /// `YYYY-MM`.
     pub month: String,
     /// Referrals.
-    pub referrals: u32,
+    pub referrals: Option<u32>,
     /// Meetings held.
-    pub meetings_held: u32,
+    pub meetings_held: Option<u32>,
     /// Destinations reached.
-    pub destinations: u32,
+    pub destinations: Option<u32>,
     /// Of those positive.
-    pub positive_destinations: u32,
+    pub positive_destinations: Option<u32>,
     /// Cases closed.
-    pub closed: u32,
+    pub closed: Option<u32>,
     /// 18th birthdays.
-    pub eighteenth_birthdays: u32,
+    pub eighteenth_birthdays: Option<u32>,
     /// With the adult side in place beforehand.
-    pub handed_over_on_time: u32,
+    pub handed_over_on_time: Option<u32>,
     /// The Viborg table at the end of the month.
     pub viborg: Option<ViborgView>,
 }
 
-/// Statistics.
+/// Statistics. For analysts every count from 1 to the server's smallest cell less one
+/// (4 by default) is null, and so is any cell it could be recovered from (another row of a
+/// table whose total is shown; a share computed from it): `docs/api.md`, "Small cells".
 #[derive(SimpleObject, Debug, Clone)]
 pub struct StatisticsView {
     /// The date.
@@ -437,11 +444,11 @@ pub struct StatisticsView {
     /// The Viborg table on it.
     pub viborg: ViborgView,
     /// 18th birthdays up to it.
-    pub eighteenth_birthdays: u32,
+    pub eighteenth_birthdays: Option<u32>,
     /// With the adult side in place beforehand.
-    pub handed_over_on_time: u32,
+    pub handed_over_on_time: Option<u32>,
     /// Their share, 0-1.
-    pub share_on_time: f64,
+    pub share_on_time: Option<f64>,
     /// Per month.
     pub months: Vec<MonthView>,
 }
@@ -478,16 +485,64 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn viborg_view(table: &kui_engine::read_models::models::statistics::ViborgTable) -> ViborgView {
+fn viborg_view(table: &kui_engine::read_models::models::statistics::ViborgTable, cells: Cells) -> ViborgView {
+    let mut rows = [
+        cells.of(table.assigned),
+        cells.of(table.declined),
+        cells.of(table.not_relevant),
+        cells.of(table.completed),
+    ];
+    let total = cells.of(table.total);
+    cells.protect(&mut rows, total.is_some());
+    let [assigned, declined, not_relevant, completed] = rows;
     ViborgView {
         as_of: table.as_of,
-        assigned: count(table.assigned),
-        declined: count(table.declined),
-        not_relevant: count(table.not_relevant),
-        completed: count(table.completed),
-        total: count(table.total),
-        coordinators: count(table.coordinators),
-        referred: count(table.referred),
+        assigned,
+        declined,
+        not_relevant,
+        completed,
+        total,
+        coordinators: cells.of(table.coordinators),
+        referred: cells.of(table.referred),
+    }
+}
+
+/// Small-cell suppression: counts from 1 to `min - 1` are withheld (`min` 0: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cells {
+    min: u32,
+}
+
+impl Cells {
+    /// Suppression for `principal`: analysts only.
+    pub(crate) fn for_reader(state: &ApiState, principal: &Principal) -> Cells {
+        let analyst = crate::access::grant(principal.role, Operation::ReadCase) == crate::access::Grant::Pseudo;
+        Cells {
+            min: if analyst { state.limits.min_cell } else { 0 },
+        }
+    }
+
+    /// A count as shown.
+    pub(crate) fn of(self, n: usize) -> Option<u32> {
+        let n = count(n);
+        (n == 0 || n >= self.min).then_some(n)
+    }
+
+    /// Secondary suppression for the rows of a table whose total is shown: one withheld
+    /// row would follow from the total and the others, so the smallest other non-zero row
+    /// is withheld too.
+    pub(crate) fn protect(self, rows: &mut [Option<u32>], total_shown: bool) {
+        if !total_shown || rows.iter().filter(|row| row.is_none()).count() != 1 {
+            return;
+        }
+        let smallest = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| row.filter(|n| *n > 0).map(|n| (n, i)))
+            .min();
+        if let Some((_, i)) = smallest {
+            rows[i] = None;
+        }
     }
 }
 
@@ -654,9 +709,26 @@ impl ReadModelQuery {
         has_alarm: Option<bool>,
         #[graphql(default = 50)] first: usize,
         after: Option<String>,
+        purpose: Option<crate::need_to_know::Purpose>,
+        reason: Option<String>,
     ) -> async_graphql::Result<YouthConnection> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
+        let stated = crate::need_to_know::purpose(principal, purpose, reason.as_deref())?;
+        // A list answers from the read models, which know neither consent nor who
+        // coordinates whom: its rows show what the reader's role and department reach.
+        let sight = if scope == Scope::Pseudonymised {
+            crate::need_to_know::Sight::everything()
+        } else {
+            crate::need_to_know::sight(principal, &stated, &kui_domain::Youth::default())
+        };
+        let social = sight.sees(crate::need_to_know::Class::Social);
+        if need_level.is_some() && !social {
+            return Err(ApiError::forbidden(
+                "filtering by need level needs the social class, which your need to know does not reach",
+            )
+            .into());
+        }
         let coordinator = coordinator
             .map(|id| Disclosure::new(state, scope).staff_argument(&id, "coordinator"))
             .transpose()?;
@@ -710,7 +782,8 @@ impl ReadModelQuery {
             let has_next_page = rows.len() > first;
             let page: Vec<_> = rows.into_iter().take(first).collect();
             let read: Vec<YouthId> = page.iter().map(|(_, row)| row.youth_id).collect();
-            record_reads(&state, &principal, &read)?;
+            let record = Read::of("youngPeople", &stated, &sight.shown, &sight.withheld);
+            state.access_log.record(&principal, &record, &read)?;
             let edges: Vec<YouthEdge> = page
                 .into_iter()
                 .map(|(index, row)| YouthEdge {
@@ -721,7 +794,7 @@ impl ReadModelQuery {
                         municipality: row.municipality.get(),
                         open: row.open,
                         team: row.team.map(Into::into),
-                        need_level: row.need.map(Into::into),
+                        need_level: row.need.filter(|_| social).map(Into::into),
                         scheme: row.scheme.into(),
                         coordinator: row.coordinator.map(|(staff, _)| disclosure.staff(staff)),
                         coordinator_department: row.coordinator.map(|(_, d)| d.into()),
@@ -737,6 +810,8 @@ impl ReadModelQuery {
                 },
                 edges,
                 total_count: count(total),
+                shown: sight.shown.clone(),
+                withheld: sight.withheld.clone(),
             })
         })
         .await?)
@@ -973,6 +1048,7 @@ impl ReadModelQuery {
             _ => municipality_for(Scope::Everywhere, municipality)?,
         };
         let as_of = as_of.map(|date| Disclosure::for_principal(state, principal).as_of(date));
+        let cells = Cells::for_reader(state, principal);
         let state = state.clone();
         Ok(blocking(move || {
             let projections = read_models(&state)?;
@@ -981,26 +1057,32 @@ impl ReadModelQuery {
             let by_month: BTreeMap<String, ViborgView> = report
                 .viborg_by_month
                 .iter()
-                .filter_map(|t| t.as_of.map(|d| (d.format("%Y-%m").to_string(), viborg_view(t))))
+                .filter_map(|t| t.as_of.map(|d| (d.format("%Y-%m").to_string(), viborg_view(t, cells))))
                 .collect();
+            let share = |on_time: Option<u32>, birthdays: Option<u32>, share: f64| {
+                // A share computed from a withheld count would give it away.
+                on_time.and(birthdays).map(|_| share)
+            };
+            let birthdays = cells.of(report.handover.birthdays);
+            let on_time = cells.of(report.handover.on_time);
             Ok(StatisticsView {
                 as_of: report.as_of,
-                viborg: viborg_view(&report.viborg),
-                eighteenth_birthdays: count(report.handover.birthdays),
-                handed_over_on_time: count(report.handover.on_time),
-                share_on_time: report.handover.share_on_time,
+                viborg: viborg_view(&report.viborg, cells),
+                eighteenth_birthdays: birthdays,
+                handed_over_on_time: on_time,
+                share_on_time: share(on_time, birthdays, report.handover.share_on_time),
                 months: report
                     .months
                     .iter()
                     .map(|m| MonthView {
                         month: m.month.clone(),
-                        referrals: count(m.referrals),
-                        meetings_held: count(m.meetings_held),
-                        destinations: count(m.destinations.values().sum()),
-                        positive_destinations: count(m.positive_destinations),
-                        closed: count(m.closed),
-                        eighteenth_birthdays: count(m.eighteenth_birthdays),
-                        handed_over_on_time: count(m.handed_over_on_time),
+                        referrals: cells.of(m.referrals),
+                        meetings_held: cells.of(m.meetings_held),
+                        destinations: cells.of(m.destinations.values().sum()),
+                        positive_destinations: cells.of(m.positive_destinations),
+                        closed: cells.of(m.closed),
+                        eighteenth_birthdays: cells.of(m.eighteenth_birthdays),
+                        handed_over_on_time: cells.of(m.handed_over_on_time),
                         viborg: by_month.get(&m.month).cloned(),
                     })
                     .collect(),
@@ -1008,10 +1090,6 @@ impl ReadModelQuery {
         })
         .await?)
     }
-}
-
-fn record_reads(state: &ApiState, principal: &Principal, youth: &[YouthId]) -> Result<(), ApiError> {
-    state.access_log.record(principal, "youngPeople", youth)
 }
 
 /// A change of an alarm.

@@ -163,6 +163,9 @@ fn deliverable(
         }
         events.push(LoggedEvent::of(envelope, &event));
     }
-    state.access_log.record(principal, "events", &newly_read)?;
+    // The feed shows events as stored: no personal field, every class of fact.
+    let stated = crate::need_to_know::purpose(principal, None, None)?;
+    let read = crate::access_log::Read::of("events", &stated, &crate::need_to_know::Class::ALL, &[]);
+    state.access_log.record(principal, &read, &newly_read)?;
     Ok(events)
 }

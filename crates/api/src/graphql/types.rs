@@ -69,6 +69,18 @@ pub struct YouthCase {
     pub first_referred_on: Option<NaiveDate>,
     /// The stream's version: send it as `expectedVersion` to write on what you read.
     pub version: u64,
+    /// The indicators of the last referral the reader may see (by class).
+    pub indicators: Vec<super::enums::Indicator>,
+    /// The last referral's note (null when the `SOCIAL` class is withheld).
+    pub referral_note: Option<String>,
+    /// The last need assessment's note (null when the `SOCIAL` class is withheld).
+    pub need_note: Option<String>,
+    /// The purpose this read was recorded with.
+    pub purpose: crate::need_to_know::Purpose,
+    /// The sensitivity classes shown (`docs/api.md`, "Need to know").
+    pub shown: Vec<crate::need_to_know::Class>,
+    /// The classes withheld: their fields are null.
+    pub withheld: Vec<crate::need_to_know::Class>,
     /// Who, for the fields worked out only when asked for.
     #[graphql(skip)]
     pub youth_id: YouthId,
@@ -136,14 +148,21 @@ pub struct PlanActionView {
 
 impl YouthCase {
     /// The case of `youth` (`youth_id`) at `version` as seen on `today` by a reader
-    /// with `disclosure`: pseudonymised for analysts.
+    /// with `disclosure` (pseudonymised for analysts) and `sight` (the classes their need
+    /// to know reaches), reading for `purpose`.
     pub(crate) fn of(
         youth_id: YouthId,
         youth: &Youth,
         version: u64,
         today: NaiveDate,
         disclosure: Disclosure<'_>,
+        sight: &crate::need_to_know::Sight,
+        purpose: crate::need_to_know::Purpose,
     ) -> YouthCase {
+        use crate::need_to_know::Class;
+        let education = sight.sees(Class::Education);
+        let social = sight.sees(Class::Social);
+        let shown_if = |class: Class| sight.sees(class);
         let id = youth_id.0.to_string();
         let birth = youth.birth_date();
         let (coordinator_status, coordinator_id, release_reason) = match youth.coordinator {
@@ -166,8 +185,8 @@ impl YouthCase {
                 DomainCaseStatus::Closed => CaseStatus::Closed,
                 DomainCaseStatus::Open | DomainCaseStatus::Unknown => CaseStatus::Open,
             },
-            need_level: youth.need_level.map(Into::into),
-            school_status: youth.school_status.map(Into::into),
+            need_level: youth.need_level.filter(|_| social).map(Into::into),
+            school_status: youth.school_status.filter(|_| education).map(Into::into),
             team: youth.team.map(Into::into),
             consent: youth.consent,
             coordinator: CoordinatorView {
@@ -179,13 +198,15 @@ impl YouthCase {
             plan: youth.plan.as_ref().map(|(kind, plan)| PlanView {
                 revision: youth.plan_revision,
                 kind: (*kind).into(),
-                goals: disclosure.personal(Some(plan.goals.clone())),
+                goals: disclosure.personal(Some(plan.goals.clone())).filter(|_| education),
                 goal_count: u32::try_from(plan.goals.len()).unwrap_or(u32::MAX),
                 actions: plan
                     .actions
                     .iter()
                     .map(|action| PlanActionView {
-                        description: disclosure.personal(Some(action.description.clone())),
+                        description: disclosure
+                            .personal(Some(action.description.clone()))
+                            .filter(|_| shown_if(Class::of_department(action.department))),
                         department: action.department.into(),
                         responsible: action.responsible.map(|staff| disclosure.staff(staff)),
                         due: disclosure.date_opt(action.due),
@@ -194,10 +215,25 @@ impl YouthCase {
                     .collect(),
             }),
             turned_eighteen: youth.turned_eighteen,
-            destination: youth.destination.map(Into::into),
+            destination: youth.destination.filter(|_| education).map(Into::into),
             referrals: youth.referrals,
             first_referred_on: disclosure.date_opt(youth.first_referred_on),
             version,
+            indicators: youth
+                .indicators
+                .iter()
+                .filter(|indicator| shown_if(Class::of_indicator(**indicator)))
+                .map(|indicator| (*indicator).into())
+                .collect(),
+            referral_note: disclosure
+                .personal(Some(youth.referral_note.clone()))
+                .filter(|note| social && !note.is_empty()),
+            need_note: disclosure
+                .personal(Some(youth.need_note.clone()))
+                .filter(|note| social && !note.is_empty()),
+            purpose,
+            shown: sight.shown.clone(),
+            withheld: sight.withheld.clone(),
             youth_id,
             scope: disclosure.scope(),
         }
@@ -581,10 +617,21 @@ pub struct AccessRecordView {
     pub department: String,
     /// Their municipality.
     pub municipality: Option<u16>,
-    /// Through which operation: `youth`, `history`, `meeting` or `events`.
+    /// Through which operation: `youth`, `history`, `meeting`, `youngPeople`, `events` or
+    /// `subjectAccessReport`.
     pub operation: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// Why (`unstated` for reads recorded before purposes were).
+    pub purpose: String,
+    /// The reason of an emergency read.
+    pub reason: Option<String>,
+    /// The sensitivity classes shown.
+    pub shown: Vec<String>,
+    /// The classes withheld.
+    pub withheld: Vec<String>,
+    /// The error code of a refused read (nothing was shown).
+    pub refused: Option<String>,
 }
 
 impl From<AccessRecord> for AccessRecordView {
@@ -598,6 +645,11 @@ impl From<AccessRecord> for AccessRecordView {
             municipality: record.read.municipality,
             operation: record.read.operation,
             at: record.read.at,
+            purpose: record.read.purpose,
+            reason: record.read.reason,
+            shown: record.read.shown,
+            withheld: record.read.withheld,
+            refused: record.read.refused,
         }
     }
 }

@@ -328,7 +328,8 @@ async fn the_documented_queries_are_answered_within_the_limits() {
             agenda {{ youthId presenter minutes complex decided }} decisions {{ youthId coordinator actions {{ what }} }} }} }}"#)),
         (app.caseworker(), format!(r#"{{ staff(id: "{staff}") {{ name department municipality capacity active }} }}"#)),
         // docs/api.md, the read models.
-        (app.caseworker(), "{ youngPeople(team: TEAM_2, needLevel: C, hasAlarm: true, minAge: 15, maxAge: 17, first: 50) {
+        // Filtering by need level needs the social class: the auditor's need to know reaches it.
+        (app.auditor(), "{ youngPeople(team: TEAM_2, needLevel: C, hasAlarm: true, minAge: 15, maxAge: 17, first: 50) {
             totalCount pageInfo { hasNextPage endCursor }
             edges { cursor node { person { id name } age team needLevel scheme coordinator openAlarms } } } }".into()),
         (app.caseworker(), "{ teams(withinDays: 90) { teams { team memberCount cadenceDays lastMeeting nextMeeting }

@@ -9,6 +9,7 @@ mod erasure;
 mod helpers;
 mod lifecycle;
 mod limits;
+mod need_to_know;
 mod privacy;
 mod read_models;
 mod roles;

@@ -839,6 +839,7 @@ async fn analysts_cannot_find_a_day_by_stepping_dates_or_by_a_month_s_end() {
     for day in ["2026-01-02", "2026-01-14", "2026-01-15"] {
         let theirs = statistics(&analyst, day).await;
         assert_eq!(theirs["asOf"], "2026-01-31", "{theirs}");
-        assert_eq!(theirs["viborg"]["referred"], 3, "{theirs}");
+        // Three referrals are a small cell: withheld from analysts whatever the day.
+        assert_eq!(theirs["viborg"]["referred"], Value::Null, "{theirs}");
     }
 }

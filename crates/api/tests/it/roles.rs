@@ -41,6 +41,14 @@ struct Fixture {
 
 async fn fixture(app: &TestApp) -> Fixture {
     let youth = app.refer(CPR_2008).await;
+    // Consent covering UU (the department of every token here), so that the municipal
+    // roles' need to know reaches every class of the case and the matrix alone decides.
+    app.data(
+        &app.caseworker(),
+        r#"mutation($y: ID!) { giveConsent(youthId: $y, givenBy: GUARDIAN, departments: [UU]) { version } }"#,
+        json!({ "y": youth }),
+    )
+    .await;
     let meeting = "0190f000-0000-7000-8000-00000000cafe".to_owned();
     app.data(
         &app.team_lead(),

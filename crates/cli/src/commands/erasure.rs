@@ -1,4 +1,5 @@
-//! `kui erase`, `kui erasure-report`, `kui legal-hold`, `kui archive`, `kui migrate`.
+//! `kui erase`, `kui erasure-report`, `kui legal-hold`, `kui archive`, `kui migrate`,
+//! `kui subject-access`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use kui_domain::{CaseCommand, StaffId, YouthCommand, YouthId};
 use kui_engine::{Actor, Command, CommandContext, Erasure, Role};
 
-use crate::cli::{ArchiveArgs, EraseArgs, LegalHoldArgs, MigrateArgs, YouthArg};
+use crate::cli::{ArchiveArgs, EraseArgs, LegalHoldArgs, MigrateArgs, SubjectAccessArgs, YouthArg};
 use crate::open;
 use crate::progress;
 
@@ -32,7 +33,9 @@ fn existing(data: &Path) -> Result<()> {
 pub fn erase(data: &Path, now: Option<&str>, args: EraseArgs) -> Result<ExitCode> {
     existing(data)?;
     let youth = youth(&args.youth)?;
-    let (engine, _log) = open::engine(data, now)?;
+    let (engine, log) = open::engine(data, now)?;
+    // The timeline read model knows which meetings hold data about the young person.
+    let engine = engine.with_read_models(open::read_models(data, log, None)?);
     let by = args.by.as_deref().map(staff).transpose()?;
     let actor = match by {
         Some(staff) => Actor {
@@ -183,6 +186,80 @@ pub fn migrate(data: &Path, now: Option<&str>, args: MigrateArgs) -> Result<Exit
     println!(
         "note: {} still holds the personal data in clear: keep it as the archive's copy or dispose of it as the archive's rules say",
         args.from.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kui subject-access`: the case, every event with its personal fields, the plan
+/// history, the decisions and every read, as JSON; the report is recorded as a read.
+pub fn subject_access(data: &Path, now: Option<&str>, args: SubjectAccessArgs) -> Result<ExitCode> {
+    existing(data)?;
+    let by = staff(&args.by)?;
+    let (engine, log) = open::engine(data, now)?;
+    let engine = engine.with_read_models(open::read_models(data, log, None)?);
+    let youth = super::history::parse_youth(&engine, &args.youth)?;
+    let history = engine.history(youth, None)?;
+    let access = kui_api::access_log::AccessLog::new(
+        open::access_log(data, kui_log_segment::Acknowledge::Synced)?,
+        open::clock(now)?,
+    );
+    let reads = access.read(youth).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let principal = kui_api::auth::Principal {
+        staff: by,
+        role: Role::Admin,
+        department: kui_domain::values::Department::Other,
+        municipality: None,
+    };
+    let stated = kui_api::need_to_know::Stated {
+        purpose: kui_api::need_to_know::Purpose::SubjectAccess,
+        reason: None,
+    };
+    let all = kui_api::need_to_know::Class::ALL;
+    access
+        .record(
+            &principal,
+            &kui_api::access_log::Read::of("subjectAccessReport", &stated, &all, &[]),
+            &[youth],
+        )
+        .map_err(|e| anyhow::anyhow!("the report could not be recorded as a read, so it was not written: {e}"))?;
+    let of_type = |name: &str| -> Vec<&kui_engine::history::HistoryEntry> {
+        history.entries.iter().filter(|e| e.event_type == name).collect()
+    };
+    let read_rows: Vec<serde_json::Value> = reads
+        .iter()
+        .filter(|record| record.read.refused.is_none())
+        .map(|record| {
+            let mut row = serde_json::json!({
+                "at": record.read.at,
+                "purpose": record.read.purpose,
+                "operation": record.read.operation,
+                "department": record.read.department,
+            });
+            if args.include_staff {
+                row["staff_id"] = serde_json::Value::String(record.read.staff_id.clone());
+            }
+            row
+        })
+        .collect();
+    let report = serde_json::json!({
+        "youth_id": youth,
+        "generated_at": engine.now(),
+        "case": history.state,
+        "events": history.entries,
+        "plan_history": of_type("PlanUpdated"),
+        "decisions": of_type("DecisionRecorded"),
+        "reads": read_rows,
+    });
+    let mut text = serde_json::to_vec_pretty(&report)?;
+    text.push(b'\n');
+    std::fs::write(&args.out, text).with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "wrote the subject access report of young person {youth} to {}: {} events, {} plan revisions, {} decisions, {} reads of the case",
+        args.out.display(),
+        history.entries.len(),
+        of_type("PlanUpdated").len(),
+        of_type("DecisionRecorded").len(),
+        read_rows.len()
     );
     Ok(ExitCode::SUCCESS)
 }

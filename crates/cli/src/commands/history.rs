@@ -94,7 +94,7 @@ pub fn run(data: &Path, now: Option<&str>, args: HistoryArgs) -> Result<ExitCode
 
 /// A youth id (uuid or `youth-uuid`) or a CPR number (found through the key store's
 /// keyed lookup).
-fn parse_youth(engine: &kui_engine::Engine, text: &str) -> Result<YouthId> {
+pub(crate) fn parse_youth(engine: &kui_engine::Engine, text: &str) -> Result<YouthId> {
     if let Ok(id) = text.parse::<YouthId>() {
         return Ok(id);
     }

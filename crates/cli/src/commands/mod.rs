@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::LegalHold(args) => erasure::legal_hold(&cli.data, now, args),
         Command::Archive(args) => erasure::archive(&cli.data, now, args),
         Command::Migrate(args) => erasure::migrate(&cli.data, now, args),
+        Command::SubjectAccess(args) => erasure::subject_access(&cli.data, now, args),
         Command::Export(args) => transfer::export(&cli.data, now, args),
         Command::Import(args) => transfer::import(&cli.data, now, args),
         Command::Rebuild(args) => report::rebuild(&cli.data, now, args),

@@ -223,3 +223,48 @@ fn an_erasure_killed_at_any_moment_is_all_or_nothing_and_a_retry_completes_it() 
     // Not asserted (timing decides), but reported: kills that landed after the event.
     eprintln!("{killed_midway} of 24 kills landed after the erasure event was durable");
 }
+
+#[test]
+fn a_subject_access_report_lists_the_case_and_every_read_with_its_purpose() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    kui(&data, &["generate", "--preset", "small"]).ok();
+    let people = referred(&data);
+    let out = dir.path().join("report.json");
+    let by = "0190f000-0000-7000-8000-0000000000a1";
+    let written = kui(
+        &data,
+        &["subject-access", &people[0], "-o", out.to_str().unwrap(), "--by", by],
+    )
+    .ok();
+    assert!(written.stdout.contains("subject access report"), "{}", written.stdout);
+    let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(report["case"]["name"].is_string());
+    assert!(!report["events"].as_array().unwrap().is_empty());
+    // A second report lists the first as a read, for subject access, without staff ids.
+    kui(
+        &data,
+        &["subject-access", &people[0], "-o", out.to_str().unwrap(), "--by", by],
+    )
+    .ok();
+    let again: serde_json::Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    let reads = again["reads"].as_array().unwrap();
+    assert_eq!(reads.len(), 1, "{again}");
+    assert_eq!(reads[0]["purpose"], "subject_access");
+    assert!(reads[0].get("staff_id").is_none());
+    kui(
+        &data,
+        &[
+            "subject-access",
+            &people[0],
+            "-o",
+            out.to_str().unwrap(),
+            "--by",
+            by,
+            "--include-staff",
+        ],
+    )
+    .ok();
+    let named: serde_json::Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(named["reads"][0]["staff_id"], by);
+}

@@ -549,6 +549,11 @@ pub fn samples() -> Vec<Event> {
             municipality: Some(540),
             operation: "youth".into(),
             at: opened_on().and_hms_opt(9, 30, 0).expect("a real time").and_utc(),
+            purpose: "casework".into(),
+            reason: None,
+            shown: vec!["coordination".into(), "education".into()],
+            withheld: vec!["social".into()],
+            refused: None,
         }
         .into(),
         LegalHoldPlaced {

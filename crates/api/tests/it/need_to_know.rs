@@ -1,0 +1,191 @@
+//! Need to know over HTTP: department and consent decide what a case shows, every read is
+//! logged with its purpose and classes, the young person's subject access report lists
+//! those reads, and analysts get no small cells.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{code, spawn_app, TestApp, CPR_2008, SONDERBORG};
+
+const CASE: &str = "query($y: ID!, $p: Purpose, $r: String) { youth(id: $y, purpose: $p, reason: $r) {
+    name team needLevel needNote referralNote indicators shown withheld purpose } }";
+
+fn job_centre_caseworker(app: &TestApp) -> String {
+    let mut claims = app.claims("caseworker", app.adviser, Some(SONDERBORG));
+    claims.department = "job_centre".into();
+    app.sign(&claims)
+}
+
+async fn referred_with_a_social_note(app: &TestApp) -> String {
+    let youth = app.refer(CPR_2008).await;
+    app.data(
+        &app.caseworker(),
+        r#"mutation($y: ID!) { assessNeed(youthId: $y, level: C, note: "lives with his grandmother") { version } }"#,
+        json!({ "y": youth }),
+    )
+    .await;
+    youth
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_opens_and_closes_the_social_facts_for_another_department() {
+    let app = spawn_app().await;
+    let youth = referred_with_a_social_note(&app).await;
+    let reader = job_centre_caseworker(&app);
+
+    let before = app.data(&reader, CASE, json!({ "y": youth })).await;
+    let case = &before["youth"];
+    assert_eq!(case["name"], "Emil Jensen", "coordination facts are shown: {case}");
+    assert_eq!(case["needLevel"], Value::Null, "{case}");
+    assert_eq!(case["needNote"], Value::Null, "{case}");
+    assert_eq!(case["withheld"], json!(["SOCIAL"]));
+    assert_eq!(case["purpose"], "CASEWORK");
+
+    let consent =
+        r#"mutation($y: ID!) { giveConsent(youthId: $y, givenBy: GUARDIAN, departments: [JOB_CENTRE]) { version } }"#;
+    app.data(&app.caseworker(), consent, json!({ "y": youth })).await;
+    let with = app.data(&reader, CASE, json!({ "y": youth })).await;
+    assert_eq!(with["youth"]["needNote"], "lives with his grandmother");
+    assert_eq!(with["youth"]["withheld"], json!([]));
+
+    let withdraw = r#"mutation($y: ID!) { withdrawConsent(youthId: $y, withdrawnBy: GUARDIAN) { version } }"#;
+    app.data(&app.caseworker(), withdraw, json!({ "y": youth })).await;
+    let after = app.data(&reader, CASE, json!({ "y": youth })).await;
+    assert_eq!(
+        after["youth"]["needNote"],
+        Value::Null,
+        "withdrawn consent covers nothing"
+    );
+
+    // The history shows every class: refused without the social class, logged as refused.
+    let history = app
+        .gql(
+            &reader,
+            "query($y: ID!) { history(youthId: $y) { entries { type } } }",
+            json!({ "y": youth }),
+        )
+        .await;
+    assert_eq!(code(&history), "FORBIDDEN", "{history}");
+
+    // An emergency read with a reason sees everything; without a reason it is refused.
+    let glass = app
+        .data(
+            &reader,
+            CASE,
+            json!({ "y": youth, "p": "EMERGENCY", "r": "risk of harm reported" }),
+        )
+        .await;
+    assert_eq!(glass["youth"]["needNote"], "lives with his grandmother");
+    let no_reason = app.gql(&reader, CASE, json!({ "y": youth, "p": "EMERGENCY" })).await;
+    assert_eq!(code(&no_reason), "INVALID_INPUT", "{no_reason}");
+    let wrong = app.gql(&reader, CASE, json!({ "y": youth, "p": "AUDIT" })).await;
+    assert_eq!(code(&wrong), "FORBIDDEN", "{wrong}");
+
+    // The UU counsellor's own department owns nothing social either, but the auditor sees all.
+    let audited = app.data(&app.auditor(), CASE, json!({ "y": youth })).await;
+    assert_eq!(audited["youth"]["withheld"], json!([]));
+
+    // The access log: purpose and classes per read, refusals included.
+    let log = app
+        .data(
+            &app.auditor(),
+            "query($y: ID!) { accessLog(youthId: $y) { operation purpose reason shown withheld refused department } }",
+            json!({ "y": youth }),
+        )
+        .await;
+    let rows = log["accessLog"].as_array().unwrap();
+    let job_centre: Vec<&Value> = rows.iter().filter(|r| r["department"] == "job_centre").collect();
+    assert_eq!(job_centre[0]["purpose"], "casework");
+    assert_eq!(job_centre[0]["withheld"], json!(["social"]));
+    assert_eq!(job_centre[1]["withheld"], json!([]));
+    assert!(job_centre
+        .iter()
+        .any(|r| r["operation"] == "history" && r["refused"] == "FORBIDDEN"));
+    assert!(job_centre
+        .iter()
+        .any(|r| r["purpose"] == "emergency" && r["reason"] == "risk of harm reported" && r["refused"].is_null()));
+    assert!(job_centre.iter().any(|r| r["refused"] == "INVALID_INPUT"));
+
+    let emergencies = app
+        .data(
+            &app.auditor(),
+            "{ emergencyReads { month department count } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        emergencies["emergencyReads"],
+        json!([{ "month": "2026-01", "department": "job_centre", "count": 1 }])
+    );
+
+    // The subject access report: every read with date and purpose, no staff ids.
+    let report = app
+        .data(
+            &app.auditor(),
+            "query($y: ID!) { subjectAccessReport(youthId: $y) { case { needNote withheld } events { type } reads { at purpose operation department staffId } } }",
+            json!({ "y": youth }),
+        )
+        .await;
+    let report = &report["subjectAccessReport"];
+    assert_eq!(report["case"]["needNote"], "lives with his grandmother");
+    let reads = report["reads"].as_array().unwrap();
+    assert!(reads.len() >= 5, "{report}");
+    assert!(reads
+        .iter()
+        .all(|r| r["staffId"].is_null() && r["purpose"].is_string() && r["at"].is_string()));
+    assert!(!report.to_string().contains(&app.adviser.to_string()));
+    let staff_named = app
+        .gql(
+            &app.caseworker(),
+            "query($y: ID!) { subjectAccessReport(youthId: $y) { youthId } }",
+            json!({ "y": youth }),
+        )
+        .await;
+    assert_eq!(code(&staff_named), "FORBIDDEN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_sees_every_class_whatever_their_department() {
+    let app = spawn_app().await;
+    let youth = referred_with_a_social_note(&app).await;
+    for mutation in [
+        "mutation($y: ID!) { offerCoordinator(youthId: $y) { version } }",
+        "mutation($y: ID!, $c: ID!) { assignCoordinator(youthId: $y, coordinator: $c) { version } }",
+    ] {
+        app.data(
+            &app.caseworker(),
+            mutation,
+            json!({ "y": youth, "c": app.adviser.to_string() }),
+        )
+        .await;
+    }
+    let mut claims = app.claims("coordinator", app.adviser, Some(SONDERBORG));
+    claims.department = "job_centre".into();
+    let coordinator = app.sign(&claims);
+    let case = app.data(&coordinator, CASE, json!({ "y": youth })).await;
+    assert_eq!(case["youth"]["needNote"], "lives with his grandmother");
+    assert_eq!(case["youth"]["purpose"], "COORDINATION");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_get_no_cell_below_five() {
+    let app = spawn_app().await;
+    // Three referrals: every count of them is a small cell.
+    for cpr in [CPR_2008, "020308-4322", "030308-4323"] {
+        app.refer(cpr).await;
+    }
+    app.settle().await;
+    let query = "{ statistics { eighteenthBirthdays handedOverOnTime shareOnTime viborg { referred total } months { month referrals } } }";
+    let analyst = app.data(&app.analyst(), query, json!({})).await;
+    let months = analyst["statistics"]["months"].as_array().unwrap();
+    assert!(!months.is_empty());
+    for month in months {
+        let referrals = &month["referrals"];
+        assert!(
+            referrals.is_null() || referrals.as_u64().is_some_and(|n| n == 0 || n >= 5),
+            "{month}"
+        );
+    }
+    assert_eq!(analyst["statistics"]["viborg"]["referred"], Value::Null);
+    let auditor = app.data(&app.auditor(), query, json!({})).await;
+    assert_eq!(auditor["statistics"]["viborg"]["referred"], 3);
+}
