@@ -258,6 +258,7 @@ mod tests {
             role: Role::Caseworker,
             department: Department::ChildrenAndFamily,
             municipality: MunicipalityCode::new(540).ok(),
+            purposes: None,
         };
         let purpose = Stated {
             purpose: Purpose::Casework,

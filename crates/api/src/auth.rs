@@ -52,6 +52,11 @@ pub struct Claims {
     /// [`CLOCK_SKEW_SECONDS`]) comes from a clock that is wrong or a forger, and is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// The purposes the token may read cases for, narrowing its role's (`casework`,
+    /// `meeting_preparation`, ...; `docs/api.md`, "Need to know and purposes"); the first
+    /// is the default. Absent: every purpose of the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purposes: Option<Vec<String>>,
 }
 
 /// How far the issuer's clock may run ahead of the server's, in seconds, for `nbf` and
@@ -94,6 +99,8 @@ pub struct Principal {
     pub department: Department,
     /// The municipality the caller works for; `None` only for national roles.
     pub municipality: Option<MunicipalityCode>,
+    /// The purposes the token narrowed the role's to (`None`: the role's), default first.
+    pub purposes: Option<Vec<crate::need_to_know::Purpose>>,
 }
 
 impl Principal {
@@ -136,11 +143,35 @@ impl Principal {
         if municipality.is_none() && crate::access::is_municipal(role) {
             return Err(bad(format!("a {role} token must name its municipality")));
         }
+        let purposes = match &claims.purposes {
+            None => None,
+            Some(names) => {
+                let allowed = crate::need_to_know::Purpose::allowed(role);
+                let mut purposes = Vec::with_capacity(names.len());
+                for name in names {
+                    let purpose = allowed
+                        .iter()
+                        .copied()
+                        .find(|purpose| purpose.as_str() == name)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "the token's purpose {name:?} is not a purpose of the {role} role"
+                            ))
+                        })?;
+                    purposes.push(purpose);
+                }
+                if purposes.is_empty() {
+                    return Err(bad("the token's purposes are empty: it could read nothing".into()));
+                }
+                Some(purposes)
+            }
+        };
         Ok(Principal {
             staff,
             role,
             department,
             municipality,
+            purposes,
         })
     }
 }
@@ -351,6 +382,7 @@ mod tests {
             exp: Some(exp),
             nbf: None,
             iat: None,
+            purposes: None,
         }
     }
 

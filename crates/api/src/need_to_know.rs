@@ -158,7 +158,10 @@ pub struct Stated {
 
 /// Checks the purpose a reader gives (or takes their role's default).
 pub fn purpose(principal: &Principal, given: Option<Purpose>, reason: Option<&str>) -> Result<Stated, ApiError> {
-    let allowed = Purpose::allowed(principal.role);
+    let allowed: &[Purpose] = principal
+        .purposes
+        .as_deref()
+        .unwrap_or_else(|| Purpose::allowed(principal.role));
     let purpose = match given {
         Some(purpose) => purpose,
         None => *allowed
@@ -167,7 +170,7 @@ pub fn purpose(principal: &Principal, given: Option<Purpose>, reason: Option<&st
     };
     if !allowed.contains(&purpose) {
         return Err(ApiError::forbidden(format!(
-            "the {} role may not read a case for {}; it may read for {}",
+            "this {} token may not read a case for {}; it may read for {}",
             principal.role,
             purpose.as_str(),
             allowed.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
@@ -272,6 +275,7 @@ mod tests {
             role,
             department,
             municipality: None,
+            purposes: None,
         }
     }
 
@@ -362,5 +366,15 @@ mod tests {
         ));
         let analyst = reader(Role::Analyst, Department::Uu, 2);
         assert!(purpose(&analyst, Some(Purpose::Casework), None).is_err());
+        // A token narrowed to meeting preparation reads for nothing else, by default for it.
+        let narrowed = Principal {
+            purposes: Some(vec![Purpose::MeetingPreparation]),
+            ..reader(Role::Caseworker, Department::Uu, 3)
+        };
+        assert_eq!(
+            purpose(&narrowed, None, None).unwrap().purpose,
+            Purpose::MeetingPreparation
+        );
+        assert!(purpose(&narrowed, Some(Purpose::Casework), None).is_err());
     }
 }

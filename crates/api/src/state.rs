@@ -54,10 +54,6 @@ pub struct Limits {
     /// few thousand new events takes milliseconds, while a day not kept folds the whole
     /// log and waits its turn.
     pub fold_in_place: u64,
-    /// Statistics served to analysts show no count from 1 to `min_cell - 1` (a small cell
-    /// could single a person out); such cells, and any cell they could be recovered from,
-    /// are null. 0 turns suppression off.
-    pub min_cell: u32,
 }
 
 impl Limits {
@@ -82,7 +78,6 @@ impl Limits {
             max_folds: 2,
             max_waiting_folds: 8,
             fold_in_place: 65_536,
-            min_cell: 5,
         }
     }
 }

@@ -481,6 +481,29 @@ pub struct MunicipalityConfigured {
     /// settings recorded before retention existed: the documented default).
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// What analysts are shown (absent in settings recorded before: the defaults).
+    #[serde(default)]
+    pub privacy: PrivacySettings,
+}
+
+/// What the municipality shows analysts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PrivacySettings {
+    /// The smallest count statistics show analysts (smaller non-zero counts are withheld,
+    /// as the ministry's databank does below 5); 0 shows every count.
+    pub min_cell: u16,
+    /// Whether analysts may read pseudonymised records of single young people (`youth`,
+    /// `youngPeople`, the teams' members) at all; statistics are always allowed.
+    pub pseudonymised_records: bool,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            min_cell: 5,
+            pseudonymised_records: true,
+        }
+    }
 }
 
 /// How long a closed case is kept before the scheduler erases its personal data.

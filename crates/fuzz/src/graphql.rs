@@ -263,6 +263,7 @@ fn build_server() -> Server {
             exp: Some((now + expires).timestamp()),
             nbf: None,
             iat: None,
+            purposes: None,
         };
         Some(sign_hs256(&claims, SECRET).expect("claims sign"))
     };

@@ -104,6 +104,7 @@ fn build() -> Seeds {
             coordinator_capacity: 25,
             alarms: AlarmSettings::USUAL,
             retention: Default::default(),
+            privacy: Default::default(),
         };
         engine
             .execute(

@@ -368,6 +368,10 @@ mutations! {
                 coordinator_capacity: input.coordinator_capacity,
                 alarms,
                 retention: input.retention.map_or_else(Default::default, Into::into),
+                privacy: input.privacy.map_or_else(Default::default, |p| kui_domain::event::PrivacySettings {
+                    min_cell: p.min_cell,
+                    pseudonymised_records: p.pseudonymised_records,
+                }),
             };
             Ok(Command::Municipality(code, MunicipalityCommand(settings)))
         };
@@ -709,6 +713,18 @@ pub struct ConfigureMunicipalityInput {
     /// How long closed cases are kept before retention erases their personal data;
     /// defaults to 5 years after closure for every close reason.
     pub retention: Option<RetentionInput>,
+    /// What analysts are shown; defaults to no count below 5 and pseudonymised records
+    /// allowed.
+    pub privacy: Option<PrivacyInput>,
+}
+
+/// What analysts are shown.
+#[derive(InputObject)]
+pub struct PrivacyInput {
+    /// The smallest non-zero count statistics show analysts (0: every count).
+    pub min_cell: u16,
+    /// Whether analysts may read pseudonymised records of single young people.
+    pub pseudonymised_records: bool,
 }
 
 /// Years a closed case is kept, from the day it closed.

@@ -75,6 +75,12 @@ impl CaseQuery {
             return Err(ApiError::not_found(format!("young person {youth_id}")).into());
         };
         scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+        if scope == Scope::Pseudonymised && !analysts_see_records(state, youth.municipality) {
+            return Err(ApiError::forbidden(
+                "this municipality shows analysts statistics only, not records of single young people",
+            )
+            .into());
+        }
         let stated = stated_or_logged(state, principal, "youth", purpose, reason.as_deref(), youth_id).await?;
         let sight = if scope == Scope::Pseudonymised {
             // Pseudonymised records hold no free text; the classes are counts and states.
@@ -594,5 +600,17 @@ pub(crate) async fn stated_or_logged(
             state.access_log.record_async(principal, &read, &[youth]).await?;
             Err(error)
         }
+    }
+}
+
+/// Whether a municipality lets analysts read pseudonymised records of single young people
+/// (its privacy settings; yes when there are no read models to ask or no settings).
+pub(crate) fn analysts_see_records(
+    state: &crate::state::ApiState,
+    municipality: Option<kui_domain::MunicipalityCode>,
+) -> bool {
+    match (state.engine.read_models(), municipality) {
+        (Some(models), Some(code)) => models.read().directory.privacy(code).pseudonymised_records,
+        _ => true,
     }
 }

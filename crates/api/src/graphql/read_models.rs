@@ -514,11 +514,21 @@ pub(crate) struct Cells {
 }
 
 impl Cells {
-    /// Suppression for `principal`: analysts only.
-    pub(crate) fn for_reader(state: &ApiState, principal: &Principal) -> Cells {
+    /// Suppression for `principal` reading statistics of `municipality` (all when
+    /// `None`): analysts only, at the municipality's smallest cell (across every
+    /// municipality, the largest of their settings).
+    pub(crate) fn for_reader(
+        models: &kui_engine::read_models::models::ReadModels,
+        principal: &Principal,
+        municipality: Option<MunicipalityCode>,
+    ) -> Cells {
         let analyst = crate::access::grant(principal.role, Operation::ReadCase) == crate::access::Grant::Pseudo;
         Cells {
-            min: if analyst { state.limits.min_cell } else { 0 },
+            min: if analyst {
+                u32::from(models.directory.min_cell(municipality))
+            } else {
+                0
+            },
         }
     }
 
@@ -768,6 +778,10 @@ impl ReadModelQuery {
                     },
                 };
                 let mut rows = models.young_people(&filter, today);
+                if scope == Scope::Pseudonymised {
+                    // Municipalities that show analysts statistics only list nobody.
+                    rows.retain(|row| models.directory.privacy(row.municipality).pseudonymised_records);
+                }
                 disclosure.order(&mut rows, |row| (None, row.youth_id, ()));
                 let total = rows.len();
                 (
@@ -1048,12 +1062,18 @@ impl ReadModelQuery {
             _ => municipality_for(Scope::Everywhere, municipality)?,
         };
         let as_of = as_of.map(|date| Disclosure::for_principal(state, principal).as_of(date));
-        let cells = Cells::for_reader(state, principal);
+        let principal = principal.clone();
         let state = state.clone();
         Ok(blocking(move || {
             let projections = read_models(&state)?;
             let day = as_of.unwrap_or_else(|| state.engine.now().date_naive());
-            let report = projections.read().statistics.report(municipality, day);
+            let (report, cells) = {
+                let models = projections.read();
+                (
+                    models.statistics.report(municipality, day),
+                    Cells::for_reader(&models, &principal, municipality),
+                )
+            };
             let by_month: BTreeMap<String, ViborgView> = report
                 .viborg_by_month
                 .iter()

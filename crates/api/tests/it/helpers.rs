@@ -53,6 +53,7 @@ fn settings(code: u16, name: &str) -> MunicipalityConfigured {
         coordinator_capacity: 25,
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
+        privacy: Default::default(),
     }
 }
 
@@ -183,6 +184,7 @@ impl TestApp {
             exp: Some((self.now() + Duration::hours(1)).timestamp()),
             nbf: None,
             iat: None,
+            purposes: None,
         }
     }
 

@@ -32,6 +32,7 @@ async fn missing_bad_and_expired_tokens_are_unauthenticated() {
             exp: Some(4_000_000_000),
             nbf: None,
             iat: None,
+            purposes: None,
         },
         b"a different secret, long enough to be accepted",
     )

@@ -189,3 +189,56 @@ async fn analysts_get_no_cell_below_five() {
     let auditor = app.data(&app.auditor(), query, json!({})).await;
     assert_eq!(auditor["statistics"]["viborg"]["referred"], 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_municipality_sets_its_smallest_cell_and_may_show_analysts_no_records() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for cpr in [CPR_2008, "020308-4322", "030308-4323"] {
+        ids.push(app.refer(cpr).await);
+    }
+    let configure = r#"mutation { configureMunicipality(municipality: 540, input: {name: "Sønderborg", ageFrom: 15,
+        ageUntil: 30, coordinatorCapacity: 25, privacy: {minCell: 3, pseudonymisedRecords: false}}) { version } }"#;
+    app.data(&app.admin(), configure, json!({})).await;
+    app.settle().await;
+    let stats = app
+        .data(
+            &app.analyst(),
+            "{ statistics(municipality: 540) { viborg { referred } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        stats["statistics"]["viborg"]["referred"], 3,
+        "3 is not below this municipality's 3"
+    );
+    let record = app
+        .gql(
+            &app.analyst(),
+            "query($y: ID!) { youth(id: $y) { pseudonym } }",
+            json!({ "y": ids[0] }),
+        )
+        .await;
+    assert_eq!(code(&record), "FORBIDDEN", "{record}");
+    let listed = app
+        .data(&app.analyst(), "{ youngPeople(first: 10) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(listed["youngPeople"]["totalCount"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_narrows_the_purposes_of_its_role() {
+    let app = spawn_app().await;
+    let youth = app.refer(CPR_2008).await;
+    let mut claims = app.claims("caseworker", app.counsellor, Some(SONDERBORG));
+    claims.purposes = Some(vec!["meeting_preparation".into()]);
+    let narrowed = app.sign(&claims);
+    let read = app.data(&narrowed, CASE, json!({ "y": youth })).await;
+    assert_eq!(read["youth"]["purpose"], "MEETING_PREPARATION");
+    let casework = app.gql(&narrowed, CASE, json!({ "y": youth, "p": "CASEWORK" })).await;
+    assert_eq!(code(&casework), "FORBIDDEN", "{casework}");
+    claims.purposes = Some(vec!["audit".into()]);
+    let not_the_roles = app.post(&app.sign(&claims), CASE, json!({ "y": youth })).await;
+    assert_eq!(not_the_roles.status, 401, "{}", not_the_roles.body);
+    assert!(not_the_roles.body.contains("not a purpose of the caseworker role"));
+}

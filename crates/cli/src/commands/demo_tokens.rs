@@ -70,6 +70,7 @@ pub fn ensure(engine: &Engine, data: &Path) -> Result<Vec<(String, String)>> {
             exp: None,
             nbf: None,
             iat: None,
+            purposes: None,
         };
         tokens.insert(token, claims);
     }

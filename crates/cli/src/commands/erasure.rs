@@ -209,6 +209,7 @@ pub fn subject_access(data: &Path, now: Option<&str>, args: SubjectAccessArgs) -
         role: Role::Admin,
         department: kui_domain::values::Department::Other,
         municipality: None,
+        purposes: None,
     };
     let stated = kui_api::need_to_know::Stated {
         purpose: kui_api::need_to_know::Purpose::SubjectAccess,

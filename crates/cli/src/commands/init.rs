@@ -24,6 +24,7 @@ pub fn run(data: &Path, now: Option<&str>, args: InitArgs) -> Result<ExitCode> {
         coordinator_capacity: args.capacity,
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
+        privacy: Default::default(),
     };
     let command = Command::Municipality(municipality, MunicipalityCommand(settings));
     let executed = engine

@@ -413,6 +413,7 @@ pub fn settings() -> MunicipalityConfigured {
             dropout_offer_days: 30,
         },
         retention: Default::default(),
+        privacy: Default::default(),
     }
 }
 

@@ -36,6 +36,7 @@ pub fn settings() -> MunicipalityConfigured {
         coordinator_capacity: 25,
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
+        privacy: Default::default(),
     }
 }
 

@@ -234,7 +234,7 @@ pub struct Alarms {
 
 impl Projector for Alarms {
     const NAME: &'static str = "alarms";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, stamp: Stamp, fact: &Fact) {
         match fact {

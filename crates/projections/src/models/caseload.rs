@@ -72,7 +72,7 @@ pub struct Caseload {
 
 impl Projector for Caseload {
     const NAME: &'static str = "caseload";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, _stamp: Stamp, fact: &Fact) {
         let Fact::Event(event) = fact else { return };

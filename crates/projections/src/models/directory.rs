@@ -41,7 +41,7 @@ pub struct Directory {
 
 impl Projector for Directory {
     const NAME: &'static str = "directory";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, _stamp: Stamp, fact: &Fact) {
         let Fact::Event(event) = fact else { return };
@@ -92,6 +92,25 @@ impl Directory {
     /// A municipality's settings.
     pub fn municipality(&self, code: MunicipalityCode) -> Option<&MunicipalityConfigured> {
         self.municipalities.get(&code.get())
+    }
+
+    /// What a municipality shows analysts (the defaults when it is not configured).
+    pub fn privacy(&self, code: MunicipalityCode) -> kui_domain::event::PrivacySettings {
+        self.municipality(code).map(|m| m.privacy).unwrap_or_default()
+    }
+
+    /// The smallest cell shown to analysts across `code`, or across every municipality
+    /// (the largest of their settings) when `code` is `None`.
+    pub fn min_cell(&self, code: Option<MunicipalityCode>) -> u16 {
+        match code {
+            Some(code) => self.privacy(code).min_cell,
+            None => self
+                .municipalities
+                .values()
+                .map(|m| m.privacy.min_cell)
+                .max()
+                .unwrap_or(kui_domain::event::PrivacySettings::default().min_cell),
+        }
     }
 
     /// Alarm thresholds of a municipality (the usual ones when it is not configured).

@@ -36,7 +36,7 @@ pub struct Teams {
 
 impl Projector for Teams {
     const NAME: &'static str = "teams";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, stamp: Stamp, fact: &Fact) {
         match fact {

@@ -112,6 +112,7 @@ pub fn configured() -> Event {
         coordinator_capacity: 25,
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
+        privacy: Default::default(),
     }
     .into()
 }

@@ -161,7 +161,7 @@ fn a_snapshot_of_another_model_version_is_discarded_and_rebuilt() {
     let bytes = store.load("directory").expect("load").expect("directory snapshot");
     let split = bytes.iter().position(|&b| b == b'\n').expect("header line");
     let header = std::str::from_utf8(&bytes[..split]).expect("header is JSON text");
-    let mut changed = header.replacen("\"version\":1", "\"version\":99", 1).into_bytes();
+    let mut changed = header.replacen("\"version\":2", "\"version\":99", 1).into_bytes();
     assert_ne!(changed, bytes[..split].to_vec());
     changed.extend_from_slice(&bytes[split..]);
     store.save("directory", &changed).expect("save");
