@@ -438,6 +438,12 @@ pub struct AlarmSettings {
     pub dropout_contact_days: u16,
     /// Offer after a dropout within this many days.
     pub dropout_offer_days: u16,
+    /// Days after someone the case depends on left before the alarm opens (0: that day).
+    #[serde(default)]
+    pub departed_grace_days: u16,
+    /// Days after a decision's follow-up date before the alarm opens.
+    #[serde(default)]
+    pub follow_up_grace_days: u16,
 }
 
 impl TeamCadence {
@@ -459,6 +465,8 @@ impl AlarmSettings {
         referral_untabled_days: 30,
         dropout_contact_days: 5,
         dropout_offer_days: 30,
+        departed_grace_days: 0,
+        follow_up_grace_days: 0,
     };
 }
 

@@ -359,6 +359,8 @@ mutations! {
                 referral_untabled_days: a.referral_untabled_days,
                 dropout_contact_days: a.dropout_contact_days,
                 dropout_offer_days: a.dropout_offer_days,
+                departed_grace_days: a.departed_grace_days,
+                follow_up_grace_days: a.follow_up_grace_days,
             });
             let settings = MunicipalityConfigured {
                 municipality: code,
@@ -693,6 +695,12 @@ pub struct AlarmSettingsInput {
     pub dropout_contact_days: u16,
     /// Days to make an offer after a dropout.
     pub dropout_offer_days: u16,
+    /// Days after someone the case depends on left before `OWNER_DEPARTED` opens.
+    #[graphql(default)]
+    pub departed_grace_days: u16,
+    /// Days after a decision's follow-up date before `FOLLOW_UP_OVERDUE` opens.
+    #[graphql(default)]
+    pub follow_up_grace_days: u16,
 }
 
 /// A municipality's settings.

@@ -48,12 +48,16 @@ pub enum AlarmRule {
     TransitionFormStale,
     /// The plan was untouched too long.
     PlanStale,
-    /// The referral never came to a meeting.
+    /// The referral was never discussed at a meeting that was held.
     ReferralNotTabled,
     /// No contact after a dropout.
     DropoutNoContact,
     /// No offer after a dropout.
     DropoutNoOffer,
+    /// The coordinator, coordinating caseworker, team lead or plan owner left.
+    OwnerDeparted,
+    /// A meeting decision's follow-up date passed without a follow-up meeting.
+    FollowUpOverdue,
 }
 
 /// Where the (voluntary) coordinator scheme stands.
@@ -1212,34 +1216,71 @@ fn follow_alarms(
         let Ok(event) = kui_engine::decode(&envelope) else {
             continue;
         };
-        let Some(youth) = event.youth_id() else { continue };
         let position = envelope.position.0;
+        if !alarm_relevant(&event) {
+            continue;
+        }
         if !projections.wait_for(position, Duration::from_secs(10)) {
             continue;
         }
         let today = state.engine.now().date_naive();
-        let now: Vec<Alarm> = projections
-            .read()
-            .alarms
-            .alarms_of(youth, today)
-            .into_iter()
-            .filter(|a| mine(a))
-            .collect();
-        let before = open.remove(&youth).unwrap_or_default();
-        let after: BTreeSet<(Rule, NaiveDate)> = now.iter().map(key).collect();
-        let was: BTreeSet<(Rule, NaiveDate)> = before.iter().map(key).collect();
-        for alarm in now.iter().filter(|a| !was.contains(&key(a))) {
-            if !send(AlarmChangeKind::Opened, Some(position), alarm) {
-                return;
+        let models = projections.read();
+        for youth in affected(&event, &models) {
+            let now: Vec<Alarm> = models
+                .alarms
+                .alarms_of(youth, today)
+                .into_iter()
+                .filter(|a| mine(a))
+                .collect();
+            let before = open.remove(&youth).unwrap_or_default();
+            let after: BTreeSet<(Rule, NaiveDate)> = now.iter().map(key).collect();
+            let was: BTreeSet<(Rule, NaiveDate)> = before.iter().map(key).collect();
+            for alarm in now.iter().filter(|a| !was.contains(&key(a))) {
+                if !send(AlarmChangeKind::Opened, Some(position), alarm) {
+                    return;
+                }
+            }
+            for alarm in before.iter().filter(|a| !after.contains(&key(a))) {
+                if !send(AlarmChangeKind::Closed, Some(position), alarm) {
+                    return;
+                }
+            }
+            if !now.is_empty() {
+                open.insert(youth, now);
             }
         }
-        for alarm in before.iter().filter(|a| !after.contains(&key(a))) {
-            if !send(AlarmChangeKind::Closed, Some(position), alarm) {
-                return;
-            }
-        }
-        if !now.is_empty() {
-            open.insert(youth, now);
-        }
+    }
+}
+
+/// Whether an event can change anyone's alarms.
+fn alarm_relevant(event: &kui_domain::Event) -> bool {
+    use kui_domain::Event;
+    event.youth_id().is_some()
+        || matches!(
+            event,
+            Event::MeetingHeld(_)
+                | Event::MeetingCancelled(_)
+                | Event::StaffDeparted(_)
+                | Event::MunicipalityConfigured(_)
+        )
+}
+
+/// The young people whose alarms `event` may have changed: the one it is about, those on
+/// a meeting's agenda when it is held or cancelled, everyone when a staff member leaves
+/// or a municipality's thresholds change.
+fn affected(event: &kui_domain::Event, models: &kui_engine::read_models::models::ReadModels) -> Vec<YouthId> {
+    use kui_domain::Event;
+    if let Some(youth) = event.youth_id() {
+        return vec![youth];
+    }
+    match event {
+        Event::MeetingHeld(kui_domain::event::MeetingHeld { meeting_id, .. })
+        | Event::MeetingCancelled(kui_domain::event::MeetingCancelled { meeting_id, .. }) => models
+            .meetings
+            .meetings
+            .get(meeting_id)
+            .map(|meeting| meeting.agenda.iter().map(|item| item.youth_id).collect())
+            .unwrap_or_default(),
+        _ => models.alarms.watches.keys().copied().collect(),
     }
 }

@@ -274,18 +274,24 @@ async fn the_alarm_feed_reports_open_alarms_then_closes_one_when_it_is_satisfied
             break;
         }
     }
-    // Tabling the case satisfies the rule: the feed says so.
+    // Discussing the case at a held meeting satisfies the rule: the feed says so.
     let meeting = "0190f000-0000-7000-8000-0000000000aa";
     app.data(
         &app.team_lead(),
-        r#"mutation($m: ID!) { scheduleMeeting(meetingId: $m, input: {forum: TEAM_2, date: "2026-02-20", slotMinutes: 90}) { version } }"#,
+        r#"mutation($m: ID!) { scheduleMeeting(meetingId: $m, input: {forum: TEAM_2, date: "2026-02-15", slotMinutes: 90}) { version } }"#,
         json!({ "m": meeting }),
     )
     .await;
     app.data(
         &app.caseworker(),
-        r#"mutation($m: ID!, $y: ID!) { tableCase(meetingId: $m, youthId: $y, complex: false, waitForProjections: true) { version } }"#,
+        r#"mutation($m: ID!, $y: ID!) { tableCase(meetingId: $m, youthId: $y, complex: false) { version } }"#,
         json!({ "m": meeting, "y": id }),
+    )
+    .await;
+    app.data(
+        &app.team_lead(),
+        r#"mutation($m: ID!, $a: ID!) { holdMeeting(meetingId: $m, attendees: [$a], waitForProjections: true) { version } }"#,
+        json!({ "m": meeting, "a": app.lead.to_string() }),
     )
     .await;
     let closed = loop {

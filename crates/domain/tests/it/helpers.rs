@@ -411,6 +411,8 @@ pub fn settings() -> MunicipalityConfigured {
             referral_untabled_days: 14,
             dropout_contact_days: 5,
             dropout_offer_days: 30,
+            departed_grace_days: 0,
+            follow_up_grace_days: 0,
         },
         retention: Default::default(),
         privacy: Default::default(),

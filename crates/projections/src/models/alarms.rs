@@ -14,7 +14,9 @@
 //! | `transition_form_missing` | 30 days after a C-need young person of 14-17 has no form | 14th birthday or the C assessment, plus 30 days | a recorded form |
 //! | `transition_form_stale` | 1 February and 1 August, when a form expecting more than 10 hours a week was not updated in January / June-July | 31 January, 31 July | a form recorded in the window or later |
 //! | `plan_stale` | the day after the plan was untouched N days (90) | last change + N days | a plan update |
-//! | `referral_not_tabled` | the day after N days (30) without the case on an agenda, unless the need was assessed as A or B (no team needed) | referral + N days | the case tabled at a meeting |
+//! | `referral_not_tabled` | the day after N days (30) without the case discussed at a meeting, unless the need was assessed as A or B (no team needed) | referral + N days | a meeting held with the case on its agenda (a cancelled meeting, or one whose day passes without being held, does not count) |
+//! | `owner_departed` | the day the coordinator, the coordinating caseworker, the coordinating team's lead or (without a coordinator) the plan's owner leaves, plus N days (0) | the last day | someone else in that place (a new assignment, the team led by another) |
+//! | `follow_up_overdue` | the day after a meeting decision's follow-up date plus N days (0) without the case discussed at a meeting held after the decision | the follow-up date | a meeting held with the case on its agenda after the decision |
 //! | `dropout_no_contact` | 15-17 year old dropped out, no contact after N days (5) | dropout + N days | a recorded contact |
 //! | `dropout_no_offer` | as above, no offer after N days (30) | dropout + N days | a contact with an offer, or back in education/work |
 //!
@@ -56,6 +58,10 @@ pub enum Rule {
     DropoutNoContact,
     /// No offer after a dropout.
     DropoutNoOffer,
+    /// Someone the case depends on has left.
+    OwnerDeparted,
+    /// A meeting decision's follow-up date passed without a follow-up.
+    FollowUpOverdue,
 }
 
 impl Rule {
@@ -69,6 +75,8 @@ impl Rule {
         Rule::ReferralNotTabled,
         Rule::DropoutNoContact,
         Rule::DropoutNoOffer,
+        Rule::OwnerDeparted,
+        Rule::FollowUpOverdue,
     ];
 
     /// The stored and printed name.
@@ -82,6 +90,8 @@ impl Rule {
             Rule::ReferralNotTabled => "referral_not_tabled",
             Rule::DropoutNoContact => "dropout_no_contact",
             Rule::DropoutNoOffer => "dropout_no_offer",
+            Rule::OwnerDeparted => "owner_departed",
+            Rule::FollowUpOverdue => "follow_up_overdue",
         }
     }
 }
@@ -194,6 +204,8 @@ pub struct Watch {
     pub form: Option<Form>,
     /// The latest dropout, while not back in education or work.
     pub dropout: Option<Dropout>,
+    /// The latest decision's follow-up: the date, the day of the decision, and its lead.
+    pub follow_up: Option<(NaiveDate, NaiveDate, Option<StaffId>)>,
 }
 
 impl Watch {
@@ -230,6 +242,10 @@ pub struct Alarms {
     pub awaiting_contact: FastSet<YouthId>,
     /// The last plan change of each young person, and by whom.
     pub plans: FastMap<YouthId, (NaiveDate, StaffId)>,
+    /// Staff members who left, with their last day, and their department.
+    pub departed: FastMap<StaffId, (NaiveDate, Department)>,
+    /// Every staff member's department (for who acts when one of them leaves).
+    pub departments: FastMap<StaffId, Department>,
 }
 
 impl Projector for Alarms {
@@ -291,6 +307,16 @@ impl Alarms {
                 self.settings.insert(e.municipality.get(), e.alarms);
                 return;
             }
+            Event::StaffRegistered(e) => {
+                self.departments.insert(e.staff_id, e.department);
+                self.departed.remove(&e.staff_id);
+                return;
+            }
+            Event::StaffDeparted(e) => {
+                let department = self.departments.get(&e.staff_id).copied().unwrap_or(Department::Other);
+                self.departed.insert(e.staff_id, (e.on, department));
+                return;
+            }
             Event::YouthReferred(e) => {
                 let watch = self.watches.entry(e.youth_id).or_insert_with(|| Watch {
                     municipality: e.municipality,
@@ -307,6 +333,7 @@ impl Alarms {
                     coordinating_team: None,
                     form: None,
                     dropout: None,
+                    follow_up: None,
                 });
                 watch.municipality = e.municipality;
                 watch.open = true;
@@ -329,7 +356,14 @@ impl Alarms {
             }
             Event::MeetingHeld(e) => {
                 for youth in self.agendas.remove(&e.meeting_id).unwrap_or_default() {
-                    if let Some(team) = self.watches.get_mut(&youth).and_then(|w| w.coordinating_team.as_mut()) {
+                    let Some(watch) = self.watches.get_mut(&youth) else {
+                        continue;
+                    };
+                    // The case was discussed: only a held meeting counts.
+                    if watch.tabled_on.is_none_or(|day| day < e.held_on) {
+                        watch.tabled_on = Some(e.held_on);
+                    }
+                    if let Some(team) = watch.coordinating_team.as_mut() {
                         if team.met_on.is_none() && e.held_on > team.decided_on {
                             team.met_on = Some(e.held_on);
                         }
@@ -370,8 +404,8 @@ impl Alarms {
             Event::CoordinatingCaseworkerAssigned(e) => watch.caseworker = Some((e.caseworker, e.department)),
             Event::TeamAssigned(e) => watch.team = Some(e.team),
             Event::TeamHandedOver(e) => watch.team = Some(e.to),
-            Event::CaseTabled(_) => watch.tabled_on = Some(stamp.on),
             Event::DecisionRecorded(e) => {
+                watch.follow_up = e.follow_up.map(|day| (day, stamp.on, e.lead));
                 if let Some(lead) = e.lead {
                     watch.coordinating_team = Some(CoordinatingTeam {
                         lead,
@@ -410,6 +444,7 @@ impl Alarms {
                 youth,
                 watch,
                 plan,
+                &self.departed,
                 self.settings_of(watch.municipality),
                 today,
             ));
@@ -427,7 +462,14 @@ impl Alarms {
     pub fn alarms_of(&self, youth: YouthId, today: NaiveDate) -> Vec<Alarm> {
         self.watches.get(&youth).map_or_else(Vec::new, |watch| {
             let plan = self.plans.get(&youth).copied();
-            evaluate(youth, watch, plan, self.settings_of(watch.municipality), today)
+            evaluate(
+                youth,
+                watch,
+                plan,
+                &self.departed,
+                self.settings_of(watch.municipality),
+                today,
+            )
         })
     }
 }
@@ -454,11 +496,12 @@ fn last_form_window(today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
 }
 
 /// Evaluates every rule for one young person on `today`.
-/// `plan` is the last plan change and who made it.
+/// `plan` is the last plan change and who made it; `departed` the staff who left.
 pub fn evaluate(
     youth_id: YouthId,
     watch: &Watch,
     plan: Option<(NaiveDate, StaffId)>,
+    departed: &FastMap<StaffId, (NaiveDate, Department)>,
     settings: AlarmSettings,
     today: NaiveDate,
 ) -> Vec<Alarm> {
@@ -575,8 +618,45 @@ pub fn evaluate(
             due,
             plus_days(due, 1),
             (Some(watch.referred_by), "referrer"),
-            format!("referred on {} and not tabled at a meeting", watch.referred_on),
+            format!("referred on {} and not discussed at a meeting", watch.referred_on),
         );
+    }
+
+    // Whoever the case depends on, in the order they are asked: the first who left.
+    let places = [
+        watch.coordinator.map(|(staff, _)| (staff, "coordinator")),
+        watch.caseworker.map(|(staff, _)| (staff, "coordinating caseworker")),
+        watch
+            .coordinating_team
+            .map(|team| (team.lead, "coordinating team's lead")),
+        plan.filter(|_| watch.coordinator.is_none())
+            .map(|(_, by)| (by, "plan owner")),
+    ];
+    for (staff, place) in places.into_iter().flatten() {
+        if let Some(&(left, department)) = departed.get(&staff) {
+            let due = plus_days(left, u64::from(settings.departed_grace_days));
+            raise(
+                Rule::OwnerDeparted,
+                due,
+                due,
+                (None, "team lead"),
+                format!("the {place} ({department}) left on {left}: the case needs a new one"),
+            );
+            break;
+        }
+    }
+
+    if let Some((follow_up, decided_on, lead)) = watch.follow_up {
+        if watch.tabled_on.is_none_or(|discussed| discussed <= decided_on) {
+            let due = plus_days(follow_up, u64::from(settings.follow_up_grace_days));
+            raise(
+                Rule::FollowUpOverdue,
+                follow_up,
+                plus_days(due, 1),
+                lead.map_or((None, "meeting organiser"), |lead| (Some(lead), "lead")),
+                format!("decided on {decided_on} to follow up by {follow_up}; no meeting has discussed the case since"),
+            );
+        }
     }
 
     if let Some(dropout) = watch.dropout {

@@ -202,11 +202,13 @@ impl Caseload {
                 caseworker_cases: 0,
             });
         };
+        // A coordinator who left coordinates nobody: their cases count as unassigned.
+        let present = |staff: StaffId| directory.staff.get(&staff).is_none_or(|row| row.departed_on.is_none());
         for (&youth_id, row) in &self.cases {
             if !row.open || municipality.is_some_and(|m| m != row.municipality) {
                 continue;
             }
-            match row.coordinator {
+            match row.coordinator.filter(|(staff, _)| present(*staff)) {
                 Some((staff, dept)) => {
                     *per_staff.entry(staff).or_default() += 1;
                     department(&mut departments, dept);

@@ -224,7 +224,8 @@ pub struct StatisticsReport {
     pub handover: HandoverTimeliness,
     /// The Viborg table at the end of each month (the last one on the report date).
     pub viborg_by_month: Vec<ViborgTable>,
-    /// Flows per month up to the report date.
+    /// Flows per month up to the report date: every month from the first referral on,
+    /// months without any flow included.
     pub months: Vec<MonthFlows>,
 }
 
@@ -342,6 +343,12 @@ impl Statistics {
                 }
             }
             viborg_by_month.push(self.viborg(municipality, as_of));
+        }
+        // Every month has its row, a quiet one too: its table and its zeros are facts.
+        for table in &viborg_by_month {
+            if let Some(end) = table.as_of {
+                row_for(&mut rows, end);
+            }
         }
         StatisticsReport {
             as_of,

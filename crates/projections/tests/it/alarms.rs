@@ -215,7 +215,95 @@ fn a_referral_never_tabled() {
     );
     s.on(date(2025, 4, 3), scheduled(m, date(2025, 4, 10)));
     s.on(date(2025, 4, 3), tabled(m, y));
-    assert!(!s.fires(y, Rule::ReferralNotTabled, date(2025, 4, 3)));
+    // On an agenda is not discussed: the meeting must be held.
+    assert!(s.fires(y, Rule::ReferralNotTabled, date(2025, 4, 9)));
+    s.on(date(2025, 4, 10), held(m, date(2025, 4, 10)));
+    assert!(!s.fires(y, Rule::ReferralNotTabled, date(2025, 4, 10)));
+}
+
+#[test]
+fn a_cancelled_meeting_or_one_never_held_does_not_count_as_tabled() {
+    let (y, z) = (youth(21), youth(22));
+    let (cancelled_meeting, forgotten) = (meeting(21), meeting(22));
+    let mut s = Scenario::new();
+    for id in [y, z] {
+        s.on(
+            date(2025, 3, 1),
+            referred(id, date(2006, 1, 1), date(2025, 3, 1), SchoolStatus::Inactive),
+        );
+    }
+    s.on(date(2025, 3, 5), scheduled(cancelled_meeting, date(2025, 3, 12)));
+    s.on(date(2025, 3, 5), tabled(cancelled_meeting, y));
+    s.on(date(2025, 3, 10), cancelled(cancelled_meeting));
+    s.on(date(2025, 3, 5), scheduled(forgotten, date(2025, 3, 12)));
+    s.on(date(2025, 3, 5), tabled(forgotten, z));
+    // 45 days later: neither was discussed.
+    s.assert_opens_on(y, Rule::ReferralNotTabled, date(2025, 4, 1));
+    s.assert_opens_on(z, Rule::ReferralNotTabled, date(2025, 4, 1));
+    assert!(s.fires(y, Rule::ReferralNotTabled, date(2025, 4, 15)));
+}
+
+#[test]
+fn a_coordinator_who_leaves_raises_an_alarm_until_someone_takes_over() {
+    let y = youth(23);
+    let mut s = Scenario::new();
+    s.on(date(2025, 3, 1), registered(staff(5), Department::JobCentre));
+    s.on(
+        date(2025, 3, 1),
+        referred(y, date(2008, 1, 1), date(2025, 3, 1), SchoolStatus::Inactive),
+    );
+    s.on(date(2025, 3, 2), need(y, NeedLevel::B));
+    s.on(date(2025, 3, 3), assigned(y, staff(5), Department::JobCentre));
+    assert!(!s.fires(y, Rule::OwnerDeparted, date(2025, 6, 1)));
+    s.on(date(2025, 6, 1), departed(staff(5), date(2025, 6, 30)));
+    s.assert_opens_on(y, Rule::OwnerDeparted, date(2025, 6, 30));
+    let alarm = s
+        .model
+        .alarms_of(y, date(2025, 7, 1))
+        .into_iter()
+        .find(|a| a.rule == Rule::OwnerDeparted)
+        .expect("open");
+    assert_eq!((alarm.act, alarm.act_as), (None, "team lead"));
+    assert!(
+        alarm.detail.contains("coordinator (job_centre) left on 2025-06-30"),
+        "{}",
+        alarm.detail
+    );
+    s.on(date(2025, 7, 2), assigned(y, staff(6), Department::JobCentre));
+    assert!(!s.fires(y, Rule::OwnerDeparted, date(2025, 7, 2)));
+}
+
+#[test]
+fn a_follow_up_date_passing_without_a_follow_up_meeting_raises_an_alarm() {
+    let y = youth(24);
+    let m = meeting(24);
+    let next = meeting(25);
+    let mut s = Scenario::new();
+    s.on(
+        date(2025, 3, 1),
+        referred(y, date(2008, 1, 1), date(2025, 3, 1), SchoolStatus::Inactive),
+    );
+    s.on(date(2025, 3, 2), need(y, NeedLevel::B));
+    s.on(date(2025, 3, 5), scheduled(m, date(2025, 3, 10)));
+    s.on(date(2025, 3, 5), tabled(m, y));
+    s.on(date(2025, 3, 10), held(m, date(2025, 3, 10)));
+    s.on(date(2025, 3, 10), follow_up_decision(m, y, staff(7), date(2025, 5, 1)));
+    s.assert_opens_on(y, Rule::FollowUpOverdue, date(2025, 5, 2));
+    let alarm = s
+        .model
+        .alarms_of(y, date(2025, 5, 2))
+        .into_iter()
+        .find(|a| a.rule == Rule::FollowUpOverdue)
+        .expect("open");
+    assert_eq!(
+        (alarm.due, alarm.act, alarm.act_as),
+        (date(2025, 5, 1), Some(staff(7)), "lead")
+    );
+    s.on(date(2025, 5, 6), scheduled(next, date(2025, 5, 8)));
+    s.on(date(2025, 5, 6), tabled(next, y));
+    assert!(s.fires(y, Rule::FollowUpOverdue, date(2025, 5, 7)));
+    s.on(date(2025, 5, 8), held(next, date(2025, 5, 8)));
+    assert!(!s.fires(y, Rule::FollowUpOverdue, date(2025, 5, 8)));
 }
 
 #[test]

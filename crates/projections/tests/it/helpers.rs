@@ -209,6 +209,44 @@ pub fn held(m: MeetingId, on: NaiveDate) -> Event {
     .into()
 }
 
+pub fn cancelled(m: MeetingId) -> Event {
+    kui_domain::event::MeetingCancelled {
+        meeting_id: m,
+        reason: "no quorum".into(),
+    }
+    .into()
+}
+
+pub fn registered(id: StaffId, department: Department) -> Event {
+    kui_domain::event::StaffRegistered {
+        staff_id: id,
+        name: "Staff".into(),
+        department,
+        municipality: municipality(),
+        capacity: 25,
+    }
+    .into()
+}
+
+pub fn departed(id: StaffId, on: NaiveDate) -> Event {
+    kui_domain::event::StaffDeparted { staff_id: id, on }.into()
+}
+
+pub fn follow_up_decision(m: MeetingId, id: YouthId, lead: StaffId, follow_up: NaiveDate) -> Event {
+    DecisionRecorded {
+        meeting_id: m,
+        youth_id: id,
+        coordinator: None,
+        coordinating_caseworker: None,
+        lead: Some(lead),
+        actions: Vec::new(),
+        documentation_needed: Vec::new(),
+        follow_up: Some(follow_up),
+        first_team_meeting: None,
+    }
+    .into()
+}
+
 pub fn team_decision(m: MeetingId, id: YouthId, lead: StaffId, first_meeting: Option<NaiveDate>) -> Event {
     DecisionRecorded {
         meeting_id: m,

@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod alarms;
+mod caseload;
 mod golden;
 mod helpers;
 mod past;
 mod runtime;
+mod statistics;
