@@ -314,7 +314,7 @@ pub struct MigrateArgs {
 pub struct SubjectAccessArgs {
     /// The young person: a youth id or a CPR number.
     pub youth: String,
-    /// The JSON file to write.
+    /// The file to write: JSON, or readable text when its name ends in `.txt`.
     #[arg(long, short)]
     pub out: PathBuf,
     /// The staff id of whoever answers the request (the report is recorded as a read).

@@ -251,8 +251,13 @@ pub fn subject_access(data: &Path, now: Option<&str>, args: SubjectAccessArgs) -
         "decisions": of_type("DecisionRecorded"),
         "reads": read_rows,
     });
-    let mut text = serde_json::to_vec_pretty(&report)?;
-    text.push(b'\n');
+    let text = if args.out.extension().is_some_and(|ext| ext == "txt") {
+        readable(&report).into_bytes()
+    } else {
+        let mut text = serde_json::to_vec_pretty(&report)?;
+        text.push(b'\n');
+        text
+    };
     std::fs::write(&args.out, text).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
         "wrote the subject access report of young person {youth} to {}: {} events, {} plan revisions, {} decisions, {} reads of the case",
@@ -263,4 +268,74 @@ pub fn subject_access(data: &Path, now: Option<&str>, args: SubjectAccessArgs) -
         read_rows.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A subject access report as text for the young person: the case, what happened, and who
+/// (by department) read the case when and why.
+fn readable(report: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let text = |value: &serde_json::Value| match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    };
+    let mut out = String::new();
+    let case = &report["case"];
+    let _ = writeln!(out, "What the municipality's youth effort holds about you");
+    let _ = writeln!(out, "(made {})", text(&report["generated_at"]));
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Your case");
+    for (label, key) in [
+        ("Name", "name"),
+        ("Birth date", "birth_date"),
+        ("Status", "status"),
+        ("Need level", "need_level"),
+        ("Team", "team"),
+        ("School", "school_status"),
+        ("Coordinator", "coordinator"),
+        ("Plan", "plan"),
+        ("Destination", "destination"),
+    ] {
+        let _ = writeln!(out, "  {label:<12} {}", text(&case[key]));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "What was recorded, in order");
+    for entry in report["events"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            text(&entry["occurred_at"]).get(..10).unwrap_or_default(),
+            text(&entry["summary"])
+        );
+        let payload = &entry["payload"];
+        for key in ["note", "reason"] {
+            if let Some(value) = payload[key].as_str().filter(|v| !v.is_empty()) {
+                let _ = writeln!(out, "              {key}: {value}");
+            }
+        }
+        if let Some(goals) = payload["plan"]["goals"].as_array() {
+            for goal in goals {
+                let _ = writeln!(out, "              goal: {}", text(goal));
+            }
+        }
+        for action in payload["plan"]["actions"].as_array().into_iter().flatten() {
+            let _ = writeln!(out, "              action: {}", text(&action["description"]));
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Who read your case, when and why");
+    for read in report["reads"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  {}  {:<22} {:<20} {}{}",
+            text(&read["at"]).get(..16).unwrap_or_default().replace('T', " "),
+            text(&read["purpose"]),
+            text(&read["department"]),
+            text(&read["operation"]),
+            read.get("staff_id")
+                .map(|s| format!("  ({})", text(s)))
+                .unwrap_or_default()
+        );
+    }
+    out
 }

@@ -267,4 +267,22 @@ fn a_subject_access_report_lists_the_case_and_every_read_with_its_purpose() {
     .ok();
     let named: serde_json::Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(named["reads"][0]["staff_id"], by);
+    // The readable text for the young person.
+    let text_file = dir.path().join("report.txt");
+    kui(
+        &data,
+        &[
+            "subject-access",
+            &people[0],
+            "-o",
+            text_file.to_str().unwrap(),
+            "--by",
+            by,
+        ],
+    )
+    .ok();
+    let text = fs::read_to_string(&text_file).unwrap();
+    assert!(text.contains("Who read your case, when and why"), "{text}");
+    assert!(text.contains("subject_access"), "{text}");
+    assert!(text.contains(report["case"]["name"].as_str().unwrap()));
 }
