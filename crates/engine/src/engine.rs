@@ -231,6 +231,18 @@ impl Engine {
         self.clock.now()
     }
 
+    /// Refuses `as_of` after the clock's today: `doing` ("tick", "apply retention") is
+    /// never run ahead of time.
+    pub(crate) fn not_after_today(&self, as_of: chrono::NaiveDate, doing: &str) -> Result<(), EngineError> {
+        let today = self.now().date_naive();
+        if as_of > today {
+            return Err(EngineError::Invalid(format!(
+                "cannot {doing} in the future: {as_of} is after today ({today})"
+            )));
+        }
+        Ok(())
+    }
+
     /// Runs a command now.
     pub fn execute(&self, command: Command, context: &CommandContext) -> Result<Executed, EngineError> {
         self.execute_checked(command, context, |_, _| Ok(()))

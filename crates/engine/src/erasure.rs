@@ -371,12 +371,7 @@ impl Engine {
         archive: Option<&Path>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<RetentionReport, EngineError> {
-        let today = self.now().date_naive();
-        if as_of > today {
-            return Err(EngineError::Invalid(format!(
-                "cannot apply retention in the future: {as_of} is after today ({today})"
-            )));
-        }
+        self.not_after_today(as_of, "apply retention")?;
         let (closed, settings) = self.closed_cases(progress)?;
         let mut report = RetentionReport::default();
         let mut recorded: Vec<(YouthId, NaiveDate)> = Vec::new();

@@ -48,12 +48,7 @@ pub fn milestone_command_id(youth: YouthId, milestone: &str) -> Uuid {
 impl Engine {
     /// Records every age milestone due by `as_of`. `as_of` may not lie after the clock's today.
     pub fn tick(&self, as_of: NaiveDate, progress: &mut dyn FnMut(u64)) -> Result<TickReport, EngineError> {
-        let today = self.now().date_naive();
-        if as_of > today {
-            return Err(EngineError::Invalid(format!(
-                "cannot tick into the future: {as_of} is after today ({today})"
-            )));
-        }
+        self.not_after_today(as_of, "tick")?;
         let (cases, bands) = self.milestone_index(progress)?;
         let mut report = TickReport::default();
         let mut due: Vec<(NaiveDate, YouthId, &'static str, CaseCommand)> = Vec::new();

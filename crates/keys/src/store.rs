@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::KeyError;
-use crate::master::{encode_hex, MasterKey};
+use crate::master::{decode_hex, encode_hex, MasterKey};
 
 const MAGIC: &[u8; 8] = b"KUIKEYS1";
 const HEADER: usize = 8 + 16;
@@ -578,7 +578,7 @@ impl KeyStore {
 
 impl State {
     fn apply(&mut self, record: Record) -> Result<(), &'static str> {
-        let hex32 = |text: &str| decode_hex32(text).ok_or("a record holds a malformed key");
+        let hex32 = |text: &str| decode_hex(text).ok_or("a record holds a malformed key");
         match record {
             Record::Secrets { lookup, pseudonym } => {
                 self.lookup = hex32(&lookup)?;
@@ -709,17 +709,6 @@ fn open_record(master: &MasterKey, bytes: &[u8]) -> Option<Record> {
         )
         .ok()?;
     serde_json::from_slice(&plain).ok()
-}
-
-fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
-    if hex.len() != 64 || !hex.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 fn sync_dir(path: &Path) -> Result<(), KeyError> {

@@ -439,15 +439,7 @@ impl Alarms {
     pub fn alarms(&self, today: NaiveDate) -> Vec<Alarm> {
         let mut alarms = Vec::new();
         for (&youth, watch) in &self.watches {
-            let plan = self.plans.get(&youth).copied();
-            alarms.extend(evaluate(
-                youth,
-                watch,
-                plan,
-                &self.departed,
-                self.settings_of(watch.municipality),
-                today,
-            ));
+            alarms.extend(self.evaluate_watch(youth, watch, today));
         }
         alarms.sort_by(|a, b| {
             a.due
@@ -460,17 +452,22 @@ impl Alarms {
 
     /// The open alarms of one young person on `today`.
     pub fn alarms_of(&self, youth: YouthId, today: NaiveDate) -> Vec<Alarm> {
-        self.watches.get(&youth).map_or_else(Vec::new, |watch| {
-            let plan = self.plans.get(&youth).copied();
-            evaluate(
-                youth,
-                watch,
-                plan,
-                &self.departed,
-                self.settings_of(watch.municipality),
-                today,
-            )
-        })
+        self.watches
+            .get(&youth)
+            .map_or_else(Vec::new, |watch| self.evaluate_watch(youth, watch, today))
+    }
+
+    /// Every rule for one watched young person on `today`.
+    fn evaluate_watch(&self, youth: YouthId, watch: &Watch, today: NaiveDate) -> Vec<Alarm> {
+        let plan = self.plans.get(&youth).copied();
+        evaluate(
+            youth,
+            watch,
+            plan,
+            &self.departed,
+            self.settings_of(watch.municipality),
+            today,
+        )
     }
 }
 

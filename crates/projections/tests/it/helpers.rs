@@ -233,21 +233,20 @@ pub fn departed(id: StaffId, on: NaiveDate) -> Event {
 }
 
 pub fn follow_up_decision(m: MeetingId, id: YouthId, lead: StaffId, follow_up: NaiveDate) -> Event {
-    DecisionRecorded {
-        meeting_id: m,
-        youth_id: id,
-        coordinator: None,
-        coordinating_caseworker: None,
-        lead: Some(lead),
-        actions: Vec::new(),
-        documentation_needed: Vec::new(),
-        follow_up: Some(follow_up),
-        first_team_meeting: None,
-    }
-    .into()
+    decision(m, id, lead, Some(follow_up), None)
 }
 
 pub fn team_decision(m: MeetingId, id: YouthId, lead: StaffId, first_meeting: Option<NaiveDate>) -> Event {
+    decision(m, id, lead, None, first_meeting)
+}
+
+fn decision(
+    m: MeetingId,
+    id: YouthId,
+    lead: StaffId,
+    follow_up: Option<NaiveDate>,
+    first_team_meeting: Option<NaiveDate>,
+) -> Event {
     DecisionRecorded {
         meeting_id: m,
         youth_id: id,
@@ -256,8 +255,8 @@ pub fn team_decision(m: MeetingId, id: YouthId, lead: StaffId, first_meeting: Op
         lead: Some(lead),
         actions: Vec::new(),
         documentation_needed: Vec::new(),
-        follow_up: None,
-        first_team_meeting: first_meeting,
+        follow_up,
+        first_team_meeting,
     }
     .into()
 }
