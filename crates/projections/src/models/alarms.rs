@@ -684,7 +684,31 @@ pub fn evaluate(
             }
         }
     }
+    // Nobody who has left is asked to act: their team lead is, in their place.
+    for alarm in &mut alarms {
+        if let Some(&(left, department)) = alarm.act.and_then(|staff| departed.get(&staff)) {
+            if left <= today {
+                alarm.act = None;
+                alarm.act_as = "team lead";
+                alarm.detail = format!(
+                    "{} (the {} who should act, of {department}, left on {left})",
+                    alarm.detail,
+                    alarm_place(alarm.rule)
+                );
+            }
+        }
+    }
     alarms
+}
+
+/// In words, who an alarm of `rule` first asks to act.
+fn alarm_place(rule: Rule) -> &'static str {
+    match rule {
+        Rule::CoordinatingTeamNotMet | Rule::FollowUpOverdue => "lead",
+        Rule::TransitionFormStale => "form owner",
+        Rule::ReferralNotTabled => "referrer",
+        _ => "person",
+    }
 }
 
 /// The alarms report.

@@ -274,6 +274,28 @@ fn a_coordinator_who_leaves_raises_an_alarm_until_someone_takes_over() {
 }
 
 #[test]
+fn nobody_who_left_is_asked_to_act() {
+    let y = youth(25);
+    let mut s = Scenario::new();
+    s.on(date(2025, 3, 1), registered(staff(1), Department::Uu));
+    s.on(
+        date(2025, 3, 1),
+        referred(y, date(2006, 1, 1), date(2025, 3, 1), SchoolStatus::Inactive),
+    );
+    // The referrer is asked while they are there, their team lead once they have left.
+    let act = |s: &Scenario, day| {
+        s.model
+            .alarms_of(y, day)
+            .into_iter()
+            .find(|a| a.rule == Rule::ReferralNotTabled)
+            .map(|a| (a.act, a.act_as))
+    };
+    assert_eq!(act(&s, date(2025, 4, 2)), Some((Some(staff(1)), "referrer")));
+    s.on(date(2025, 4, 10), departed(staff(1), date(2025, 4, 10)));
+    assert_eq!(act(&s, date(2025, 4, 11)), Some((None, "team lead")));
+}
+
+#[test]
 fn a_follow_up_date_passing_without_a_follow_up_meeting_raises_an_alarm() {
     let y = youth(24);
     let m = meeting(24);
