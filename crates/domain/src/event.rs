@@ -444,6 +444,14 @@ pub struct AlarmSettings {
     /// Days after a decision's follow-up date before the alarm opens.
     #[serde(default)]
     pub follow_up_grace_days: u16,
+    /// Days an alarm may stay unanswered before it escalates to the team lead, and as many
+    /// again before it escalates to the municipal youth coordinator.
+    #[serde(default = "seven")]
+    pub escalate_after_days: u16,
+}
+
+fn seven() -> u16 {
+    7
 }
 
 impl TeamCadence {
@@ -467,6 +475,7 @@ impl AlarmSettings {
         dropout_offer_days: 30,
         departed_grace_days: 0,
         follow_up_grace_days: 0,
+        escalate_after_days: 7,
     };
 }
 
@@ -646,6 +655,44 @@ pub struct LegalHoldLifted {
     pub reason: String,
 }
 
+/// Someone answered an open transition alarm: acknowledged it, assigned it to a staff
+/// member, or snoozed it until a date. The alarm is named by its rule and due date (the
+/// read model computes alarms; this records the answer). Holds no personal data; a snooze
+/// reason must not name the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AlarmAnswered {
+    /// The young person.
+    pub youth_id: YouthId,
+    /// The alarm's rule (`referral_not_tabled`, ...).
+    pub rule: String,
+    /// The alarm's due date.
+    pub due: NaiveDate,
+    /// The answer.
+    pub answer: AlarmAnswer,
+    /// Who answered.
+    pub by: StaffId,
+}
+
+/// An answer to an alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlarmAnswer {
+    /// Seen and being handled by whoever should act.
+    Acknowledged,
+    /// Handed to a named staff member, who acts from now on.
+    Assigned {
+        /// The staff member.
+        to: StaffId,
+    },
+    /// Put aside until a date, for a reason.
+    Snoozed {
+        /// The first day it counts again.
+        until: NaiveDate,
+        /// Why.
+        reason: String,
+    },
+}
+
 macro_rules! catalogue {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal v $version:literal ),+ $(,)?) => {
         /// Every event kui records.
@@ -796,6 +843,8 @@ catalogue! {
     LegalHoldPlaced = "LegalHoldPlaced" v 1,
     /// See [`LegalHoldLifted`].
     LegalHoldLifted = "LegalHoldLifted" v 1,
+    /// See [`AlarmAnswered`].
+    AlarmAnswered = "AlarmAnswered" v 1,
 }
 
 impl Event {
@@ -830,6 +879,7 @@ impl Event {
             PersonalDataErased(e) => e.youth_id,
             LegalHoldPlaced(e) => e.youth_id,
             LegalHoldLifted(e) => e.youth_id,
+            AlarmAnswered(e) => e.youth_id,
             MeetingScheduled(_)
             | MeetingHeld(_)
             | MeetingEvaluated(_)
@@ -949,6 +999,17 @@ impl Event {
             ),
             LegalHoldPlaced(e) => format!("legal hold placed by {}: {}", e.placed_by, e.reason),
             LegalHoldLifted(e) => format!("legal hold lifted by {}: {}", e.lifted_by, e.reason),
+            AlarmAnswered(e) => format!(
+                "alarm {} due {} {} by {}",
+                e.rule,
+                e.due,
+                match &e.answer {
+                    AlarmAnswer::Acknowledged => "acknowledged".to_owned(),
+                    AlarmAnswer::Assigned { to } => format!("assigned to {to}"),
+                    AlarmAnswer::Snoozed { until, reason } => format!("snoozed until {until} ({reason})"),
+                },
+                e.by
+            ),
         }
     }
 }

@@ -300,6 +300,17 @@ pub enum CaseCommand {
         /// Why.
         reason: String,
     },
+    /// Answer an open alarm (the caller checks that it is open).
+    AnswerAlarm {
+        /// The alarm's rule.
+        rule: String,
+        /// The alarm's due date.
+        due: NaiveDate,
+        /// The answer.
+        answer: AlarmAnswer,
+        /// Who answers.
+        by: StaffId,
+    },
 }
 
 /// One young person's case, folded from the `youth-<id>` stream.
@@ -722,6 +733,24 @@ impl Aggregate for Youth {
                 .into()]
             }
             CaseCommand::PlaceLegalHold { .. } | CaseCommand::LiftLegalHold { .. } => Vec::new(),
+            CaseCommand::AnswerAlarm { rule, due, answer, by } => {
+                if let AlarmAnswer::Snoozed { until, reason } = &answer {
+                    if *until <= today {
+                        return Err(InvalidInput::new("until", "a snooze must end after today").into());
+                    }
+                    if reason.trim().is_empty() {
+                        return Err(InvalidInput::new("reason", "a snooze needs a reason").into());
+                    }
+                }
+                vec![AlarmAnswered {
+                    youth_id: id,
+                    rule,
+                    due,
+                    answer,
+                    by,
+                }
+                .into()]
+            }
             CaseCommand::Close { reason, note } => {
                 let mut events: Vec<Event> = Vec::with_capacity(2);
                 events.extend(self.release_if_assigned(id, ReleaseReason::CaseClosed));

@@ -237,7 +237,7 @@ impl Engine {
         let today = self.now().date_naive();
         if as_of > today {
             return Err(EngineError::Invalid(format!(
-                "cannot {doing} in the future: {as_of} is after today ({today})"
+                "cannot {doing} into the future: {as_of} is after today ({today})"
             )));
         }
         Ok(())

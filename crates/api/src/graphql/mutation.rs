@@ -156,6 +156,20 @@ mutations! {
             lifted_by: staff_or_caller(None, principal, "liftedBy")?,
             reason,
         });
+    /// Acknowledges an open alarm: whoever should act has seen it and handles it; it no
+    /// longer escalates. `NOT_FOUND` unless the alarm is open now.
+    fn acknowledge_alarm(youth_id: ID, rule: super::read_models::AlarmRule, due: NaiveDate)
+        |principal, _| youth(&youth_id, alarm_answer(rule, due, kui_domain::event::AlarmAnswer::Acknowledged, principal));
+    /// Assigns an open alarm to a staff member of the municipality, who acts on it from
+    /// now on; it no longer escalates.
+    fn assign_alarm(youth_id: ID, rule: super::read_models::AlarmRule, due: NaiveDate, to: ID)
+        |principal, _| youth(&youth_id, alarm_answer(rule, due, kui_domain::event::AlarmAnswer::Assigned {
+            to: parse_id(&to, "to")?,
+        }, principal));
+    /// Snoozes an open alarm until a later day, for a reason (it must not name the
+    /// person); it escalates again from that day.
+    fn snooze_alarm(youth_id: ID, rule: super::read_models::AlarmRule, due: NaiveDate, until: NaiveDate, reason: String)
+        |principal, _| youth(&youth_id, alarm_answer(rule, due, kui_domain::event::AlarmAnswer::Snoozed { until, reason }, principal));
     /// Records the need level (A, B or C).
     fn assess_need(youth_id: ID, level: NeedLevel, #[graphql(default)] note: String, assessed_by: Option<ID>)
         |principal, _| youth(&youth_id, CaseCommand::AssessNeed {
@@ -361,6 +375,7 @@ mutations! {
                 dropout_offer_days: a.dropout_offer_days,
                 departed_grace_days: a.departed_grace_days,
                 follow_up_grace_days: a.follow_up_grace_days,
+                escalate_after_days: a.escalate_after_days,
             });
             let settings = MunicipalityConfigured {
                 municipality: code,
@@ -454,6 +469,40 @@ async fn execute(
         .await
 }
 
+/// An answer is only for an alarm open now, and an alarm is only assigned to someone
+/// active in the caller's scope.
+fn alarm_is_open(
+    engine: &kui_engine::Engine,
+    scope: Scope,
+    youth: YouthId,
+    rule: &str,
+    due: NaiveDate,
+    answer: &kui_domain::event::AlarmAnswer,
+) -> Result<(), ApiError> {
+    let today = engine.now().date_naive();
+    let open = engine.read_models().is_some_and(|models| {
+        models
+            .read()
+            .alarms
+            .alarms_of(youth, today)
+            .iter()
+            .any(|alarm| alarm.rule.as_str() == rule && alarm.due == due)
+    });
+    if !open {
+        return Err(ApiError::not_found(format!(
+            "an open {rule} alarm due {due} for young person {youth}"
+        )));
+    }
+    if let kui_domain::event::AlarmAnswer::Assigned { to } = answer {
+        let (staff, version) = engine.load::<Staff>(&to.stream_name())?;
+        if version == 0 || !staff.is_active() {
+            return Err(ApiError::invalid("to", format!("staff member {to} is not active")));
+        }
+        scope.require(staff.municipality, || format!("staff member {to}"))?;
+    }
+    Ok(())
+}
+
 /// Records of another municipality do not exist for a scoped caller; creating one there
 /// is forbidden.
 fn check_scope(engine: &kui_engine::Engine, scope: Scope, command: &Command) -> Result<(), ApiError> {
@@ -472,6 +521,10 @@ fn check_scope(engine: &kui_engine::Engine, scope: Scope, command: &Command) -> 
     };
     match command {
         Command::Refer(referral) => create_in(referral.municipality),
+        Command::Youth(youth_id, YouthCommand::Case(CaseCommand::AnswerAlarm { rule, due, answer, .. })) => {
+            youth_in_scope(*youth_id)?;
+            alarm_is_open(engine, scope, *youth_id, rule, *due, answer)
+        }
         Command::Youth(youth_id, _) | Command::Erase(youth_id, _) => youth_in_scope(*youth_id),
         Command::Meeting(_, MeetingCommand::Schedule { municipality, .. }) => create_in(*municipality),
         Command::Meeting(meeting_id, meeting_command) => {
@@ -503,6 +556,21 @@ fn parse_uuid(id: &ID, field: &str) -> Result<Uuid, ApiError> {
 }
 
 /// The named staff member, or the caller.
+fn alarm_answer(
+    rule: super::read_models::AlarmRule,
+    due: NaiveDate,
+    answer: kui_domain::event::AlarmAnswer,
+    principal: &Principal,
+) -> CaseCommand {
+    let rule: kui_engine::read_models::models::alarms::Rule = rule.into();
+    CaseCommand::AnswerAlarm {
+        rule: rule.as_str().to_owned(),
+        due,
+        answer,
+        by: principal.staff,
+    }
+}
+
 fn staff_or_caller(id: Option<&ID>, principal: &Principal, field: &str) -> Result<StaffId, ApiError> {
     id.map_or(Ok(principal.staff), |id| parse_id(id, field))
 }
@@ -701,6 +769,10 @@ pub struct AlarmSettingsInput {
     /// Days after a decision's follow-up date before `FOLLOW_UP_OVERDUE` opens.
     #[graphql(default)]
     pub follow_up_grace_days: u16,
+    /// Days an alarm may stay unanswered before it escalates (to the team lead, and as
+    /// many again to the youth coordinator).
+    #[graphql(default = 7)]
+    pub escalate_after_days: u16,
 }
 
 /// A municipality's settings.

@@ -358,6 +358,13 @@ pub struct AlarmView {
     pub act_as: String,
     /// What is missing (null when pseudonymised).
     pub detail: Option<String>,
+    /// Acknowledged by whoever should act.
+    pub acknowledged: bool,
+    /// Snoozed until this day.
+    pub snoozed_until: Option<NaiveDate>,
+    /// 0 within the answer time; 1 with the team lead; 2 with the municipal youth
+    /// coordinator (`docs/read-models.md`, "Answering alarms").
+    pub escalation: u8,
 }
 
 fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
@@ -371,6 +378,9 @@ fn alarm_view(state: &ApiState, scope: Scope, alarm: &Alarm) -> AlarmView {
         act: alarm.act.map(|staff| disclosure.staff(staff)),
         act_as: alarm.act_as.to_owned(),
         detail: (scope != Scope::Pseudonymised).then(|| alarm.detail.clone()),
+        acknowledged: alarm.acknowledged,
+        snoozed_until: alarm.snoozed_until.map(|until| disclosure.date(until)),
+        escalation: alarm.escalation,
     }
 }
 
@@ -1012,7 +1022,9 @@ impl ReadModelQuery {
 
     /// Open transition alarms on `asOf` (default today; for analysts the last day of the
     /// month of `asOf`), by due date (for analysts by month due, then pseudonym),
-    /// optionally of one rule; at most `limit`.
+    /// optionally of one rule, escalated at least `minEscalation`, or only the caller's to
+    /// act on (`mine`); at most `limit`.
+    #[allow(clippy::too_many_arguments)]
     async fn alarms(
         &self,
         ctx: &Context<'_>,
@@ -1020,19 +1032,37 @@ impl ReadModelQuery {
         rule: Option<AlarmRule>,
         as_of: Option<NaiveDate>,
         #[graphql(default = 100)] limit: usize,
+        min_escalation: Option<u8>,
+        mine: Option<bool>,
     ) -> async_graphql::Result<Vec<AlarmView>> {
         let (state, principal) = caller(ctx)?;
         let scope = authorize(principal, Operation::ReadCase)?;
         let municipality = municipality_for(scope, municipality)?;
         let as_of = as_of.map(|date| Disclosure::new(state, scope).as_of(date));
+        // `mine`: the alarms the caller is asked to act on (as the named person, or
+        // escalated to them as team lead or youth coordinator).
+        let me = mine.unwrap_or(false).then_some((principal.staff, principal.role));
         let state = state.clone();
         let report = move |state: &ApiState, models: &ReadModels, day: NaiveDate| -> Vec<AlarmView> {
             let report = models.alarms.report(municipality, rule.map(Into::into), day);
-            in_order(state, scope, report.alarms)
-                .iter()
-                .take(limit)
-                .map(|alarm| alarm_view(state, scope, alarm))
-                .collect()
+            let wanted = |alarm: &Alarm| {
+                min_escalation.is_none_or(|level| alarm.escalation >= level)
+                    && me.is_none_or(|(staff, role)| {
+                        alarm.act == Some(staff)
+                            || (role == kui_engine::Role::TeamLead
+                                && (alarm.escalation >= 1 || alarm.act_as == "team lead"))
+                            || (role == kui_engine::Role::YouthCoordinator && alarm.escalation >= 2)
+                    })
+            };
+            in_order(
+                state,
+                scope,
+                report.alarms.into_iter().filter(|alarm| wanted(alarm)).collect(),
+            )
+            .iter()
+            .take(limit)
+            .map(|alarm| alarm_view(state, scope, alarm))
+            .collect()
         };
         match as_of {
             Some(date) if date < state.engine.now().date_naive() => {
@@ -1040,7 +1070,7 @@ impl ReadModelQuery {
                 Ok(as_of_past(&state, date, move |models| report(&for_views, models, date)).await?)
             }
             on => {
-                let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}");
+                let key = format!("alarms:{municipality:?}:{scope:?}:{rule:?}:{limit}:{min_escalation:?}:{me:?}");
                 Ok(
                     blocking(move || cached_with_models(&state, key, on, |models, day| report(&state, models, day)))
                         .await?,

@@ -242,3 +242,104 @@ async fn a_token_narrows_the_purposes_of_its_role() {
     assert_eq!(not_the_roles.status, 401, "{}", not_the_roles.body);
     assert!(not_the_roles.body.contains("not a purpose of the caseworker role"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alarms_are_answered_escalate_when_not_and_reach_whoever_must_act() {
+    use chrono::Duration;
+    let app = spawn_app().await;
+    let youth = app.refer(CPR_2008).await;
+    // 31 days later the referral has not been discussed: the alarm is open.
+    app.clock
+        .set(kui_domain::testing::noon(2026, 1, 15) + Duration::days(31));
+    app.settle().await;
+    let alarms = "query($m: Boolean, $e: Int) { alarms(mine: $m, minEscalation: $e) { rule due escalation acknowledged act actAs person { id } } }";
+    let open = app.data(&app.caseworker(), alarms, json!({})).await;
+    let alarm = open["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == "REFERRAL_NOT_TABLED")
+        .cloned()
+        .expect("open");
+    let due = alarm["due"].as_str().unwrap().to_owned();
+    // The referrer (the counsellor) is asked to act: it is theirs.
+    let mine = app.data(&app.caseworker(), alarms, json!({ "m": true })).await;
+    assert!(mine["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["rule"] == "REFERRAL_NOT_TABLED"));
+
+    // Unanswered for 8 days: with the team lead.
+    app.clock
+        .set(kui_domain::testing::noon(2026, 1, 15) + Duration::days(39));
+    let escalated = app.data(&app.team_lead(), alarms, json!({ "e": 1 })).await;
+    assert_eq!(escalated["alarms"][0]["escalation"], 1, "{escalated}");
+    let leads = app.data(&app.team_lead(), alarms, json!({ "m": true })).await;
+    assert!(!leads["alarms"].as_array().unwrap().is_empty());
+
+    // Bad answers: an alarm that is not open, a snooze into the past, an unknown assignee.
+    let ack = "mutation($y: ID!, $r: AlarmRule!, $d: NaiveDate!) { acknowledgeAlarm(youthId: $y, rule: $r, due: $d) { version } }";
+    let wrong = app
+        .gql(
+            &app.caseworker(),
+            ack,
+            json!({ "y": youth, "r": "PLAN_STALE", "d": due }),
+        )
+        .await;
+    assert_eq!(code(&wrong), "NOT_FOUND", "{wrong}");
+    let snooze = "mutation($y: ID!, $r: AlarmRule!, $d: NaiveDate!, $u: NaiveDate!) { snoozeAlarm(youthId: $y, rule: $r, due: $d, until: $u, reason: \"meeting booked\") { version } }";
+    let past = app
+        .gql(
+            &app.caseworker(),
+            snooze,
+            json!({ "y": youth, "r": "REFERRAL_NOT_TABLED", "d": due, "u": "2026-01-01" }),
+        )
+        .await;
+    assert_eq!(code(&past), "INVALID_INPUT", "{past}");
+    let assign = "mutation($y: ID!, $r: AlarmRule!, $d: NaiveDate!, $t: ID!) { assignAlarm(youthId: $y, rule: $r, due: $d, to: $t) { version } }";
+    let nobody = app
+        .gql(
+            &app.caseworker(),
+            assign,
+            json!({ "y": youth, "r": "REFERRAL_NOT_TABLED", "d": due, "t": "0190f000-0000-7000-8000-0000000000ff" }),
+        )
+        .await;
+    assert_eq!(code(&nobody), "INVALID_INPUT", "{nobody}");
+
+    // Assigned to the job-centre adviser: theirs now, and it no longer escalates.
+    app.data(
+        &app.caseworker(),
+        assign,
+        json!({ "y": youth, "r": "REFERRAL_NOT_TABLED", "d": due, "t": app.adviser.to_string() }),
+    )
+    .await;
+    app.settle().await;
+    let after = app.data(&app.caseworker(), alarms, json!({})).await;
+    let answered = after["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == "REFERRAL_NOT_TABLED")
+        .cloned()
+        .expect("still open");
+    assert_eq!(answered["escalation"], 0);
+    assert_eq!(answered["actAs"], "assigned");
+    assert_eq!(answered["act"], app.adviser.to_string());
+    // The answer is in the case's history.
+    let history = app
+        .data(
+            &app.auditor(),
+            "query($y: ID!) { history(youthId: $y) { entries { type } } }",
+            json!({ "y": youth }),
+        )
+        .await;
+    assert!(history.to_string().contains("AlarmAnswered"));
+    // Acknowledging it once more is fine; the case of another municipality is not found.
+    app.data(
+        &app.caseworker(),
+        ack,
+        json!({ "y": youth, "r": "REFERRAL_NOT_TABLED", "d": due }),
+    )
+    .await;
+}

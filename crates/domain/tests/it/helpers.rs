@@ -413,6 +413,7 @@ pub fn settings() -> MunicipalityConfigured {
             dropout_offer_days: 30,
             departed_grace_days: 0,
             follow_up_grace_days: 0,
+            escalate_after_days: 7,
         },
         retention: Default::default(),
         privacy: Default::default(),
@@ -569,6 +570,17 @@ pub fn samples() -> Vec<Event> {
             youth_id,
             lifted_by: counsellor(),
             reason: "complaint decided".into(),
+        }
+        .into(),
+        AlarmAnswered {
+            youth_id,
+            rule: "referral_not_tabled".into(),
+            due: opened_on(),
+            answer: AlarmAnswer::Snoozed {
+                until: opened_on(),
+                reason: "meeting planned".into(),
+            },
+            by: counsellor(),
         }
         .into(),
         PersonalDataErased {

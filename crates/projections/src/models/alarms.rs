@@ -136,6 +136,25 @@ pub struct Alarm {
     pub act_as: &'static str,
     /// What is missing, in words.
     pub detail: String,
+    /// Acknowledged by whoever should act.
+    pub acknowledged: bool,
+    /// Put aside until this day (it counts again from then).
+    pub snoozed_until: Option<NaiveDate>,
+    /// 0 while within the municipality's answer time; 1 when it went to the team lead;
+    /// 2 when it went on to the municipal youth coordinator. Answered or snoozed alarms do
+    /// not escalate.
+    pub escalation: u8,
+}
+
+/// The answers recorded for one alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Answers {
+    /// Acknowledged.
+    pub acknowledged: bool,
+    /// Assigned to.
+    pub assigned: Option<StaffId>,
+    /// Snoozed until.
+    pub snoozed_until: Option<NaiveDate>,
 }
 
 /// A coordinating team composed by a meeting decision.
@@ -246,6 +265,8 @@ pub struct Alarms {
     pub departed: FastMap<StaffId, (NaiveDate, Department)>,
     /// Every staff member's department (for who acts when one of them leaves).
     pub departments: FastMap<StaffId, Department>,
+    /// The answers to alarms, by young person, rule and due date.
+    pub answers: FastMap<(YouthId, Rule, NaiveDate), Answers>,
 }
 
 impl Projector for Alarms {
@@ -315,6 +336,17 @@ impl Alarms {
             Event::StaffDeparted(e) => {
                 let department = self.departments.get(&e.staff_id).copied().unwrap_or(Department::Other);
                 self.departed.insert(e.staff_id, (e.on, department));
+                return;
+            }
+            Event::AlarmAnswered(e) => {
+                if let Ok(rule) = e.rule.parse::<Rule>() {
+                    let answers = self.answers.entry((e.youth_id, rule, e.due)).or_default();
+                    match &e.answer {
+                        kui_domain::event::AlarmAnswer::Acknowledged => answers.acknowledged = true,
+                        kui_domain::event::AlarmAnswer::Assigned { to } => answers.assigned = Some(*to),
+                        kui_domain::event::AlarmAnswer::Snoozed { until, .. } => answers.snoozed_until = Some(*until),
+                    }
+                }
                 return;
             }
             Event::YouthReferred(e) => {
@@ -457,17 +489,40 @@ impl Alarms {
             .map_or_else(Vec::new, |watch| self.evaluate_watch(youth, watch, today))
     }
 
-    /// Every rule for one watched young person on `today`.
+    /// Every rule for one watched young person on `today`, with the answers recorded and
+    /// the escalation they have reached.
     fn evaluate_watch(&self, youth: YouthId, watch: &Watch, today: NaiveDate) -> Vec<Alarm> {
         let plan = self.plans.get(&youth).copied();
-        evaluate(
-            youth,
-            watch,
-            plan,
-            &self.departed,
-            self.settings_of(watch.municipality),
-            today,
-        )
+        let settings = self.settings_of(watch.municipality);
+        let mut alarms = evaluate(youth, watch, plan, &self.departed, settings, today);
+        for alarm in &mut alarms {
+            let answers = self
+                .answers
+                .get(&(youth, alarm.rule, alarm.due))
+                .copied()
+                .unwrap_or_default();
+            if let Some(to) = answers.assigned {
+                alarm.act = Some(to);
+                alarm.act_as = "assigned";
+            }
+            alarm.acknowledged = answers.acknowledged;
+            alarm.snoozed_until = answers.snoozed_until.filter(|until| *until > today);
+            let answered = answers.acknowledged || answers.assigned.is_some();
+            // Time to answer counts from the day it opened, or from the end of a snooze.
+            let since = answers
+                .snoozed_until
+                .map_or(alarm.opened_on, |until| until.max(alarm.opened_on));
+            let step = i64::from(settings.escalate_after_days.max(1));
+            let waited = (today - since).num_days();
+            alarm.escalation = if answered || alarm.snoozed_until.is_some() || waited < step {
+                0
+            } else if waited < 2 * step {
+                1
+            } else {
+                2
+            };
+        }
+        alarms
     }
 }
 
@@ -520,6 +575,9 @@ pub fn evaluate(
                     act: act.0,
                     act_as: act.1,
                     detail,
+                    acknowledged: false,
+                    snoozed_until: None,
+                    escalation: 0,
                 });
             }
         };

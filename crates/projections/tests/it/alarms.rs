@@ -408,3 +408,70 @@ fn a_case_in_good_order_raises_nothing_on_any_day() {
         day = day.succ_opt().expect("date");
     }
 }
+
+#[test]
+fn an_unanswered_alarm_escalates_and_an_answer_stops_it() {
+    let (y, z) = (youth(26), youth(27));
+    let mut s = Scenario::new();
+    for id in [y, z] {
+        s.on(
+            date(2025, 3, 1),
+            referred(id, date(2006, 1, 1), date(2025, 3, 1), SchoolStatus::Inactive),
+        );
+    }
+    let alarm = |s: &Scenario, id, day| {
+        s.model
+            .alarms_of(id, day)
+            .into_iter()
+            .find(|a| a.rule == Rule::ReferralNotTabled)
+            .expect("open")
+    };
+    // Opens on 1 April; 7 days to answer, then the team lead, 7 more, then the youth coordinator.
+    assert_eq!(alarm(&s, y, date(2025, 4, 7)).escalation, 0);
+    assert_eq!(alarm(&s, y, date(2025, 4, 8)).escalation, 1);
+    assert_eq!(alarm(&s, y, date(2025, 4, 15)).escalation, 2);
+    let due = alarm(&s, y, date(2025, 4, 1)).due;
+    s.on(
+        date(2025, 4, 16),
+        answered(
+            y,
+            "referral_not_tabled",
+            due,
+            kui_domain::event::AlarmAnswer::Acknowledged,
+        ),
+    );
+    let acknowledged = alarm(&s, y, date(2025, 4, 16));
+    assert!(acknowledged.acknowledged);
+    assert_eq!(acknowledged.escalation, 0);
+    // Assigned: the named person acts; snoozed: nothing escalates until the day after.
+    s.on(
+        date(2025, 4, 2),
+        answered(
+            z,
+            "referral_not_tabled",
+            due,
+            kui_domain::event::AlarmAnswer::Snoozed {
+                until: date(2025, 4, 20),
+                reason: "meeting on the 19th".into(),
+            },
+        ),
+    );
+    assert_eq!(alarm(&s, z, date(2025, 4, 19)).snoozed_until, Some(date(2025, 4, 20)));
+    assert_eq!(alarm(&s, z, date(2025, 4, 19)).escalation, 0);
+    assert_eq!(alarm(&s, z, date(2025, 4, 26)).escalation, 0);
+    assert_eq!(alarm(&s, z, date(2025, 4, 27)).escalation, 1);
+    s.on(
+        date(2025, 4, 27),
+        answered(
+            z,
+            "referral_not_tabled",
+            due,
+            kui_domain::event::AlarmAnswer::Assigned { to: staff(8) },
+        ),
+    );
+    let assigned = alarm(&s, z, date(2025, 4, 28));
+    assert_eq!(
+        (assigned.act, assigned.act_as, assigned.escalation),
+        (Some(staff(8)), "assigned", 0)
+    );
+}

@@ -217,6 +217,17 @@ pub fn cancelled(m: MeetingId) -> Event {
     .into()
 }
 
+pub fn answered(id: YouthId, rule: &str, due: NaiveDate, answer: kui_domain::event::AlarmAnswer) -> Event {
+    kui_domain::event::AlarmAnswered {
+        youth_id: id,
+        rule: rule.into(),
+        due,
+        answer,
+        by: staff(1),
+    }
+    .into()
+}
+
 pub fn registered(id: StaffId, department: Department) -> Event {
     kui_domain::event::StaffRegistered {
         staff_id: id,
