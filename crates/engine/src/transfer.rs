@@ -146,7 +146,14 @@ impl Engine {
             if !interesting {
                 return Ok(());
             }
-            match decode(envelope)? {
+            // Only the few examples need a name: opened under the young person's key.
+            let wanted_example = envelope.event_type == "YouthReferred" && summary.examples.len() < 5;
+            let event = if wanted_example {
+                self.decode_personal(envelope)?
+            } else {
+                decode(envelope)?
+            };
+            match event {
                 Event::YouthReferred(e) => {
                     youth.insert(e.youth_id);
                     open.insert(e.youth_id);

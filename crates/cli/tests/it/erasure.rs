@@ -230,6 +230,16 @@ fn a_subject_access_report_lists_the_case_and_every_read_with_its_purpose() {
     let data = dir.path().join("data");
     kui(&data, &["generate", "--preset", "small"]).ok();
     let people = referred(&data);
+    // The summary's examples are named: opened under each young person's key.
+    let summary = kui(&data, &["summary"]).ok().stdout;
+    let example = summary
+        .lines()
+        .find(|line| line.contains(", referred "))
+        .unwrap_or_else(|| panic!("no example in {summary}"));
+    assert!(
+        !example.contains("  , referred"),
+        "an example without a name: {example}"
+    );
     let out = dir.path().join("report.json");
     let by = "0190f000-0000-7000-8000-0000000000a1";
     let written = kui(
