@@ -448,6 +448,13 @@ pub struct AlarmSettings {
     /// again before it escalates to the municipal youth coordinator.
     #[serde(default = "seven")]
     pub escalate_after_days: u16,
+    /// Days before aftercare ends to warn when nobody on the adult side owns the case.
+    #[serde(default = "sixty")]
+    pub aftercare_warning_days: u16,
+}
+
+fn sixty() -> u16 {
+    60
 }
 
 fn seven() -> u16 {
@@ -476,6 +483,7 @@ impl AlarmSettings {
         departed_grace_days: 0,
         follow_up_grace_days: 0,
         escalate_after_days: 7,
+        aftercare_warning_days: 60,
     };
 }
 
@@ -501,6 +509,66 @@ pub struct MunicipalityConfigured {
     /// What analysts are shown (absent in settings recorded before: the defaults).
     #[serde(default)]
     pub privacy: PrivacySettings,
+    /// Which administration is responsible for a case by age and need (absent: the
+    /// documented default, Hjørring's practice).
+    #[serde(default)]
+    pub responsibility: Vec<ResponsibilityRule>,
+}
+
+/// One rule of who is responsible: the first rule that matches a case decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ResponsibilityRule {
+    /// From this age.
+    pub from_age: u8,
+    /// Until (not including) this age.
+    pub until_age: u8,
+    /// Only for cases with this need level (any when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need: Option<NeedLevel>,
+    /// The administration (`children`, `health_and_disability`, `labour_market`, ...).
+    pub administration: String,
+}
+
+impl ResponsibilityRule {
+    /// Hjørring's practice (the municipality's seed document): the children's
+    /// administration until 18; from 18 the health and disability administration for
+    /// C-need cases and the labour-market administration for the others. Aftercare cases
+    /// stay with the children's administration while the aftercare runs (at most to 23).
+    pub fn hjorring() -> Vec<ResponsibilityRule> {
+        let rule = |from_age, until_age, need, administration: &str| ResponsibilityRule {
+            from_age,
+            until_age,
+            need,
+            administration: administration.to_owned(),
+        };
+        vec![
+            rule(0, 18, None, "children"),
+            rule(18, 100, Some(NeedLevel::C), "health_and_disability"),
+            rule(18, 100, None, "labour_market"),
+        ]
+    }
+
+    /// The administration responsible, by `rules` (the default when empty), for a case of
+    /// someone aged `age` with `need`, in aftercare or not.
+    pub fn responsible(rules: &[ResponsibilityRule], age: u32, need: Option<NeedLevel>, aftercare: bool) -> String {
+        if aftercare {
+            return "children".to_owned();
+        }
+        let defaults;
+        let rules = if rules.is_empty() {
+            defaults = ResponsibilityRule::hjorring();
+            &defaults
+        } else {
+            rules
+        };
+        rules
+            .iter()
+            .find(|rule| {
+                (u32::from(rule.from_age)..u32::from(rule.until_age)).contains(&age)
+                    && rule.need.is_none_or(|wanted| need == Some(wanted))
+            })
+            .map_or_else(|| "unassigned".to_owned(), |rule| rule.administration.clone())
+    }
 }
 
 /// What the municipality shows analysts.
@@ -693,6 +761,27 @@ pub enum AlarmAnswer {
     },
 }
 
+/// Aftercare (efterværn) was decided: the children's administration keeps the case after
+/// 18, until a date at the latest the 23rd birthday.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AftercareDecided {
+    /// The young person.
+    pub youth_id: YouthId,
+    /// The last day of the aftercare.
+    pub until: NaiveDate,
+    /// Who decided.
+    pub decided_by: StaffId,
+}
+
+/// Aftercare ended before its date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AftercareEnded {
+    /// The young person.
+    pub youth_id: YouthId,
+    /// The day it ended.
+    pub on: NaiveDate,
+}
+
 macro_rules! catalogue {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal v $version:literal ),+ $(,)?) => {
         /// Every event kui records.
@@ -845,6 +934,10 @@ catalogue! {
     LegalHoldLifted = "LegalHoldLifted" v 1,
     /// See [`AlarmAnswered`].
     AlarmAnswered = "AlarmAnswered" v 1,
+    /// See [`AftercareDecided`].
+    AftercareDecided = "AftercareDecided" v 1,
+    /// See [`AftercareEnded`].
+    AftercareEnded = "AftercareEnded" v 1,
 }
 
 impl Event {
@@ -880,6 +973,8 @@ impl Event {
             LegalHoldPlaced(e) => e.youth_id,
             LegalHoldLifted(e) => e.youth_id,
             AlarmAnswered(e) => e.youth_id,
+            AftercareDecided(e) => e.youth_id,
+            AftercareEnded(e) => e.youth_id,
             MeetingScheduled(_)
             | MeetingHeld(_)
             | MeetingEvaluated(_)
@@ -999,6 +1094,8 @@ impl Event {
             ),
             LegalHoldPlaced(e) => format!("legal hold placed by {}: {}", e.placed_by, e.reason),
             LegalHoldLifted(e) => format!("legal hold lifted by {}: {}", e.lifted_by, e.reason),
+            AftercareDecided(e) => format!("aftercare decided by {} until {}", e.decided_by, e.until),
+            AftercareEnded(e) => format!("aftercare ended on {}", e.on),
             AlarmAnswered(e) => format!(
                 "alarm {} due {} {} by {}",
                 e.rule,

@@ -300,6 +300,18 @@ pub enum CaseCommand {
         /// Why.
         reason: String,
     },
+    /// Decide aftercare (efterværn) until a date between the 18th and the 23rd birthday.
+    DecideAftercare {
+        /// The last day.
+        until: NaiveDate,
+        /// Who decides.
+        decided_by: StaffId,
+    },
+    /// End aftercare before its date.
+    EndAftercare {
+        /// The day it ends.
+        on: NaiveDate,
+    },
     /// Answer an open alarm (the caller checks that it is open).
     AnswerAlarm {
         /// The alarm's rule.
@@ -367,6 +379,8 @@ pub struct Youth {
     pub legal_hold: Option<String>,
     /// `PersonalDataErased` recorded.
     pub erased: bool,
+    /// The last day of the aftercare decided, while it runs.
+    pub aftercare_until: Option<NaiveDate>,
 }
 
 impl Youth {
@@ -733,6 +747,33 @@ impl Aggregate for Youth {
                 .into()]
             }
             CaseCommand::PlaceLegalHold { .. } | CaseCommand::LiftLegalHold { .. } => Vec::new(),
+            CaseCommand::DecideAftercare { until, decided_by } => {
+                let (eighteen, twenty_three) = (birthday_at(birth, 18), birthday_at(birth, 23));
+                if until < eighteen || until >= twenty_three || until < today {
+                    return Err(InvalidInput::new(
+                        "until",
+                        format!("aftercare runs from the 18th birthday ({eighteen}) to before the 23rd ({twenty_three}), and not into the past"),
+                    )
+                    .into());
+                }
+                vec![AftercareDecided {
+                    youth_id: id,
+                    until,
+                    decided_by,
+                }
+                .into()]
+            }
+            CaseCommand::EndAftercare { on } => {
+                if self.aftercare_until.is_none() {
+                    return Err(Rejection::NoChange {
+                        what: "no aftercare runs",
+                    });
+                }
+                if on > today {
+                    return Err(InvalidInput::new("on", "aftercare cannot end in the future").into());
+                }
+                vec![AftercareEnded { youth_id: id, on }.into()]
+            }
             CaseCommand::AnswerAlarm { rule, due, answer, by } => {
                 if let AlarmAnswer::Snoozed { until, reason } = &answer {
                     if *until <= today {
@@ -819,6 +860,8 @@ impl Aggregate for Youth {
                 self.status = CaseStatus::Closed;
                 self.close_reason = Some(e.reason);
             }
+            Event::AftercareDecided(e) => self.aftercare_until = Some(e.until),
+            Event::AftercareEnded(_) => self.aftercare_until = None,
             Event::LegalHoldPlaced(e) => self.legal_hold = Some(e.reason.clone()),
             Event::LegalHoldLifted(_) => self.legal_hold = None,
             Event::PersonalDataErased(_) => {

@@ -105,6 +105,7 @@ fn build() -> Seeds {
             alarms: AlarmSettings::USUAL,
             retention: Default::default(),
             privacy: Default::default(),
+            responsibility: Vec::new(),
         };
         engine
             .execute(

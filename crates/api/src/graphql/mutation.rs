@@ -156,6 +156,16 @@ mutations! {
             lifted_by: staff_or_caller(None, principal, "liftedBy")?,
             reason,
         });
+    /// Decides aftercare (efterværn): the children's administration keeps the case after 18,
+    /// until a day before the 23rd birthday.
+    fn decide_aftercare(youth_id: ID, until: NaiveDate, decided_by: Option<ID>)
+        |principal, _| youth(&youth_id, CaseCommand::DecideAftercare {
+            until,
+            decided_by: staff_or_caller(decided_by.as_ref(), principal, "decidedBy")?,
+        });
+    /// Ends aftercare before its date.
+    fn end_aftercare(youth_id: ID, on: Option<NaiveDate>)
+        |_, today| youth(&youth_id, CaseCommand::EndAftercare { on: on.unwrap_or(today) });
     /// Acknowledges an open alarm: whoever should act has seen it and handles it; it no
     /// longer escalates. `NOT_FOUND` unless the alarm is open now.
     fn acknowledge_alarm(youth_id: ID, rule: super::read_models::AlarmRule, due: NaiveDate)
@@ -376,6 +386,7 @@ mutations! {
                 departed_grace_days: a.departed_grace_days,
                 follow_up_grace_days: a.follow_up_grace_days,
                 escalate_after_days: a.escalate_after_days,
+                aftercare_warning_days: a.aftercare_warning_days,
             });
             let settings = MunicipalityConfigured {
                 municipality: code,
@@ -385,6 +396,16 @@ mutations! {
                 coordinator_capacity: input.coordinator_capacity,
                 alarms,
                 retention: input.retention.map_or_else(Default::default, Into::into),
+                responsibility: input
+                    .responsibility
+                    .into_iter()
+                    .map(|rule| kui_domain::event::ResponsibilityRule {
+                        from_age: rule.from_age,
+                        until_age: rule.until_age,
+                        need: rule.need.map(Into::into),
+                        administration: rule.administration,
+                    })
+                    .collect(),
                 privacy: input.privacy.map_or_else(Default::default, |p| kui_domain::event::PrivacySettings {
                     min_cell: p.min_cell,
                     pseudonymised_records: p.pseudonymised_records,
@@ -773,6 +794,9 @@ pub struct AlarmSettingsInput {
     /// many again to the youth coordinator).
     #[graphql(default = 7)]
     pub escalate_after_days: u16,
+    /// Days before aftercare ends to warn when nobody on the adult side owns the case.
+    #[graphql(default = 60)]
+    pub aftercare_warning_days: u16,
 }
 
 /// A municipality's settings.
@@ -796,6 +820,23 @@ pub struct ConfigureMunicipalityInput {
     /// What analysts are shown; defaults to no count below 5 and pseudonymised records
     /// allowed.
     pub privacy: Option<PrivacyInput>,
+    /// Which administration is responsible for a case by age and need, first match wins;
+    /// empty: Hjørring's practice (`docs/read-models.md`).
+    #[graphql(default)]
+    pub responsibility: Vec<ResponsibilityInput>,
+}
+
+/// One rule of who is responsible for a case.
+#[derive(InputObject)]
+pub struct ResponsibilityInput {
+    /// From this age.
+    pub from_age: u8,
+    /// Until (not including) this age.
+    pub until_age: u8,
+    /// Only for cases with this need level.
+    pub need: Option<NeedLevel>,
+    /// The administration.
+    pub administration: String,
 }
 
 /// What analysts are shown.

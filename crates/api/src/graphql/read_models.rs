@@ -58,6 +58,8 @@ pub enum AlarmRule {
     OwnerDeparted,
     /// A meeting decision's follow-up date passed without a follow-up meeting.
     FollowUpOverdue,
+    /// Aftercare ends (or ended) with nobody on the adult side.
+    AftercareEndsWithoutAdultOwner,
 }
 
 /// Where the (voluntary) coordinator scheme stands.

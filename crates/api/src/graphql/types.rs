@@ -81,9 +81,18 @@ pub struct YouthCase {
     pub shown: Vec<crate::need_to_know::Class>,
     /// The classes withheld: their fields are null.
     pub withheld: Vec<crate::need_to_know::Class>,
+    /// The last day of the aftercare decided (efterværn), while it runs.
+    pub aftercare_until: Option<NaiveDate>,
     /// Who, for the fields worked out only when asked for.
     #[graphql(skip)]
     pub youth_id: YouthId,
+    /// What the responsible administration is worked out from.
+    #[graphql(skip)]
+    pub responsibility: (
+        Option<NaiveDate>,
+        Option<kui_domain::values::NeedLevel>,
+        Option<kui_domain::MunicipalityCode>,
+    ),
     /// What the reader may see.
     #[graphql(skip)]
     pub scope: Scope,
@@ -96,6 +105,32 @@ impl YouthCase {
     async fn pseudonym(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let (state, _) = super::caller(ctx)?;
         Ok(Disclosure::new(state, self.scope).youth_pseudonym(self.youth_id))
+    }
+
+    /// The administration responsible for the case on `asOf` (default today), by the
+    /// municipality's rules of age and need (Hjørring's practice by default); while
+    /// aftercare runs, the children's administration. A coordination fact.
+    async fn responsible_administration(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> async_graphql::Result<Option<String>> {
+        let (state, _) = super::caller(ctx)?;
+        let (birth, need, municipality) = self.responsibility;
+        let (Some(birth), Some(municipality)) = (birth, municipality) else {
+            return Ok(None);
+        };
+        let day = as_of.unwrap_or_else(|| state.engine.now().date_naive());
+        let (settings, _) = state
+            .engine
+            .load::<kui_domain::Municipality>(&municipality.stream_name())
+            .map_err(ApiError::from)?;
+        let rules = settings.settings.map(|s| s.responsibility).unwrap_or_default();
+        let age = age_on(birth, day);
+        let aftercare = age >= 18 && self.aftercare_until.is_some_and(|until| day <= until);
+        Ok(Some(kui_domain::event::ResponsibilityRule::responsible(
+            &rules, age, need, aftercare,
+        )))
     }
 
     /// The transition alarms open today (empty when the server runs without read models).
@@ -234,6 +269,8 @@ impl YouthCase {
             purpose,
             shown: sight.shown.clone(),
             withheld: sight.withheld.clone(),
+            aftercare_until: youth.aftercare_until,
+            responsibility: (birth, youth.need_level, youth.municipality),
             youth_id,
             scope: disclosure.scope(),
         }

@@ -54,6 +54,7 @@ fn settings(code: u16, name: &str) -> MunicipalityConfigured {
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
         privacy: Default::default(),
+        responsibility: Vec::new(),
     }
 }
 

@@ -343,3 +343,41 @@ async fn alarms_are_answered_escalate_when_not_and_reach_whoever_must_act() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_responsible_administration_follows_age_need_and_aftercare() {
+    let app = spawn_app().await;
+    // Born 1 March 2008: 18 on 1 March 2026.
+    let youth = app.refer(CPR_2008).await;
+    let query =
+        "query($y: ID!, $d: NaiveDate) { youth(id: $y) { aftercareUntil responsibleAdministration(asOf: $d) } }";
+    let at = |day: &'static str| json!({ "y": youth, "d": day });
+    let before = app.data(&app.auditor(), query, at("2026-02-01")).await;
+    assert_eq!(before["youth"]["responsibleAdministration"], "children");
+    let after = app.data(&app.auditor(), query, at("2026-04-01")).await;
+    assert_eq!(after["youth"]["responsibleAdministration"], "labour_market");
+    app.data(
+        &app.caseworker(),
+        r#"mutation($y: ID!) { assessNeed(youthId: $y, level: C) { version } }"#,
+        json!({ "y": youth }),
+    )
+    .await;
+    let c_need = app.data(&app.auditor(), query, at("2026-04-01")).await;
+    assert_eq!(c_need["youth"]["responsibleAdministration"], "health_and_disability");
+    let decide = r#"mutation($y: ID!) { decideAftercare(youthId: $y, until: "2028-06-30") { version } }"#;
+    app.data(&app.caseworker(), decide, json!({ "y": youth })).await;
+    let aftercare = app.data(&app.auditor(), query, at("2027-01-01")).await;
+    assert_eq!(aftercare["youth"]["responsibleAdministration"], "children");
+    assert_eq!(aftercare["youth"]["aftercareUntil"], "2028-06-30");
+    let ended = app.data(&app.auditor(), query, at("2028-07-01")).await;
+    assert_eq!(ended["youth"]["responsibleAdministration"], "health_and_disability");
+    // Past the 23rd birthday is refused.
+    let too_late = app
+        .gql(
+            &app.caseworker(),
+            r#"mutation($y: ID!) { decideAftercare(youthId: $y, until: "2031-03-01") { version } }"#,
+            json!({ "y": youth }),
+        )
+        .await;
+    assert_eq!(code(&too_late), "INVALID_INPUT", "{too_late}");
+}

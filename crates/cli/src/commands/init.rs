@@ -25,6 +25,7 @@ pub fn run(data: &Path, now: Option<&str>, args: InitArgs) -> Result<ExitCode> {
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
         privacy: Default::default(),
+        responsibility: Vec::new(),
     };
     let command = Command::Municipality(municipality, MunicipalityCommand(settings));
     let executed = engine

@@ -414,9 +414,11 @@ pub fn settings() -> MunicipalityConfigured {
             departed_grace_days: 0,
             follow_up_grace_days: 0,
             escalate_after_days: 7,
+            aftercare_warning_days: 60,
         },
         retention: Default::default(),
         privacy: Default::default(),
+        responsibility: Vec::new(),
     }
 }
 
@@ -570,6 +572,17 @@ pub fn samples() -> Vec<Event> {
             youth_id,
             lifted_by: counsellor(),
             reason: "complaint decided".into(),
+        }
+        .into(),
+        AftercareDecided {
+            youth_id,
+            until: opened_on(),
+            decided_by: counsellor(),
+        }
+        .into(),
+        AftercareEnded {
+            youth_id,
+            on: opened_on(),
         }
         .into(),
         AlarmAnswered {

@@ -37,6 +37,7 @@ pub fn settings() -> MunicipalityConfigured {
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
         privacy: Default::default(),
+        responsibility: Vec::new(),
     }
 }
 

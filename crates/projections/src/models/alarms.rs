@@ -16,6 +16,7 @@
 //! | `plan_stale` | the day after the plan was untouched N days (90) | last change + N days | a plan update |
 //! | `referral_not_tabled` | the day after N days (30) without the case discussed at a meeting, unless the need was assessed as A or B (no team needed) | referral + N days | a meeting held with the case on its agenda (a cancelled meeting, or one whose day passes without being held, does not count) |
 //! | `owner_departed` | the day the coordinator, the coordinating caseworker, the coordinating team's lead or (without a coordinator) the plan's owner leaves, plus N days (0) | the last day | someone else in that place (a new assignment, the team led by another) |
+//! | `aftercare_ends_without_adult_owner` | N days (60) before the aftercare's last day (or the day it ended early), while nobody on the adult side owns the case | the last day | the coordinator / caseworker / referrer | a coordinator or coordinating caseworker from the job centre or adult disability, or team 3 |
 //! | `follow_up_overdue` | the day after a meeting decision's follow-up date plus N days (0) without the case discussed at a meeting held after the decision | the follow-up date | a meeting held with the case on its agenda after the decision |
 //! | `dropout_no_contact` | 15-17 year old dropped out, no contact after N days (5) | dropout + N days | a recorded contact |
 //! | `dropout_no_offer` | as above, no offer after N days (30) | dropout + N days | a contact with an offer, or back in education/work |
@@ -62,6 +63,8 @@ pub enum Rule {
     OwnerDeparted,
     /// A meeting decision's follow-up date passed without a follow-up.
     FollowUpOverdue,
+    /// Aftercare ends (or ended) with nobody on the adult side.
+    AftercareEndsWithoutAdultOwner,
 }
 
 impl Rule {
@@ -77,6 +80,7 @@ impl Rule {
         Rule::DropoutNoOffer,
         Rule::OwnerDeparted,
         Rule::FollowUpOverdue,
+        Rule::AftercareEndsWithoutAdultOwner,
     ];
 
     /// The stored and printed name.
@@ -92,6 +96,7 @@ impl Rule {
             Rule::DropoutNoOffer => "dropout_no_offer",
             Rule::OwnerDeparted => "owner_departed",
             Rule::FollowUpOverdue => "follow_up_overdue",
+            Rule::AftercareEndsWithoutAdultOwner => "aftercare_ends_without_adult_owner",
         }
     }
 }
@@ -225,6 +230,8 @@ pub struct Watch {
     pub dropout: Option<Dropout>,
     /// The latest decision's follow-up: the date, the day of the decision, and its lead.
     pub follow_up: Option<(NaiveDate, NaiveDate, Option<StaffId>)>,
+    /// The last day of the aftercare, once decided (the day it ended, if it ended early).
+    pub aftercare_until: Option<NaiveDate>,
 }
 
 impl Watch {
@@ -366,6 +373,7 @@ impl Alarms {
                     form: None,
                     dropout: None,
                     follow_up: None,
+                    aftercare_until: None,
                 });
                 watch.municipality = e.municipality;
                 watch.open = true;
@@ -415,6 +423,8 @@ impl Alarms {
             | Event::TeamHandedOver(_)
             | Event::DecisionRecorded(_)
             | Event::TransitionFormRecorded(_)
+            | Event::AftercareDecided(_)
+            | Event::AftercareEnded(_)
             | Event::CaseClosed(_) => {}
             // Nothing else changes what the rules read.
             _ => return,
@@ -454,6 +464,8 @@ impl Alarms {
                     by: e.recorded_by,
                 });
             }
+            Event::AftercareDecided(e) => watch.aftercare_until = Some(e.until),
+            Event::AftercareEnded(e) => watch.aftercare_until = Some(e.on),
             Event::CaseClosed(_) => watch.open = false,
             _ => {}
         }
@@ -674,6 +686,19 @@ pub fn evaluate(
             plus_days(due, 1),
             (Some(watch.referred_by), "referrer"),
             format!("referred on {} and not discussed at a meeting", watch.referred_on),
+        );
+    }
+
+    if let Some(until) = watch.aftercare_until.filter(|_| !watch.has_adult_owner()) {
+        let warn_from = until
+            .checked_sub_days(Days::new(u64::from(settings.aftercare_warning_days)))
+            .unwrap_or(until);
+        raise(
+            Rule::AftercareEndsWithoutAdultOwner,
+            until,
+            warn_from,
+            watch.owner(),
+            format!("aftercare ends on {until} with no job centre or adult services owner"),
         );
     }
 

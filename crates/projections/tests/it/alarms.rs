@@ -475,3 +475,36 @@ fn an_unanswered_alarm_escalates_and_an_answer_stops_it() {
         (Some(staff(8)), "assigned", 0)
     );
 }
+
+#[test]
+fn aftercare_ending_without_an_adult_side_owner() {
+    let y = youth(28);
+    let mut s = Scenario::new();
+    s.on(
+        date(2024, 1, 10),
+        referred(y, date(2006, 1, 1), date(2024, 1, 10), SchoolStatus::Inactive),
+    );
+    s.on(
+        date(2024, 2, 1),
+        kui_domain::event::AftercareDecided {
+            youth_id: y,
+            until: date(2027, 6, 30),
+            decided_by: staff(1),
+        }
+        .into(),
+    );
+    // 60 days before the last day, nobody on the adult side: the alarm opens.
+    s.assert_opens_on(y, Rule::AftercareEndsWithoutAdultOwner, date(2027, 5, 1));
+    // Ended early: due that day; an adult-side coordinator closes it.
+    s.on(
+        date(2025, 3, 1),
+        kui_domain::event::AftercareEnded {
+            youth_id: y,
+            on: date(2025, 3, 1),
+        }
+        .into(),
+    );
+    assert!(s.fires(y, Rule::AftercareEndsWithoutAdultOwner, date(2025, 3, 1)));
+    s.on(date(2025, 3, 5), assigned(y, staff(6), Department::JobCentre));
+    assert!(!s.fires(y, Rule::AftercareEndsWithoutAdultOwner, date(2025, 3, 5)));
+}

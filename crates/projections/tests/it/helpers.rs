@@ -113,6 +113,7 @@ pub fn configured() -> Event {
         alarms: AlarmSettings::USUAL,
         retention: Default::default(),
         privacy: Default::default(),
+        responsibility: Vec::new(),
     }
     .into()
 }
