@@ -74,7 +74,17 @@ impl CaseQuery {
         let Some((youth, version)) = loaded else {
             return Err(ApiError::not_found(format!("young person {youth_id}")).into());
         };
-        scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+        if let Err(error) = scope.require(youth.municipality, || format!("young person {youth_id}")) {
+            // Another municipality's young person does not exist for the caller; the
+            // attempt is recorded for the auditors all the same.
+            let attempted = attempted(principal, purpose, reason.as_deref());
+            let read = Read {
+                refused: Some(error.code()),
+                ..Read::of("youth", &attempted, &[], &[])
+            };
+            state.access_log.record_async(principal, &read, &[youth_id]).await?;
+            return Err(error.into());
+        }
         if scope == Scope::Pseudonymised && !analysts_see_records(state, youth.municipality) {
             return Err(ApiError::forbidden(
                 "this municipality shows analysts statistics only, not records of single young people",
@@ -128,7 +138,14 @@ impl CaseQuery {
                 .engine
                 .youth(youth_id)?
                 .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
-            scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+            if let Err(error) = scope.require(youth.municipality, || format!("young person {youth_id}")) {
+                let read = Read {
+                    refused: Some(error.code()),
+                    ..Read::of("history", &stated, &[], &[])
+                };
+                state.access_log.record(&principal, &read, &[youth_id])?;
+                return Err(error);
+            }
             let sight = need_to_know::sight(&principal, &stated, &youth);
             if !sight.withheld.is_empty() {
                 let names: Vec<&str> = sight.withheld.iter().map(|c| c.as_str()).collect();
@@ -383,7 +400,14 @@ impl AuditQuery {
                 .engine
                 .youth(youth_id)?
                 .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
-            scope.require(youth.municipality, || format!("young person {youth_id}"))?;
+            if let Err(error) = scope.require(youth.municipality, || format!("young person {youth_id}")) {
+                let read = Read {
+                    refused: Some(error.code()),
+                    ..Read::of("subjectAccessReport", &stated, &[], &[])
+                };
+                state.access_log.record(&principal, &read, &[youth_id])?;
+                return Err(error);
+            }
             let history = state.engine.history(youth_id, None)?;
             let reads = state.access_log.read(youth_id)?;
             state.access_log.record(
@@ -588,10 +612,7 @@ pub(crate) async fn stated_or_logged(
     match need_to_know::purpose(principal, purpose, reason) {
         Ok(stated) => Ok(stated),
         Err(error) => {
-            let attempted = need_to_know::Stated {
-                purpose: purpose.unwrap_or(need_to_know::Purpose::Casework),
-                reason: reason.map(str::to_owned),
-            };
+            let attempted = attempted(principal, purpose, reason);
             let code = error.code();
             let read = Read {
                 refused: Some(code),
@@ -612,5 +633,20 @@ pub(crate) fn analysts_see_records(
     match (state.engine.read_models(), municipality) {
         (Some(models), Some(code)) => models.read().directory.privacy(code).pseudonymised_records,
         _ => true,
+    }
+}
+
+/// The purpose a read was attempted for, as given (or the role's default), unchecked: for
+/// recording refused reads.
+fn attempted(
+    principal: &crate::auth::Principal,
+    purpose: Option<Purpose>,
+    reason: Option<&str>,
+) -> need_to_know::Stated {
+    need_to_know::Stated {
+        purpose: purpose
+            .or_else(|| need_to_know::Purpose::allowed(principal.role).first().copied())
+            .unwrap_or(Purpose::Casework),
+        reason: reason.map(str::to_owned),
     }
 }

@@ -381,3 +381,32 @@ async fn the_responsible_administration_follows_age_need_and_aftercare() {
         .await;
     assert_eq!(code(&too_late), "INVALID_INPUT", "{too_late}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_of_another_municipalitys_young_person_is_not_found_and_recorded_as_refused() {
+    let app = spawn_app().await;
+    let youth = app.refer(CPR_2008).await;
+    let esbjerg = app.token(
+        kui_engine::Role::Caseworker,
+        crate::helpers::staff(4),
+        Some(crate::helpers::ESBJERG),
+    );
+    let probe = app.gql(&esbjerg, CASE, json!({ "y": youth })).await;
+    assert_eq!(code(&probe), "NOT_FOUND", "{probe}");
+    let log = app
+        .data(
+            &app.auditor(),
+            "query($y: ID!) { accessLog(youthId: $y) { municipality operation refused shown } }",
+            json!({ "y": youth }),
+        )
+        .await;
+    let refused: Vec<&Value> = log["accessLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["municipality"] == 561)
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert_eq!(refused[0]["refused"], "NOT_FOUND");
+    assert_eq!(refused[0]["shown"], json!([]));
+}

@@ -189,11 +189,30 @@ async fn another_municipality_s_cases_do_not_exist_for_a_caseworker() {
         )
         .await;
     assert_eq!(code(&refer_elsewhere), "FORBIDDEN");
+    // Nothing written, nothing shown; the three attempts to read the case (by id, by CPR
+    // number, its history) are in its access log as refused, for the auditors.
     assert_eq!(
         (app.head(), app.access_head()),
-        (head, reads),
-        "nothing written, nothing read"
+        (head, reads + 3),
+        "nothing written, only the refusals recorded"
     );
+    let log = app
+        .data(
+            &app.auditor(),
+            "query($y: ID!) { accessLog(youthId: $y) { municipality refused shown } }",
+            json!({ "y": fixture.youth }),
+        )
+        .await;
+    let refused: Vec<&Value> = log["accessLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["municipality"] == ESBJERG)
+        .collect();
+    assert_eq!(refused.len(), 3, "{log}");
+    assert!(refused
+        .iter()
+        .all(|r| r["refused"] == "NOT_FOUND" && r["shown"] == json!([])));
 
     // In their own municipality the same caseworker works normally.
     let own = app
