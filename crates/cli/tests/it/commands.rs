@@ -238,3 +238,32 @@ fn serve_refuses_an_empty_data_directory_and_a_weak_secret() {
     )
     .fails_with(2, "possible values: synced, written");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::io::Read;
+    let dir = small_data();
+    let data = dir.path().join("data");
+    for args in [&["export"][..], &["report", "alarms", "--json"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kui"))
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .env_remove("KUI_DATA")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 64];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The reader is gone (like `head`): the pipe is closed.
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            output.status.code() == Some(141) || output.status.success(),
+            "{args:?}: {:?} {stderr}",
+            output.status
+        );
+    }
+}
