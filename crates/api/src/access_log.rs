@@ -54,6 +54,20 @@ impl<'a> Read<'a> {
             refused: None,
         }
     }
+
+    /// A read through `operation` for `purpose` that was refused with `code`: nothing was
+    /// shown (`withheld` names the classes that stood in the way, if any).
+    pub fn refused(
+        operation: &'a str,
+        purpose: &'a crate::need_to_know::Stated,
+        withheld: &'a [crate::need_to_know::Class],
+        code: &'a str,
+    ) -> Read<'a> {
+        Read {
+            refused: Some(code),
+            ..Read::of(operation, purpose, &[], withheld)
+        }
+    }
 }
 
 /// One recorded read, as returned to auditors.
@@ -96,6 +110,39 @@ impl AccessLog {
             self.log.append(request)?;
         }
         Ok(())
+    }
+
+    /// Records that `principal`'s read of `youth` was refused with `error`, and returns
+    /// the error for the caller to answer with (or the failure to record it). Blocking.
+    pub fn refuse(
+        &self,
+        principal: &Principal,
+        operation: &str,
+        purpose: &crate::need_to_know::Stated,
+        youth: YouthId,
+        error: ApiError,
+    ) -> ApiError {
+        let read = Read::refused(operation, purpose, &[], error.code());
+        match self.record(principal, &read, &[youth]) {
+            Ok(()) => error,
+            Err(failure) => failure,
+        }
+    }
+
+    /// [`AccessLog::refuse`] for async callers.
+    pub async fn refuse_async(
+        &self,
+        principal: &Principal,
+        operation: &str,
+        purpose: &crate::need_to_know::Stated,
+        youth: YouthId,
+        error: ApiError,
+    ) -> ApiError {
+        let read = Read::refused(operation, purpose, &[], error.code());
+        match self.record_async(principal, &read, &[youth]).await {
+            Ok(()) => error,
+            Err(failure) => failure,
+        }
     }
 
     /// [`AccessLog::record`] for async callers: the task waits for the sync, no thread does.

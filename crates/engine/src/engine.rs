@@ -386,7 +386,15 @@ impl Engine {
     }
 
     /// A young person's name, opened under their key (the erased placeholder once erased).
+    /// Lists ask this for every row: a case known complete at the log's head is read in
+    /// place, without copying the whole case.
     pub fn youth_name(&self, id: YouthId) -> Result<Option<String>, EngineError> {
+        let stream = id.stream_name();
+        if let Some(cached) = self.aggregates.get::<Youth>(&stream) {
+            if cached.checked_at >= self.log.head_position()? {
+                return Ok((cached.version > 0).then(|| cached.state.name.clone()));
+            }
+        }
         Ok(self.youth(id)?.map(|(youth, _)| youth.name))
     }
 

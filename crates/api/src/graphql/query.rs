@@ -78,11 +78,10 @@ impl CaseQuery {
             // Another municipality's young person does not exist for the caller; the
             // attempt is recorded for the auditors all the same.
             let attempted = attempted(principal, purpose, reason.as_deref());
-            let read = Read {
-                refused: Some(error.code()),
-                ..Read::of("youth", &attempted, &[], &[])
-            };
-            state.access_log.record_async(principal, &read, &[youth_id]).await?;
+            let error = state
+                .access_log
+                .refuse_async(principal, "youth", &attempted, youth_id, error)
+                .await;
             return Err(error.into());
         }
         if scope == Scope::Pseudonymised && !analysts_see_records(state, youth.municipality) {
@@ -139,20 +138,12 @@ impl CaseQuery {
                 .youth(youth_id)?
                 .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
             if let Err(error) = scope.require(youth.municipality, || format!("young person {youth_id}")) {
-                let read = Read {
-                    refused: Some(error.code()),
-                    ..Read::of("history", &stated, &[], &[])
-                };
-                state.access_log.record(&principal, &read, &[youth_id])?;
-                return Err(error);
+                return Err(state.access_log.refuse(&principal, "history", &stated, youth_id, error));
             }
             let sight = need_to_know::sight(&principal, &stated, &youth);
             if !sight.withheld.is_empty() {
                 let names: Vec<&str> = sight.withheld.iter().map(|c| c.as_str()).collect();
-                let refused = Read {
-                    refused: Some(crate::error::CODE_FORBIDDEN),
-                    ..Read::of("history", &stated, &[], &sight.withheld)
-                };
+                let refused = Read::refused("history", &stated, &sight.withheld, crate::error::CODE_FORBIDDEN);
                 state.access_log.record(&principal, &refused, &[youth_id])?;
                 return Err(ApiError::forbidden(format!(
                     "the history shows the whole case, and your need to know does not reach its {} facts (read `youth`, or read with consent or for EMERGENCY)",
@@ -401,12 +392,9 @@ impl AuditQuery {
                 .youth(youth_id)?
                 .ok_or_else(|| ApiError::not_found(format!("young person {youth_id}")))?;
             if let Err(error) = scope.require(youth.municipality, || format!("young person {youth_id}")) {
-                let read = Read {
-                    refused: Some(error.code()),
-                    ..Read::of("subjectAccessReport", &stated, &[], &[])
-                };
-                state.access_log.record(&principal, &read, &[youth_id])?;
-                return Err(error);
+                return Err(state
+                    .access_log
+                    .refuse(&principal, "subjectAccessReport", &stated, youth_id, error));
             }
             let history = state.engine.history(youth_id, None)?;
             let reads = state.access_log.read(youth_id)?;
@@ -613,13 +601,10 @@ pub(crate) async fn stated_or_logged(
         Ok(stated) => Ok(stated),
         Err(error) => {
             let attempted = attempted(principal, purpose, reason);
-            let code = error.code();
-            let read = Read {
-                refused: Some(code),
-                ..Read::of(operation, &attempted, &[], &[])
-            };
-            state.access_log.record_async(principal, &read, &[youth]).await?;
-            Err(error)
+            Err(state
+                .access_log
+                .refuse_async(principal, operation, &attempted, youth, error)
+                .await)
         }
     }
 }
