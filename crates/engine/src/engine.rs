@@ -552,11 +552,18 @@ impl Engine {
     /// Decodes a stored event with its personal fields opened under the young person's
     /// key, or read as erased when the key is gone (or was never in this key store).
     pub fn decode_personal(&self, envelope: &Envelope) -> Result<Event, EngineError> {
-        let event = decode(envelope)?;
         if !kui_keys::is_sealed(&envelope.payload) {
-            return Ok(event);
+            return decode(envelope);
         }
-        let key = event.youth_id().and_then(|youth| self.keys.key(youth).ok());
+        /// Whose key opens a sealed payload: every event with personal fields names them.
+        #[derive(serde::Deserialize)]
+        struct Subject {
+            youth_id: Option<YouthId>,
+        }
+        let subject: Option<YouthId> = serde_json::from_slice::<Subject>(&envelope.payload)
+            .ok()
+            .and_then(|s| s.youth_id);
+        let key = subject.and_then(|youth| self.keys.key(youth).ok());
         let opened = kui_keys::open(&envelope.payload, &envelope.event_type, envelope.event_id, key.as_ref()).map_err(
             |source| EngineError::Sealed {
                 position: envelope.position.0,
